@@ -1,0 +1,98 @@
+import cliProgress from 'cli-progress';
+
+/**
+ * Everything the CLI prints goes through here: results to stdout, progress and messages to
+ * stderr, so `--json` output stays clean for scripts.
+ */
+export interface Output {
+  json: boolean;
+  result(text: string): void;
+  printJson(value: unknown): void;
+  info(text: string): void;
+  warn(text: string): void;
+  error(text: string): void;
+  progress(): Progress;
+}
+
+export function createOutput(options: { json: boolean; stdout?: NodeJS.WriteStream; stderr?: NodeJS.WriteStream }): Output {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  return {
+    json: options.json,
+    result: (text) => stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    printJson: (value) => stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    info: (text) => {
+      if (!options.json) stderr.write(`${text}\n`);
+    },
+    warn: (text) => stderr.write(`warning: ${text}\n`),
+    error: (text) => stderr.write(`plexlift: ${text}\n`),
+    // Progress only on a terminal and never in --json mode; elsewhere phases print as lines.
+    progress: () => createProgress(stderr, !options.json && stderr.isTTY === true, options.json),
+  };
+}
+
+/** Phase, percent, rate and ETA of long work. */
+export interface Progress {
+  phase(name: string): void;
+  update(done: number, total: number, unit?: 'pages' | 'bytes' | 'steps'): void;
+  stop(): void;
+}
+
+function createProgress(stream: NodeJS.WriteStream, isTty: boolean, quiet: boolean): Progress {
+  let bar: cliProgress.SingleBar | undefined;
+  let current = '';
+  let startedAt = 0;
+  const stopBar = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  return {
+    phase(name) {
+      if (name === current) return;
+      stopBar();
+      current = name;
+      if (!quiet) stream.write(`${isTty ? '› ' : ''}${name}\n`);
+    },
+    update(done, total, unit = 'steps') {
+      if (!isTty || total <= 0) return;
+      if (!bar) {
+        bar = new cliProgress.SingleBar(
+          {
+            stream,
+            format: `  {bar} {percentage}% | {value}/{total} ${unit} | {speed} | ETA {eta_formatted}`,
+            hideCursor: true,
+            clearOnComplete: true,
+            etaBuffer: 50,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(total, 0, { speed: '' });
+        startedAt = performance.now();
+      }
+      const seconds = (performance.now() - startedAt) / 1000;
+      const rate = seconds > 0 ? done / seconds : 0;
+      bar.setTotal(total);
+      bar.update(done, { speed: `${formatRate(rate, unit)}` });
+    },
+    stop: stopBar,
+  };
+}
+
+function formatRate(perSecond: number, unit: string): string {
+  if (unit === 'bytes') return `${(perSecond / 1024 / 1024).toFixed(1)} MiB/s`;
+  return `${Math.round(perSecond)} ${unit}/s`;
+}
+
+/** Aligns columns; the first row is the header. */
+export function formatTable(rows: (string | number)[][]): string {
+  const cells = rows.map((row) => row.map(String));
+  const widths = cells[0]?.map((_, i) => Math.max(...cells.map((row) => [...(row[i] ?? '')].length))) ?? [];
+  return cells
+    .map((row) =>
+      row
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

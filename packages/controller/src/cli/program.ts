@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { EXIT_CODES } from '@plexlift/shared';
+import { registerDbCheck } from './commands/db-check.js';
+import { registerDbRemap } from './commands/db-remap.js';
+import { registerDbRepair } from './commands/db-repair.js';
+import { registerDbStats } from './commands/db-stats.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export function createProgram(): Command {
+  const program = new Command('plexlift')
+    .description('Run Plex Media Server\'s heavy indexing on a short-lived cloud VM and bring the database home safely.')
+    .version(version)
+    .option('--config <file>', 'config file (default: $PLEXLIFT_CONFIG, else /etc/plexlift/config.json when it exists)')
+    .showHelpAfterError()
+    // Set before the subcommands are created: they inherit it.
+    .exitOverride();
+
+  const db = program
+    .command('db')
+    .description('inspect, check, repair and remap a Plex library database (works without the daemon)');
+  registerDbStats(db);
+  registerDbCheck(db);
+  registerDbRepair(db);
+  registerDbRemap(db);
+  return program;
+}
+
+/** Parses `argv` and runs the command; the outcome is left in `process.exitCode`. */
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await createProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version exit 0; every parse error is bad usage.
+      process.exitCode = error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+      return;
+    }
+    throw error;
+  }
+}

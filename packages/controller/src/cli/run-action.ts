@@ -1,0 +1,23 @@
+import { EXIT_CODES, isPlexliftError } from '@plexlift/shared';
+import type { Output } from './output.js';
+
+/**
+ * Runs a command's action and turns its outcome into an exit status: a known error prints one
+ * line and exits with its mapped code; anything else prints its stack and exits 1. Always via
+ * `process.exitCode`, never a mid-flight `process.exit()`, so open files close cleanly.
+ */
+export async function runAction(output: Output, action: () => Promise<number | void> | number | void): Promise<void> {
+  try {
+    const code = await action();
+    if (typeof code === 'number') process.exitCode = code;
+  } catch (error) {
+    if (isPlexliftError(error)) {
+      if (output.json) output.printJson({ error: { code: error.code, message: error.message, details: error.details ?? {} } });
+      output.error(error.message);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    output.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exitCode = EXIT_CODES.unexpected;
+  }
+}

@@ -1,0 +1,62 @@
+import Conf from 'conf';
+import { existsSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { PlexliftError, parseConfig, type Config } from '@plexlift/shared';
+
+/** Where the service keeps its config (DESIGN.md, "Config"). */
+export const SERVICE_CONFIG_PATH = '/etc/plexlift/config.json';
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file read, or undefined when none exists and defaults apply. */
+  path: string | undefined;
+}
+
+/**
+ * Loads the config once: `--config`, else `PLEXLIFT_CONFIG`, else the service's file when it
+ * exists, else defaults. A file named explicitly must exist. Reading never writes anything.
+ */
+export function loadConfig(options: { path?: string | undefined; env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const explicit = options.path ?? env.PLEXLIFT_CONFIG;
+  const source = options.path ? '--config' : 'PLEXLIFT_CONFIG';
+  if (explicit !== undefined) {
+    const path = resolve(explicit);
+    if (!existsSync(path)) {
+      throw new PlexliftError('CONFIG_INVALID', `${source}: ${path} does not exist`, { details: { field: source, path } });
+    }
+    return { config: readConfigFile(path), path };
+  }
+  if (existsSync(SERVICE_CONFIG_PATH)) return { config: readConfigFile(SERVICE_CONFIG_PATH), path: SERVICE_CONFIG_PATH };
+  return { config: parseConfig({}, '(defaults)'), path: undefined };
+}
+
+function readConfigFile(path: string): Config {
+  let store: Record<string, unknown>;
+  try {
+    const extension = extname(path);
+    const conf = new Conf<Record<string, unknown>>({
+      cwd: dirname(path),
+      configName: basename(path, extension),
+      fileExtension: extension.replace(/^\./, ''),
+      projectName: 'plexlift',
+      clearInvalidConfig: false,
+    });
+    store = Object.fromEntries(Object.entries(conf.store).filter(([key]) => !key.startsWith('__internal__')));
+  } catch (error) {
+    throw new PlexliftError('CONFIG_INVALID', `config ${path}: not valid JSON (${(error as Error).message})`, {
+      cause: error,
+      details: { path },
+    });
+  }
+  return parseConfig(store, path);
+}
+
+/** The toolkit options the config sets (the toolkit reads `PLEXLIFT_SQLITE3` itself). */
+export function databaseToolOptions(config: Config) {
+  return {
+    sqlite3Path: config.database.sqlite3Path,
+    plexSqlitePath: config.database.plexSqlitePath,
+    scratchDir: config.database.scratchDir,
+  };
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Gets a fresh machine (root, Debian) ready for the tests, idempotently:
+#   1. Debian packages the tests use,
+#   2. npm dependencies (npm ci when node_modules is missing or older than the lockfile),
+#   3. a sqlite3 shell whose .recover works (built once into .cache/),
+#   4. the TypeScript build (the CLI tests run the built bin too).
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+# sqlite3: Debian's stock shell, which the tests prove unfit for .recover and unable to
+# handle Plex's collations. The rest builds the recovery shell.
+apt_install sqlite3 ca-certificates
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+bash scripts/setup-sqlite3.sh
+
+log "build"
+npm run --silent build
