@@ -4,10 +4,7 @@
  * have and trips stock SQLite exactly like theirs (collating FTS, `_icu` triggers, `icu_root`).
  *
  * Stock SQLite cannot insert into `metadata_items` while the `_icu` triggers and the
- * `icu_root` index are live, so they are set aside and put back (plex-db.md §3.3): the triggers
- * from their saved SQL, the index built under NOCASE then declared `icu_root` through
- * `writable_schema`, since what stock SQLite trips on is the declared collation. That index
- * order is only right for ASCII titles: acceptable in a fixture, never in a user's DB.
+ * `icu_root` index are live, so they are set aside and put back (plex-only-objects.ts).
  */
 import Database from 'better-sqlite3';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
@@ -19,13 +16,13 @@ import {
   METADATA_TYPE,
   SECTION_TYPE,
   emptyCounts,
-  findPlexOnlyObjects,
-  readSchema,
   type CountedKind,
   type LibraryStats,
   type SectionStats,
   type SonicProgress,
 } from '@plexlift/shared/plex-db';
+import { LibraryWriter, SECTION_DEFAULTS } from './library-writer.js';
+import { restorePlexObjects, setAsidePlexObjects } from './plex-only-objects.js';
 import { AWKWARD_NAMES, LIBRARY_SIZES, createRandom, type LibrarySize, type LibrarySizeName } from './library-profile.js';
 import { fileURLToPath } from 'node:url';
 
@@ -97,45 +94,11 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
   db.pragma('cache_size = -262144');
   const result: GeneratedLibrary = { mainDb, blobsDb, expected: { sections: [] }, sonic: [], files: [], streamUrls: [], fileGuids: [] };
 
-  const plexOnly = findPlexOnlyObjects(readSchema(db));
-  const triggers = plexOnly.filter((o) => o.kind === 'fts-trigger');
-  const icuIndexes = plexOnly.filter((o) => o.kind === 'custom-collation-index');
-
   // Statements on metadata_items cannot even be prepared while the icu_root index exists.
   db.exec('BEGIN');
-  for (const trigger of triggers) db.exec(`DROP TRIGGER "${trigger.name}"`);
-  for (const index of icuIndexes) db.exec(`DROP INDEX "${index.name}"`);
+  const aside = setAsidePlexObjects(db);
 
-  const sql = {
-    section: db.prepare(
-      `INSERT INTO library_sections (name, name_sort, section_type, language, agent, scanner, created_at, updated_at, scanned_at, uuid)
-       VALUES (?, ?, ?, 'en-US', ?, ?, ?, ?, ?, ?)`,
-    ),
-    location: db.prepare(
-      `INSERT INTO section_locations (library_section_id, root_path, available, scanned_at, created_at, updated_at) VALUES (?, ?, 1, ?, ?, ?)`,
-    ),
-    directory: db.prepare(
-      `INSERT INTO directories (library_section_id, parent_directory_id, path, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-    ),
-    item: db.prepare(
-      `INSERT INTO metadata_items (library_section_id, parent_id, metadata_type, guid, media_item_count, title, title_sort,
-         "index", year, added_at, created_at, updated_at, deleted_at, extra_data, hash, changed_at)
-       VALUES (@section, @parent, @type, @guid, @mediaCount, @title, @title, @index, @year, @at, @at, @at, @deletedAt, @extraData, @hash, @at)`,
-    ),
-    media: db.prepare(
-      `INSERT INTO media_items (library_section_id, section_location_id, metadata_item_id, type_id, size, duration, bitrate,
-         container, video_codec, audio_codec, created_at, updated_at, deleted_at, media_analysis_version)
-       VALUES (@section, @location, @item, @typeId, @size, @duration, @bitrate, @container, @video, @audio, @at, @at, @deletedAt, 6)`,
-    ),
-    part: db.prepare(
-      `INSERT INTO media_parts (media_item_id, directory_id, hash, file, "index", size, duration, created_at, updated_at, deleted_at)
-       VALUES (@media, @directory, @hash, @file, @index, @size, @duration, @at, @at, @deletedAt)`,
-    ),
-    stream: db.prepare(
-      `INSERT INTO media_streams (stream_type_id, media_item_id, media_part_id, url, codec, language, created_at, updated_at, "index", "default", forced)
-       VALUES (@type, @media, @part, @url, @codec, @language, @at, @at, @index, 1, 0)`,
-    ),
-  };
+  const write = new LibraryWriter(db);
 
   let clock = 0;
   const now = () => EPOCH + clock++;
@@ -159,25 +122,7 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
     deletedAt: number | null;
     extraData?: string | null;
     mediaCount?: number;
-  }): number => {
-    const at = now();
-    return Number(
-      sql.item.run({
-        section: row.section,
-        parent: row.parent,
-        type: row.type,
-        guid: row.guid,
-        mediaCount: row.mediaCount ?? 0,
-        title: row.title,
-        index: row.index,
-        year: 1990 + Math.floor(random() * 35),
-        at,
-        deletedAt: row.deletedAt,
-        extraData: row.extraData ?? null,
-        hash: hex(40),
-      }).lastInsertRowid,
-    );
-  };
+  }): number => write.item({ ...row, year: 1990 + Math.floor(random() * 35), at: now(), hash: hex(40) });
 
   const insertMedia = (row: {
     section: number;
@@ -190,44 +135,37 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
     subtitle?: boolean;
   }): void => {
     const at = now();
-    const media = Number(
-      sql.media.run({
-        section: row.section,
-        location: row.location,
-        item: row.item,
-        typeId: null,
+    const media = write.media({
+      section: row.section,
+      location: row.location,
+      item: row.item,
+      kind: row.kind,
+      size: Math.floor(random() * 4e9),
+      duration: row.kind === 'photo' ? null : Math.floor(random() * 7.2e6),
+      bitrate: Math.floor(random() * 2e4),
+      at,
+      deletedAt: row.deletedAt,
+      analysisVersion: 6,
+    });
+    row.files.forEach((file, index) => {
+      const part = write.part({
+        media,
+        directory: row.directory,
+        hash: hex(40),
+        file,
+        index: row.files.length > 1 ? index + 1 : null,
         size: Math.floor(random() * 4e9),
-        duration: row.kind === 'photo' ? null : Math.floor(random() * 7.2e6),
-        bitrate: Math.floor(random() * 2e4),
-        container: row.kind === 'video' ? 'mkv' : row.kind === 'audio' ? 'flac' : 'jpeg',
-        video: row.kind === 'video' ? 'h264' : null,
-        audio: row.kind === 'photo' ? null : row.kind === 'video' ? 'ac3' : 'flac',
         at,
         deletedAt: row.deletedAt,
-      }).lastInsertRowid,
-    );
-    row.files.forEach((file, index) => {
-      const part = Number(
-        sql.part.run({
-          media,
-          directory: row.directory,
-          hash: hex(40),
-          file,
-          index: row.files.length > 1 ? index + 1 : null,
-          size: Math.floor(random() * 4e9),
-          duration: null,
-          at,
-          deletedAt: row.deletedAt,
-        }).lastInsertRowid,
-      );
+      });
       result.files.push(file);
       if (row.kind !== 'photo') {
-        sql.stream.run({ type: row.kind === 'video' ? 1 : 2, media, part, url: '', codec: row.kind === 'video' ? 'h264' : 'flac', language: null, at, index: 0 });
+        write.stream({ type: row.kind === 'video' ? 1 : 2, media, part, url: '', codec: row.kind === 'video' ? 'h264' : 'flac', language: null, at, index: 0 });
       }
       if (row.subtitle && index === 0) {
         const url = encodeFileUrl(file.replace(/\.[^./]+$/, '.en.srt'), media);
         result.streamUrls.push(url);
-        sql.stream.run({ type: 3, media, part, url, codec: 'srt', language: 'en', at, index: 2 });
+        write.stream({ type: 3, media, part, url, codec: 'srt', language: 'en', at, index: 2 });
       }
     });
   };
@@ -243,13 +181,18 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
   try {
     sections.forEach((spec, sectionIndex) => {
       const at = now();
-      const section = Number(
-        sql.section.run(spec.title, spec.title, SECTION_TYPE[spec.type], agentFor(spec.type), scannerFor(spec.type), at, at, at, `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`).lastInsertRowid,
-      );
+      const section = write.section({
+        name: spec.title,
+        type: SECTION_TYPE[spec.type],
+        ...SECTION_DEFAULTS[spec.type],
+        language: 'en-US',
+        uuid: `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`,
+        at,
+      });
       const roots = spec.roots.map((root) => ({
         root,
-        location: Number(sql.location.run(section, root, at, at, at).lastInsertRowid),
-        directory: Number(sql.directory.run(section, null, '', at, at).lastInsertRowid),
+        location: write.location(section, root, at),
+        directory: write.directory(section, null, '', at),
       }));
       const stats: SectionStats = { id: section, title: spec.title, type: spec.type, counts: emptyCounts(), deleted: 0, parts: 0 };
       const sonic: SonicProgress = { sectionId: section, analyzed: 0, total: 0 };
@@ -262,7 +205,7 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
       };
       const folder = (rootIndex: number, relative: string) => {
         const root = roots[rootIndex % roots.length]!;
-        const directory = Number(sql.directory.run(section, root.directory, relative, at, at).lastInsertRowid);
+        const directory = write.directory(section, root.directory, relative, at);
         return { ...root, directory, path: `${root.root}/${relative}` };
       };
       const salt = sectionIndex * 1_000_000;
@@ -352,10 +295,6 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
       result.expected.sections.push(stats);
     });
 
-    for (const index of icuIndexes) {
-      db.exec((index.sql ?? '').replace(/COLLATE\s+icu_root/i, 'COLLATE NOCASE'));
-    }
-    for (const trigger of triggers) db.exec(trigger.sql ?? '');
     db.exec('COMMIT');
   } catch (error) {
     db.exec('ROLLBACK');
@@ -363,26 +302,8 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
     throw error;
   }
 
-  // Declare the NOCASE-built index as icu_root again, as PMS has it.
-  if (icuIndexes.length > 0) {
-    const version = db.pragma('schema_version', { simple: true }) as number;
-    db.unsafeMode(true); // lifts SQLITE_DBCONFIG_DEFENSIVE, which forbids writable_schema
-    db.pragma('writable_schema = ON');
-    const update = db.prepare(`UPDATE sqlite_schema SET sql = ? WHERE type = 'index' AND name = ?`);
-    for (const index of icuIndexes) update.run(index.sql, index.name);
-    db.pragma(`schema_version = ${version + 1}`);
-    db.pragma('writable_schema = OFF');
-    db.unsafeMode(false);
-  }
+  restorePlexObjects(db, aside);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   return result;
-}
-
-function agentFor(type: SectionSpec['type']): string {
-  return { movie: 'tv.plex.agents.movie', show: 'tv.plex.agents.series', artist: 'tv.plex.agents.music', photo: 'com.plexapp.agents.none' }[type];
-}
-
-function scannerFor(type: SectionSpec['type']): string {
-  return { movie: 'Plex Movie', show: 'Plex TV Series', artist: 'Plex Music', photo: 'Plex Photo Scanner' }[type];
 }
