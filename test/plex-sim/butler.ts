@@ -147,6 +147,8 @@ export class Butler {
       const controller = this.running.get(task.name)!;
       log.debug(`Activity: registered new sub-activity ${randomUUID()} - "${task.name}" parent: ${this.umbrella.uuid} overall progress: ${((100 * i) / tasks.length).toFixed(1)}% (${i}/${tasks.length})`, 'butler');
       try {
+        // No task is instant on a real server; long ones (Sonic) take as long as their work.
+        await this.runtime.wait(this.runtime.options.timings.butlerTaskMs, controller.signal);
         const line = await this.work(task.name, controller.signal);
         if (line) log.debug(line, 'butler');
       } catch (error) {

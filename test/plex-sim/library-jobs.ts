@@ -56,18 +56,18 @@ export class LibraryJobs {
   scan(section: number, options: { path?: string; force?: boolean } = {}): Promise<void> {
     const controller = new AbortController();
     this.pending.set(section, controller);
-    // `refreshing` lags the trigger, as on a real server.
-    void this.runtime.wait(this.runtime.options.timings.refreshingLagMs, controller.signal).then(
-      () => this.pending.has(section) && this.refreshing.add(section),
-      () => undefined,
-    );
     const run = this.chain.then(async () => {
       if (controller.signal.aborted) return;
       const row = this.runtime.library.section(section);
       if (!row) return;
       const activity = this.runtime.activities.start({ type: 'library.update.section', title: 'Scanning', cancellable: true });
       controller.signal.addEventListener('abort', () => activity.controller.abort(), { once: true });
-      this.refreshing.add(section);
+      // `refreshing` lags the scan, as on a real server: right after the trigger it still reads false.
+      let scanning = true;
+      void this.runtime.wait(this.runtime.options.timings.refreshingLagMs, activity.controller.signal).then(
+        () => scanning && this.refreshing.add(section),
+        () => undefined,
+      );
       try {
         const result = await scanSection(this.runtime, row, activity, options.path === undefined ? {} : { path: options.path });
         this.scans.push({ section, result });
@@ -76,6 +76,7 @@ export class LibraryJobs {
       } catch (error) {
         if (!activity.controller.signal.aborted) this.runtime.log.error(`Scanner: ${(error as Error).message}`, 'scanner');
       } finally {
+        scanning = false;
         this.runtime.activities.end(activity);
         this.refreshing.delete(section);
         this.pending.delete(section);

@@ -41,6 +41,8 @@ export interface PlexSimTimings {
   sonicTrackMs: number;
   /** From start-up to the Butler waking up inside its window (real PMS: 5 min). */
   butlerWakeMs: number;
+  /** The least a Butler task takes. */
+  butlerTaskMs: number;
   /** SIGTERM to the image's SIGKILL (5 s). */
   shutdownGraceMs: number;
 }
@@ -53,6 +55,7 @@ export const DEFAULT_TIMINGS: PlexSimTimings = {
   analyzeItemMs: 500,
   sonicTrackMs: 2_000,
   butlerWakeMs: 5 * 60_000,
+  butlerTaskMs: 2_000,
   shutdownGraceMs: 5_000,
 };
 

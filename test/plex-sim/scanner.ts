@@ -81,8 +81,9 @@ export async function scanSection(runtime: SimRuntime, section: SectionRow, acti
   const result: ScanResult = { added: 0, kept: 0, markedDeleted: 0, purged: 0, addedItems: [] };
   const seen = new Set<string>();
   const hierarchy = new Hierarchy(runtime, section);
-  runtime.activities.update(activity, { progress: 0, subtitle: section.name });
+  // Context arrives with the first update, not in the `started` event (plex-api.md §4.1).
   activity.context = { librarySectionID: String(section.id) };
+  runtime.activities.update(activity, { progress: 0, subtitle: section.name });
   for (const [i, { location, file }] of found.entries()) {
     signal.throwIfAborted();
     const parsed = parseMediaPath(kind, relative(location.path, file));
