@@ -4,7 +4,7 @@
  * Environment as in `plexinc/pms-docker`: PLEX_CLAIM, PLEX_UID, PLEX_GID, TZ. Prints
  * `listening URL` once it serves; SIGTERM stops it cleanly.
  */
-import { chownSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PlexSimOptions } from './options.js';
@@ -44,6 +44,7 @@ const options: PlexSimOptions = {
 const uid = process.env.PLEX_UID ? Number(process.env.PLEX_UID) : undefined;
 const gid = process.env.PLEX_GID ? Number(process.env.PLEX_GID) : undefined;
 if (uid !== undefined && process.getuid?.() === 0) {
+  mkdirSync(dataDir, { recursive: true });
   chownTree(dataDir, uid, gid ?? uid);
   process.setgid?.(gid ?? uid);
   process.setuid?.(uid);

@@ -14,7 +14,7 @@ export interface ApiReply {
   xml: Record<string, unknown> | undefined;
 }
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseAttributeValue: false, isArray: (_, jpath) => /\.(Directory|Location|Setting|Activity|ButlerTask|Account|Server)$/.test(jpath) });
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseAttributeValue: false, isArray: (_, jpath) => /\.(Directory|Location|Setting|Activity|ButlerTask|Account|Server)$/.test(String(jpath)) });
 
 export function parseXml(text: string): Record<string, unknown> {
   return parser.parse(text) as Record<string, unknown>;
@@ -24,9 +24,9 @@ export interface TestSim {
   sim: PlexSim;
   media: MediaTree;
   dir: string;
-  api(path: string, init?: { method?: string; json?: boolean; token?: string; headers?: Record<string, string> }): Promise<ApiReply>;
+  api: (path: string, init?: { method?: string; json?: boolean; token?: string; headers?: Record<string, string> }) => Promise<ApiReply>;
   /** Creates a section through the API and waits until its first scan and metadata are done. */
-  addSection(name: string, type: 'movie' | 'show' | 'artist' | 'photo', location: string): Promise<number>;
+  addSection: (name: string, type: 'movie' | 'show' | 'artist' | 'photo', location: string) => Promise<number>;
 }
 
 /** A running double on a free loopback port, with a media tree, stopped after the test. */
