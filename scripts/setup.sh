@@ -8,8 +8,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
 # sqlite3: Debian's stock shell, which the tests prove unfit for .recover and unable to
-# handle Plex's collations. The rest builds the recovery shell.
-apt_install sqlite3 ca-certificates
+# handle Plex's collations. docker.io: the engine the image tests start themselves (dockerd).
+apt_install sqlite3 ca-certificates docker.io
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"

@@ -60,6 +60,8 @@ export class Butler {
   private readonly running = new Map<string, AbortController>();
   private umbrella: Activity | undefined;
   private wakeTimer: AbortController | undefined;
+  private closed = false;
+  private readonly runs = new Set<Promise<void>>();
 
   constructor(
     private readonly runtime: SimRuntime,
@@ -87,12 +89,12 @@ export class Butler {
     const task = BUTLER_TASKS.find((t) => t.name === name);
     if (!task) return 404;
     if (this.running.has(name)) return 202;
-    void this.run([task]);
+    this.track(this.run([task]));
     return 200;
   }
 
   startAll(): void {
-    void this.run(BUTLER_TASKS.filter((task) => this.isEnabled(task) && !this.running.has(task.name)));
+    this.track(this.run(BUTLER_TASKS.filter((task) => this.isEnabled(task) && !this.running.has(task.name))));
   }
 
   stop(name?: string): boolean {
@@ -129,9 +131,17 @@ export class Butler {
       .catch(() => undefined);
   }
 
-  close(): void {
+  /** Stops every task and resolves once none is left running. */
+  async close(): Promise<void> {
+    this.closed = true;
     this.wakeTimer?.abort();
     this.stop();
+    await Promise.all(this.runs);
+  }
+
+  private track(run: Promise<void>): void {
+    this.runs.add(run);
+    void run.finally(() => this.runs.delete(run));
   }
 
   private isEnabled(task: ButlerTaskDefinition): boolean {
@@ -145,6 +155,10 @@ export class Butler {
     for (const task of tasks) this.running.set(task.name, new AbortController());
     for (const [i, task] of tasks.entries()) {
       const controller = this.running.get(task.name)!;
+      if (this.closed) {
+        this.running.delete(task.name);
+        continue;
+      }
       log.debug(`Activity: registered new sub-activity ${randomUUID()} - "${task.name}" parent: ${this.umbrella.uuid} overall progress: ${((100 * i) / tasks.length).toFixed(1)}% (${i}/${tasks.length})`, 'butler');
       try {
         // No task is instant on a real server; long ones (Sonic) take as long as their work.
@@ -156,7 +170,7 @@ export class Butler {
       } finally {
         this.running.delete(task.name);
       }
-      activities.update(this.umbrella, { progress: 100 });
+      if (!this.closed) activities.update(this.umbrella, { progress: 100 });
     }
     // The umbrella activity stays listed at 100 %: it never ends while PMS runs.
   }

@@ -31,7 +31,8 @@ if (!dataDir) {
 const options: PlexSimOptions = {
   ...fromFile,
   dataDir,
-  port: Number(values.port ?? fromFile.port ?? 32400),
+  // PLEX_SIM_PORT lets tests run the image on host networking without taking 32400.
+  port: Number(process.env.PLEX_SIM_PORT ?? values.port ?? fromFile.port ?? 32400),
   host: values.host ?? fromFile.host ?? '0.0.0.0',
   ...(values.speed ?? fromFile.speed ? { speed: Number(values.speed ?? fromFile.speed) } : {}),
   plexTvUrl: values['plex-tv-url'] ?? fromFile.plexTvUrl ?? process.env.PLEX_TV_URL,

@@ -27,7 +27,7 @@ async function startProcess(dir: string, knobs: Partial<PlexSimOptions>, env: No
     }
   });
   let output = '';
-  for await (const chunk of child.stdout!) {
+  for await (const chunk of child.stdout) {
     output += String(chunk);
     const match = /listening (\S+)/.exec(output);
     if (match) return { child, url: match[1]! };
@@ -44,6 +44,16 @@ async function createSection(url: string, location: string): Promise<void> {
   throw new Error('section not created');
 }
 
+/** Waits until the scan has put every track in the DB (the API's count). */
+async function waitForTracks(url: string, tracks: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const reply = await fetch(`${url}/library/sections/1/all?type=10&X-Plex-Container-Size=0`);
+    if (reply.ok && (await reply.text()).includes(`totalSize="${tracks}"`)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('the scan did not finish');
+}
+
 describe('plex-sim as a process', () => {
   it('stops cleanly on SIGTERM: objects back, WAL folded in, exit 0', async () => {
     const dir = createTempDir();
@@ -51,7 +61,7 @@ describe('plex-sim as a process', () => {
     const { child, url } = await startProcess(dir, {});
     await createSection(url, media.roots.music);
     const paths = dataDirPaths(join(dir, 'config'));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitForTracks(url, media.tracks.length);
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
@@ -64,9 +74,9 @@ describe('plex-sim as a process', () => {
   it('killed past the grace period (the image: SIGTERM, 5 s, SIGKILL), it leaves -wal and -shm behind; the next clean stop repairs the schema', async () => {
     const dir = createTempDir();
     const media = createMediaTree(join(dir, 'media'));
-    const first = await startProcess(dir, { faults: { slowShutdownMs: 60_000 } as PlexSimOptions['faults'] });
+    const first = await startProcess(dir, { faults: { slowShutdownMs: 60_000 } });
     await createSection(first.url, media.roots.music);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForTracks(first.url, media.tracks.length);
     first.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 500));
     first.child.kill('SIGKILL');
@@ -85,7 +95,7 @@ describe('plex-sim as a process', () => {
   it('crashAfterItems: dies by SIGKILL in the middle of a scan', async () => {
     const dir = createTempDir();
     const media = createMediaTree(join(dir, 'media'), { artists: 4, albums: 3, tracks: 10 });
-    const { child, url } = await startProcess(dir, { faults: { crashAfterItems: 50 } as PlexSimOptions['faults'] });
+    const { child, url } = await startProcess(dir, { faults: { crashAfterItems: 50 } });
     await createSection(url, media.roots.music).catch(() => undefined);
     const [, signal] = await once(child, 'exit');
     expect(signal).toBe('SIGKILL');

@@ -148,14 +148,14 @@ export async function startPlexSim(input: PlexSimOptions & { onCrash?: () => voi
     (stopping ??= (async () => {
       log.debug('Shutting down with signal 15 (Terminated)');
       startUp.abort();
-      butler.close();
+      const butlerStopped = butler.close();
       jobs.cancel();
       for (const activity of activities.list()) activity.controller.abort();
       notifications.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       log.debug('Server stopped.');
-      await jobs.idle().catch(() => undefined);
+      await Promise.all([jobs.idle().catch(() => undefined), butlerStopped]);
       if (faults.slowShutdownMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.slowShutdownMs));
       library.close();
       log.debug('Database: Shutting down.');

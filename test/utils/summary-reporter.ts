@@ -4,8 +4,9 @@ import type { Reporter, TestModule } from 'vitest/node';
  * Ends the run with the plain line CI reads in any language: `N passed, N failed, N skipped`.
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: readonly TestModule[]): void {
-    const counts = { passed: 0, failed: 0, skipped: 0 };
+  onTestRunEnd(testModules: readonly TestModule[], unhandledErrors: readonly unknown[]): void {
+    // An unhandled error fails the run: it counts as a failure here too.
+    const counts = { passed: 0, failed: unhandledErrors.length, skipped: 0 };
     for (const module of testModules) {
       for (const test of module.children.allTests()) {
         const state = test.result().state;

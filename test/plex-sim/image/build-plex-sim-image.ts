@@ -1,0 +1,87 @@
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { REAL_DB_DIR } from '../../utils/library-generator.js';
+import type { DockerEngine } from '../../utils/docker-engine.js';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Builds the double's image with no registry: `FROM scratch`, the machine's own Node runtime
+ * and the libraries it links, the double bundled into one file, better-sqlite3's native
+ * addon, and the real 1.43.2 DB template. It follows `plexinc/pms-docker`: `/config` and
+ * `/transcode` volumes, port 32400, `PLEX_CLAIM`/`PLEX_UID`/`PLEX_GID`/`TZ`, a health check on
+ * `/identity` (every 5 s, 20 retries).
+ */
+export async function buildPlexSimImage(engine: DockerEngine, tag: string): Promise<void> {
+  const context = mkdtempSync(join(tmpdir(), 'plex-sim-image-'));
+  try {
+    const rootfs = join(context, 'rootfs');
+    copyNodeRuntime(rootfs);
+    await build({
+      entryPoints: [fileURLToPath(new URL('../main.ts', import.meta.url))],
+      outfile: join(rootfs, 'app', 'plex-sim.mjs'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: ['better-sqlite3'],
+      conditions: ['source'],
+      // Bundled CommonJS (ws) still calls require().
+      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+      logLevel: 'error',
+    });
+    for (const name of ['better-sqlite3', 'bindings', 'file-uri-to-path']) {
+      const root = dirname(require.resolve(`${name}/package.json`));
+      cpSync(root, join(rootfs, 'app', 'node_modules', name), {
+        recursive: true,
+        filter: (source) => !/[/\\](src|deps|docs|test_extension\.node|obj\.target|\.deps)([/\\]|$)/.test(source),
+      });
+    }
+    // The bundle resolves the DB template next to it, as test/utils does in the repo.
+    cpSync(REAL_DB_DIR, join(rootfs, 'fixtures', 'pms-1.43.2'), { recursive: true });
+    writeFileSync(
+      join(rootfs, 'app', 'healthcheck.mjs'),
+      "const port = process.env.PLEX_SIM_PORT ?? '32400';\nconst r = await fetch(`http://127.0.0.1:${port}/identity`).catch(() => undefined);\nprocess.exit(r?.ok ? 0 : 1);\n",
+    );
+    for (const dir of ['tmp', 'config', 'transcode', 'data']) mkdirSync(join(rootfs, dir), { recursive: true });
+    writeFileSync(
+      join(context, 'Dockerfile'),
+      [
+        'FROM scratch',
+        'COPY rootfs/ /',
+        'ENV HOME=/config TZ=UTC',
+        'VOLUME /config /transcode',
+        'EXPOSE 32400/tcp',
+        'HEALTHCHECK --interval=5s --timeout=2s --retries=20 CMD ["/usr/bin/node", "/app/healthcheck.mjs"]',
+        'ENTRYPOINT ["/usr/bin/node", "/app/plex-sim.mjs", "--data-dir", "/config", "--port", "32400"]',
+        '',
+      ].join('\n'),
+    );
+    engine.docker(['build', '-q', '-t', tag, context]);
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+}
+
+/** `/usr/bin/node` and every library `ldd` says it loads, at the same paths. */
+function copyNodeRuntime(rootfs: string): void {
+  const node = process.execPath;
+  const libraries = execFileSync('ldd', [node], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => /(\/\S+)/.exec(line)?.[1])
+    .filter((path): path is string => path !== undefined);
+  for (const file of [node, ...libraries]) {
+    const target = join(rootfs, file);
+    mkdirSync(dirname(target), { recursive: true });
+    cpSync(file, target, { dereference: true });
+  }
+  if (node !== '/usr/bin/node') {
+    mkdirSync(join(rootfs, 'usr', 'bin'), { recursive: true });
+    cpSync(node, join(rootfs, 'usr', 'bin', 'node'), { dereference: true });
+  }
+}

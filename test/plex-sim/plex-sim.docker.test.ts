@@ -1,0 +1,90 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlexTvSim, type PlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
+import { startDockerEngine, type DockerEngine } from '../utils/docker-engine.js';
+import { createMediaTree } from '../utils/media-tree.js';
+import { runStockSqlite3 } from '../utils/sqlite-files.js';
+import { dataDirPaths } from './data-dir.js';
+import { buildPlexSimImage } from './image/build-plex-sim-image.js';
+
+const IMAGE = 'plexlift/plex-sim:test';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('plex-sim Docker image', () => {
+  let root: string;
+  let engine: DockerEngine;
+  let tv: PlexTvSim;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'plexlift-docker-'));
+    chmodSync(root, 0o755); // the plex user (PLEX_UID) must reach its config dir
+    engine = await startDockerEngine(join(root, 'engine'));
+    await buildPlexSimImage(engine, IMAGE);
+    tv = await startPlexTvSim({ accountToken: 'owner-token' });
+  }, 180_000);
+
+  afterAll(async () => {
+    await tv?.close();
+    await engine?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('builds locally from scratch, with no registry', () => {
+    const history = engine.docker(['image', 'inspect', IMAGE, '--format', '{{json .Config.Volumes}} {{json .Config.ExposedPorts}} {{.Config.Healthcheck.Test}}']);
+    expect(history).toContain('"/config":{}');
+    expect(history).toContain('"/transcode":{}');
+    expect(history).toContain('"32400/tcp":{}');
+    expect(history).toContain('/app/healthcheck.mjs');
+    expect(engine.docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'])).toContain(IMAGE);
+  });
+
+  it('runs like plexinc/pms-docker: claim, PLEX_UID/PLEX_GID, media read-only, health on /identity, clean stop', async () => {
+    const config = join(root, 'config');
+    const media = createMediaTree(join(root, 'media'));
+    const port = await freePort();
+    const claim = ((await (await fetch(`${tv.url}/api/claim/token.json`, { headers: { 'X-Plex-Token': 'owner-token' } })).json()) as { token: string }).token;
+    const container = engine
+      .docker([
+        'run', '-d', '--network', 'host', '--name', 'plex-sim-test',
+        '-e', `PLEX_CLAIM=${claim}`, '-e', 'PLEX_UID=1000', '-e', 'PLEX_GID=1000', '-e', 'TZ=Europe/Paris',
+        '-e', `PLEX_SIM_PORT=${port}`, '-e', `PLEX_TV_URL=${tv.url}`,
+        '-v', `${config}:/config`, '-v', `${join(root, 'transcode')}:/transcode`, '-v', `${join(root, 'media')}:/media:ro`,
+        IMAGE, '--speed', '10000',
+      ])
+      .trim();
+    let health = '';
+    for (let i = 0; i < 120 && health !== 'healthy'; i++) {
+      await sleep(250);
+      health = engine.docker(['inspect', '--format', '{{.State.Health.Status}}', container]).trim();
+    }
+    expect(health).toBe('healthy');
+    const paths = dataDirPaths(config);
+    const token = /PlexOnlineToken="([^"]+)"/.exec(readFileSync(paths.preferences, 'utf8'))?.[1];
+    expect(token).toBe(tv.serverTokens[0]);
+    const url = `http://127.0.0.1:${port}`;
+    expect(await (await fetch(`${url}/identity`)).text()).toContain('claimed="1"');
+    expect((await fetch(`${url}/library/sections`)).status).toBe(401);
+    const created = await fetch(`${url}/library/sections?name=Movies&type=movie&location=/media/Movies&X-Plex-Token=${token!}`, { method: 'POST' });
+    expect(created.status).toBe(200);
+    const mounts = engine.docker(['inspect', '--format', '{{range .Mounts}}{{.Destination}}={{.RW}} {{end}}', container]);
+    expect(mounts).toContain('/media=false');
+    await sleep(500);
+    engine.docker(['stop', '--time', '5', container]);
+    expect(engine.docker(['inspect', '--format', '{{.State.ExitCode}}', container]).trim()).toBe('0');
+    expect(runStockSqlite3(paths.mainDb, `SELECT file FROM media_parts ORDER BY file`).stdout.trim().split('\n')).toEqual(media.movies.map((f) => f.replace(join(root, 'media'), '/media')).sort());
+    expect(runStockSqlite3(paths.mainDb, 'PRAGMA integrity_check').stderr).toMatch(/icu_root/);
+    expect(statSync(paths.mainDb)).toMatchObject({ uid: 1000, gid: 1000 });
+    engine.docker(['rm', container]);
+  });
+});
