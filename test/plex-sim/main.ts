@@ -52,7 +52,6 @@ if (uid !== undefined && process.getuid?.() === 0) {
 }
 
 const sim = await startPlexSim(options);
-process.stdout.write(`listening ${sim.url}\n`);
 let signals = 0;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
@@ -61,6 +60,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     void sim.stop().then(() => process.exit(0));
   });
 }
+// Announced only once the handlers are in place: stdout to a pipe is synchronous, so a reader
+// may signal the very next instant.
+process.stdout.write(`listening ${sim.url}\n`);
 
 function chownTree(path: string, owner: number, group: number): void {
   chownSync(path, owner, group);

@@ -121,12 +121,12 @@ describe('plex-sim scans', () => {
     const { sim, api, media, addSection } = await startTestSim({ media: { movies: 40 } });
     const id = await addSection('Movies', 'movie', media.roots.movies);
     sim.runtime.options.speed = 1;
-    sim.runtime.options.timings.refreshingLagMs = 150;
-    sim.runtime.options.timings.scanItemMs = 20;
+    sim.runtime.options.timings.refreshingLagMs = 500;
+    sim.runtime.options.timings.scanItemMs = 60;
     const refreshing = async () => ((await api('/library/sections')).xml?.MediaContainer as { Directory: { refreshing: string }[] }).Directory[0]!.refreshing;
     await api(`/library/sections/${id}/refresh`);
     expect(await refreshing()).toBe('0');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await refreshing()).toBe('1');
     await sim.jobs.idle();
     expect(await refreshing()).toBe('0');
