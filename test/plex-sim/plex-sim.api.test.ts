@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestSim } from './sim-fixture.js';
@@ -137,5 +138,56 @@ describe('plex-sim HTTP API', () => {
     const reply = await api('/library/sections/1/onDeck');
     expect(reply.status).toBe(404);
     expect(reply.headers.get('content-type')).toBe('text/html');
+  });
+});
+
+describe('plex-sim JSON and notifications', () => {
+  it('answers every endpoint plexlift uses in JSON with typed values', async () => {
+    const { sim, api, media, addSection } = await startTestSim();
+    const id = await addSection('Movies', 'movie', media.roots.movies);
+    await sim.ready;
+    const json = async (path: string) => JSON.parse((await api(path, { json: true })).text) as Record<string, Record<string, unknown>>;
+    expect((await json('/')).MediaContainer).toMatchObject({ size: 25, allowSync: false, myPlex: true, version: '1.43.2.10687-563d026ea' });
+    expect((await json('/activities')).MediaContainer).toEqual({ size: 0 });
+    expect((await json('/butler')).ButlerTasks!.ButlerTask).toContainEqual({ name: 'MusicAnalysis', interval: 1, scheduleRandomized: false, enabled: true });
+    expect((await json(`/library/sections/${id}/timeline`)).LibraryTimeline).toMatchObject({ updateQueueSize: 0, title1: 'Movies' });
+    expect((await json('/myplex/account')).MyPlex).toMatchObject({ subscriptionActive: false, signInState: 'none' });
+    expect((await json(`/library/sections/${id}`)).MediaContainer).toMatchObject({ size: 1, librarySectionID: id });
+  });
+
+  it('POST …/refresh scans too; force=1 refreshes every item and writes its Metadata bundle', async () => {
+    const { sim, api, media, addSection } = await startTestSim();
+    const id = await addSection('Movies', 'movie', media.roots.movies);
+    const before = sim.runtime.library.db.prepare(`SELECT max(refreshed_at) FROM metadata_items`).pluck().get() as number;
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // refreshed_at has a one-second grain
+    expect((await api(`/library/sections/${id}/refresh?force=1`, { method: 'POST' })).status).toBe(200);
+    await sim.jobs.idle();
+    const items = sim.runtime.library.db.prepare(`SELECT hash, refreshed_at AS refreshed FROM metadata_items WHERE metadata_type = 1`).all() as { hash: string; refreshed: number }[];
+    expect(items).toHaveLength(3);
+    for (const item of items) {
+      expect(item.refreshed).toBeGreaterThan(before);
+      expect(statSync(`${sim.paths.metadata}/Movies/${item.hash[0]}/${item.hash.slice(1)}.bundle/Contents/_combined/Info.xml`).isFile()).toBe(true);
+    }
+  });
+
+  it('publishes timeline and status notifications during a scan', async () => {
+    const { sim, api, media } = await startTestSim({ speed: 500 });
+    await sim.ready;
+    const ws = new WebSocket(sim.url.replace('http', 'ws') + '/:/websockets/notifications?filters=timeline,status');
+    await new Promise((resolve) => ws.once('open', resolve));
+    const types = new Map<string, Record<string, unknown>[]>();
+    ws.on('message', (data: Buffer) => {
+      const { NotificationContainer: n } = JSON.parse(data.toString()) as { NotificationContainer: Record<string, unknown> & { type: string } };
+      const entries = (n.TimelineEntry ?? n.StatusNotification) as Record<string, unknown>[];
+      types.set(n.type, [...(types.get(n.type) ?? []), ...entries]);
+    });
+    await api(`/library/sections?name=Movies&type=movie&location=${encodeURIComponent(media.roots.movies)}`, { method: 'POST' });
+    await sim.jobs.idle();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    ws.close();
+    expect([...types.keys()].sort()).toEqual(['status', 'timeline']);
+    expect(types.get('timeline')).toContainEqual(expect.objectContaining({ identifier: 'com.plexapp.plugins.library', sectionID: '1', type: 1, state: 0, metadataState: 'created' }));
+    expect(types.get('timeline')).toContainEqual(expect.objectContaining({ state: 5 }));
+    expect(types.get('status')).toContainEqual(expect.objectContaining({ title: 'Library scan complete', notificationName: 'LIBRARY_UPDATE' }));
   });
 });
