@@ -49,6 +49,12 @@ export const ERROR_CODES = {
   REPAIR_FAILED: { exit: EXIT_CODES.databaseCorrupt, trpc: 'INTERNAL_SERVER_ERROR' },
   /** Not enough free disk space for the operation. */
   DISK_FULL: { exit: EXIT_CODES.safetyStop, trpc: 'PRECONDITION_FAILED' },
+  /** Plex Media Server answered with an unexpected status or shape. */
+  PLEX_API_ERROR: { exit: EXIT_CODES.jobFailed, trpc: 'INTERNAL_SERVER_ERROR' },
+  /** Plex Media Server refused the token (HTTP 401). */
+  PLEX_UNAUTHORIZED: { exit: EXIT_CODES.authRefused, trpc: 'UNAUTHORIZED' },
+  /** Plex Media Server did not become ready, or did not answer, in time. */
+  PLEX_NOT_READY: { exit: EXIT_CODES.jobFailed, trpc: 'PRECONDITION_FAILED' },
   /** Anything not foreseen. */
   UNEXPECTED: { exit: EXIT_CODES.unexpected, trpc: 'INTERNAL_SERVER_ERROR' },
 } as const satisfies Record<string, { exit: ExitCode; trpc: TrpcErrorCodeKey }>;

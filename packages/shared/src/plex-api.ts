@@ -1,0 +1,5 @@
+// The Plex Media Server API toolkit: a typed client and the waits and writes built on it.
+export * from './plex-api/plex-api-schemas.js';
+export * from './plex-api/plex-client.js';
+export * from './plex-api/wait-for-ready.js';
+export * from './plex-api/apply-preferences.js';
