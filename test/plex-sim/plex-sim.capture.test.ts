@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
+import { sharedFixture } from '../utils/shared-fixtures.js';
 import { startTestSim } from './sim-fixture.js';
 
 /** The real PMS 1.43.2 traffic (shared/fixtures/plex/pms-1.43.2), keyed by path. */
 const CAPTURE = new Map(
-  readFileSync(new URL('../../../shared/fixtures/plex/pms-1.43.2/traffic-20260603-224738.jsonl', import.meta.url), 'utf8')
+  readFileSync(sharedFixture('plex', 'pms-1.43.2', 'traffic-20260603-224738.jsonl'), 'utf8')
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as { path: string; method: string; status: number; body?: string })

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { checkIntegrity, closeDatabase, openDatabaseReadOnly, readSonicProgress } from '@plexlift/shared/plex-db';
 import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { readPreferences } from './preferences-file.js';
+import { sharedFixture } from '../utils/shared-fixtures.js';
 import { startTestSim } from './sim-fixture.js';
 
 async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
@@ -111,7 +112,7 @@ describe('plex-sim log and data dir', () => {
   it('lays out the data dir as PMS does', async () => {
     const { sim, media, addSection } = await startTestSim();
     await addSection('Movies', 'movie', media.roots.movies);
-    const real = readFileSync(new URL('../../../shared/fixtures/plex/pms-1.43.2/data-dir-tree.txt', import.meta.url), 'utf8');
+    const real = readFileSync(sharedFixture('plex', 'pms-1.43.2', 'data-dir-tree.txt'), 'utf8');
     for (const entry of ['.LocalAdminToken', 'Codecs/.device-id', 'Plug-in Support/Databases/com.plexapp.plugins.library.db', 'Preferences.xml', 'Logs/Plex Media Server.log', 'Setup Plex.html']) {
       expect(real).toContain(`Plex Media Server/${entry}`);
       expect(() => readFileSync(`${sim.paths.pms}/${entry}`)).not.toThrow();
