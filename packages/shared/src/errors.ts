@@ -55,6 +55,8 @@ export const ERROR_CODES = {
   PLEX_UNAUTHORIZED: { exit: EXIT_CODES.authRefused, trpc: 'UNAUTHORIZED' },
   /** Plex Media Server did not become ready, or did not answer, in time. */
   PLEX_NOT_READY: { exit: EXIT_CODES.jobFailed, trpc: 'PRECONDITION_FAILED' },
+  /** A wait ran past its safety timeout. */
+  PHASE_TIMEOUT: { exit: EXIT_CODES.jobFailed, trpc: 'INTERNAL_SERVER_ERROR' },
   /** Anything not foreseen. */
   UNEXPECTED: { exit: EXIT_CODES.unexpected, trpc: 'INTERNAL_SERVER_ERROR' },
 } as const satisfies Record<string, { exit: ExitCode; trpc: TrpcErrorCodeKey }>;
