@@ -75,7 +75,10 @@ function evenlySpaced<T>(items: T[], count: number): T[] {
 async function readHead(file: string, bytes: number): Promise<void> {
   const handle = await open(file, 'r');
   try {
-    await handle.read(Buffer.alloc(bytes), 0, bytes, 0);
+    const { size } = await handle.stat();
+    const { bytesRead } = await handle.read(Buffer.alloc(bytes), 0, bytes, 0);
+    // rclone answers a file gone from the bucket but still in its listing cache with an empty read.
+    if (size > 0 && bytesRead === 0) throw Object.assign(new Error(`empty read of ${file}`), { code: 'EIO' });
   } finally {
     await handle.close();
   }

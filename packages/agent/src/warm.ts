@@ -97,8 +97,10 @@ async function warmOne(file: string, bytes: number, timeoutMs: number): Promise<
   const read = (async () => {
     const handle = await open(file, 'r');
     try {
-      await handle.read(Buffer.alloc(bytes), 0, bytes, 0);
-      return 'ok';
+      const { size } = await handle.stat();
+      const { bytesRead } = await handle.read(Buffer.alloc(bytes), 0, bytes, 0);
+      // rclone answers a file gone from the bucket but still in its listing cache with an empty read.
+      return size > 0 && bytesRead === 0 ? 'EIO' : 'ok';
     } finally {
       await handle.close();
     }
