@@ -4,20 +4,15 @@ import {
   diffLibraryStats,
   openDatabaseForWrite,
   openDatabaseReadOnly,
-  readLibraryStats,
-  readSonicProgress,
   withFtsTriggersSetAside,
 } from '@plexlift/shared/plex-db';
 import { generateLibrary } from '../utils/library-generator.js';
+import { readStatsOf } from '../utils/sqlite-files.js';
 import { createTempDir } from '../utils/temp-dir.js';
 
 function readStats(path: string) {
-  const db = openDatabaseReadOnly(path);
-  try {
-    return { stats: readLibraryStats(db), sonic: readSonicProgress(db) };
-  } finally {
-    closeDatabase(db);
-  }
+  const { library, sonic } = readStatsOf(path);
+  return { stats: library, sonic };
 }
 
 describe('readLibraryStats', () => {

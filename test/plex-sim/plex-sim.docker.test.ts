@@ -1,8 +1,8 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../utils/free-port.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlexTvSim, type PlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { startDockerEngine, type DockerEngine } from '../utils/docker-engine.js';
@@ -13,13 +13,6 @@ import { buildPlexSimImage } from './image/build-plex-sim-image.js';
 
 const IMAGE = 'plexlift/plex-sim:test';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('plex-sim Docker image', () => {
   let root: string;

@@ -1,17 +1,7 @@
 import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { closeDatabase, openDatabaseReadOnly, readLibraryStats, readSonicProgress } from '@plexlift/shared/plex-db';
-import { runStockSqlite3 } from '../utils/sqlite-files.js';
+import { readStatsOf as stats, runStockSqlite3 } from '../utils/sqlite-files.js';
 import { startTestSim } from './sim-fixture.js';
-
-function stats(path: string) {
-  const db = openDatabaseReadOnly(path);
-  try {
-    return { library: readLibraryStats(db), sonic: readSonicProgress(db) };
-  } finally {
-    closeDatabase(db);
-  }
-}
 
 describe('plex-sim scans', () => {
   it('builds the library from the folders with Plex naming, absolute paths and the hierarchy', async () => {

@@ -112,17 +112,8 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
   const isDeleted = () => deletedRatio > 0 && random() < deletedRatio;
   const encodeFileUrl = (path: string, i: number) => 'file://' + (i % 2 === 0 ? encodeURI(path) : path);
 
-  const insertItem = (row: {
-    section: number;
-    parent: number | null;
-    type: number;
-    guid: string;
-    title: string;
-    index: number | null;
-    deletedAt: number | null;
-    extraData?: string | null;
-    mediaCount?: number;
-  }): number => write.item({ ...row, year: 1990 + Math.floor(random() * 35), at: now(), hash: hex(40) });
+  const insertItem = (row: Omit<Parameters<LibraryWriter['item']>[0], 'year' | 'at' | 'hash'>): number =>
+    write.item({ ...row, year: 1990 + Math.floor(random() * 35), at: now(), hash: hex(40) });
 
   const insertMedia = (row: {
     section: number;

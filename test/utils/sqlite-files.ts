@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeDatabase, openDatabaseReadOnly, readLibraryStats, readSonicProgress, type LibraryStats, type SonicProgress } from '@plexlift/shared/plex-db';
 
 /** sha256 of a file and of its WAL sidecars: "unchanged" means all three are. */
 export function fingerprint(path: string): string {
@@ -58,5 +59,15 @@ export function countRows(path: string, table: string): number {
     return (db.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n;
   } finally {
     db.close();
+  }
+}
+
+/** Library stats and Sonic progress of a DB, read as `plexlift db stats` does. */
+export function readStatsOf(path: string): { library: LibraryStats; sonic: SonicProgress[] } {
+  const db = openDatabaseReadOnly(path);
+  try {
+    return { library: readLibraryStats(db), sonic: readSonicProgress(db) };
+  } finally {
+    closeDatabase(db);
   }
 }
