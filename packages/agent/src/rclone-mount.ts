@@ -1,0 +1,193 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PlexliftError } from '@plexlift/shared';
+
+/**
+ * VFS profiles by VM size (the predecessor's table, predecessor.md §1.6), minus what hurt it: the
+ * attribute cache is minutes, not a year, and the dir cache hours, so a dead remote is not hidden
+ * behind listings for days (the precondition of the 221/224 deletion).
+ */
+export interface VfsProfile {
+  cacheMaxSize: string;
+  bufferSize: string;
+  readChunkSize: string;
+  transfers: number;
+  dirCacheTime: string;
+}
+
+export const VFS_PROFILES = {
+  lite: { cacheMaxSize: '5G', bufferSize: '64M', readChunkSize: '32M', transfers: 2, dirCacheTime: '12h' },
+  standard: { cacheMaxSize: '10G', bufferSize: '128M', readChunkSize: '64M', transfers: 4, dirCacheTime: '12h' },
+  power: { cacheMaxSize: '20G', bufferSize: '256M', readChunkSize: '128M', transfers: 16, dirCacheTime: '12h' },
+  superpower: { cacheMaxSize: '40G', bufferSize: '512M', readChunkSize: '128M', transfers: 32, dirCacheTime: '12h' },
+} as const satisfies Record<string, VfsProfile>;
+
+export type VfsProfileName = keyof typeof VFS_PROFILES;
+
+export interface RcloneMountOptions {
+  /** `remote:path`, or an on-the-fly remote such as `:http:` with its flags in `remoteArgs`. */
+  remote: string;
+  remoteArgs?: string[];
+  /** The same path the home server uses for the media. */
+  mountPoint: string;
+  profile: VfsProfileName;
+  cacheDir: string;
+  /** rclone config holding the storage credentials (written by the agent, never logged). */
+  configPath?: string | undefined;
+  /** Owner of the files as Plex sees them. */
+  uid?: number;
+  gid?: number;
+  /** Overrides of the profile, e.g. `dirCacheTime` in tests. */
+  overrides?: Partial<VfsProfile>;
+}
+
+/** The `rclone mount` command line for a profile: read-only, full VFS cache. */
+export function rcloneMountArgs(options: RcloneMountOptions): string[] {
+  const profile: VfsProfile = { ...VFS_PROFILES[options.profile], ...options.overrides };
+  return [
+    'mount',
+    options.remote,
+    options.mountPoint,
+    ...(options.remoteArgs ?? []),
+    '--read-only',
+    '--vfs-cache-mode', 'full',
+    '--vfs-cache-max-size', profile.cacheMaxSize,
+    '--vfs-cache-max-age', '72h',
+    '--buffer-size', profile.bufferSize,
+    '--vfs-read-ahead', profile.bufferSize,
+    '--vfs-read-chunk-size', profile.readChunkSize,
+    '--vfs-read-chunk-size-limit', '1G',
+    '--transfers', String(profile.transfers),
+    '--dir-cache-time', profile.dirCacheTime,
+    '--attr-timeout', '1m',
+    '--cache-dir', options.cacheDir,
+    ...(options.configPath ? ['--config', options.configPath] : []),
+    ...(options.uid !== undefined ? ['--uid', String(options.uid), '--gid', String(options.gid ?? options.uid)] : []),
+    ...(options.uid !== undefined ? ['--allow-other'] : []),
+  ];
+}
+
+export interface MountHealth {
+  healthy: boolean;
+  /** The root lists. */
+  listed: boolean;
+  /** Sample files whose head could be read. */
+  readable: number;
+  sampled: number;
+  problems: string[];
+}
+
+export interface RcloneMount {
+  mountPoint: string;
+  checkHealth(sampleFiles: string[], timeoutMs?: number): Promise<MountHealth>;
+  unmount(): Promise<void>;
+}
+
+/**
+ * Mounts the media remote with rclone in the foreground (the agent owns the process; no
+ * `--daemon`) and waits until the mount point is really a FUSE mount that lists.
+ */
+export async function mountRclone(options: RcloneMountOptions, signal?: AbortSignal): Promise<RcloneMount> {
+  mkdirSync(options.mountPoint, { recursive: true });
+  mkdirSync(options.cacheDir, { recursive: true });
+  const child: ChildProcess = spawn('rclone', rcloneMountArgs(options), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4096)));
+  for (let i = 0; !isMounted(options.mountPoint); i++) {
+    signal?.throwIfAborted();
+    if (child.exitCode !== null || i > 300) {
+      child.kill('SIGKILL');
+      throw new PlexliftError('PLEX_NOT_READY', `rclone could not mount ${options.remote} on ${options.mountPoint}: ${lastLine(stderr) || 'no answer in 30 s'}`);
+    }
+    await sleep(100);
+  }
+  const unmount = async () => {
+    spawnSync('fusermount3', ['-u', '-z', options.mountPoint], { stdio: 'ignore' });
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      // A FUSE read stuck on a dead remote can keep rclone from exiting.
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(killer);
+    }
+  };
+  return { mountPoint: options.mountPoint, checkHealth: (files, timeoutMs) => checkMountHealth(options.mountPoint, files, timeoutMs), unmount };
+}
+
+/**
+ * A mount is healthy when its root lists *and* sample files read: a listing alone is answered
+ * from rclone's dir cache while reads fail (the predecessor's `ls` check passed on the mount that
+ * cost it 221 films).
+ */
+export async function checkMountHealth(mountPoint: string, sampleFiles: string[], timeoutMs = 15_000): Promise<MountHealth> {
+  const health: MountHealth = { healthy: false, listed: false, readable: 0, sampled: sampleFiles.length, problems: [] };
+  try {
+    await within(readdir(mountPoint), timeoutMs);
+    health.listed = true;
+  } catch (error) {
+    health.problems.push(`${mountPoint} does not list: ${describe(error)}`);
+  }
+  await Promise.all(
+    sampleFiles.map(async (file) => {
+      try {
+        await within(readHead(file), timeoutMs);
+        health.readable += 1;
+      } catch (error) {
+        health.problems.push(`${file}: ${describe(error)}`);
+      }
+    }),
+  );
+  health.healthy = health.listed && health.readable === health.sampled;
+  return health;
+}
+
+/**
+ * Whether to remount: never while Plex reads through the mount (a lazy unmount under a scan is
+ * what empties a library), and never for a mount that is fine.
+ */
+export function decideRemount(health: MountHealth, options: { ioActive: boolean }): 'keep' | 'remount' | 'wait-for-idle' {
+  if (health.healthy) return 'keep';
+  return options.ioActive ? 'wait-for-idle' : 'remount';
+}
+
+function isMounted(mountPoint: string): boolean {
+  return readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .some((line) => {
+      const [, point, type] = line.split(' ');
+      return point?.replace(/\\040/g, ' ') === mountPoint && type?.startsWith('fuse') === true;
+    });
+}
+
+async function readHead(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const { bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
+    if (size > 0 && bytesRead === 0) throw Object.assign(new Error('empty read'), { code: 'EIO' });
+  } finally {
+    await handle.close();
+  }
+}
+
+function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`no answer in ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function describe(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').at(-1) ?? '';
+}
