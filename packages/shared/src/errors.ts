@@ -57,6 +57,12 @@ export const ERROR_CODES = {
   PLEX_NOT_READY: { exit: EXIT_CODES.jobFailed, trpc: 'PRECONDITION_FAILED' },
   /** A wait ran past its safety timeout. */
   PHASE_TIMEOUT: { exit: EXIT_CODES.jobFailed, trpc: 'INTERNAL_SERVER_ERROR' },
+  /** The controller refused the agent's token: retrying cannot help. */
+  AUTH_REFUSED: { exit: EXIT_CODES.authRefused, trpc: 'UNAUTHORIZED' },
+  /** Agent and controller speak different protocol versions. */
+  PROTOCOL_MISMATCH: { exit: EXIT_CODES.badConfig, trpc: 'PRECONDITION_FAILED' },
+  /** The controller could not be reached. */
+  CONTROLLER_UNREACHABLE: { exit: EXIT_CODES.controllerUnreachable, trpc: 'INTERNAL_SERVER_ERROR' },
   /** Anything not foreseen. */
   UNEXPECTED: { exit: EXIT_CODES.unexpected, trpc: 'INTERNAL_SERVER_ERROR' },
 } as const satisfies Record<string, { exit: ExitCode; trpc: TrpcErrorCodeKey }>;

@@ -1,0 +1,159 @@
+import { createTRPCClient, createWSClient, TRPCClientError, wsLink } from '@trpc/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import WebSocket from 'ws';
+import { PlexliftError } from '@plexlift/shared';
+import { PROTOCOL_VERSION, type AgentCommand, type AgentEvent, type AgentRouter } from '@plexlift/shared/protocol';
+import type { Journal } from './journal.js';
+
+/** The close code the controller uses for a refused token: retrying cannot help. */
+export const AUTH_REFUSED_CLOSE_CODE = 4401;
+
+export interface HomeConnectionOptions {
+  /** `ws://…` or `wss://…` of the controller's agent endpoint. */
+  url: string;
+  jobId: string;
+  agentVersion: string;
+  /** Evaluated on every (re)connect, so a renewed token is picked up. */
+  token: () => string | Promise<string>;
+  journal: Journal;
+  onCommand: (command: AgentCommand) => void;
+  /** Between reconnect attempts. @default 250 ms doubling to 10 s */
+  retryDelayMs?: (attempt: number) => number;
+  /** Silence before a ping, and how long a pong may take. @default 5 s / 2 s */
+  keepAlive?: { intervalMs: number; pongTimeoutMs: number };
+}
+
+/**
+ * ws waits up to 30 s for a closing handshake with a hung peer before the reconnect starts
+ * (measured: 33 s); 1 s is enough (agent-protocol.md §1.8).
+ */
+class QuickCloseWebSocket extends WebSocket {
+  constructor(address: string | URL, protocols?: string | string[]) {
+    // closeTimeout exists in ws 8.23 but not yet in its type definitions.
+    super(address, protocols, { closeTimeout: 1_000 } as WebSocket.ClientOptions);
+  }
+}
+
+/**
+ * The agent's line home: one tRPC WebSocket that reconnects by itself, a `hello` with the
+ * protocol version first, the command subscription resumed from the last command id, and
+ * reports sent from the journal in order, each with its idempotency key, until home has them.
+ */
+export class HomeConnection {
+  private readonly ws;
+  private readonly client;
+  private fatal: PlexliftError | undefined;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  private subscription: { unsubscribe(): void } | undefined;
+
+  constructor(private readonly options: HomeConnectionOptions) {
+    this.ws = createWSClient({
+      url: options.url,
+      WebSocket: QuickCloseWebSocket as unknown as typeof globalThis.WebSocket,
+      connectionParams: async () => ({ token: await options.token(), jobId: options.jobId }),
+      retryDelayMs: options.retryDelayMs ?? ((attempt) => Math.min(250 * 2 ** attempt, 10_000)),
+      keepAlive: { enabled: true, ...(options.keepAlive ?? { intervalMs: 5_000, pongTimeoutMs: 2_000 }) },
+      onClose: (cause) => {
+        if (cause?.code === AUTH_REFUSED_CLOSE_CODE) {
+          this.fail(new PlexliftError('AUTH_REFUSED', `the controller at ${options.url} refused this agent's token; it stops trying`));
+        }
+      },
+    });
+    this.client = createTRPCClient<AgentRouter>({ links: [wsLink({ client: this.ws })] });
+  }
+
+  /** Says hello (checking the protocol), subscribes to commands and sends what the journal holds. */
+  async start(): Promise<void> {
+    try {
+      await Promise.race([
+        this.client.hello.mutate({ protocolVersion: PROTOCOL_VERSION, agentVersion: this.options.agentVersion, jobId: this.options.jobId }),
+        this.failure(),
+      ]);
+    } catch (error) {
+      throw this.fatal ?? toConnectionError(error, this.options.url);
+    }
+    this.subscription = this.client.commands.subscribe(
+      { lastEventId: this.options.journal.lastCommandId ?? null },
+      {
+        onData: ({ id, data }) => {
+          this.options.journal.lastCommandId = id;
+          this.options.onCommand(data);
+        },
+        onError: () => {
+          // The client resubscribes by itself after a reconnect, from the last id.
+        },
+      },
+    );
+    this.kick();
+  }
+
+  /** Journals the event at once and sends it when home can take it. */
+  report(event: AgentEvent): void {
+    this.options.journal.append(event);
+    this.kick();
+  }
+
+  /** Resolves when home has every journaled event. */
+  async drained(): Promise<void> {
+    while (this.options.journal.pendingCount() > 0) {
+      if (this.fatal) throw this.fatal;
+      this.kick();
+      await (this.flushing ?? sleep(50));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscription?.unsubscribe();
+    await this.ws.close();
+  }
+
+  private kick(): void {
+    this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
+  }
+
+  private async flush(): Promise<void> {
+    let attempt = 0;
+    while (!this.closed && !this.fatal) {
+      const batch = this.options.journal.unsent();
+      if (batch.length === 0) return;
+      try {
+        for (const entry of batch) {
+          // A duplicate answer is fine: the controller had it from before a cut.
+          await this.client.report.mutate({ key: entry.key, event: entry.event });
+          this.options.journal.markSent(entry.seq);
+          attempt = 0;
+        }
+      } catch {
+        // In flight when the socket dropped: rejected here while home may have stored it; the
+        // key makes the resend harmless. Wait for the reconnect before trying again.
+        await sleep(Math.min(100 * 2 ** attempt++, 5_000));
+      }
+    }
+  }
+
+  private fail(error: PlexliftError): void {
+    if (this.fatal) return;
+    this.fatal = error;
+    this.closed = true;
+    void this.ws.close();
+  }
+
+  private async failure(): Promise<never> {
+    while (!this.fatal) await sleep(50);
+    throw this.fatal;
+  }
+}
+
+function toConnectionError(error: unknown, url: string): PlexliftError {
+  if (error instanceof PlexliftError) return error;
+  if (error instanceof TRPCClientError) {
+    const code = (error.data as { code?: string } | undefined)?.code;
+    if (code === 'PRECONDITION_FAILED' && /protocol version/.test(error.message)) {
+      return new PlexliftError('PROTOCOL_MISMATCH', error.message, { cause: error });
+    }
+    if (code === 'UNAUTHORIZED') return new PlexliftError('AUTH_REFUSED', `the controller at ${url} refused this agent: ${error.message}`, { cause: error });
+  }
+  return new PlexliftError('CONTROLLER_UNREACHABLE', `cannot talk to the controller at ${url}: ${(error as Error).message}`, { cause: error });
+}

@@ -1,0 +1,4 @@
+// The control-plane contract between the agent and the controller.
+export * from './protocol/agent-router.js';
+export * from './events.js';
+export * from './schemas/phases.js';

@@ -1,0 +1,69 @@
+import { initTRPC, tracked, TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { AgentEventSchema, type AgentEvent } from '../events.js';
+
+/**
+ * The agent-facing procedures, defined here over an interface the controller implements, so
+ * the agent compiles against `shared` alone (DESIGN.md, "Control plane"). The first call is
+ * `hello` with the protocol version; commands flow down one subscription of `tracked()`
+ * desired states, resumed with `lastEventId`; every report carries an idempotency key.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** What the controller puts in the context of an authenticated agent connection. */
+export interface AgentContext {
+  agent: { jobId: string } | undefined;
+}
+
+/** Desired state, not one-shot verbs: replaying one is harmless. */
+export const AgentCommandSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('run'), jobId: z.string() }),
+  z.object({ type: z.literal('pause'), jobId: z.string() }),
+  z.object({ type: z.literal('abort'), jobId: z.string(), reason: z.string() }),
+]);
+export type AgentCommand = z.infer<typeof AgentCommandSchema>;
+
+export const HelloInputSchema = z.object({ protocolVersion: z.number().int(), agentVersion: z.string(), jobId: z.string() });
+export const ReportInputSchema = z.object({
+  /** `jobId:seq`, unique per event: the controller stores each key once. */
+  key: z.string().min(1),
+  event: AgentEventSchema,
+});
+
+export interface AgentApi<Ctx extends AgentContext = AgentContext> {
+  hello(ctx: Ctx, input: z.infer<typeof HelloInputSchema>): Promise<{ protocolVersion: number }>;
+  /** Commands after `lastEventId`, then live ones until `signal` aborts. */
+  commands(ctx: Ctx, lastEventId: string | undefined, signal: AbortSignal): AsyncIterable<{ id: string; command: AgentCommand }>;
+  /** Stores the event unless its key was seen; `duplicate` tells which. */
+  report(ctx: Ctx, input: { key: string; event: AgentEvent }): Promise<{ duplicate: boolean }>;
+}
+
+const t = initTRPC.context<AgentContext>().create();
+
+const agentProcedure = t.procedure.use(({ ctx, next }) => {
+  if (!ctx.agent) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'agent not authenticated' });
+  return next({ ctx: { ...ctx, agent: ctx.agent } });
+});
+
+/** The router the controller mounts as `agent`. */
+export function createAgentRouter<Ctx extends AgentContext>(api: AgentApi<Ctx>) {
+  return t.router({
+    hello: agentProcedure.input(HelloInputSchema).mutation(async ({ ctx, input }) => {
+      if (input.protocolVersion !== PROTOCOL_VERSION) {
+        throw new TRPCError({
+          code: 'PRECONDITION_FAILED',
+          message: `protocol version mismatch: the agent speaks ${input.protocolVersion}, the controller ${PROTOCOL_VERSION}; update the one that is behind`,
+        });
+      }
+      return api.hello(ctx as Ctx, input);
+    }),
+    commands: agentProcedure.input(z.object({ lastEventId: z.string().nullish() }).optional()).subscription(async function* ({ ctx, input, signal }) {
+      for await (const { id, command } of api.commands(ctx as Ctx, input?.lastEventId ?? undefined, signal ?? new AbortController().signal)) {
+        yield tracked(id, command);
+      }
+    }),
+    report: agentProcedure.input(ReportInputSchema).mutation(({ ctx, input }) => api.report(ctx as Ctx, input)),
+  });
+}
+
+export type AgentRouter = ReturnType<typeof createAgentRouter>;
