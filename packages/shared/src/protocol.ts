@@ -2,3 +2,4 @@
 export * from './protocol/agent-router.js';
 export * from './events.js';
 export * from './schemas/phases.js';
+export * from './schemas/job-spec.js';

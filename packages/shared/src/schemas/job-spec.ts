@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { PlexliftError } from '../errors.js';
+import { validatePathMappings } from '../plex-db/path-mappings.js';
+
+const absolutePath = z.string().refine((path) => path.startsWith('/'), { message: 'must be an absolute path' });
+
+/** The Plex analyses a job can run, each tied to a real preference and Butler task (plex-api.md §3.2). */
+export const AnalysesSchema = z
+  .object({
+    deepMediaAnalysis: z.boolean(),
+    previewThumbnails: z.boolean(),
+    chapterThumbnails: z.boolean(),
+    introMarkers: z.boolean(),
+    creditsMarkers: z.boolean(),
+    loudness: z.boolean(),
+    sonic: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+/**
+ * What the controller sends the agent: the whole job, validated before anything starts. Only
+ * plain settings travel here; secrets (storage credentials, claim token) come separately over
+ * the authenticated channel.
+ */
+export const JobSpecSchema = z
+  .object({
+    jobId: z.string().regex(/^[a-z0-9][a-z0-9-]{3,63}$/, { message: 'must be 4–64 lowercase letters, digits or dashes' }),
+    mode: z.enum(['scan', 'delta']),
+    /** Section names or ids; empty means every section. */
+    sections: z.array(z.string().min(1)).default([]),
+    /** The libraries to create for a `scan` job (a `delta` job has the home ones). */
+    libraries: z
+      .array(z.object({ name: z.string().min(1), type: z.enum(['movie', 'show', 'artist', 'photo']), locations: z.array(absolutePath).min(1) }).strict())
+      .default([]),
+    forceRefresh: z.boolean().default(false),
+    skipAnalysis: z.boolean().default(false),
+    skipSonic: z.boolean().default(false),
+    allowDeletions: z.boolean().default(false),
+    deletionCap: z
+      .object({ maxPercent: z.number().min(0).max(100).default(5), maxItems: z.number().int().min(0).default(100) })
+      .strict()
+      .default({ maxPercent: 5, maxItems: 100 }),
+    plex: z
+      .object({
+        /** The home server's version, pinned on the VM (a newer PMS migrates the DB forward). */
+        version: z.string().regex(/^\d+\.\d+\.\d+\.\d+-[0-9a-f]+$/, { message: 'must be a full PMS version such as 1.43.2.10687-563d026ea' }),
+      })
+      .strict(),
+    media: z
+      .object({
+        /** Where home mounts the media; the VM mounts it at the same path. */
+        mountPath: absolutePath,
+        /** The rclone remote (`name:bucket/path`). */
+        remote: z.string().min(1),
+        vfsProfile: z.enum(['lite', 'standard', 'power', 'superpower']).default('standard'),
+      })
+      .strict(),
+    /** Prefixes to rewrite home → cloud (and back at export). */
+    mappings: z.array(z.object({ from: z.string(), to: z.string() }).strict()).default([]),
+    analyses: AnalysesSchema.default({}),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.mode === 'scan' && spec.libraries.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['libraries'], message: 'a scan job needs at least one library to create' });
+    }
+    if (spec.mappings.length > 0) {
+      try {
+        validatePathMappings(spec.mappings, 'mappings');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['mappings'], message: (error as Error).message.replace(/^mappings\S*\s*/, '') });
+      }
+    }
+  });
+
+export type JobSpecInput = z.input<typeof JobSpecSchema>;
+export type JobSpec = z.output<typeof JobSpecSchema>;
+
+/** Validates a job spec; the error names every bad field, and nothing starts. */
+export function parseJobSpec(input: unknown): JobSpec {
+  const result = JobSpecSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(job spec)'}: ${issue.message}`);
+  throw new PlexliftError('BAD_ARGUMENT', `job spec: ${problems.join('; ')}`, { details: { problems } });
+}
