@@ -1,0 +1,26 @@
+/**
+ * Where Plex runs next to the agent: in the official Docker image on the VM, or as a local
+ * process (tests run `test/plex-sim` this way). Both start a pinned version with a claim token and
+ * stop the way the image does: SIGTERM, a grace period, then SIGKILL.
+ */
+export interface PlexRuntime {
+  readonly kind: 'docker' | 'process';
+  /** The config dir (the image's `/config`) as the agent sees it. */
+  readonly configDir: string;
+  start(options: PlexStartOptions): Promise<{ url: string }>;
+  /** `clean` is false when the grace period ran out and Plex was killed (expect `-wal`/`-shm`). */
+  stop(options?: { graceMs?: number }): Promise<{ clean: boolean }>;
+  isRunning(): boolean;
+}
+
+export interface PlexStartOptions {
+  /** A single-use claim token, minted just in time by the controller; never logged. */
+  claimToken?: string | undefined;
+  timeZone?: string;
+  uid?: number;
+  gid?: number;
+  signal?: AbortSignal;
+}
+
+/** The image's grace period between SIGTERM and SIGKILL (plex-api.md §6). */
+export const PLEX_STOP_GRACE_MS = 5_000;
