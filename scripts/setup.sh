@@ -9,8 +9,8 @@ cd "$REPO_ROOT"
 
 # sqlite3: Debian's stock shell, which the tests prove unfit for .recover and unable to
 # handle Plex's collations. docker.io: the engine the image tests start themselves (dockerd).
-# rclone and fuse3: the real FUSE mounts the agent tests read media through.
-apt_install sqlite3 ca-certificates docker.io rclone fuse3
+# rclone and fuse3: the real FUSE mounts the agent tests read media through. zstd: archives.
+apt_install sqlite3 ca-certificates docker.io rclone fuse3 zstd
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"

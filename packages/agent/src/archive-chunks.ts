@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+
+export interface ArchiveChunk {
+  index: number;
+  data: Buffer;
+  sha256: string;
+}
+
+/** 64 MiB, the contract's default (DESIGN.md, "Data plane"). */
+export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Cuts a stream into fixed-size chunks (the last one shorter), each with its sha256, and keeps
+ * the digest of the whole. Only the chunk being filled is held in memory; the consumer's pace
+ * pauses the producer.
+ */
+export async function* cutIntoChunks(stream: Readable, chunkBytes: number, whole: { sha256?: string; bytes?: number } = {}): AsyncGenerator<ArchiveChunk> {
+  const total = createHash('sha256');
+  let parts: Buffer[] = [];
+  let filled = 0;
+  let index = 0;
+  let bytes = 0;
+  const emit = (): ArchiveChunk => {
+    const data = Buffer.concat(parts, filled);
+    parts = [];
+    filled = 0;
+    return { index: index++, data, sha256: createHash('sha256').update(data).digest('hex') };
+  };
+  for await (const piece of stream as AsyncIterable<Buffer>) {
+    total.update(piece);
+    bytes += piece.length;
+    let offset = 0;
+    while (offset < piece.length) {
+      const take = Math.min(chunkBytes - filled, piece.length - offset);
+      parts.push(piece.subarray(offset, offset + take));
+      filled += take;
+      offset += take;
+      if (filled === chunkBytes) yield emit();
+    }
+  }
+  if (filled > 0 || index === 0) yield emit();
+  whole.sha256 = total.digest('hex');
+  whole.bytes = bytes;
+}

@@ -1,0 +1,111 @@
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PlexliftError } from '@plexlift/shared';
+import { cutIntoChunks, DEFAULT_CHUNK_BYTES, type ArchiveChunk } from './archive-chunks.js';
+
+export interface UploadOptions {
+  /** The controller's base URL (`http(s)://host:port`). */
+  baseUrl: string;
+  transferId: string;
+  /** Session token; sent as a bearer header, never in a URL. */
+  token: string;
+  chunkBytes?: number;
+  /** Chunks in flight at once: memory stays at `concurrency × chunkBytes`. @default 2 */
+  concurrency?: number;
+  /** Attempts per chunk before giving up. @default 8 */
+  maxAttempts?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: { chunks: number; bytes: number; skipped: number }) => void;
+}
+
+export interface UploadResult {
+  chunks: number;
+  bytes: number;
+  sha256: string;
+  /** Chunks home already held from an earlier attempt. */
+  skipped: number;
+}
+
+/**
+ * The client side of the chunk protocol (DESIGN.md, "Data plane"): the archive is cut as it
+ * is produced and each chunk sent as soon as it exists, `PUT /transfers/{id}/chunks/{n}` with its
+ * sha256; chunks home already holds (`GET /transfers/{id}`) are skipped, so a transfer resumes
+ * after any cut; `POST /transfers/{id}/complete` names the whole digest, which home checks.
+ */
+export async function uploadArchive(stream: Readable, options: UploadOptions): Promise<UploadResult> {
+  const base = `${options.baseUrl.replace(/\/+$/, '')}/transfers/${encodeURIComponent(options.transferId)}`;
+  const headers = { Authorization: `Bearer ${options.token}` };
+  const held = await heldChunks(base, headers, options.signal);
+  const whole: { sha256?: string; bytes?: number } = {};
+  const inFlight = new Set<Promise<void>>();
+  const result: UploadResult = { chunks: 0, bytes: 0, sha256: '', skipped: 0 };
+  let failure: unknown;
+
+  for await (const chunk of cutIntoChunks(stream, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, whole)) {
+    if (failure) break;
+    result.chunks += 1;
+    result.bytes += chunk.data.length;
+    if (held.get(chunk.index) === chunk.sha256) {
+      result.skipped += 1;
+      continue;
+    }
+    const sending = sendChunk(base, headers, chunk, options)
+      .then(() => options.onProgress?.({ chunks: result.chunks, bytes: result.bytes, skipped: result.skipped }))
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => inFlight.delete(sending));
+    inFlight.add(sending);
+    if (inFlight.size >= (options.concurrency ?? 2)) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  if (failure) throw failure instanceof PlexliftError ? failure : new PlexliftError('CONTROLLER_UNREACHABLE', `upload of ${options.transferId} failed: ${(failure as Error).message}`);
+  result.sha256 = whole.sha256 ?? '';
+
+  const response = await fetch(`${base}/complete`, {
+    method: 'POST',
+    headers: { ...headers, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ chunks: result.chunks, bytes: result.bytes, sha256: result.sha256 }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (!response.ok) {
+    throw new PlexliftError('SAFETY_STOP', `home refused the archive of ${options.transferId}: HTTP ${response.status} ${await response.text()}`, {
+      details: { status: response.status },
+    });
+  }
+  return result;
+}
+
+async function heldChunks(base: string, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<Map<number, string>> {
+  const response = await fetch(base, { headers, ...(signal ? { signal } : {}) });
+  if (response.status === 404) return new Map();
+  if (response.status === 401) throw new PlexliftError('AUTH_REFUSED', 'home refused the upload token');
+  if (!response.ok) throw new PlexliftError('CONTROLLER_UNREACHABLE', `home answered GET ${base} with HTTP ${response.status}`);
+  const { chunks } = (await response.json()) as { chunks: { index: number; sha256: string }[] };
+  return new Map(chunks.map((c) => [c.index, c.sha256]));
+}
+
+async function sendChunk(base: string, headers: Record<string, string>, chunk: ArchiveChunk, options: UploadOptions): Promise<void> {
+  const attempts = options.maxAttempts ?? 8;
+  for (let attempt = 1; ; attempt++) {
+    options.signal?.throwIfAborted();
+    let problem: string;
+    try {
+      const response = await fetch(`${base}/chunks/${chunk.index}`, {
+        method: 'PUT',
+        headers: { ...headers, 'Content-Type': 'application/octet-stream', 'X-Plexlift-Chunk-Sha256': chunk.sha256 },
+        body: chunk.data,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      if (response.ok) return;
+      if (response.status === 401) throw new PlexliftError('AUTH_REFUSED', 'home refused the upload token');
+      problem = `HTTP ${response.status}`;
+    } catch (error) {
+      if (error instanceof PlexliftError) throw error;
+      options.signal?.throwIfAborted();
+      problem = (error as Error).message;
+    }
+    if (attempt >= attempts) throw new PlexliftError('CONTROLLER_UNREACHABLE', `chunk ${chunk.index} could not be sent after ${attempts} attempts (${problem})`);
+    await sleep(Math.min(200 * 2 ** (attempt - 1), 10_000));
+  }
+}

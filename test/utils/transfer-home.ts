@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+/**
+ * A minimal home side of the chunk protocol for agent tests, until the controller issue lands:
+ * chunks staged on disk with their sha256 checked, `GET` lists what is held, `complete` checks
+ * the whole digest and assembles the archive. It can cut connections in the middle of a chunk.
+ */
+export interface TransferHome extends AsyncDisposable {
+  url: string;
+  /** Times a chunk was stored (a chunk stored twice shows the resend). */
+  stored: Map<number, number>;
+  /** Cut the socket of the next `count` chunk uploads halfway through. */
+  cutNext(count: number): void;
+  /** The assembled archive of a completed transfer. */
+  archivePath(id: string): string;
+  close(): Promise<void>;
+}
+
+export async function startTransferHome(dir: string, token: string): Promise<TransferHome> {
+  mkdirSync(dir, { recursive: true });
+  const stored = new Map<number, number>();
+  let cuts = 0;
+  const staging = (id: string) => join(dir, id.replace(/[^\w-]/g, '_'));
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const match = /^\/transfers\/([\w-]+)(?:\/(chunks)\/(\d+)|\/(complete))?$/.exec(url.pathname);
+      const send = (status: number, body: unknown = '') => {
+        res.statusCode = status;
+        res.setHeader('Content-Type', 'application/json');
+        res.end(typeof body === 'string' ? body : JSON.stringify(body));
+      };
+      if (req.headers.authorization !== `Bearer ${token}`) return send(401, { error: 'unauthorized' });
+      if (!match) return send(404);
+      const id = match[1]!;
+      const folder = staging(id);
+      mkdirSync(folder, { recursive: true });
+      if (req.method === 'GET' && !match[2] && !match[4]) {
+        const chunks = readdirSync(folder)
+          .filter((f) => f.endsWith('.chunk'))
+          .map((f) => ({ index: Number(f.split('.')[0]), sha256: f.split('.')[1]! }));
+        return send(200, { chunks });
+      }
+      if (req.method === 'PUT' && match[2]) {
+        const index = Number(match[3]);
+        const expected = String(req.headers['x-plexlift-chunk-sha256'] ?? '');
+        if (cuts > 0) {
+          cuts -= 1;
+          // Read part of the body, then drop the connection: a network cut mid-chunk.
+          req.once('data', () => req.socket.destroy());
+          return;
+        }
+        const part = join(folder, `${index}.part`);
+        const hash = createHash('sha256');
+        req.on('data', (data: Buffer) => hash.update(data));
+        await pipeline(req, createWriteStream(part));
+        const actual = hash.digest('hex');
+        if (actual !== expected) {
+          rmSync(part, { force: true });
+          return send(422, { error: `sha256 ${actual} does not match ${expected}` });
+        }
+        for (const old of readdirSync(folder).filter((f) => f.startsWith(`${index}.`) && f.endsWith('.chunk'))) rmSync(join(folder, old));
+        renameSync(part, join(folder, `${index}.${actual}.chunk`));
+        stored.set(index, (stored.get(index) ?? 0) + 1);
+        return send(201, { index, sha256: actual });
+      }
+      if (req.method === 'POST' && match[4]) {
+        const chunks: Buffer[] = [];
+        for await (const data of req) chunks.push(data as Buffer);
+        const { chunks: count, sha256 } = JSON.parse(Buffer.concat(chunks).toString()) as { chunks: number; sha256: string };
+        const files = readdirSync(folder).filter((f) => f.endsWith('.chunk'));
+        const byIndex = new Map(files.map((f) => [Number(f.split('.')[0]), f]));
+        if (byIndex.size !== count || [...Array(count).keys()].some((i) => !byIndex.has(i))) return send(409, { error: `holding ${byIndex.size} of ${count} chunks` });
+        const archive = join(dir, `${id}.tar.zst`);
+        const whole = createHash('sha256');
+        const out = createWriteStream(archive);
+        for (let i = 0; i < count; i++) {
+          for await (const data of createReadStream(join(folder, byIndex.get(i)!))) {
+            whole.update(data as Buffer);
+            out.write(data);
+          }
+        }
+        await new Promise<void>((resolve) => out.end(resolve));
+        if (whole.digest('hex') !== sha256) {
+          rmSync(archive);
+          return send(409, { error: 'whole-archive sha256 does not match' });
+        }
+        return send(200, { verified: true });
+      }
+      send(405);
+    })().catch((error: unknown) => {
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.end(String(error));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stored,
+    cutNext: (count) => (cuts = count),
+    archivePath: (id) => {
+      const path = join(dir, `${id}.tar.zst`);
+      if (!existsSync(path)) throw new Error(`no archive for ${id}`);
+      return path;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
