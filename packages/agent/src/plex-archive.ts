@@ -34,16 +34,21 @@ export function createPlexArchive(pmsDir: string, options: { level?: number; sig
   let stderr = '';
   zstd.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const tar = create({ cwd: pmsDir, portable: true, follow: false }, entries);
+  const stopTar = () => {
+    tar.unpipe(zstd.stdin);
+    tar.destroy();
+  };
+  options.signal?.addEventListener('abort', stopTar, { once: true });
   const tarDone = new Promise<void>((resolve, reject) => {
-    tar.once('error', reject);
+    // `on`, not `once`: a tar walking a folder that vanishes can fail more than once.
+    tar.on('error', reject);
     tar.once('end', resolve);
   });
   tar.pipe(zstd.stdin);
   // zstd gone (aborted, or failed): stop tar instead of crashing on EPIPE.
   const stdinClosed = new Promise<void>((resolve, reject) => {
     zstd.stdin.once('error', (error) => {
-      tar.unpipe(zstd.stdin);
-      tar.resume();
+      stopTar();
       reject(error);
     });
     zstd.stdin.once('finish', resolve);
