@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -18,6 +18,10 @@ export interface TransferHome extends AsyncDisposable {
   cutNext(count: number): void;
   /** The assembled archive of a completed transfer. */
   archivePath(id: string): string;
+  /** Offers a file for download (a restore snapshot), cut into chunks. */
+  publish(id: string, file: string, chunkBytes: number): Promise<void>;
+  /** Corrupt the next `count` chunk downloads (flip a byte). */
+  corruptNext(count: number): void;
   close(): Promise<void>;
 }
 
@@ -25,6 +29,8 @@ export async function startTransferHome(dir: string, token: string): Promise<Tra
   mkdirSync(dir, { recursive: true });
   const stored = new Map<number, number>();
   let cuts = 0;
+  let corruptions = 0;
+  const published = new Map<string, string>();
   const staging = (id: string) => join(dir, id.replace(/[^\w-]/g, '_'));
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -44,7 +50,18 @@ export async function startTransferHome(dir: string, token: string): Promise<Tra
         const chunks = readdirSync(folder)
           .filter((f) => f.endsWith('.chunk'))
           .map((f) => ({ index: Number(f.split('.')[0]), sha256: f.split('.')[1]! }));
-        return send(200, { chunks });
+        return send(200, { chunks, ...(published.has(id) ? { sha256: published.get(id), complete: true } : {}) });
+      }
+      if (req.method === 'GET' && match[2]) {
+        const file = readdirSync(folder).find((f) => f.startsWith(`${match[3]}.`) && f.endsWith('.chunk'));
+        if (!file) return send(404);
+        const data = readFileSync(join(folder, file));
+        if (corruptions > 0) {
+          corruptions -= 1;
+          data[0] = data[0]! ^ 0xff;
+        }
+        res.setHeader('Content-Type', 'application/octet-stream');
+        return res.end(data);
       }
       if (req.method === 'PUT' && match[2]) {
         const index = Number(match[3]);
@@ -114,6 +131,19 @@ export async function startTransferHome(dir: string, token: string): Promise<Tra
       if (!existsSync(path)) throw new Error(`no archive for ${id}`);
       return path;
     },
+    publish: async (id, file, chunkBytes) => {
+      const folder = staging(id);
+      mkdirSync(folder, { recursive: true });
+      const whole = createHash('sha256');
+      let index = 0;
+      for await (const data of createReadStream(file, { highWaterMark: chunkBytes })) {
+        const chunk = data as Buffer;
+        whole.update(chunk);
+        writeFileSync(join(folder, `${index++}.${createHash('sha256').update(chunk).digest('hex')}.chunk`), chunk);
+      }
+      published.set(id, whole.digest('hex'));
+    },
+    corruptNext: (count) => (corruptions = count),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -1,0 +1,2 @@
+// Archives that travel between the VM and home.
+export * from './archive/extract-archive.js';
