@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PlexliftError } from '@plexlift/shared';
+import { describeReadError, readHead, withTimeout } from './read-head.js';
 
 /**
  * VFS profiles by VM size (the predecessor's table, predecessor.md §1.6), minus what hurt it: the
@@ -126,18 +127,18 @@ export async function mountRclone(options: RcloneMountOptions, signal?: AbortSig
 export async function checkMountHealth(mountPoint: string, sampleFiles: string[], timeoutMs = 15_000): Promise<MountHealth> {
   const health: MountHealth = { healthy: false, listed: false, readable: 0, sampled: sampleFiles.length, problems: [] };
   try {
-    await within(readdir(mountPoint), timeoutMs);
+    await withTimeout(readdir(mountPoint), timeoutMs);
     health.listed = true;
   } catch (error) {
-    health.problems.push(`${mountPoint} does not list: ${describe(error)}`);
+    health.problems.push(`${mountPoint} does not list: ${describeReadError(error)}`);
   }
   await Promise.all(
     sampleFiles.map(async (file) => {
       try {
-        await within(readHead(file), timeoutMs);
+        await withTimeout(readHead(file, 4096), timeoutMs);
         health.readable += 1;
       } catch (error) {
-        health.problems.push(`${file}: ${describe(error)}`);
+        health.problems.push(`${file}: ${describeReadError(error)}`);
       }
     }),
   );
@@ -163,30 +164,8 @@ function isMounted(mountPoint: string): boolean {
     });
 }
 
-async function readHead(file: string): Promise<void> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const { bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
-    if (size > 0 && bytesRead === 0) throw Object.assign(new Error('empty read'), { code: 'EIO' });
-  } finally {
-    await handle.close();
-  }
-}
 
-function within<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`no answer in ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
-function describe(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-}
 
 function lastLine(text: string): string {
   return text.trim().split('\n').at(-1) ?? '';

@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
 import { PlexliftError } from '@plexlift/shared';
 import type { SqliteDatabase } from '@plexlift/shared/plex-db';
+import { describeReadError, readHead, withTimeout } from './read-head.js';
 
 export interface VisibilityReport {
   sampled: number;
@@ -45,7 +45,7 @@ export async function probeVisibility(files: string[], options: VisibilityOption
         await withTimeout(readHead(file, bytes), options.timeoutMs ?? 15_000);
         report.visible += 1;
       } catch (error) {
-        report.missing.push({ file, error: (error as NodeJS.ErrnoException).code ?? (error as Error).message });
+        report.missing.push({ file, error: describeReadError(error) });
       }
     }),
   );
@@ -70,24 +70,4 @@ function evenlySpaced<T>(items: T[], count: number): T[] {
   if (items.length <= count) return items;
   const step = items.length / count;
   return Array.from({ length: count }, (_, i) => items[Math.floor(i * step)]!);
-}
-
-async function readHead(file: string, bytes: number): Promise<void> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const { bytesRead } = await handle.read(Buffer.alloc(bytes), 0, bytes, 0);
-    // rclone answers a file gone from the bucket but still in its listing cache with an empty read.
-    if (size > 0 && bytesRead === 0) throw Object.assign(new Error(`empty read of ${file}`), { code: 'EIO' });
-  } finally {
-    await handle.close();
-  }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer in ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { describeReadError, readHead, withTimeout } from './read-head.js';
 
 export interface WarmOptions {
   /** Bytes read from the head of each file. @default 65_536 */
@@ -90,24 +90,10 @@ export async function warmFiles(files: string[], options: WarmOptions = {}): Pro
 
 /** 'ok', or what went wrong (an errno code such as ENOENT, or a timeout). */
 async function warmOne(file: string, bytes: number, timeoutMs: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer in ${timeoutMs} ms`), timeoutMs);
-  });
-  const read = (async () => {
-    const handle = await open(file, 'r');
-    try {
-      const { size } = await handle.stat();
-      const { bytesRead } = await handle.read(Buffer.alloc(bytes), 0, bytes, 0);
-      // rclone answers a file gone from the bucket but still in its listing cache with an empty read.
-      return size > 0 && bytesRead === 0 ? 'EIO' : 'ok';
-    } finally {
-      await handle.close();
-    }
-  })().catch((error: NodeJS.ErrnoException) => error.code ?? error.message);
   try {
-    return await Promise.race([read, timeout]);
-  } finally {
-    clearTimeout(timer);
+    await withTimeout(readHead(file, bytes), timeoutMs);
+    return 'ok';
+  } catch (error) {
+    return describeReadError(error);
   }
 }
