@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { SECTION_TYPE, sectionTypeName } from '@plexlift/shared/plex-db';
-import { htmlError, type Route } from './http-server.js';
+import { htmlError, type PlexReply, type PlexRequest, type Route } from './http-server.js';
 import type { LibraryJobs } from './library-jobs.js';
 import type { SectionRow } from './library-db.js';
 import type { SimRuntime } from './runtime.js';
@@ -16,6 +16,15 @@ export function libraryRoutes(runtime: SimRuntime, state: ServerState, jobs: Lib
     runtime.log.warn(`Invalid library section ID ${id ?? ''} passed.`, 'http');
     return htmlError(404);
   };
+  /** A route on one section: an unknown id answers 404 and logs as PMS does. */
+  const onSection = (method: string, path: RegExp, handle: (section: SectionRow, request: PlexRequest) => PlexReply): Route => ({
+    method,
+    path,
+    handle: (request) => {
+      const section = sectionOr404(request.params[0]);
+      return section ? handle(section, request) : invalid(request.params[0]);
+    },
+  });
   const directory = (section: SectionRow): XmlElement =>
     element(
       'Directory',
@@ -91,15 +100,9 @@ export function libraryRoutes(runtime: SimRuntime, state: ServerState, jobs: Lib
         return { status: 200, body: element('MediaContainer', { size: 1 }, [directory(runtime.library.section(id)!)]) };
       },
     },
-    {
-      method: 'GET',
-      path: /^\/library\/sections\/(\d+)$/,
-      handle: (request) => {
-        const section = sectionOr404(request.params[0]);
-        if (!section) return invalid(request.params[0]);
-        return { status: 200, body: element('MediaContainer', { size: 1, librarySectionID: section.id, title1: section.name }, [directory(section)]) };
-      },
-    },
+    onSection('GET', /^\/library\/sections\/(\d+)$/, (section) => {
+      return { status: 200, body: element('MediaContainer', { size: 1, librarySectionID: section.id, title1: section.name }, [directory(section)]) };
+    }),
     {
       method: ['GET', 'POST', 'DELETE'],
       path: /^\/library\/sections\/(\d+|all)\/refresh$/,
@@ -121,69 +124,45 @@ export function libraryRoutes(runtime: SimRuntime, state: ServerState, jobs: Lib
         return { status: 200, html: '' };
       },
     },
-    {
-      method: 'PUT',
-      path: /^\/library\/sections\/(\d+)\/analyze$/,
-      handle: (request) => {
-        const section = sectionOr404(request.params[0]);
-        if (!section) return invalid(request.params[0]);
-        void jobs.analyze(section.id, { force: request.query.get('force') === '1' });
-        return { status: 200, html: '' };
-      },
-    },
-    {
-      method: 'PUT',
-      path: /^\/library\/sections\/(\d+)\/emptyTrash$/,
-      handle: (request) => {
-        const section = sectionOr404(request.params[0]);
-        if (!section) return invalid(request.params[0]);
-        jobs.emptyTrash(section.id);
-        return { status: 200, html: '' };
-      },
-    },
-    {
-      method: 'GET',
-      path: /^\/library\/sections\/(\d+)\/timeline$/,
-      handle: (request) => {
-        const section = sectionOr404(request.params[0]);
-        if (!section) return invalid(request.params[0]);
-        return {
-          status: 200,
-          body: element('LibraryTimeline', {
-            size: 0,
-            allowSync: true,
-            art: '/:/resources/movie-fanart.jpg',
-            content: 'secondary',
-            identifier: 'com.plexapp.plugins.library',
-            latestEntryTime: section.contentChangedAt,
-            mediaTagPrefix: '/system/bundle/media/flags/',
-            mediaTagVersion: 1777730215,
-            thumb: '/:/resources/movie.png',
-            title1: section.name,
-            updateQueueSize: jobs.metadata.queueSize(section.id),
-            viewGroup: 'secondary',
-            viewMode: 65592,
-          }),
-        };
-      },
-    },
-    {
-      method: 'GET',
-      path: /^\/library\/sections\/(\d+)\/all$/,
-      handle: (request) => {
-        const section = sectionOr404(request.params[0]);
-        if (!section) return invalid(request.params[0]);
-        const type = request.query.get('type');
-        const total = jobs.count(section.id, type && /^\d+$/.test(type) ? Number(type) : undefined);
-        // Items themselves are not listed: plexlift only asks for counts (X-Plex-Container-Size=0).
-        const size = Number(request.headers['x-plex-container-size'] ?? request.query.get('X-Plex-Container-Size') ?? 0);
-        const start = Number(request.headers['x-plex-container-start'] ?? request.query.get('X-Plex-Container-Start') ?? 0);
-        return {
-          status: 200,
-          body: element('MediaContainer', { size: Math.max(0, Math.min(size, total - start)), totalSize: total, offset: start, allowSync: true, librarySectionID: section.id, librarySectionTitle: section.name, title1: section.name }),
-        };
-      },
-    },
+    onSection('PUT', /^\/library\/sections\/(\d+)\/analyze$/, (section, request) => {
+      void jobs.analyze(section.id, { force: request.query.get('force') === '1' });
+      return { status: 200, html: '' };
+    }),
+    onSection('PUT', /^\/library\/sections\/(\d+)\/emptyTrash$/, (section) => {
+      jobs.emptyTrash(section.id);
+      return { status: 200, html: '' };
+    }),
+    onSection('GET', /^\/library\/sections\/(\d+)\/timeline$/, (section) => {
+      return {
+        status: 200,
+        body: element('LibraryTimeline', {
+          size: 0,
+          allowSync: true,
+          art: '/:/resources/movie-fanart.jpg',
+          content: 'secondary',
+          identifier: 'com.plexapp.plugins.library',
+          latestEntryTime: section.contentChangedAt,
+          mediaTagPrefix: '/system/bundle/media/flags/',
+          mediaTagVersion: 1777730215,
+          thumb: '/:/resources/movie.png',
+          title1: section.name,
+          updateQueueSize: jobs.metadata.queueSize(section.id),
+          viewGroup: 'secondary',
+          viewMode: 65592,
+        }),
+      };
+    }),
+    onSection('GET', /^\/library\/sections\/(\d+)\/all$/, (section, request) => {
+      const type = request.query.get('type');
+      const total = jobs.count(section.id, type && /^\d+$/.test(type) ? Number(type) : undefined);
+      // Items themselves are not listed: plexlift only asks for counts (X-Plex-Container-Size=0).
+      const size = Number(request.headers['x-plex-container-size'] ?? request.query.get('X-Plex-Container-Size') ?? 0);
+      const start = Number(request.headers['x-plex-container-start'] ?? request.query.get('X-Plex-Container-Start') ?? 0);
+      return {
+        status: 200,
+        body: element('MediaContainer', { size: Math.max(0, Math.min(size, total - start)), totalSize: total, offset: start, allowSync: true, librarySectionID: section.id, librarySectionTitle: section.name, title1: section.name }),
+      };
+    }),
   ];
 }
 
