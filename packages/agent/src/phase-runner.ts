@@ -1,0 +1,56 @@
+import { PlexliftError, toPlexliftError } from '@plexlift/shared';
+import { AGENT_PHASE_NAMES, type AgentEvent, type AgentPhaseName, type JobSpec } from '@plexlift/shared/protocol';
+import type { Phase } from './phases/phase.js';
+
+export interface PhaseRun {
+  completed: AgentPhaseName[];
+  skipped: AgentPhaseName[];
+  durationsMs: Partial<Record<AgentPhaseName, number>>;
+}
+
+/**
+ * Runs the phases of a job strictly in contract order, each between a `phase:start` and a
+ * `phase:complete` (or `phase:fail`, after which nothing else runs). A phase the job does not need
+ * is skipped and said so. An abort stops the phase in flight through the shared signal.
+ */
+export async function runPhases<State>(
+  phases: Phase<State>[],
+  options: { job: JobSpec; state: State; signal: AbortSignal; report: (event: AgentEvent) => void },
+): Promise<PhaseRun> {
+  assertContractOrder(phases.map((p) => p.name));
+  const run: PhaseRun = { completed: [], skipped: [], durationsMs: {} };
+  for (const phase of phases) {
+    options.signal.throwIfAborted();
+    if (phase.applies && !phase.applies(options.job)) {
+      run.skipped.push(phase.name);
+      options.report({ type: 'phase:complete', phase: phase.name, summary: { skipped: true } });
+      continue;
+    }
+    const started = performance.now();
+    options.report({ type: 'phase:start', phase: phase.name });
+    try {
+      const summary = await phase.run({
+        job: options.job,
+        signal: options.signal,
+        state: options.state,
+        report: options.report,
+        progress: (progress) => options.report({ type: 'phase:progress', phase: phase.name, ...progress }),
+      });
+      run.durationsMs[phase.name] = Math.round(performance.now() - started);
+      options.report({ type: 'phase:complete', phase: phase.name, summary: { ...summary, durationMs: run.durationsMs[phase.name] } });
+      run.completed.push(phase.name);
+    } catch (error) {
+      const failure = options.signal.aborted ? new PlexliftError('UNEXPECTED', `${phase.name} was aborted`, { cause: error }) : toPlexliftError(error);
+      options.report({ type: 'phase:fail', phase: phase.name, code: failure.code, message: failure.message });
+      throw failure;
+    }
+  }
+  return run;
+}
+
+function assertContractOrder(names: AgentPhaseName[]): void {
+  const positions = names.map((name) => AGENT_PHASE_NAMES.indexOf(name));
+  if (new Set(names).size !== names.length || positions.some((position, i) => i > 0 && position <= positions[i - 1]!)) {
+    throw new PlexliftError('UNEXPECTED', `phases must run once each in contract order (${AGENT_PHASE_NAMES.join(', ')}); got ${names.join(', ')}`);
+  }
+}
