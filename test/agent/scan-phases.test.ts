@@ -1,0 +1,85 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { PlexClient, applyPreferences } from '@plexlift/shared/plex-api';
+import { parseJobSpec, type AgentEvent } from '@plexlift/shared/protocol';
+import type { JobState } from '../../packages/agent/src/job-state.js';
+import { runPhases } from '../../packages/agent/src/phase-runner.js';
+import { preflight } from '../../packages/agent/src/phases/preflight.js';
+import { scan } from '../../packages/agent/src/phases/scan.js';
+import { startTestSim } from '../plex-sim/sim-fixture.js';
+import { createMediaTree } from '../utils/media-tree.js';
+import { mountWithRclone } from '../utils/rclone-mount.js';
+import { readStatsOf } from '../utils/sqlite-files.js';
+import { createTempDir } from '../utils/temp-dir.js';
+
+const FAST = { graceMs: 100, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 60_000 };
+
+function job(extra: Record<string, unknown> = {}) {
+  return parseJobSpec({ jobId: 'job-scan', mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: '/Media', remote: 'r:' }, ...extra });
+}
+
+/** A library already scanned once, with autoEmptyTrash off as plex-start leaves it. */
+async function scannedLibrary(mediaRoot?: string) {
+  const test = await startTestSim({ media: { movies: 224 } });
+  const roots = mediaRoot ?? test.media.roots.movies;
+  await test.addSection('Movies', 'movie', roots);
+  const client = new PlexClient({ url: test.sim.url });
+  await applyPreferences(client, { autoEmptyTrash: false });
+  const state: JobState = { plex: client, mainDb: test.sim.paths.mainDb, idle: { scan: FAST, analyze: FAST, refresh: FAST } };
+  const events: AgentEvent[] = [];
+  return { ...test, state, events, report: (event: AgentEvent) => events.push(event) };
+}
+
+describe('preflight and scan phases', () => {
+  it('a healthy scan passes both, section by section, with progress', async () => {
+    const { state, events, report } = await scannedLibrary();
+    const run = await runPhases([preflight, scan], { job: job(), state, signal: new AbortController().signal, report });
+    expect(run.completed).toEqual(['preflight', 'scan']);
+    expect(events.find((e) => e.type === 'phase:complete' && e.phase === 'scan')).toMatchObject({ summary: { sections: { Movies: { before: 224, lost: 0 } } } });
+  });
+
+  it('the 221-of-224 mount: preflight stops the job before the scan, and nothing is marked deleted', async () => {
+    const dir = createTempDir();
+    createMediaTree(join(dir, 'bucket'), { movies: 224 });
+    const first = await mountWithRclone(join(dir, 'bucket'), join(dir, 'Media'));
+    const library = await scannedLibrary(join(dir, 'Media', 'Movies'));
+    expect(readStatsOf(library.sim.paths.mainDb).library.sections[0]?.counts.movie).toBe(224);
+    // A later job on a new VM: same paths, cold VFS cache, listings cached, then the remote dies.
+    await first.unmount();
+    rmSync(join(dir, '.rclone-cache'), { recursive: true, force: true });
+    const mount = await mountWithRclone(join(dir, 'bucket'), join(dir, 'Media'));
+    onTestFinished(() => mount.unmount());
+    await mount.stopRemote(); // folders still list, files cannot be read
+
+    await expect(runPhases([preflight, scan], { job: job(), state: library.state, signal: new AbortController().signal, report: library.report })).rejects.toMatchObject({
+      code: 'SAFETY_STOP',
+      exitCode: 6,
+      message: expect.stringMatching(/^section "Movies": 50 of 50 files the library knows are not visible or readable on the mount/),
+    });
+    expect(library.events.map((e) => e.type)).toEqual(['phase:start', 'phase:fail']);
+    expect(readStatsOf(library.sim.paths.mainDb).library.sections[0]).toMatchObject({ counts: { movie: 224 }, deleted: 0 });
+  });
+
+  it('a scan that loses more than the cap stops the job naming the section and counts, unless deletions are allowed', async () => {
+    const library = await scannedLibrary();
+    library.sim.faults.invisibleFiles = true; // past the preflight: what the scan itself sees
+    await expect(runPhases([scan], { job: job(), state: library.state, signal: new AbortController().signal, report: library.report })).rejects.toMatchObject({
+      code: 'SAFETY_STOP',
+      message: expect.stringMatching(/^section "Movies" \(id 1\): the scan lost 224 of 224 items, more than the cap of 11/),
+    });
+
+    const allowed = await scannedLibrary();
+    allowed.sim.faults.invisibleFiles = true;
+    const run = await runPhases([scan], { job: job({ allowDeletions: true }), state: allowed.state, signal: new AbortController().signal, report: allowed.report });
+    expect(run.completed).toEqual(['scan']);
+  });
+
+  it('names a section the library does not have', async () => {
+    const { state, report } = await scannedLibrary();
+    await expect(runPhases([preflight], { job: job({ sections: ['Films'] }), state, signal: new AbortController().signal, report })).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      message: 'section "Films" is not in this library (it has: "Movies" (1))',
+    });
+  });
+});
