@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { PlexClient, applyPreferences } from '@plexlift/shared/plex-api';
@@ -7,6 +7,7 @@ import type { JobState } from '../../packages/agent/src/job-state.js';
 import { runPhases } from '../../packages/agent/src/phase-runner.js';
 import { preflight } from '../../packages/agent/src/phases/preflight.js';
 import { scan } from '../../packages/agent/src/phases/scan.js';
+import { warm } from '../../packages/agent/src/phases/warm.js';
 import { startTestSim } from '../plex-sim/sim-fixture.js';
 import { createMediaTree } from '../utils/media-tree.js';
 import { mountWithRclone } from '../utils/rclone-mount.js';
@@ -73,6 +74,16 @@ describe('preflight and scan phases', () => {
     allowed.sim.faults.invisibleFiles = true;
     const run = await runPhases([scan], { job: job({ allowDeletions: true }), state: allowed.state, signal: new AbortController().signal, report: allowed.report });
     expect(run.completed).toEqual(['scan']);
+  });
+
+  it('warms every file of each section before analysis, counting stale paths apart, and is skipped with --skip-analysis', async () => {
+    const library = await scannedLibrary();
+    renameSync(library.media.movies[0]!, `${library.media.movies[0]!}.renamed`);
+    await runPhases([warm], { job: job(), state: library.state, signal: new AbortController().signal, report: library.report });
+    expect(library.events.find((e) => e.type === 'phase:complete')).toMatchObject({ summary: { sections: { Movies: { total: 224, warmed: 223, errors: 0, stale: 1 } } } });
+    expect(library.events.some((e) => e.type === 'phase:progress' && e.rate?.unit === 'files/s')).toBe(true);
+    const skipped = await runPhases([warm], { job: job({ skipAnalysis: true }), state: library.state, signal: new AbortController().signal, report: () => undefined });
+    expect(skipped.skipped).toEqual(['warm']);
   });
 
   it('names a section the library does not have', async () => {
