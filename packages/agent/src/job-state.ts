@@ -2,9 +2,21 @@ import type { PlexClient, PlexSection } from '@plexlift/shared/plex-api';
 import type { LibraryStats } from '@plexlift/shared/plex-db';
 import type { CpuMonitor } from './cpu-monitor.js';
 import type { IdleProfile } from './idle-waiter.js';
+import type { PlexRuntime } from './plex-runtime.js';
+import type { SonicTrackerOptions } from './sonic-progress-tracker.js';
 
 /** What the phases of one job share, filled in as they run. */
 export interface JobState {
+  /** Where Plex runs. */
+  runtime?: PlexRuntime;
+  /** Reads `PlexOnlineToken` from the cloud Plex's Preferences.xml once it has claimed itself. */
+  readPlexToken?: () => string | undefined;
+  /** Secrets received over the authenticated channel; never logged or reported. */
+  secrets?: { claimToken?: string | undefined };
+  /** The VM's time zone (the Butler window is computed in it). @default UTC */
+  timeZone?: string;
+  /** How long Plex may take to be ready. @default 10 min */
+  readyTimeoutMs?: number;
   /** The Plex API client, set by plex-start. */
   plex?: PlexClient;
   /** The library DB of the Plex on the VM. */
@@ -18,4 +30,6 @@ export interface JobState {
   idle: { scan: IdleProfile; analyze: IdleProfile; refresh: IdleProfile };
   /** Refuse a scan when more than this share of known files cannot be read. @default 5 */
   maxMissingPercent?: number;
+  /** Sonic: reading interval and stall rules (scaled down in tests). */
+  sonic: { intervalMs: number; timeoutMs: number; tracker: SonicTrackerOptions };
 }

@@ -1,0 +1,22 @@
+import type { JobState } from '../job-state.js';
+import { startPlex } from '../start-plex.js';
+import type { Phase } from './phase.js';
+
+/** Starts the pinned Plex with the just-in-time claim token and makes it safe to scan. */
+export const plexStart: Phase<JobState> = {
+  name: 'plex-start',
+  run: async ({ job, state, signal, progress }) => {
+    if (!state.runtime || !state.readPlexToken) throw new Error('plex-start needs a Plex runtime');
+    const started = await startPlex(state.runtime, {
+      version: job.plex.version,
+      claimToken: state.secrets?.claimToken,
+      readToken: state.readPlexToken,
+      timeZone: state.timeZone ?? 'UTC',
+      readyTimeoutMs: state.readyTimeoutMs ?? 10 * 60_000,
+      signal,
+      onStep: (step) => progress({ message: step }),
+    });
+    state.plex = started.client;
+    return { machineIdentifier: started.machineIdentifier, preferences: started.preferences.map((p) => `${p.id}=${String(p.after)}`) };
+  },
+};
