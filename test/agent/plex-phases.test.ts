@@ -52,6 +52,8 @@ async function plexJob(options: { subscriptionActive: boolean; forceRefresh?: bo
     secrets: { claimToken: claim },
     readyTimeoutMs: 30_000,
     mainDb: paths.mainDb,
+    workDir: dir,
+    pmsDir: paths.pms,
     idle: { scan: FAST, analyze: FAST, refresh: FAST },
     sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } },
   };

@@ -27,7 +27,7 @@ async function scannedLibrary(mediaRoot?: string) {
   await test.addSection('Movies', 'movie', roots);
   const client = new PlexClient({ url: test.sim.url });
   await applyPreferences(client, { autoEmptyTrash: false });
-  const state: JobState = { plex: client, mainDb: test.sim.paths.mainDb, idle: { scan: FAST, analyze: FAST, refresh: FAST }, sonic: { intervalMs: 50, timeoutMs: 60_000, tracker: {} } };
+  const state: JobState = { plex: client, mainDb: test.sim.paths.mainDb, workDir: test.dir, pmsDir: test.sim.paths.pms, idle: { scan: FAST, analyze: FAST, refresh: FAST }, sonic: { intervalMs: 50, timeoutMs: 60_000, tracker: {} } };
   const events: AgentEvent[] = [];
   return { ...test, state, events, report: (event: AgentEvent) => events.push(event) };
 }

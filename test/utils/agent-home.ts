@@ -4,7 +4,7 @@ import { EventEmitter, on } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { createAgentRouter, type AgentApi, type AgentCommand, type AgentContext, type AgentEvent } from '@plexlift/shared/protocol';
+import { createAgentRouter, type AgentApi, type AgentCommand, type AgentContext, type AgentEvent, type AgentJob } from '@plexlift/shared/protocol';
 
 /**
  * A minimal controller for agent tests, until the controller issue lands: the real
@@ -29,7 +29,7 @@ export interface AgentHome extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export async function startAgentHome(options: { tokens: string[]; port?: number }): Promise<AgentHome> {
+export async function startAgentHome(options: { tokens: string[]; port?: number; job?: AgentJob }): Promise<AgentHome> {
   const keys = new Set<string>();
   const outbox: { id: string; command: AgentCommand }[] = [];
   const emitter = new EventEmitter();
@@ -37,6 +37,7 @@ export async function startAgentHome(options: { tokens: string[]; port?: number 
 
   const api: AgentApi = {
     hello: () => Promise.resolve({ protocolVersion: 1 }),
+    job: () => (options.job ? Promise.resolve(options.job) : Promise.reject(new TRPCError({ code: 'NOT_FOUND', message: 'no job for this agent' }))),
     async *commands(_ctx, lastEventId, signal) {
       // Listen before replaying, so nothing pushed during the replay is missed.
       const live = on(emitter, 'command', { signal });

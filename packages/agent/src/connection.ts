@@ -2,7 +2,7 @@ import { createTRPCClient, createWSClient, TRPCClientError, wsLink } from '@trpc
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { PlexliftError } from '@plexlift/shared';
-import { PROTOCOL_VERSION, type AgentCommand, type AgentEvent, type AgentRouter } from '@plexlift/shared/protocol';
+import { AgentJobSchema, PROTOCOL_VERSION, type AgentCommand, type AgentEvent, type AgentJob, type AgentRouter } from '@plexlift/shared/protocol';
 import type { Journal } from './journal.js';
 
 /** The close code the controller uses for a refused token: retrying cannot help. */
@@ -86,6 +86,11 @@ export class HomeConnection {
       },
     );
     this.kick();
+  }
+
+  /** The job, its secrets and the data plane's address; asked once connected. */
+  async job(): Promise<AgentJob> {
+    return AgentJobSchema.parse(await this.client.job.query());
   }
 
   /** Journals the event at once and sends it when home can take it. */

@@ -1,4 +1,7 @@
 import type { PlexClient, PlexSection } from '@plexlift/shared/plex-api';
+import type { AgentJob } from '@plexlift/shared/protocol';
+import type { HomeConnection } from './connection.js';
+import type { RcloneMount } from './rclone-mount.js';
 import type { LibraryStats } from '@plexlift/shared/plex-db';
 import type { CpuMonitor } from './cpu-monitor.js';
 import type { IdleProfile } from './idle-waiter.js';
@@ -7,12 +10,21 @@ import type { SonicTrackerOptions } from './sonic-progress-tracker.js';
 
 /** What the phases of one job share, filled in as they run. */
 export interface JobState {
+  /** The line home, started before the first phase so every event is journaled. */
+  connection?: HomeConnection;
+  /** The data plane: where snapshots come from and archives go. */
+  transfers?: AgentJob['transfers'];
+  /** The agent's own folder on the VM (rclone config and cache). */
+  workDir: string;
+  /** `…/Plex Media Server` of the cloud Plex: what restore fills and export archives. */
+  pmsDir: string;
+  mount?: RcloneMount;
   /** Where Plex runs. */
   runtime?: PlexRuntime;
   /** Reads `PlexOnlineToken` from the cloud Plex's Preferences.xml once it has claimed itself. */
   readPlexToken?: () => string | undefined;
   /** Secrets received over the authenticated channel; never logged or reported. */
-  secrets?: { claimToken?: string | undefined };
+  secrets?: { claimToken?: string | undefined; rcloneConfig?: string | undefined };
   /** The VM's time zone (the Butler window is computed in it). @default UTC */
   timeZone?: string;
   /** How long Plex may take to be ready. @default 10 min */

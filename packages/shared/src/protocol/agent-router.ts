@@ -30,7 +30,24 @@ export const ReportInputSchema = z.object({
   event: AgentEventSchema,
 });
 
+/**
+ * What the agent needs to run its job, fetched once connected: the spec, and the secrets that
+ * never travel in cloud-init user data (plex.tv claim token minted just in time, storage
+ * credentials as an rclone config), plus where the data plane lives and its session token.
+ */
+export const AgentJobSchema = z.object({
+  spec: z.unknown(),
+  secrets: z.object({
+    claimToken: z.string().optional(),
+    rcloneConfig: z.string().optional(),
+  }),
+  transfers: z.object({ baseUrl: z.string(), token: z.string(), restoreId: z.string().optional(), exportId: z.string() }),
+});
+export type AgentJob = z.infer<typeof AgentJobSchema>;
+
 export interface AgentApi<Ctx extends AgentContext = AgentContext> {
+  /** The job this agent was started for. */
+  job(ctx: Ctx): Promise<AgentJob>;
   hello(ctx: Ctx, input: z.infer<typeof HelloInputSchema>): Promise<{ protocolVersion: number }>;
   /** Commands after `lastEventId`, then live ones until `signal` aborts. */
   commands(ctx: Ctx, lastEventId: string | undefined, signal: AbortSignal): AsyncIterable<{ id: string; command: AgentCommand }>;
@@ -63,6 +80,7 @@ export function createAgentRouter<Ctx extends AgentContext>(api: AgentApi<Ctx>) 
       }
     }),
     report: agentProcedure.input(ReportInputSchema).mutation(({ ctx, input }) => api.report(ctx as Ctx, input)),
+    job: agentProcedure.query(({ ctx }) => api.job(ctx as Ctx)),
   });
 }
 
