@@ -17,14 +17,15 @@ export interface TestRcloneMount extends RcloneMount, AsyncDisposable {
  * served over HTTP on loopback by `rclone serve http` (the "bucket"). Stopping the remote
  * reproduces the degraded mount of the 221-of-224 incident: folders still list, reads fail.
  */
-export async function mountWithRclone(source: string, mountPoint: string): Promise<TestRcloneMount> {
+/** A folder served as an rclone "bucket" over HTTP on loopback; `remote` is its rclone remote. */
+export async function serveBucket(source: string): Promise<{ url: string; remote: string; start: () => Promise<void>; stop: () => Promise<void> }> {
   const port = await freePort();
   let server: ChildProcess | undefined;
-  const startRemote = async () => {
+  const start = async () => {
     server = spawn('rclone', ['serve', 'http', source, '--addr', `127.0.0.1:${port}`], { stdio: 'ignore' });
     await waitForPort(port);
   };
-  const stopRemote = async () => {
+  const stop = async () => {
     if (!server || server.exitCode !== null || server.signalCode !== null) return;
     // Killed outright: a remote that vanishes (and rclone serve waits on open keep-alive
     // connections when asked nicely).
@@ -32,10 +33,18 @@ export async function mountWithRclone(source: string, mountPoint: string): Promi
     server.kill('SIGKILL');
     await exited;
   };
-  await startRemote();
+  await start();
+  const url = `http://127.0.0.1:${port}`;
+  return { url, remote: `:http,url='${url}':`, start, stop };
+}
+
+export async function mountWithRclone(source: string, mountPoint: string): Promise<TestRcloneMount> {
+  const bucket = await serveBucket(source);
+  const startRemote = bucket.start;
+  const stopRemote = bucket.stop;
   const mount = await mountRclone({
     remote: ':http:',
-    remoteArgs: ['--http-url', `http://127.0.0.1:${port}`],
+    remoteArgs: ['--http-url', bucket.url],
     mountPoint,
     profile: 'lite',
     cacheDir: join(dirname(mountPoint), '.rclone-cache'),
