@@ -46,8 +46,12 @@ export class HomeConnection {
   private flushing: Promise<void> | undefined;
   private closed = false;
   private subscription: { unsubscribe(): void } | undefined;
+  private readonly fatalError: Promise<never>;
+  private rejectFatal!: (error: PlexliftError) => void;
 
   constructor(private readonly options: HomeConnectionOptions) {
+    this.fatalError = new Promise<never>((_, reject) => (this.rejectFatal = reject));
+    this.fatalError.catch(() => undefined); // observed through start() and drained()
     this.ws = createWSClient({
       url: options.url,
       WebSocket: QuickCloseWebSocket as unknown as typeof globalThis.WebSocket,
@@ -68,9 +72,11 @@ export class HomeConnection {
     try {
       await Promise.race([
         this.client.hello.mutate({ protocolVersion: PROTOCOL_VERSION, agentVersion: this.options.agentVersion, jobId: this.options.jobId }),
-        this.failure(),
+        this.fatalError,
       ]);
     } catch (error) {
+      // The socket's close code (4401: refused) may land just after the call failed.
+      await sleep(100);
       throw this.fatal ?? toConnectionError(error, this.options.url);
     }
     this.subscription = this.client.commands.subscribe(
@@ -142,12 +148,8 @@ export class HomeConnection {
     if (this.fatal) return;
     this.fatal = error;
     this.closed = true;
+    this.rejectFatal(error);
     void this.ws.close();
-  }
-
-  private async failure(): Promise<never> {
-    while (!this.fatal) await sleep(50);
-    throw this.fatal;
   }
 }
 

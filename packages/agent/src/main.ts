@@ -1,26 +1,44 @@
 #!/usr/bin/env node
 /**
- * The plexlift agent: runs on the cloud VM next to Plex and dials home. This entry point
- * answers `--version` and `--help`; the connection home and the phase runner come with the
- * agent issue (DESIGN.md, packages/agent).
+ * The plexlift agent: runs on the cloud VM next to Plex, dials home and carries out the job's
+ * phases. The bootstrap token comes from a file or `PLEXLIFT_AGENT_TOKEN`, never from the
+ * command line (other users see it in `ps`).
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT_CODES } from '@plexlift/shared';
+import { createLocalPlexRuntime } from './local-plex-runtime.js';
+import { runJob, type RunJobOptions } from './run-job.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
-const USAGE = `Usage: plexlift-agent [--version] [--help]
+const USAGE = `Usage: plexlift-agent --controller WS_URL --job JOB_ID --work-dir DIR --plex-config DIR
+                      --plex-command JSON_ARRAY [--token-file FILE] [--tuning FILE]
+       plexlift-agent --version | --help
 
-The plexlift agent carries out a job's cloud phases (mount, restore, repair, remap,
-plex-start, preflight, scan, warm, analyze, refresh, stabilize, sonic, plex-stop,
-export, upload) next to Plex Media Server, reporting to the plexlift controller.
-This build has no connection home yet: it cannot run a job.`;
+Carries out a job's cloud phases (mount, restore, repair, remap, plex-start, preflight, scan,
+warm, analyze, refresh, stabilize, sonic, plex-stop, export, upload) next to Plex Media Server,
+reporting to the plexlift controller. The token is read from --token-file or PLEXLIFT_AGENT_TOKEN.`;
 
-function main(argv: string[]): number {
-  let values: { version?: boolean; help?: boolean };
+async function main(argv: string[]): Promise<number> {
+  let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        controller: { type: 'string' },
+        job: { type: 'string' },
+        'work-dir': { type: 'string' },
+        'plex-config': { type: 'string' },
+        'plex-command': { type: 'string' },
+        'token-file': { type: 'string' },
+        tuning: { type: 'string' },
+      },
+    }));
   } catch (error) {
     process.stderr.write(`plexlift-agent: ${(error as Error).message}\n${USAGE}\n`);
     return EXIT_CODES.usage;
@@ -29,8 +47,53 @@ function main(argv: string[]): number {
     process.stdout.write(`${version}\n`);
     return EXIT_CODES.ok;
   }
-  process.stdout.write(`${USAGE}\n`);
-  return values.help ? EXIT_CODES.ok : EXIT_CODES.usage;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT_CODES.ok;
+  }
+  const missing = (['controller', 'job', 'work-dir', 'plex-config', 'plex-command'] as const).filter((name) => !values[name]);
+  if (missing.length > 0) {
+    process.stderr.write(`plexlift-agent: missing ${missing.map((m) => `--${m}`).join(', ')}\n${USAGE}\n`);
+    return EXIT_CODES.usage;
+  }
+  let command: string[];
+  try {
+    command = JSON.parse(values['plex-command']!) as string[];
+    if (!Array.isArray(command) || command.some((part) => typeof part !== 'string')) throw new Error('not an array of strings');
+  } catch (error) {
+    process.stderr.write(`plexlift-agent: --plex-command must be a JSON array of strings (${(error as Error).message})\n`);
+    return EXIT_CODES.usage;
+  }
+  const tokenFile = values['token-file'];
+  const token = () => (tokenFile ? readFileSync(tokenFile, 'utf8').trim() : (process.env.PLEXLIFT_AGENT_TOKEN ?? ''));
+  const plexConfig = values['plex-config']!;
+  const preferences = join(plexConfig, 'Library', 'Application Support', 'Plex Media Server', 'Preferences.xml');
+  const controller = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => controller.abort(new Error(`stopped by ${signal}`)));
+  const outcome = await runJob({
+    controllerUrl: values.controller!,
+    jobId: values.job!,
+    agentVersion: version,
+    token,
+    workDir: values['work-dir']!,
+    plexConfigDir: plexConfig,
+    runtime: createLocalPlexRuntime({ command, configDir: plexConfig }),
+    readPlexToken: () => {
+      try {
+        return /PlexOnlineToken="([^"]+)"/.exec(readFileSync(preferences, 'utf8'))?.[1];
+      } catch {
+        return undefined;
+      }
+    },
+    signal: controller.signal,
+    ...(values.tuning ? { tuning: JSON.parse(readFileSync(values.tuning, 'utf8')) as NonNullable<RunJobOptions['tuning']> } : {}),
+  });
+  if (outcome.ok) {
+    process.stdout.write(`job ${values.job!}: done (${outcome.run.completed.join(', ')})\n`);
+    return EXIT_CODES.ok;
+  }
+  process.stderr.write(`plexlift-agent: ${outcome.error.message}\n`);
+  return outcome.error.exitCode;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { toPlexliftError, type PlexliftError } from '@plexlift/shared';
+import { parseJobSpec } from '@plexlift/shared/protocol';
+import { HomeConnection } from './connection.js';
+import { createHostCpuMonitor } from './cpu-monitor.js';
+import { IDLE_PROFILES } from './idle-waiter.js';
+import type { JobState } from './job-state.js';
+import { Journal } from './journal.js';
+import { runPhases, type PhaseRun } from './phase-runner.js';
+import { AGENT_PHASE_LIST } from './phases/index.js';
+import type { PlexRuntime } from './plex-runtime.js';
+
+export interface RunJobOptions {
+  controllerUrl: string;
+  jobId: string;
+  agentVersion: string;
+  token: () => string;
+  workDir: string;
+  /** Plex's config dir (the image's /config). */
+  plexConfigDir: string;
+  runtime: PlexRuntime;
+  /** Reads the cloud Plex's `PlexOnlineToken`. */
+  readPlexToken: () => string | undefined;
+  signal: AbortSignal;
+  /** How long to wait for home to take the last events. @default 60 s */
+  drainTimeoutMs?: number;
+  /** Overrides for tests (shorter waits). */
+  tuning?: Partial<Pick<JobState, 'idle' | 'sonic' | 'readyTimeoutMs'>>;
+}
+
+export type RunJobOutcome = { ok: true; run: PhaseRun } | { ok: false; error: PlexliftError };
+
+/**
+ * The whole agent side of a job: connect home, fetch and validate the job (a bad spec stops here,
+ * before anything starts), run every phase in order, and make sure home has every event.
+ */
+export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
+  const journal = new Journal(join(options.workDir, 'journal.db'), options.jobId);
+  const connection = new HomeConnection({ url: options.controllerUrl, jobId: options.jobId, agentVersion: options.agentVersion, token: options.token, journal, onCommand: () => undefined });
+  try {
+    await connection.start();
+    const job = parseJobSpec((await connection.job()).spec);
+    const pmsDir = join(options.plexConfigDir, 'Library', 'Application Support', 'Plex Media Server');
+    const state: JobState = {
+      connection,
+      runtime: options.runtime,
+      readPlexToken: options.readPlexToken,
+      workDir: options.workDir,
+      pmsDir,
+      mainDb: join(pmsDir, 'Plug-in Support', 'Databases', 'com.plexapp.plugins.library.db'),
+      cpu: await createHostCpuMonitor(),
+      idle: options.tuning?.idle ?? IDLE_PROFILES,
+      sonic: options.tuning?.sonic ?? { intervalMs: 120_000, timeoutMs: 72 * 3_600_000, tracker: { stallReadings: 30 } },
+      ...(options.tuning?.readyTimeoutMs ? { readyTimeoutMs: options.tuning.readyTimeoutMs } : {}),
+    };
+    try {
+      const run = await runPhases(AGENT_PHASE_LIST, { job, state, signal: options.signal, report: (event) => connection.report(event) });
+      return { ok: true, run };
+    } finally {
+      await options.runtime.stop().catch(() => undefined);
+      await state.mount?.unmount().catch(() => undefined);
+    }
+  } catch (error) {
+    return { ok: false, error: toPlexliftError(error) };
+  } finally {
+    // Home gets every event it can within the bound; the journal keeps the rest on disk.
+    await Promise.race([connection.drained().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 60_000).unref())]);
+    await connection.close();
+    journal.close();
+  }
+}
