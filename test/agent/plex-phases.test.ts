@@ -1,10 +1,8 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseJobSpec, type AgentEvent } from '@plexlift/shared/protocol';
 import type { JobState } from '../../packages/agent/src/job-state.js';
-import { createLocalPlexRuntime } from '../../packages/agent/src/local-plex-runtime.js';
 import { runPhases } from '../../packages/agent/src/phase-runner.js';
 import { analyze } from '../../packages/agent/src/phases/analyze.js';
 import { plexStart } from '../../packages/agent/src/phases/plex-start.js';
@@ -15,14 +13,11 @@ import { scan } from '../../packages/agent/src/phases/scan.js';
 import { sonic } from '../../packages/agent/src/phases/sonic.js';
 import { stabilize } from '../../packages/agent/src/phases/stabilize.js';
 import { warm } from '../../packages/agent/src/phases/warm.js';
-import { dataDirPaths } from '../plex-sim/data-dir.js';
-import { readPreferences } from '../plex-sim/preferences-file.js';
-import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { createMediaTree } from '../utils/media-tree.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
+import { createLocalPlex } from '../utils/local-plex.js';
 import { createTempDir } from '../utils/temp-dir.js';
 
-const SIM = fileURLToPath(new URL('../plex-sim/main.ts', import.meta.url));
 const FAST = { graceMs: 150, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 120_000 };
 
 /**
@@ -33,22 +28,10 @@ const FAST = { graceMs: 150, intervalMs: 50, consecutive: 3, cpuThresholdPercent
 async function plexJob(options: { subscriptionActive: boolean; forceRefresh?: boolean }) {
   const dir = createTempDir();
   const media = createMediaTree(join(dir, 'media'), { movies: 4, artists: 2, albums: 2, tracks: 5 });
-  const tv = await startPlexTvSim({ accountToken: 'owner', subscriptionActive: options.subscriptionActive });
-  onTestFinished(() => tv.close());
-  const claim = ((await (await fetch(`${tv.url}/api/claim/token.json`, { headers: { 'X-Plex-Token': 'owner' } })).json()) as { token: string }).token;
-  writeFileSync(join(dir, 'knobs.json'), JSON.stringify({ speed: 200 }));
-  const config = join(dir, 'config');
-  const runtime = createLocalPlexRuntime({
-    command: [process.execPath, '--conditions=source', '--import', 'tsx', SIM, '--port', '0', '--host', '127.0.0.1', '--config', join(dir, 'knobs.json'), '--plex-tv-url', tv.url],
-    configDir: config,
-  });
-  onTestFinished(async () => {
-    await runtime.stop({ graceMs: 1_000 });
-  });
-  const paths = dataDirPaths(config);
+  const { runtime, paths, claim, readToken } = await createLocalPlex(join(dir, 'vm'), { subscriptionActive: options.subscriptionActive });
   const state: JobState = {
     runtime,
-    readPlexToken: () => readPreferences(paths.preferences).get('PlexOnlineToken'),
+    readPlexToken: readToken,
     secrets: { claimToken: claim },
     readyTimeoutMs: 30_000,
     mainDb: paths.mainDb,

@@ -1,41 +1,23 @@
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { createLocalPlexRuntime } from '../../packages/agent/src/local-plex-runtime.js';
+import type { PlexSimOptions } from '../plex-sim/options.js';
+import { readPreferences } from '../plex-sim/preferences-file.js';
+import { describe, expect, it } from 'vitest';
 import { startPlex } from '../../packages/agent/src/start-plex.js';
 import { stopPlex } from '../../packages/agent/src/stop-plex.js';
-import { dataDirPaths } from '../plex-sim/data-dir.js';
-import { readPreferences } from '../plex-sim/preferences-file.js';
-import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { runStockSqlite3 } from '../utils/sqlite-files.js';
+import { createLocalPlex } from '../utils/local-plex.js';
 import { createTempDir } from '../utils/temp-dir.js';
 
-const SIM = fileURLToPath(new URL('../plex-sim/main.ts', import.meta.url));
 const VERSION = '1.43.2.10687-563d026ea';
 
-async function setUp(knobs: string) {
-  const dir = createTempDir();
-  const tv = await startPlexTvSim({ accountToken: 'owner' });
-  onTestFinished(() => tv.close());
-  const claim = ((await (await fetch(`${tv.url}/api/claim/token.json`, { headers: { 'X-Plex-Token': 'owner' } })).json()) as { token: string }).token;
-  const { writeFileSync } = await import('node:fs');
-  writeFileSync(join(dir, 'knobs.json'), knobs);
-  const config = join(dir, 'config');
-  const runtime = createLocalPlexRuntime({
-    command: [process.execPath, '--conditions=source', '--import', 'tsx', SIM, '--port', '0', '--host', '127.0.0.1', '--config', join(dir, 'knobs.json'), '--plex-tv-url', tv.url],
-    configDir: config,
-  });
-  onTestFinished(async () => {
-    await runtime.stop({ graceMs: 1_000 });
-  });
-  const paths = dataDirPaths(config);
-  return { runtime, claim, paths, readToken: () => readPreferences(paths.preferences).get('PlexOnlineToken') };
+async function setUp(knobs: Partial<PlexSimOptions>) {
+  const { runtime, claim, paths, readToken } = await createLocalPlex(createTempDir(), { knobs });
+  return { runtime, claim, paths, readToken };
 }
 
 describe('plex-start and plex-stop with a local Plex process', () => {
   it('starts the pinned version, claims it, waits until ready and sets the safe preferences', async () => {
-    const { runtime, claim, paths, readToken } = await setUp(JSON.stringify({ speed: 100 }));
+    const { runtime, claim, paths, readToken } = await setUp({ speed: 100 });
     const steps: string[] = [];
     const started = await startPlex(runtime, { version: VERSION, claimToken: claim, readToken, timeZone: 'UTC', readyTimeoutMs: 20_000, onStep: (s) => steps.push(s) });
     expect(steps).toEqual(['identity', 'claimed', 'started', 'preferences', 'ready', 'preferences-set']);
@@ -52,7 +34,7 @@ describe('plex-start and plex-stop with a local Plex process', () => {
   });
 
   it('refuses a Plex of another version than home and stops it again', async () => {
-    const { runtime, claim, readToken } = await setUp(JSON.stringify({ speed: 100, version: '1.43.3.10828-00f62d37d' }));
+    const { runtime, claim, readToken } = await setUp({ speed: 100, version: '1.43.3.10828-00f62d37d' });
     await expect(startPlex(runtime, { version: VERSION, claimToken: claim, readToken, timeZone: 'UTC', readyTimeoutMs: 20_000 })).rejects.toMatchObject({
       code: 'SAFETY_STOP',
       message: expect.stringMatching(/Plex on the VM is 1\.43\.3\.10828-00f62d37d but home runs 1\.43\.2\.10687-563d026ea/),
@@ -61,7 +43,7 @@ describe('plex-start and plex-stop with a local Plex process', () => {
   });
 
   it('a Plex that outlives the grace period is killed, and the WAL it left is folded in', async () => {
-    const { runtime, claim, paths, readToken } = await setUp(JSON.stringify({ speed: 100, faults: { slowShutdownMs: 60_000 } }));
+    const { runtime, claim, paths, readToken } = await setUp({ speed: 100, faults: { slowShutdownMs: 60_000 } });
     await startPlex(runtime, { version: VERSION, claimToken: claim, readToken, timeZone: 'UTC', readyTimeoutMs: 20_000 });
     const { clean } = await stopPlex(runtime, paths.mainDb, { graceMs: 500 });
     expect(clean).toBe(false);

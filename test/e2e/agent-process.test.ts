@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { plexSimCommand } from '../utils/local-plex.js';
 import { prepareDeltaJob } from './delta-job-fixture.js';
 
 const AGENT = fileURLToPath(new URL('../../packages/agent/src/main.ts', import.meta.url));
-const SIM = fileURLToPath(new URL('../plex-sim/main.ts', import.meta.url));
 const FAST = { graceMs: 150, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 120_000 };
 
 function runAgent(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -23,7 +23,7 @@ function agentArgs(dir: string, plexTvUrl: string) {
   writeFileSync(join(vm, 'knobs.json'), JSON.stringify({ speed: 200 }));
   writeFileSync(join(vm, 'tuning.json'), JSON.stringify({ idle: { scan: FAST, analyze: FAST, refresh: FAST }, sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } }, readyTimeoutMs: 30_000 }));
   writeFileSync(join(vm, 'token'), 'bootstrap\n', { mode: 0o600 });
-  const plexCommand = [process.execPath, '--conditions=source', '--import', 'tsx', SIM, '--port', '0', '--host', '127.0.0.1', '--config', join(vm, 'knobs.json'), '--plex-tv-url', plexTvUrl];
+  const plexCommand = plexSimCommand(join(vm, 'knobs.json'), plexTvUrl);
   return {
     vm,
     args: (controller: string) => ['--controller', controller, '--job', 'job-e2e', '--work-dir', vm, '--plex-config', join(vm, 'config'), '--plex-command', JSON.stringify(plexCommand), '--token-file', join(vm, 'token'), '--tuning', join(vm, 'tuning.json')],

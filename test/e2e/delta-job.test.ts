@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { MAIN_DB_NAME } from '@plexlift/shared/plex-db';
 import { AGENT_PHASE_NAMES, parseJobSpec, type AgentEvent } from '@plexlift/shared/protocol';
@@ -14,10 +13,10 @@ import { runPhases } from '../../packages/agent/src/phase-runner.js';
 import { AGENT_PHASE_LIST } from '../../packages/agent/src/phases/index.js';
 import { dataDirPaths } from '../plex-sim/data-dir.js';
 import { readPreferences } from '../plex-sim/preferences-file.js';
+import { plexSimCommand } from '../utils/local-plex.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
 import { prepareDeltaJob } from './delta-job-fixture.js';
 
-const SIM = fileURLToPath(new URL('../plex-sim/main.ts', import.meta.url));
 const FAST = { graceMs: 150, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 120_000 };
 
 describe('a full delta job', () => {
@@ -38,7 +37,7 @@ describe('a full delta job', () => {
     writeFileSync(join(vm, 'knobs.json'), JSON.stringify({ speed: 200 }));
     const paths = dataDirPaths(join(vm, 'config'));
     const runtime = createLocalPlexRuntime({
-      command: [process.execPath, '--conditions=source', '--import', 'tsx', SIM, '--port', '0', '--host', '127.0.0.1', '--config', join(vm, 'knobs.json'), '--plex-tv-url', tv.url],
+      command: plexSimCommand(join(vm, 'knobs.json'), tv.url),
       configDir: paths.config,
     });
     const state: JobState = {
