@@ -1,8 +1,12 @@
-import { renameSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { closeDatabase, openDatabaseReadOnly } from '@plexlift/shared/plex-db';
-import { assertVisible, knownFiles, probeVisibility } from '../../packages/agent/src/visibility-probe.js';
+import { parseJobSpec } from '@plexlift/shared/protocol';
+import type { JobState } from '../../packages/agent/src/job-state.js';
+import { runPhases } from '../../packages/agent/src/phase-runner.js';
+import { preflight } from '../../packages/agent/src/phases/preflight.js';
+import { assertVisible, filesUnder, knownFiles, probeVisibility } from '../../packages/agent/src/visibility-probe.js';
 import { startTestSim } from '../plex-sim/sim-fixture.js';
 import { createMediaTree } from '../utils/media-tree.js';
 import { mountWithRclone } from '../utils/rclone-mount.js';
@@ -75,5 +79,25 @@ describe('probeVisibility over a real rclone FUSE mount', () => {
     } finally {
       closeDatabase(db);
     }
+  });
+});
+
+describe('a scan job, which has no DB yet: the library locations on the mount', () => {
+  it('finds files under a location breadth first, and a location that does not list stops the job', async () => {
+    const { dir } = await mounted({ movies: 5 });
+    const files = await filesUnder(join(dir, 'mnt', 'Movies'), { limit: 3 });
+    expect(files).toHaveLength(3);
+    expect(files.every((f) => f.startsWith(join(dir, 'mnt', 'Movies')) && f.endsWith('.mkv'))).toBe(true);
+    await expect(filesUnder(join(dir, 'mnt', 'Films'))).rejects.toMatchObject({ code: 'SAFETY_STOP', message: expect.stringMatching(/library location .*\/mnt\/Films does not list on the mount \(ENOENT\)/) });
+  });
+
+  it('preflight refuses a library whose location holds no file', async () => {
+    const { dir } = await mounted({ movies: 2 }, (tree) => mkdirSync(join(tree.roots.movies, '..', 'Empty')));
+    const job = parseJobSpec({ jobId: 'job-scan', mode: 'scan', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: join(dir, 'mnt'), remote: 'r:' }, libraries: [{ name: 'Films', type: 'movie', locations: [join(dir, 'mnt', 'Empty')] }] });
+    const state = { workDir: dir, pmsDir: dir, mainDb: join(dir, 'none.db') } as JobState;
+    await expect(runPhases([preflight], { job, state, signal: new AbortController().signal, report: () => undefined })).rejects.toMatchObject({
+      code: 'SAFETY_STOP',
+      message: expect.stringMatching(/library "Films": no file found under .*\/mnt\/Empty on the mount; a scan would build an empty library/),
+    });
   });
 });

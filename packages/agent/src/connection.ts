@@ -48,6 +48,9 @@ export class HomeConnection {
   private subscription: { unsubscribe(): void } | undefined;
   private readonly fatalError: Promise<never>;
   private rejectFatal!: (error: PlexliftError) => void;
+  /** When the socket last dropped; undefined while it is open. */
+  private offlineSince: number | undefined;
+  private readonly onlineWaiters = new Set<() => void>();
 
   constructor(private readonly options: HomeConnectionOptions) {
     this.fatalError = new Promise<never>((_, reject) => (this.rejectFatal = reject));
@@ -58,7 +61,13 @@ export class HomeConnection {
       connectionParams: async () => ({ token: await options.token(), jobId: options.jobId }),
       retryDelayMs: options.retryDelayMs ?? ((attempt) => Math.min(250 * 2 ** attempt, 10_000)),
       keepAlive: { enabled: true, ...(options.keepAlive ?? { intervalMs: 5_000, pongTimeoutMs: 2_000 }) },
+      onOpen: () => {
+        this.offlineSince = undefined;
+        for (const wake of this.onlineWaiters) wake();
+        this.onlineWaiters.clear();
+      },
       onClose: (cause) => {
+        this.offlineSince ??= Date.now();
         if (cause?.code === AUTH_REFUSED_CLOSE_CODE) {
           this.fail(new PlexliftError('AUTH_REFUSED', `the controller at ${options.url} refused this agent's token; it stops trying`));
         }
@@ -103,6 +112,29 @@ export class HomeConnection {
   report(event: AgentEvent): void {
     this.options.journal.append(event);
     this.kick();
+  }
+
+  /** How long home has been out of reach; 0 while the line is up. */
+  offlineForMs(): number {
+    return this.offlineSince === undefined ? 0 : Date.now() - this.offlineSince;
+  }
+
+  /** Resolves once the line is up again (at once when it is). */
+  async online(signal?: AbortSignal): Promise<void> {
+    if (this.offlineSince === undefined) return;
+    signal?.throwIfAborted();
+    await new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        signal?.removeEventListener('abort', stop);
+        resolve();
+      };
+      const stop = () => {
+        this.onlineWaiters.delete(wake);
+        reject(signal?.reason as Error);
+      };
+      this.onlineWaiters.add(wake);
+      signal?.addEventListener('abort', stop, { once: true });
+    });
   }
 
   /** Resolves when home has every journaled event. */

@@ -1,6 +1,7 @@
 import type { PlexClient, PlexSection } from '@plexlift/shared/plex-api';
 import type { AgentJob } from '@plexlift/shared/protocol';
 import type { HomeConnection } from './connection.js';
+import type { MountSupervisor } from './mount-supervisor.js';
 import type { RcloneMount } from './rclone-mount.js';
 import type { LibraryStats } from '@plexlift/shared/plex-db';
 import type { CpuMonitor } from './cpu-monitor.js';
@@ -19,6 +20,12 @@ export interface JobState {
   /** `…/Plex Media Server` of the cloud Plex: what restore fills and export archives. */
   pmsDir: string;
   mount?: RcloneMount;
+  /** Keeps the mount healthy through the long phases; stopped before unmount. */
+  mountSupervisor?: MountSupervisor;
+  /** Between the supervisor's checks. @default 60 s */
+  mountCheckMs?: number;
+  /** Files known readable (from preflight) that the supervisor reads on each check. */
+  mountSample?: string[];
   /** Where Plex runs. */
   runtime?: PlexRuntime;
   /** Reads `PlexOnlineToken` from the cloud Plex's Preferences.xml once it has claimed itself. */
@@ -40,6 +47,12 @@ export interface JobState {
   cpu?: CpuMonitor;
   /** Waits, per kind of work (scaled down in tests). */
   idle: { scan: IdleProfile; analyze: IdleProfile; refresh: IdleProfile };
+  /** Safety timeout of a scan per section type; the scan profile's when absent. */
+  scanTimeoutMs?: Partial<Record<'movie' | 'show' | 'artist' | 'photo', number>>;
+  /** Home out of reach this long at upload: keep the archive on the VM. @default the job's `offline.holdAfterMinutes` */
+  holdAfterMs?: number;
+  /** Threads Plex may use for long-running jobs. @default every vCPU */
+  threads?: number;
   /** Refuse a scan when more than this share of known files cannot be read. @default 5 */
   maxMissingPercent?: number;
   /** Sonic: reading interval and stall rules (scaled down in tests). */

@@ -40,7 +40,10 @@ export async function runPhases<State>(
       options.report({ type: 'phase:complete', phase: phase.name, summary: { ...summary, durationMs: run.durationsMs[phase.name] } });
       run.completed.push(phase.name);
     } catch (error) {
-      const failure = options.signal.aborted ? new PlexliftError('UNEXPECTED', `${phase.name} was aborted`, { cause: error }) : toPlexliftError(error);
+      const reason: unknown = options.signal.reason;
+      const failure = options.signal.aborted
+        ? new PlexliftError('JOB_ABORTED', `${phase.name} was aborted${reason instanceof PlexliftError ? `: ${reason.message}` : ''}`, { cause: error })
+        : toPlexliftError(error);
       options.report({ type: 'phase:fail', phase: phase.name, code: failure.code, message: failure.message });
       throw failure;
     }

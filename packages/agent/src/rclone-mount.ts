@@ -83,8 +83,10 @@ export interface MountHealth {
 
 export interface RcloneMount {
   mountPoint: string;
-  checkHealth(sampleFiles: string[], timeoutMs?: number): Promise<MountHealth>;
-  unmount(): Promise<void>;
+  checkHealth: (sampleFiles: string[], timeoutMs?: number) => Promise<MountHealth>;
+  /** Unmounts and mounts again with the same options (never while Plex reads: see decideRemount). */
+  remount: (signal?: AbortSignal) => Promise<void>;
+  unmount: () => Promise<void>;
 }
 
 /**
@@ -94,17 +96,7 @@ export interface RcloneMount {
 export async function mountRclone(options: RcloneMountOptions, signal?: AbortSignal): Promise<RcloneMount> {
   mkdirSync(options.mountPoint, { recursive: true });
   mkdirSync(options.cacheDir, { recursive: true });
-  const child: ChildProcess = spawn('rclone', rcloneMountArgs(options), { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4096)));
-  for (let i = 0; !isMounted(options.mountPoint); i++) {
-    signal?.throwIfAborted();
-    if (child.exitCode !== null || i > 300) {
-      child.kill('SIGKILL');
-      throw new PlexliftError('PLEX_NOT_READY', `rclone could not mount ${options.remote} on ${options.mountPoint}: ${lastLine(stderr) || 'no answer in 30 s'}`);
-    }
-    await sleep(100);
-  }
+  let child = await startRclone(options, signal);
   const unmount = async () => {
     spawnSync('fusermount3', ['-u', '-z', options.mountPoint], { stdio: 'ignore' });
     if (child.exitCode === null && child.signalCode === null) {
@@ -116,7 +108,30 @@ export async function mountRclone(options: RcloneMountOptions, signal?: AbortSig
       clearTimeout(killer);
     }
   };
-  return { mountPoint: options.mountPoint, checkHealth: (files, timeoutMs) => checkMountHealth(options.mountPoint, files, timeoutMs), unmount };
+  return {
+    mountPoint: options.mountPoint,
+    checkHealth: (files, timeoutMs) => checkMountHealth(options.mountPoint, files, timeoutMs),
+    remount: async (remountSignal) => {
+      await unmount();
+      child = await startRclone(options, remountSignal);
+    },
+    unmount,
+  };
+}
+
+async function startRclone(options: RcloneMountOptions, signal: AbortSignal | undefined): Promise<ChildProcess> {
+  const child: ChildProcess = spawn('rclone', rcloneMountArgs(options), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4096)));
+  for (let i = 0; !isMounted(options.mountPoint); i++) {
+    if (signal?.aborted || child.exitCode !== null || i > 300) {
+      child.kill('SIGKILL');
+      signal?.throwIfAborted();
+      throw new PlexliftError('PLEX_NOT_READY', `rclone could not mount ${options.remote} on ${options.mountPoint}: ${lastLine(stderr) || 'no answer in 30 s'}`);
+    }
+    await sleep(100);
+  }
+  return child;
 }
 
 /**
@@ -163,9 +178,6 @@ function isMounted(mountPoint: string): boolean {
       return point?.replace(/\\040/g, ' ') === mountPoint && type?.startsWith('fuse') === true;
     });
 }
-
-
-
 
 function lastLine(text: string): string {
   return text.trim().split('\n').at(-1) ?? '';

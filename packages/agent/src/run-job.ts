@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { toPlexliftError, type PlexliftError } from '@plexlift/shared';
-import { parseJobSpec } from '@plexlift/shared/protocol';
+import { PlexliftError, toPlexliftError } from '@plexlift/shared';
+import { parseJobSpec, type AgentCommand } from '@plexlift/shared/protocol';
 import { HomeConnection } from './connection.js';
 import { createHostCpuMonitor } from './cpu-monitor.js';
-import { IDLE_PROFILES } from './idle-waiter.js';
+import { CpuSampler } from './cpu-sampler.js';
+import { IDLE_PROFILES, SCAN_TIMEOUT_MS } from './idle-waiter.js';
 import type { JobState } from './job-state.js';
 import { Journal } from './journal.js';
 import { runPhases, type PhaseRun } from './phase-runner.js';
@@ -25,7 +26,7 @@ export interface RunJobOptions {
   /** How long to wait for home to take the last events. @default 60 s */
   drainTimeoutMs?: number;
   /** Overrides for tests (shorter waits). */
-  tuning?: Partial<Pick<JobState, 'idle' | 'sonic' | 'readyTimeoutMs'>>;
+  tuning?: Partial<Pick<JobState, 'idle' | 'sonic' | 'readyTimeoutMs' | 'scanTimeoutMs' | 'holdAfterMs' | 'threads' | 'mountCheckMs'>> & { cpuSampleMs?: number };
 }
 
 export type RunJobOutcome = { ok: true; run: PhaseRun } | { ok: false; error: PlexliftError };
@@ -36,7 +37,17 @@ export type RunJobOutcome = { ok: true; run: PhaseRun } | { ok: false; error: Pl
  */
 export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
   const journal = new Journal(join(options.workDir, 'journal.db'), options.jobId);
-  const connection = new HomeConnection({ url: options.controllerUrl, jobId: options.jobId, agentVersion: options.agentVersion, token: options.token, journal, onCommand: () => undefined });
+  // An `abort` from home stops the phase in flight through the same signal as a local one.
+  const aborted = new AbortController();
+  const signal = AbortSignal.any([options.signal, aborted.signal]);
+  const onCommand = (command: AgentCommand) => {
+    if (command.type === 'abort' && command.jobId === options.jobId) aborted.abort(new PlexliftError('JOB_ABORTED', `the job was aborted from home: ${command.reason}`));
+  };
+  const connection = new HomeConnection({ url: options.controllerUrl, jobId: options.jobId, agentVersion: options.agentVersion, token: options.token, journal, onCommand });
+  const cpu = new CpuSampler(await createHostCpuMonitor(), {
+    intervalMs: options.tuning?.cpuSampleMs ?? 30_000,
+    onSample: (percent) => connection.report({ type: 'cpu:sample', percent: Math.round(percent * 10) / 10 }),
+  });
   try {
     await connection.start();
     const job = parseJobSpec((await connection.job()).spec);
@@ -48,15 +59,22 @@ export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
       workDir: options.workDir,
       pmsDir,
       mainDb: join(pmsDir, 'Plug-in Support', 'Databases', 'com.plexapp.plugins.library.db'),
-      cpu: await createHostCpuMonitor(),
+      cpu,
       idle: options.tuning?.idle ?? IDLE_PROFILES,
+      scanTimeoutMs: options.tuning?.scanTimeoutMs ?? SCAN_TIMEOUT_MS,
       sonic: options.tuning?.sonic ?? { intervalMs: 120_000, timeoutMs: 72 * 3_600_000, tracker: { stallReadings: 30 } },
       ...(options.tuning?.readyTimeoutMs ? { readyTimeoutMs: options.tuning.readyTimeoutMs } : {}),
+      ...(options.tuning?.holdAfterMs === undefined ? {} : { holdAfterMs: options.tuning.holdAfterMs }),
+      ...(options.tuning?.threads ? { threads: options.tuning.threads } : {}),
+      ...(options.tuning?.mountCheckMs ? { mountCheckMs: options.tuning.mountCheckMs } : {}),
     };
+    cpu.start();
     try {
-      const run = await runPhases(AGENT_PHASE_LIST, { job, state, signal: options.signal, report: (event) => connection.report(event) });
+      const run = await runPhases(AGENT_PHASE_LIST, { job, state, signal, report: (event) => connection.report(event) });
       return { ok: true, run };
     } finally {
+      cpu.stop();
+      await state.mountSupervisor?.stop();
       await options.runtime.stop().catch(() => undefined);
       await state.mount?.unmount().catch(() => undefined);
     }

@@ -62,7 +62,7 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
   if (failure) throw failure instanceof PlexliftError ? failure : new PlexliftError('CONTROLLER_UNREACHABLE', `upload of ${options.transferId} failed: ${(failure as Error).message}`);
   result.sha256 = whole.sha256 ?? '';
 
-  const response = await fetch(`${base}/complete`, {
+  const response = await reach(`${base}/complete`, {
     method: 'POST',
     headers: { ...headers, 'Content-Type': 'application/json' },
     body: JSON.stringify({ chunks: result.chunks, bytes: result.bytes, sha256: result.sha256 }),
@@ -77,7 +77,7 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
 }
 
 async function heldChunks(base: string, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<Map<number, string>> {
-  const response = await fetch(base, { headers, ...(signal ? { signal } : {}) });
+  const response = await reach(base, { headers, ...(signal ? { signal } : {}) });
   if (response.status === 404) return new Map();
   if (response.status === 401) throw new PlexliftError('AUTH_REFUSED', 'home refused the upload token');
   if (!response.ok) throw new PlexliftError('CONTROLLER_UNREACHABLE', `home answered GET ${base} with HTTP ${response.status}`);
@@ -107,5 +107,15 @@ async function sendChunk(base: string, headers: Record<string, string>, chunk: A
     }
     if (attempt >= attempts) throw new PlexliftError('CONTROLLER_UNREACHABLE', `chunk ${chunk.index} could not be sent after ${attempts} attempts (${problem})`);
     await sleep(Math.min(200 * 2 ** (attempt - 1), 10_000));
+  }
+}
+
+/** A fetch whose network failure says what it is: home out of reach (an abort stays an abort). */
+async function reach(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    if (init.signal?.aborted) throw error;
+    throw new PlexliftError('CONTROLLER_UNREACHABLE', `cannot reach home at ${new URL(url).origin}: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -1,3 +1,6 @@
+import type { Dirent } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PlexliftError } from '@plexlift/shared';
 import type { SqliteDatabase } from '@plexlift/shared/plex-db';
 import { describeReadError, readHead, withTimeout } from './read-head.js';
@@ -28,6 +31,33 @@ export function knownFiles(db: SqliteDatabase, sectionId: number): string[] {
     )
     .pluck()
     .all(sectionId) as string[];
+}
+
+/**
+ * Files found under a library location on the mount, breadth first, stopping at `limit` files or
+ * `maxFolders` folders (a cloud listing is not free): what a `scan` job probes, having no DB yet.
+ * A location that does not list is an error naming it.
+ */
+export async function filesUnder(location: string, options: { limit?: number; maxFolders?: number; timeoutMs?: number } = {}): Promise<string[]> {
+  const files: string[] = [];
+  const folders = [location];
+  for (let visited = 0; folders.length > 0 && files.length < (options.limit ?? 200) && visited < (options.maxFolders ?? 500); visited++) {
+    const folder = folders.shift()!;
+    let entries: Dirent[];
+    try {
+      entries = await withTimeout(readdir(folder, { withFileTypes: true }), options.timeoutMs ?? 15_000);
+    } catch (error) {
+      if (folder !== location) continue;
+      throw new PlexliftError('SAFETY_STOP', `library location ${location} does not list on the mount (${describeReadError(error)}); a scan would find nothing, so it does not start`, {
+        details: { location },
+      });
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.isDirectory()) folders.push(join(folder, entry.name));
+      else if (entry.isFile() && !entry.name.startsWith('.')) files.push(join(folder, entry.name));
+    }
+  }
+  return files;
 }
 
 /**

@@ -1,2 +1,3 @@
 // Archives that travel between the VM and home.
 export * from './archive/extract-archive.js';
+export * from './archive/library-entries.js';

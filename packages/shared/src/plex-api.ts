@@ -3,3 +3,5 @@ export * from './plex-api/plex-api-schemas.js';
 export * from './plex-api/plex-client.js';
 export * from './plex-api/wait-for-ready.js';
 export * from './plex-api/apply-preferences.js';
+export * from './plex-api/analyses.js';
+export * from './plex-api/section-agents.js';

@@ -1,22 +1,66 @@
+import { availableParallelism } from 'node:os';
+import { ANALYSES, ANALYSIS_NAMES, analysisPreferences, applyPreferences, resolveAnalyses, type PreferenceValue } from '@plexlift/shared/plex-api';
 import { waitUntilIdle } from '../idle-waiter.js';
 import type { JobState } from '../job-state.js';
 import { readIdleSample } from '../section-idle.js';
+import { readSectionFiles, perHour } from '../section-files.js';
 import { selectSections } from '../select-sections.js';
 import type { Phase } from './phase.js';
 
-/** Media analysis, section after section, each until Plex is idle again. Never with a force flag. */
+/** Plex's thread settings for long-running jobs; its default (0) is half the threads. */
+const THREAD_PREFERENCES = ['LongRunningJobThreads', 'LoudnessAnalysisThreads'];
+
+/**
+ * The analyses the job chose (Plex's defaults for the ones it does not name): their settings
+ * on, every vCPU for long-running jobs, then media analysis section after section, then the
+ * Butler task of each chosen analysis, one after another, each until Plex is idle again. Never
+ * with a force flag; Sonic has its own phase.
+ */
 export const analyze: Phase<JobState> = {
   name: 'analyze',
   applies: (job) => !job.skipAnalysis,
-  run: async ({ job, state, signal, progress }) => {
+  run: async ({ job, state, signal, progress, report }) => {
     const plex = state.plex;
     if (!plex) throw new Error('analyze needs plex-start to have run');
     state.sections ??= selectSections(await plex.sections(signal), job.sections);
+    const chosen = { ...resolveAnalyses(job.analyses), sonic: false };
+    const threads = state.threads ?? availableParallelism();
+    const known = new Set((await plex.preferences(signal)).map((s) => s.id));
+    const settings: Record<string, PreferenceValue> = analysisPreferences(chosen);
+    for (const id of THREAD_PREFERENCES) if (known.has(id)) settings[id] = threads;
+    await applyPreferences(plex, settings, signal);
+
+    const tasks = ANALYSIS_NAMES.filter((name) => chosen[name]);
+    const steps = state.sections.length + tasks.length;
+    const sections: Record<string, { files: number; seconds: number; filesPerHour: number }> = {};
     for (const [i, section] of state.sections.entries()) {
-      progress({ percent: (i * 100) / state.sections.length, message: `analysing ${section.title}` });
+      progress({ percent: (i * 100) / steps, message: `analysing ${section.title}` });
+      const started = performance.now();
       await plex.analyze(section.key, signal);
       await waitUntilIdle(() => readIdleSample(plex, section, state), state.idle.analyze, { signal, label: `the analysis of "${section.title}"` });
+      const elapsedMs = performance.now() - started;
+      const files = readSectionFiles(state.mainDb, section.key);
+      sections[section.title] = { files, seconds: Math.round(elapsedMs / 1000), filesPerHour: perHour(files, elapsedMs) };
+      progress({ percent: ((i + 1) * 100) / steps, rate: { value: sections[section.title]!.filesPerHour, unit: 'files/h' }, message: `${section.title} analysed` });
     }
-    return { sections: state.sections.map((s) => s.title) };
+
+    // The Butler does these for the whole server; names are checked against /butler (trap 8).
+    const available = new Set((await plex.butlerTasks(signal)).map((t) => t.name));
+    const butler: Record<string, { seconds: number }> = {};
+    const missing: string[] = [];
+    for (const [i, name] of tasks.entries()) {
+      const { butlerTask, label } = ANALYSES[name];
+      if (!available.has(butlerTask)) {
+        missing.push(butlerTask);
+        report({ type: 'log', level: 'warn', message: `this Plex has no Butler task ${butlerTask}: ${label} is not run` });
+        continue;
+      }
+      progress({ percent: ((state.sections.length + i) * 100) / steps, message: label });
+      const started = performance.now();
+      await plex.startButlerTask(butlerTask, signal);
+      await waitUntilIdle(() => readIdleSample(plex, undefined, state), state.idle.analyze, { signal, label });
+      butler[butlerTask] = { seconds: Math.round((performance.now() - started) / 1000) };
+    }
+    return { analyses: tasks, threads, sections, butlerTasks: butler, ...(missing.length > 0 ? { missingButlerTasks: missing } : {}) };
   },
 };

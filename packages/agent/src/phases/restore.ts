@@ -1,9 +1,15 @@
-import { extractArchive } from '@plexlift/shared/archive';
+import { extractArchive, PLEX_LIBRARY_ENTRIES } from '@plexlift/shared/archive';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { downloadArchive } from '../download.js';
 import type { JobState } from '../job-state.js';
 import type { Phase } from './phase.js';
 
-/** Delta jobs start from home's DB: the snapshot streams down, is checked and unpacked. */
+/**
+ * Delta jobs start from home's library: the snapshot (the DBs, and `Metadata/` and `Media/` when
+ * home is configured to send them) streams down, each chunk checked, and is unpacked; anything
+ * else in it — a `Preferences.xml` above all — is refused.
+ */
 export const restore: Phase<JobState> = {
   name: 'restore',
   applies: (job) => job.mode === 'delta',
@@ -19,8 +25,9 @@ export const restore: Phase<JobState> = {
         onProgress: (p) => progress({ percent: (100 * p.chunks) / p.of, message: `${p.chunks} of ${p.of} chunks` }),
       }),
       state.pmsDir,
-      { signal },
+      { signal, allow: PLEX_LIBRARY_ENTRIES },
     );
-    return { files: result.files, bytes: result.bytes };
+    const folders = ['Metadata', 'Media'].filter((folder) => existsSync(join(state.pmsDir, folder)));
+    return { files: result.files, bytes: result.bytes, folders };
   },
 };

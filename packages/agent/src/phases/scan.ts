@@ -1,41 +1,58 @@
 import { closeDatabase, openDatabaseReadOnly, readLibraryStats, type LibraryStats } from '@plexlift/shared/plex-db';
-import type { PlexClient, PlexSection } from '@plexlift/shared/plex-api';
+import { SECTION_AGENTS, type PlexClient, type PlexSection } from '@plexlift/shared/plex-api';
+import type { JobSpec } from '@plexlift/shared/protocol';
 import { assertDeletionsWithinCap, checkDeletions } from '../deletion-guard.js';
 import { waitUntilIdle, type IdleSample } from '../idle-waiter.js';
 import type { JobState } from '../job-state.js';
+import { perHour } from '../section-files.js';
 import { selectSections } from '../select-sections.js';
 import type { Phase } from './phase.js';
 
 /**
  * Scans the sections strictly one after another, each until Plex is truly idle, then checks
  * what the scan lost against the deletion cap: over it the job stops (exit 6) and this library
- * is never shipped without `--allow-deletions`.
+ * is never shipped without `--allow-deletions`. A `scan` job first creates its libraries; a new
+ * section starts its first scan by itself, so it is waited for, not triggered twice.
  */
 export const scan: Phase<JobState> = {
   name: 'scan',
   run: async ({ job, state, signal, progress }) => {
     const plex = state.plex;
     if (!plex) throw new Error('scan needs plex-start to have run');
-    state.sections ??= selectSections(await plex.sections(signal), job.sections);
+    const created = job.mode === 'scan' ? await createLibraries(plex, job, signal) : new Set<string>();
+    if (job.mode === 'scan' || !state.sections) state.sections = selectSections(await plex.sections(signal), job.sections);
     state.statsBefore ??= readStats(state.mainDb);
-    const summary: Record<string, { before: number; lost: number; seconds: number }> = {};
+    const summary: Record<string, { before: number; lost: number; files: number; seconds: number; filesPerHour: number }> = {};
     for (const [i, section] of state.sections.entries()) {
       const started = performance.now();
       progress({ percent: (i * 100) / state.sections.length, message: `scanning ${section.title}` });
-      await plex.refresh(section.key, {}, signal);
-      await waitUntilIdle(() => sample(plex, section, state), state.idle.scan, { signal, label: `the scan of "${section.title}"` });
+      if (!created.has(section.key)) await plex.refresh(section.key, {}, signal);
+      const timeoutMs = state.scanTimeoutMs?.[section.type as keyof NonNullable<JobState['scanTimeoutMs']>] ?? state.idle.scan.timeoutMs;
+      await waitUntilIdle(() => sample(plex, section, state), { ...state.idle.scan, timeoutMs }, { signal, label: `the scan of "${section.title}"` });
+      const elapsedMs = performance.now() - started;
       const before = state.statsBefore.sections.find((s) => s.id === Number(section.key));
       const after = readStats(state.mainDb).sections.find((s) => s.id === Number(section.key));
-      if (before) {
-        const check = checkDeletions(before, after, job.deletionCap);
-        summary[section.title] = { before: check.before, lost: check.lost, seconds: Math.round((performance.now() - started) / 1000) };
-        assertDeletionsWithinCap(check, { allowDeletions: job.allowDeletions });
-      }
+      const files = after?.parts ?? 0;
+      const check = before ? checkDeletions(before, after, job.deletionCap) : undefined;
+      summary[section.title] = { before: check?.before ?? 0, lost: check?.lost ?? 0, files, seconds: Math.round(elapsedMs / 1000), filesPerHour: perHour(files, elapsedMs) };
+      progress({ percent: ((i + 1) * 100) / state.sections.length, rate: { value: summary[section.title]!.filesPerHour, unit: 'files/h' }, message: `${section.title}: ${files} files` });
+      if (check) assertDeletionsWithinCap(check, { allowDeletions: job.allowDeletions });
     }
-    progress({ percent: 100 });
-    return { sections: summary };
+    return { sections: summary, ...(created.size > 0 ? { created: [...created] } : {}) };
   },
 };
+
+/** Creates the job's libraries that the server does not have yet; returns the new keys. */
+async function createLibraries(plex: PlexClient, job: JobSpec, signal: AbortSignal): Promise<Set<string>> {
+  const existing = await plex.sections(signal);
+  const created = new Set<string>();
+  for (const library of job.libraries) {
+    if (existing.some((s) => s.title === library.name)) continue;
+    const section = await plex.createSection({ name: library.name, type: library.type, ...SECTION_AGENTS[library.type], language: 'en-US', locations: library.locations }, signal);
+    created.add(section.key);
+  }
+  return created;
+}
 
 async function sample(plex: PlexClient, section: PlexSection, state: JobState): Promise<IdleSample> {
   const [activities, sections, queue, cpu] = await Promise.all([plex.activities(), plex.sections(), plex.updateQueueSize(section.key), state.cpu?.read()]);

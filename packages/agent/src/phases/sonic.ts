@@ -14,7 +14,7 @@ import type { Phase } from './phase.js';
  */
 export const sonic: Phase<JobState> = {
   name: 'sonic',
-  applies: (job) => !job.skipSonic && !job.skipAnalysis,
+  applies: (job) => !job.skipSonic && !job.skipAnalysis && job.analyses.sonic !== false,
   run: async ({ state, signal, progress }) => {
     const plex = state.plex;
     if (!plex) throw new Error('sonic needs plex-start to have run');

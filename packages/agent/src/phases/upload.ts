@@ -1,31 +1,89 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isPlexliftError } from '@plexlift/shared';
+import { copyHeldArchive, holdArchive, type HeldArchive } from '../held-archive.js';
+import { formatDuration } from '../idle-waiter.js';
 import type { JobState } from '../job-state.js';
 import { createPlexArchive } from '../plex-archive.js';
-import { uploadArchive } from '../upload.js';
-import type { Phase } from './phase.js';
+import { uploadArchive, type UploadResult } from '../upload.js';
+import type { Phase, PhaseContext } from './phase.js';
 
-/** Streams the archive home as it is made: tar | zstd, cut into checksummed chunks. */
+/**
+ * Streams the archive home as it is made: tar | zstd, cut into checksummed chunks. When home
+ * has been out of reach for longer than the job allows, the agent keeps the archive on the VM
+ * (and in the user's bucket when one is configured), then sends it from there once home is
+ * back; only the controller deletes the VM.
+ */
 export const upload: Phase<JobState> = {
   name: 'upload',
-  run: async ({ state, signal, progress }) => {
-    const transfers = state.transfers;
-    if (!transfers) throw new Error('upload needs the data plane from connect');
-    const controller = new AbortController();
-    const archive = createPlexArchive(state.pmsDir, { signal: AbortSignal.any([signal, controller.signal]) });
-    try {
-      const [result] = await Promise.all([
-        uploadArchive(archive.stream, {
-          baseUrl: transfers.baseUrl,
-          transferId: transfers.exportId,
-          token: transfers.token,
-          signal,
-          onProgress: (p) => progress({ message: `${p.chunks} chunks, ${(p.bytes / 1024 / 1024).toFixed(1)} MiB sent` }),
-        }),
-        archive.finished,
-      ]);
-      return { chunks: result.chunks, bytes: result.bytes, sha256: result.sha256, resumedChunks: result.skipped };
-    } catch (error) {
-      controller.abort();
-      throw error;
+  run: async (context) => {
+    const { job, state } = context;
+    const holdAfterMs = state.holdAfterMs ?? job.offline.holdAfterMinutes * 60_000;
+    for (let attempt = 0; (state.connection?.offlineForMs() ?? 0) < holdAfterMs; attempt++) {
+      try {
+        return { ...(await streamHome(context)), held: false };
+      } catch (error) {
+        // A refusal (token, digest) is not a reachability problem: holding would not help.
+        if (!isPlexliftError(error, 'CONTROLLER_UNREACHABLE') || !state.connection) throw error;
+        context.report({ type: 'log', level: 'warn', message: `upload interrupted, trying again: ${error.message}` });
+        await sleep(Math.min(500 * 2 ** attempt, 30_000, Math.max(holdAfterMs - state.connection.offlineForMs(), 0)), undefined, { signal: context.signal });
+      }
     }
+    return holdThenSend(context, holdAfterMs);
   },
 };
+
+async function streamHome({ state, signal, progress }: PhaseContext<JobState>): Promise<UploadResult> {
+  const transfers = state.transfers;
+  if (!transfers) throw new Error('upload needs the data plane from connect');
+  const controller = new AbortController();
+  const archive = createPlexArchive(state.pmsDir, { signal: AbortSignal.any([signal, controller.signal]) });
+  try {
+    const [result] = await Promise.all([
+      uploadArchive(archive.stream, {
+        baseUrl: transfers.baseUrl,
+        transferId: transfers.exportId,
+        token: transfers.token,
+        signal,
+        onProgress: (p) => progress({ message: `${p.chunks} chunks, ${(p.bytes / 1024 / 1024).toFixed(1)} MiB sent` }),
+      }),
+      archive.finished,
+    ]);
+    return result;
+  } catch (error) {
+    controller.abort();
+    throw error;
+  }
+}
+
+async function holdThenSend({ job, state, signal, progress, report }: PhaseContext<JobState>, holdAfterMs: number): Promise<Record<string, unknown>> {
+  const transfers = state.transfers;
+  if (!transfers) throw new Error('upload needs the data plane from connect');
+  progress({ message: 'home is out of reach: keeping the archive on the VM' });
+  const held: HeldArchive = await holdArchive(state.pmsDir, join(state.workDir, 'held'), job.jobId, { signal });
+  report({ type: 'log', level: 'warn', message: `home out of reach for more than ${formatDuration(holdAfterMs)}: the archive is kept on the VM (${held.bytes} bytes, sha256 ${held.sha256})` });
+  let copiedTo: string | undefined;
+  if (job.offline.archiveRemote) {
+    const configPath = join(state.workDir, 'rclone.conf');
+    copiedTo = await copyHeldArchive(held, job.offline.archiveRemote, existsSync(configPath) ? configPath : undefined, signal);
+    report({ type: 'log', level: 'info', message: `archive copied to ${copiedTo}` });
+  }
+  for (let attempt = 0; ; attempt++) {
+    progress({ message: 'waiting for home to come back' });
+    await state.connection?.online(signal);
+    try {
+      const result = await uploadArchive(createReadStream(held.path), {
+        baseUrl: transfers.baseUrl,
+        transferId: transfers.exportId,
+        token: transfers.token,
+        signal,
+        onProgress: (p) => progress({ percent: Math.min(100, (100 * p.bytes) / Math.max(held.bytes, 1)), message: `${p.chunks} chunks sent from the held archive` }),
+      });
+      return { ...result, held: true, heldPath: held.path, ...(copiedTo ? { copiedTo } : {}) };
+    } catch (error) {
+      if (!isPlexliftError(error, 'CONTROLLER_UNREACHABLE')) throw error;
+      await sleep(Math.min(1_000 * 2 ** attempt, 60_000), undefined, { signal });
+    }
+  }
+}

@@ -17,7 +17,11 @@ export interface ExtractResult {
  * such entry stops the extraction with an error naming it (the archive is not trusted just
  * because its digest matched: it may come from a compromised VM).
  */
-export async function extractArchive(source: Readable, target: string, options: { signal?: AbortSignal } = {}): Promise<ExtractResult> {
+export async function extractArchive(
+  source: Readable,
+  target: string,
+  options: { signal?: AbortSignal; /** Entries the archive may hold; anything else is refused. */ allow?: { test: (path: string) => boolean; describe: string } } = {},
+): Promise<ExtractResult> {
   mkdirSync(target, { recursive: true });
   const root = resolve(target);
   const result: ExtractResult = { files: 0, bytes: 0 };
@@ -33,7 +37,7 @@ export async function extractArchive(source: Readable, target: string, options: 
     filter: (path: string, entry: ReadEntry | { type?: string; size?: number }) => {
       // After a refusal nothing more is written; the rest is only read through.
       if (refused) return false;
-      const problem = unsafe(path, (entry as ReadEntry).type, root);
+      const problem = unsafe(path, (entry as ReadEntry).type, root) ?? (options.allow && !options.allow.test(path) ? `not part of ${options.allow.describe}` : undefined);
       if (problem) {
         refused = new PlexliftError('SAFETY_STOP', `archive entry "${path}" refused: ${problem}; nothing after it was extracted`, { details: { path } });
         return false;

@@ -97,6 +97,11 @@ export function findProcessesHolding(paths: string[]): ProcessHolding[] {
       // a sidecar that does not exist cannot be held
     }
   }
+  return findProcessesWithOpenFile((target) => targets.has(target)).filter((p) => p.pid !== process.pid);
+}
+
+/** Processes (this one included) with an open file whose path `matches` (Linux `/proc`). */
+export function findProcessesWithOpenFile(matches: (path: string) => boolean): ProcessHolding[] {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
@@ -105,7 +110,6 @@ export function findProcessesHolding(paths: string[]): ProcessHolding[] {
   }
   const holders: ProcessHolding[] = [];
   for (const pid of pids) {
-    if (Number(pid) === process.pid) continue;
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
@@ -114,7 +118,7 @@ export function findProcessesHolding(paths: string[]): ProcessHolding[] {
     }
     const holds = fds.some((fd) => {
       try {
-        return targets.has(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        return matches(readlinkSync(`/proc/${pid}/fd/${fd}`));
       } catch {
         return false;
       }

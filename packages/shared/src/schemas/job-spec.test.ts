@@ -22,6 +22,7 @@ describe('parseJobSpec', () => {
       media: { mountPath: '/Media', remote: 's3:media', vfsProfile: 'standard' },
       mappings: [],
       analyses: {},
+      offline: { holdAfterMinutes: 30 },
     });
   });
 
@@ -50,5 +51,13 @@ describe('parseJobSpec', () => {
     expect(() => parseJobSpec({ ...valid, mode: 'scan' })).toThrow('job spec: libraries: a scan job needs at least one library to create');
     expect(() => parseJobSpec({ ...valid, mappings: [{ from: '/a', to: '/b' }, { from: '/b', to: '/c' }] })).toThrow(/job spec: mappings: .*chain/);
     expect(parseJobSpec({ ...valid, mode: 'scan', libraries: [{ name: 'Movies', type: 'movie', locations: ['/Media/Movies'] }] }).libraries).toHaveLength(1);
+  });
+
+  it('refuses a library outside the media mount and an archive remote that is not an rclone path', () => {
+    expect(() => parseJobSpec({ ...valid, mode: 'scan', libraries: [{ name: 'Movies', type: 'movie', locations: ['/Media/Movies', '/MediaX/Films'] }] })).toThrow(
+      'job spec: libraries.0.locations.1: /MediaX/Films is not under the media mount /Media, so Plex on the VM would find nothing there',
+    );
+    expect(() => parseJobSpec({ ...valid, offline: { archiveRemote: '/tmp/archives' } })).toThrow('job spec: offline.archiveRemote: must be an rclone remote path');
+    expect(parseJobSpec({ ...valid, offline: { holdAfterMinutes: 5, archiveRemote: 's3:bucket/plexlift' } }).offline).toEqual({ holdAfterMinutes: 5, archiveRemote: 's3:bucket/plexlift' });
   });
 });

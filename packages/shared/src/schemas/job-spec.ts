@@ -59,11 +59,28 @@ export const JobSpecSchema = z
     /** Prefixes to rewrite home → cloud (and back at export). */
     mappings: z.array(z.object({ from: z.string(), to: z.string() }).strict()).default([]),
     analyses: AnalysesSchema.default({}),
+    /** When home cannot be reached: how long the agent waits before it keeps the archive itself. */
+    offline: z
+      .object({
+        holdAfterMinutes: z.number().min(0).default(30),
+        /** An rclone remote path (`remote:bucket/folder`) where a held archive is also copied. */
+        archiveRemote: z.string().regex(/^:?[\w.-]*:/, { message: 'must be an rclone remote path such as "s3:bucket/plexlift"' }).optional(),
+      })
+      .strict()
+      .default({ holdAfterMinutes: 30 }),
   })
   .strict()
   .superRefine((spec, ctx) => {
     if (spec.mode === 'scan' && spec.libraries.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['libraries'], message: 'a scan job needs at least one library to create' });
+    }
+    const root = spec.media.mountPath.replace(/\/+$/, '');
+    for (const [i, library] of spec.libraries.entries()) {
+      for (const [j, location] of library.locations.entries()) {
+        if (location !== root && !location.startsWith(`${root}/`)) {
+          ctx.addIssue({ code: 'custom', path: ['libraries', i, 'locations', j], message: `${location} is not under the media mount ${root}, so Plex on the VM would find nothing there` });
+        }
+      }
     }
     if (spec.mappings.length > 0) {
       try {

@@ -1,0 +1,16 @@
+import { closeDatabase, openDatabaseReadOnly, readLibraryStats } from '@plexlift/shared/plex-db';
+
+/** The files (media parts) a section holds now: the unit of scan and analysis throughput. */
+export function readSectionFiles(mainDb: string, sectionKey: string): number {
+  const db = openDatabaseReadOnly(mainDb);
+  try {
+    return readLibraryStats(db).sections.find((s) => s.id === Number(sectionKey))?.parts ?? 0;
+  } finally {
+    closeDatabase(db);
+  }
+}
+
+/** Work per hour, for the report's work-per-euro figures. */
+export function perHour(count: number, elapsedMs: number): number {
+  return elapsedMs > 0 ? Math.round((count * 3_600_000) / elapsedMs) : 0;
+}
