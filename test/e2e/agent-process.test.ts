@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ function agentArgs(dir: string, plexTvUrl: string) {
   const vm = join(dir, 'vm-process');
   mkdirSync(vm, { recursive: true });
   writeFileSync(join(vm, 'knobs.json'), JSON.stringify({ speed: 200 }));
-  writeFileSync(join(vm, 'tuning.json'), JSON.stringify({ idle: { scan: FAST, analyze: FAST, refresh: FAST }, sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } }, readyTimeoutMs: 30_000 }));
+  writeFileSync(join(vm, 'tuning.json'), JSON.stringify({ idle: { scan: FAST, analyze: FAST, refresh: FAST }, sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } }, readyTimeoutMs: 30_000, cpuSampleMs: 250, mountCheckMs: 500 }));
   writeFileSync(join(vm, 'token'), 'bootstrap\n', { mode: 0o600 });
   const plexCommand = plexSimCommand(join(vm, 'knobs.json'), plexTvUrl);
   return {
@@ -39,6 +40,27 @@ describe('plexlift-agent as a process', () => {
     expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(/^job job-e2e: done \(connect, mount, restore, repair, plex-start, preflight, scan, warm, analyze, stabilize, sonic, plex-stop, export, upload\)/) });
     expect(existsSync(transfers.archivePath('job-e2e-export'))).toBe(true);
     expect(agentHome.events.filter((e) => e.type === 'phase:complete')).toHaveLength(16);
+    // The machine's CPU, sampled all along for the report.
+    const samples = agentHome.events.filter((e) => e.type === 'cpu:sample');
+    expect(samples.length).toBeGreaterThan(5);
+    expect(samples.every((e) => e.type === 'cpu:sample' && e.percent >= 0 && e.percent <= 100)).toBe(true);
+  });
+
+  it('an abort from home stops the job in the phase it is in, with exit 5, and leaves nothing running', async () => {
+    const { dir, tv, agentHome } = await prepareDeltaJob();
+    const { vm, args } = agentArgs(dir, tv.url);
+    const running = runAgent(args(agentHome.url), {});
+    while (!agentHome.events.some((e) => e.type === 'phase:start' && e.phase === 'scan')) await sleep(50);
+    agentHome.pushCommand({ type: 'abort', jobId: 'job-e2e', reason: 'asked by the user' });
+    const result = await running;
+    expect(result).toMatchObject({ code: 5, stderr: expect.stringMatching(/^plexlift-agent: \S+ was aborted: the job was aborted from home: asked by the user/) });
+    const failed = agentHome.events.find((e) => e.type === 'phase:fail');
+    expect(failed).toMatchObject({ code: 'JOB_ABORTED' });
+    // Plex stopped and the media unmounted on the way out.
+    expect(readFileSync('/proc/self/mounts', 'utf8')).not.toContain(join(dir, 'Media'));
+    // Plex had started (the scan began) and stopped cleanly: it removes its pid file on a clean exit.
+    expect(existsSync(join(vm, 'config', 'Library', 'Application Support', 'Plex Media Server', 'plexmediaserver.pid'))).toBe(false);
+    expect(existsSync(join(vm, 'config', 'Library', 'Application Support', 'Plex Media Server', 'Logs', 'Plex Media Server.log'))).toBe(true);
   });
 
   it('a bad job spec is a clear error (exit 2) and nothing starts', async () => {

@@ -13,7 +13,7 @@ import { createTempDir } from '../utils/temp-dir.js';
 import { startTransferHome } from '../utils/transfer-home.js';
 
 /** Home with a scanned library, its snapshot published, the bucket served, plex.tv and the agent endpoint up. */
-export async function prepareDeltaJob(options: { spec?: Record<string, unknown> } = {}) {
+export async function prepareDeltaJob(options: { spec?: Record<string, unknown>; extraSpec?: (dir: string) => Record<string, unknown> } = {}) {
   const dir = createTempDir();
   const bucket = join(dir, 'bucket');
   const media = createMediaTree(bucket, { movies: 5, artists: 2, albums: 2, tracks: 4 });
@@ -44,7 +44,7 @@ export async function prepareDeltaJob(options: { spec?: Record<string, unknown> 
   const spec = { jobId: 'job-e2e', mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: mediaPath, remote: served.remote, vfsProfile: 'lite' } };
   const agentHome = await startAgentHome({
     tokens: ['bootstrap'],
-    job: { spec: options.spec ?? spec, secrets: { claimToken: claim }, transfers: { baseUrl: transfers.url, token: 'session-token', restoreId: 'job-e2e-restore', exportId: 'job-e2e-export' } },
+    job: { spec: options.spec ?? { ...spec, ...options.extraSpec?.(dir) }, secrets: { claimToken: claim }, transfers: { baseUrl: transfers.url, token: 'session-token', restoreId: 'job-e2e-restore', exportId: 'job-e2e-export' } },
   });
   onTestFinished(() => agentHome.close());
 

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { MAIN_DB_NAME } from '@plexlift/shared/plex-db';
 import { AGENT_PHASE_NAMES, parseJobSpec, type AgentEvent } from '@plexlift/shared/protocol';
@@ -18,54 +19,70 @@ import { readStatsOf } from '../utils/sqlite-files.js';
 import { prepareDeltaJob } from './delta-job-fixture.js';
 
 const FAST = { graceMs: 150, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 120_000 };
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-describe('a full delta job', () => {
-  it('runs every agent phase in order against plex-sim over a real rclone mount; every event arrives once and the archive digest matches', async () => {
-    const { dir, media, transfers, tv, agentHome } = await prepareDeltaJob();
+type Fixture = Awaited<ReturnType<typeof prepareDeltaJob>>;
 
-    // The agent.
-    const vm = join(dir, 'vm');
-    mkdirSync(vm);
-    const journal = new Journal(join(vm, 'journal.db'), 'job-e2e');
-    const connection = new HomeConnection({ url: agentHome.url, jobId: 'job-e2e', agentVersion: '0.1.0', token: () => 'bootstrap', journal, onCommand: () => undefined, retryDelayMs: () => 50 });
-    onTestFinished(async () => {
-      await connection.close();
-      journal.close();
-    });
-    await connection.start();
-    const job = parseJobSpec((await connection.job()).spec);
-    writeFileSync(join(vm, 'knobs.json'), JSON.stringify({ speed: 200 }));
-    const paths = dataDirPaths(join(vm, 'config'));
-    const runtime = createLocalPlexRuntime({
-      command: plexSimCommand(join(vm, 'knobs.json'), tv.url),
-      configDir: paths.config,
-    });
-    const state: JobState = {
-      connection,
-      runtime,
-      readPlexToken: () => readPreferences(paths.preferences).get('PlexOnlineToken'),
-      workDir: vm,
-      pmsDir: paths.pms,
-      mainDb: paths.mainDb,
-      readyTimeoutMs: 30_000,
-      idle: { scan: FAST, analyze: FAST, refresh: FAST },
-      sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } },
-    };
-    onTestFinished(async () => {
-      await runtime.stop({ graceMs: 1_000 });
-      await state.mount?.unmount();
-    });
-
-    let reported = 0;
-    const run = await runPhases(AGENT_PHASE_LIST, {
+/** The agent side of the job, in this process: connected home, its state, and every phase run in order. */
+async function startAgent(fixture: Fixture, tuning: Partial<JobState> = {}) {
+  const vm = join(fixture.dir, 'vm');
+  mkdirSync(vm);
+  const journal = new Journal(join(vm, 'journal.db'), 'job-e2e');
+  const connection = new HomeConnection({ url: fixture.agentHome.url, jobId: 'job-e2e', agentVersion: '0.1.0', token: () => 'bootstrap', journal, onCommand: () => undefined, retryDelayMs: () => 50 });
+  onTestFinished(async () => {
+    await connection.close();
+    journal.close();
+  });
+  await connection.start();
+  const job = parseJobSpec((await connection.job()).spec);
+  writeFileSync(join(vm, 'knobs.json'), JSON.stringify({ speed: 200 }));
+  const paths = dataDirPaths(join(vm, 'config'));
+  const runtime = createLocalPlexRuntime({ command: plexSimCommand(join(vm, 'knobs.json'), fixture.tv.url), configDir: paths.config });
+  const state: JobState = {
+    connection,
+    runtime,
+    readPlexToken: () => readPreferences(paths.preferences).get('PlexOnlineToken'),
+    workDir: vm,
+    pmsDir: paths.pms,
+    mainDb: paths.mainDb,
+    readyTimeoutMs: 30_000,
+    idle: { scan: FAST, analyze: FAST, refresh: FAST },
+    sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } },
+    ...tuning,
+  };
+  onTestFinished(async () => {
+    await state.mountSupervisor?.stop();
+    await runtime.stop({ graceMs: 1_000 });
+    await state.mount?.unmount();
+  });
+  /** Every event in the order the phases reported it; `onEvent` sees each as it happens. */
+  const reported: AgentEvent[] = [];
+  const run = (onEvent: (event: AgentEvent) => void = () => undefined) =>
+    runPhases(AGENT_PHASE_LIST, {
       job,
       state,
       signal: new AbortController().signal,
       report: (event) => {
-        reported += 1;
+        reported.push(event);
         connection.report(event);
+        onEvent(event);
       },
     });
+  return { vm, journal, connection, state, run, reported };
+}
+
+/** Home has each event exactly once, in the order the agent reported them. */
+function expectEveryEventOnce(fixture: Fixture, reported: AgentEvent[]) {
+  expect(fixture.agentHome.events).toHaveLength(reported.length);
+  expect(fixture.agentHome.events).toEqual(reported);
+}
+
+describe('a full delta job', () => {
+  it('runs every agent phase in order against plex-sim over a real rclone mount; every event arrives once and the archive digest matches', async () => {
+    const fixture = await prepareDeltaJob();
+    const { media, transfers, agentHome, dir } = fixture;
+    const { journal, connection, run: runJob, reported } = await startAgent(fixture);
+    const run = await runJob();
     await connection.drained();
 
     expect(run.completed).toEqual(AGENT_PHASE_NAMES.filter((name) => !['remap', 'refresh'].includes(name)));
@@ -74,14 +91,15 @@ describe('a full delta job', () => {
     const phaseEvents = agentHome.events.filter((e): e is Extract<AgentEvent, { type: 'phase:start' | 'phase:complete' }> => e.type === 'phase:start');
     expect(phaseEvents.map((e) => e.phase)).toEqual(run.completed);
     expect(journal.pendingCount()).toBe(0);
-    expect(agentHome.events).toHaveLength(reported); // each event once, none lost
+    expectEveryEventOnce(fixture, reported);
     const completes = agentHome.events.filter((e) => e.type === 'phase:complete');
     expect(new Set(completes.map((e) => ('phase' in e ? e.phase : ''))).size).toBe(completes.length);
 
     // The archive arrived and is the one the agent made.
     const uploaded = completes.find((e) => e.type === 'phase:complete' && e.phase === 'upload') as Extract<AgentEvent, { type: 'phase:complete' }>;
     const archive = transfers.archivePath('job-e2e-export');
-    expect(createHash('sha256').update(readFileSync(archive)).digest('hex')).toBe(uploaded.summary.sha256);
+    expect(sha256(archive)).toBe(uploaded.summary.sha256);
+    expect(uploaded.summary.held).toBe(false);
     const unpacked = join(dir, 'home-install');
     mkdirSync(unpacked);
     execFileSync('bash', ['-c', 'zstd -d -q -c "$0" | tar -x -C "$1"', archive, unpacked]);
@@ -91,5 +109,63 @@ describe('a full delta job', () => {
       ['Music', media.tracks.length],
     ]);
     expect(stats.sonic).toEqual([{ sectionId: 2, analyzed: media.tracks.length, total: media.tracks.length }]);
+  });
+
+  it('home unreachable in the middle of the scan: the agent keeps working, reconnects, and home gets every event once', async () => {
+    const fixture = await prepareDeltaJob();
+    const { agentHome } = fixture;
+    const { connection, journal, run: runJob, reported } = await startAgent(fixture);
+    let outage: Promise<void> | undefined;
+    let reportedWhileAway = 0;
+    let away = false;
+    const run = await runJob((event) => {
+      if (away) reportedWhileAway += 1;
+      if (event.type === 'phase:start' && event.phase === 'scan') {
+        away = true;
+        outage = (async () => {
+          await agentHome.stop();
+          await sleep(1_500);
+          await agentHome.start();
+          away = false;
+        })();
+      }
+    });
+    await outage;
+    await connection.drained();
+    expect(run.completed).toContain('upload');
+    expect(reportedWhileAway).toBeGreaterThan(3); // the job went on while home was away
+    expect(agentHome.connections).toBeGreaterThan(1); // and the agent came back by itself
+    expect(journal.pendingCount()).toBe(0);
+    expectEveryEventOnce(fixture, reported);
+  });
+
+  it('home gone for longer than the job allows: the archive is kept on the VM and in the user bucket, then sent from there when home returns', async () => {
+    // The user's bucket: a folder behind rclone's on-the-fly local backend.
+    const fixture = await prepareDeltaJob({ extraSpec: (dir) => ({ offline: { holdAfterMinutes: 60, archiveRemote: `:local:${join(dir, 'user-bucket')}` } }) });
+    const { agentHome, transfers, dir } = fixture;
+    const { vm, connection, run: runJob, reported } = await startAgent(fixture, { holdAfterMs: 300 });
+    const held = join(vm, 'held', 'job-e2e.tar.zst');
+    let back: Promise<void> | undefined;
+    const run = await runJob((event) => {
+      if (event.type === 'phase:start' && event.phase === 'plex-stop') {
+        back = (async () => {
+          await Promise.all([agentHome.stop(), transfers.stop()]);
+          while (!existsSync(`${held}.sha256`)) await sleep(100);
+          await sleep(500);
+          await Promise.all([agentHome.start(), transfers.start()]);
+        })();
+      }
+    });
+    await back;
+    await connection.drained();
+    const uploaded = agentHome.events.find((e) => e.type === 'phase:complete' && e.phase === 'upload') as Extract<AgentEvent, { type: 'phase:complete' }>;
+    expect(run.completed.at(-1)).toBe('upload');
+    expect(uploaded.summary).toMatchObject({ held: true, heldPath: held, sha256: sha256(held) });
+    expect(sha256(transfers.archivePath('job-e2e-export'))).toBe(sha256(held));
+    expect(readFileSync(`${held}.sha256`, 'utf8')).toBe(`${sha256(held)}  job-e2e.tar.zst\n`);
+    expect(sha256(join(dir, 'user-bucket', 'job-e2e.tar.zst'))).toBe(sha256(held));
+    expect(uploaded.summary.copiedTo).toBe(`:local:${join(dir, 'user-bucket')}/job-e2e.tar.zst`);
+    expect(agentHome.events.some((e) => e.type === 'log' && /the archive is kept on the VM/.test(e.message))).toBe(true);
+    expectEveryEventOnce(fixture, reported);
   });
 });

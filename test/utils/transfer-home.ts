@@ -22,6 +22,9 @@ export interface TransferHome extends AsyncDisposable {
   publish(id: string, file: string, chunkBytes: number): Promise<void>;
   /** Corrupt the next `count` chunk downloads (flip a byte). */
   corruptNext(count: number): void;
+  /** Stops listening (home gone); `start()` listens again on the same port with what it held. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -118,12 +121,21 @@ export async function startTransferHome(dir: string, token: string): Promise<Tra
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  let listening = true;
   const close = async () => {
+    if (!listening) return;
+    listening = false;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${port}`,
+    stop: close,
+    start: async () => {
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      listening = true;
+    },
     stored,
     cutNext: (count) => (cuts = count),
     archivePath: (id) => {

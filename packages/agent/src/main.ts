@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EXIT_CODES } from '@plexlift/shared';
+import { EXIT_CODES, PlexliftError } from '@plexlift/shared';
 import { createLocalPlexRuntime } from './local-plex-runtime.js';
 import { runJob, type RunJobOptions } from './run-job.js';
 
@@ -69,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
   const plexConfig = values['plex-config']!;
   const preferences = join(plexConfig, 'Library', 'Application Support', 'Plex Media Server', 'Preferences.xml');
   const controller = new AbortController();
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => controller.abort(new Error(`stopped by ${signal}`)));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => controller.abort(new PlexliftError('JOB_ABORTED', `stopped by ${signal}`)));
   const outcome = await runJob({
     controllerUrl: values.controller!,
     jobId: values.job!,
