@@ -16,13 +16,17 @@ export const restore: Phase<JobState> = {
   run: async ({ state, signal, progress }) => {
     const transfers = state.transfers;
     if (!transfers?.restoreId) throw new Error('restore needs a snapshot from home');
+    const started = performance.now();
     const result = await extractArchive(
       downloadArchive({
         baseUrl: transfers.baseUrl,
         transferId: transfers.restoreId,
         token: transfers.token,
         signal,
-        onProgress: (p) => progress({ percent: (100 * p.chunks) / p.of, message: `${p.chunks} of ${p.of} chunks` }),
+        onProgress: (p) => {
+          const perChunkMs = (performance.now() - started) / Math.max(p.chunks, 1);
+          progress({ percent: (100 * p.chunks) / p.of, rate: { value: Math.round((60_000 / perChunkMs) * 10) / 10, unit: 'chunks/min' }, etaMs: Math.round(perChunkMs * (p.of - p.chunks)), message: `${p.chunks} of ${p.of} chunks` });
+        },
       }),
       state.pmsDir,
       { signal, allow: PLEX_LIBRARY_ENTRIES },

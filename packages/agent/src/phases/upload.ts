@@ -39,6 +39,7 @@ async function streamHome({ state, signal, progress }: PhaseContext<JobState>): 
   if (!transfers) throw new Error('upload needs the data plane from connect');
   const controller = new AbortController();
   const archive = createPlexArchive(state.pmsDir, { signal: AbortSignal.any([signal, controller.signal]) });
+  const started = performance.now();
   try {
     const [result] = await Promise.all([
       uploadArchive(archive.stream, {
@@ -46,7 +47,8 @@ async function streamHome({ state, signal, progress }: PhaseContext<JobState>): 
         transferId: transfers.exportId,
         token: transfers.token,
         signal,
-        onProgress: (p) => progress({ message: `${p.chunks} chunks, ${(p.bytes / 1024 / 1024).toFixed(1)} MiB sent` }),
+        // The archive's size is known only at its end: a rate, no percent.
+        onProgress: (p) => progress({ rate: mebibytesPerSecond(p.bytes, started), message: `${p.chunks} chunks, ${(p.bytes / 1024 / 1024).toFixed(1)} MiB sent` }),
       }),
       archive.finished,
     ]);
@@ -72,13 +74,22 @@ async function holdThenSend({ job, state, signal, progress, report }: PhaseConte
   for (let attempt = 0; ; attempt++) {
     progress({ message: 'waiting for home to come back' });
     await state.connection?.online(signal);
+    const started = performance.now();
     try {
       const result = await uploadArchive(createReadStream(held.path), {
         baseUrl: transfers.baseUrl,
         transferId: transfers.exportId,
         token: transfers.token,
         signal,
-        onProgress: (p) => progress({ percent: Math.min(100, (100 * p.bytes) / Math.max(held.bytes, 1)), message: `${p.chunks} chunks sent from the held archive` }),
+        onProgress: (p) => {
+          const rate = mebibytesPerSecond(p.bytes, started);
+          progress({
+            percent: Math.min(100, (100 * p.bytes) / Math.max(held.bytes, 1)),
+            rate,
+            ...(rate.value > 0 ? { etaMs: Math.round(((held.bytes - p.bytes) / (rate.value * 1024 * 1024)) * 1000) } : {}),
+            message: `${p.chunks} chunks sent from the held archive`,
+          });
+        },
       });
       return { ...result, held: true, heldPath: held.path, ...(copiedTo ? { copiedTo } : {}) };
     } catch (error) {
@@ -86,4 +97,9 @@ async function holdThenSend({ job, state, signal, progress, report }: PhaseConte
       await sleep(Math.min(1_000 * 2 ** attempt, 60_000), undefined, { signal });
     }
   }
+}
+
+function mebibytesPerSecond(bytes: number, since: number): { value: number; unit: string } {
+  const seconds = (performance.now() - since) / 1000;
+  return { value: seconds > 0 ? Math.round((bytes / 1024 / 1024 / seconds) * 10) / 10 : 0, unit: 'MiB/s' };
 }
