@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
-import type { AgentCommand, AgentEvent, AgentRouter } from '@plexlift/shared/protocol';
+import type { AgentCommand, AgentEvent, AgentRootRouter } from '@plexlift/shared/protocol';
 import { HomeConnection } from '../../packages/agent/src/connection.js';
 import { Journal } from '../../packages/agent/src/journal.js';
 import { startAgentHome } from '../utils/agent-home.js';
@@ -116,8 +116,8 @@ describe('the agent connection home', () => {
     onTestFinished(() => home.close());
     const ws = createWSClient({ url: home.url, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, connectionParams: { token: 'bootstrap-token' } });
     onTestFinished(() => ws.close());
-    const client = createTRPCClient<AgentRouter>({ links: [wsLink({ client: ws })] });
-    await expect(client.hello.mutate({ protocolVersion: 99, agentVersion: '9.0.0', jobId: 'job-1' })).rejects.toThrow(
+    const client = createTRPCClient<AgentRootRouter>({ links: [wsLink({ client: ws })] });
+    await expect(client.agent.hello.mutate({ protocolVersion: 99, agentVersion: '9.0.0', jobId: 'job-1' })).rejects.toThrow(
       'protocol version mismatch: the agent speaks 99, the controller 1; update the one that is behind',
     );
   });

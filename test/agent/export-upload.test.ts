@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createPlexArchive } from '../../packages/agent/src/plex-archive.js';
+import { createPlexArchive } from '@plexlift/shared/archive';
 import { uploadArchive } from '../../packages/agent/src/upload.js';
 import { startTestSim } from '../plex-sim/sim-fixture.js';
 import { startTransferHome } from '../utils/transfer-home.js';

@@ -11,7 +11,7 @@ import { downloadArchive } from '../../packages/agent/src/download.js';
 import type { JobState } from '../../packages/agent/src/job-state.js';
 import { runPhases } from '../../packages/agent/src/phase-runner.js';
 import { restore } from '../../packages/agent/src/phases/restore.js';
-import { createPlexArchive } from '../../packages/agent/src/plex-archive.js';
+import { createPlexArchive } from '@plexlift/shared/archive';
 import { generateLibrary } from '../utils/library-generator.js';
 import { startTransferHome } from '../utils/transfer-home.js';
 import { createTempDir } from '../utils/temp-dir.js';

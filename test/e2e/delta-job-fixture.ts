@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { onTestFinished } from 'vitest';
 import { backupDatabase, BLOBS_DB_NAME, MAIN_DB_NAME } from '@plexlift/shared/plex-db';
-import { createPlexArchive } from '../../packages/agent/src/plex-archive.js';
+import { createPlexArchive } from '@plexlift/shared/archive';
 import { startTestSim } from '../plex-sim/sim-fixture.js';
 import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { startAgentHome } from '../utils/agent-home.js';

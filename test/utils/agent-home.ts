@@ -4,11 +4,11 @@ import { EventEmitter, on } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { createAgentRouter, type AgentApi, type AgentCommand, type AgentContext, type AgentEvent, type AgentJob } from '@plexlift/shared/protocol';
+import { createAgentRootRouter, type AgentApi, type AgentCommand, type AgentContext, type AgentEvent, type AgentJob } from '@plexlift/shared/protocol';
 
 /**
  * A minimal controller for agent tests, until the controller issue lands: the real
- * `createAgentRouter` over a real WebSocket on loopback, an in-memory outbox of commands and an
+ * `createAgentRootRouter` over a real WebSocket on loopback, an in-memory outbox of commands and an
  * idempotent report store. It counts what arrives, so tests can prove nothing was lost or
  * doubled.
  */
@@ -59,7 +59,7 @@ export async function startAgentHome(options: { tokens: string[]; port?: number;
       return Promise.resolve({ duplicate: false });
     },
   };
-  const router = createAgentRouter(api);
+  const router = createAgentRootRouter(api);
 
   let server: Server;
   let wss: WebSocketServer;

@@ -2,7 +2,7 @@ import { createTRPCClient, createWSClient, TRPCClientError, wsLink } from '@trpc
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { PlexliftError } from '@plexlift/shared';
-import { AgentJobSchema, PROTOCOL_VERSION, type AgentCommand, type AgentEvent, type AgentJob, type AgentRouter } from '@plexlift/shared/protocol';
+import { AgentJobSchema, PROTOCOL_VERSION, type AgentCommand, type AgentEvent, type AgentJob, type AgentRootRouter } from '@plexlift/shared/protocol';
 import type { Journal } from './journal.js';
 
 /** The close code the controller uses for a refused token: retrying cannot help. */
@@ -51,6 +51,8 @@ export class HomeConnection {
   /** When the socket last dropped; undefined while it is open. */
   private offlineSince: number | undefined;
   private readonly onlineWaiters = new Set<() => void>();
+  /** What home gave for the bootstrap token; used on every reconnect from then on. */
+  private sessionToken: string | undefined;
 
   constructor(private readonly options: HomeConnectionOptions) {
     this.fatalError = new Promise<never>((_, reject) => (this.rejectFatal = reject));
@@ -58,7 +60,7 @@ export class HomeConnection {
     this.ws = createWSClient({
       url: options.url,
       WebSocket: QuickCloseWebSocket as unknown as typeof globalThis.WebSocket,
-      connectionParams: async () => ({ token: await options.token(), jobId: options.jobId }),
+      connectionParams: async () => ({ token: this.sessionToken ?? (await options.token()), jobId: options.jobId }),
       retryDelayMs: options.retryDelayMs ?? ((attempt) => Math.min(250 * 2 ** attempt, 10_000)),
       keepAlive: { enabled: true, ...(options.keepAlive ?? { intervalMs: 5_000, pongTimeoutMs: 2_000 }) },
       onOpen: () => {
@@ -73,22 +75,23 @@ export class HomeConnection {
         }
       },
     });
-    this.client = createTRPCClient<AgentRouter>({ links: [wsLink({ client: this.ws })] });
+    this.client = createTRPCClient<AgentRootRouter>({ links: [wsLink({ client: this.ws })] });
   }
 
   /** Says hello (checking the protocol), subscribes to commands and sends what the journal holds. */
   async start(): Promise<void> {
     try {
-      await Promise.race([
-        this.client.hello.mutate({ protocolVersion: PROTOCOL_VERSION, agentVersion: this.options.agentVersion, jobId: this.options.jobId }),
+      const hello = await Promise.race([
+        this.client.agent.hello.mutate({ protocolVersion: PROTOCOL_VERSION, agentVersion: this.options.agentVersion, jobId: this.options.jobId }),
         this.fatalError,
       ]);
+      if (hello.sessionToken) this.sessionToken = hello.sessionToken;
     } catch (error) {
       // The socket's close code (4401: refused) may land just after the call failed.
       await sleep(100);
       throw this.fatal ?? toConnectionError(error, this.options.url);
     }
-    this.subscription = this.client.commands.subscribe(
+    this.subscription = this.client.agent.commands.subscribe(
       { lastEventId: this.options.journal.lastCommandId ?? null },
       {
         onData: ({ id, data }) => {
@@ -105,7 +108,7 @@ export class HomeConnection {
 
   /** The job, its secrets and the data plane's address; asked once connected. */
   async job(): Promise<AgentJob> {
-    return AgentJobSchema.parse(await this.client.job.query());
+    return AgentJobSchema.parse(await this.client.agent.job.query());
   }
 
   /** Journals the event at once and sends it when home can take it. */
@@ -164,7 +167,7 @@ export class HomeConnection {
       try {
         for (const entry of batch) {
           // A duplicate answer is fine: the controller had it from before a cut.
-          await this.client.report.mutate({ key: entry.key, event: entry.event });
+          await this.client.agent.report.mutate({ key: entry.key, event: entry.event });
           this.options.journal.markSent(entry.seq);
           attempt = 0;
         }

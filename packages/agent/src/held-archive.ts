@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { PlexliftError } from '@plexlift/shared';
 import { formatBytes, freeBytes } from '@plexlift/shared/plex-db';
-import { archiveEntries, createPlexArchive } from './plex-archive.js';
+import { archiveEntries, createPlexArchive } from '@plexlift/shared/archive';
 
 export interface HeldArchive {
   path: string;

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PlexliftError } from '@plexlift/shared';
-import { cutIntoChunks, DEFAULT_CHUNK_BYTES, type ArchiveChunk } from './archive-chunks.js';
+import { cutIntoChunks, DEFAULT_CHUNK_BYTES, type ArchiveChunk } from '@plexlift/shared/archive';
 
 export interface UploadOptions {
   /** The controller's base URL (`http(s)://host:port`). */
@@ -110,12 +110,20 @@ async function sendChunk(base: string, headers: Record<string, string>, chunk: A
   }
 }
 
-/** A fetch whose network failure says what it is: home out of reach (an abort stays an abort). */
-async function reach(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (error) {
-    if (init.signal?.aborted) throw error;
-    throw new PlexliftError('CONTROLLER_UNREACHABLE', `cannot reach home at ${new URL(url).origin}: ${(error as Error).message}`, { cause: error });
+/**
+ * A fetch of the protocol's small calls (listing, completion), tried again after a network cut
+ * like a chunk is; its last failure says what it is: home out of reach (an abort stays an abort).
+ */
+async function reach(url: string, init: RequestInit, attempts = 5): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (error) {
+      if (init.signal?.aborted) throw error;
+      if (attempt >= attempts) {
+        throw new PlexliftError('CONTROLLER_UNREACHABLE', `cannot reach home at ${new URL(url).origin}: ${(error as Error).message}`, { cause: error });
+      }
+      await sleep(Math.min(200 * 2 ** (attempt - 1), 5_000));
+    }
   }
 }

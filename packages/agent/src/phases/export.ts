@@ -1,7 +1,7 @@
 import { PlexliftError } from '@plexlift/shared';
 import { checkIntegrity, findPlexDatabases, remapPaths } from '@plexlift/shared/plex-db';
 import type { JobState } from '../job-state.js';
-import { archiveEntries } from '../plex-archive.js';
+import { archiveEntries } from '@plexlift/shared/archive';
 import type { Phase } from './phase.js';
 
 /**

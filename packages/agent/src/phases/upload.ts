@@ -5,7 +5,7 @@ import { isPlexliftError } from '@plexlift/shared';
 import { copyHeldArchive, holdArchive, type HeldArchive } from '../held-archive.js';
 import { formatDuration } from '../idle-waiter.js';
 import type { JobState } from '../job-state.js';
-import { createPlexArchive } from '../plex-archive.js';
+import { createPlexArchive } from '@plexlift/shared/archive';
 import { uploadArchive, type UploadResult } from '../upload.js';
 import type { Phase, PhaseContext } from './phase.js';
 

@@ -12,7 +12,8 @@ export const PROTOCOL_VERSION = 1;
 
 /** What the controller puts in the context of an authenticated agent connection. */
 export interface AgentContext {
-  agent: { jobId: string } | undefined;
+  /** Set for an authenticated agent; `bootstrap` when it came with its one-time token. */
+  agent: { jobId: string; bootstrap?: string | undefined } | undefined;
 }
 
 /** Desired state, not one-shot verbs: replaying one is harmless. */
@@ -48,7 +49,11 @@ export type AgentJob = z.infer<typeof AgentJobSchema>;
 export interface AgentApi<Ctx extends AgentContext = AgentContext> {
   /** The job this agent was started for. */
   job(ctx: Ctx): Promise<AgentJob>;
-  hello(ctx: Ctx, input: z.infer<typeof HelloInputSchema>): Promise<{ protocolVersion: number }>;
+  /**
+   * The first call. An agent that came with its one-time bootstrap token gets the session token
+   * it uses from then on (on every reconnect); the bootstrap token is spent.
+   */
+  hello(ctx: Ctx, input: z.infer<typeof HelloInputSchema>): Promise<{ protocolVersion: number; sessionToken?: string }>;
   /** Commands after `lastEventId`, then live ones until `signal` aborts. */
   commands(ctx: Ctx, lastEventId: string | undefined, signal: AbortSignal): AsyncIterable<{ id: string; command: AgentCommand }>;
   /** Stores the event unless its key was seen; `duplicate` tells which. */
@@ -85,3 +90,13 @@ export function createAgentRouter<Ctx extends AgentContext>(api: AgentApi<Ctx>) 
 }
 
 export type AgentRouter = ReturnType<typeof createAgentRouter>;
+
+/**
+ * The agent procedures where the controller mounts them (`agent.*` of its AppRouter): what an
+ * agent's client is typed against, and what a stand-in home serves.
+ */
+export function createAgentRootRouter<Ctx extends AgentContext>(api: AgentApi<Ctx>) {
+  return t.router({ agent: createAgentRouter(api) });
+}
+
+export type AgentRootRouter = ReturnType<typeof createAgentRootRouter>;

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { create } from 'tar';
-import { BLOBS_DB_NAME, MAIN_DB_NAME } from '@plexlift/shared/plex-db';
+import { BLOBS_DB_NAME, MAIN_DB_NAME } from '../plex-db.js';
 
 /**
  * What travels home, relative to `…/Plex Media Server/` (plex-api.md §6.1): the two DBs (their

@@ -1,0 +1,45 @@
+import { tracked, TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import type { JobStore } from '../store/job-store.js';
+import type { JobBus } from './job-bus.js';
+import { adminProcedure, router } from './trpc.js';
+
+/** What runs jobs; the admin router only forwards to it. */
+export interface JobControl {
+  abort: (jobId: string, reason: string) => Promise<void>;
+}
+
+/** The procedures the CLI and other tools call (admin token only). */
+export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; control: JobControl }) {
+  const jobId = z.object({ jobId: z.string().min(1) });
+  const found = (id: string) => {
+    const job = options.jobs.get(id);
+    if (!job) throw new TRPCError({ code: 'NOT_FOUND', message: `no job ${id}` });
+    return job;
+  };
+  return router({
+    list: adminProcedure.input(z.object({ limit: z.number().int().min(1).max(1000).default(50) }).optional()).query(({ input }) => options.jobs.list({ limit: input?.limit ?? 50 })),
+    get: adminProcedure.input(jobId).query(({ input }) => ({ job: found(input.jobId), phases: options.jobs.phases(input.jobId) })),
+    /** A job's events as they are stored, resumed after `lastEventId` on a reconnect. */
+    events: adminProcedure.input(jobId.extend({ lastEventId: z.string().nullish() })).subscription(async function* ({ input, signal }) {
+      found(input.jobId);
+      const abort = signal ?? new AbortController().signal;
+      const live = options.bus.events(input.jobId, abort);
+      let after = input.lastEventId ? Number(input.lastEventId) : 0;
+      for (const stored of options.jobs.events(input.jobId, { afterId: after })) {
+        after = stored.id;
+        yield tracked(String(stored.id), { at: stored.at, event: stored.event });
+      }
+      for await (const stored of live) {
+        if (stored.id <= after) continue;
+        after = stored.id;
+        yield tracked(String(stored.id), { at: stored.at, event: stored.event });
+      }
+    }),
+    abort: adminProcedure.input(jobId.extend({ reason: z.string().default('asked by the user') })).mutation(async ({ input }) => {
+      found(input.jobId);
+      await options.control.abort(input.jobId, input.reason);
+      return { aborted: input.jobId };
+    }),
+  });
+}

@@ -1,0 +1,16 @@
+import type { AgentApi } from '@plexlift/shared/protocol';
+import { createAgentRouter } from '@plexlift/shared/protocol';
+import type { JobStore } from '../store/job-store.js';
+import { createAdminRouter, type JobControl } from './admin-router.js';
+import type { JobBus } from './job-bus.js';
+import { router, type ControllerContext } from './trpc.js';
+
+/** Everything the controller serves over tRPC: `agent.*` for agents, `jobs.*` for the CLI and tools. */
+export function createAppRouter(options: { gateway: AgentApi<ControllerContext>; jobs: JobStore; bus: JobBus; control: JobControl }) {
+  return router({
+    agent: createAgentRouter(options.gateway),
+    jobs: createAdminRouter(options),
+  });
+}
+
+export type AppRouter = ReturnType<typeof createAppRouter>;

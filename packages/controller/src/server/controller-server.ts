@@ -1,0 +1,111 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { WebSocketServer } from 'ws';
+import type { ChunkTransfers } from '../transfers/chunk-transfers.js';
+import type { TokenStore } from '../store/token-store.js';
+import type { AppRouter } from './app-router.js';
+import { authenticate, UNAUTHORIZED_CLOSE_CODE } from './authenticate.js';
+import type { ControllerContext } from './trpc.js';
+
+export interface ControllerServerOptions {
+  /** @default 0 (any free port; tests) */
+  port?: number;
+  /** @default '0.0.0.0' */
+  host?: string;
+  router: AppRouter;
+  transfers: ChunkTransfers;
+  tokens: TokenStore;
+  adminToken: string;
+  /** Server pings after this much silence and drops a peer that does not answer in `pongWaitMs`. @default 30 s / 5 s */
+  keepAlive?: { pingMs: number; pongWaitMs: number };
+  /** A refused connection or call, for the daemon's log (never the token itself). */
+  onRefused?: (where: string, reason: string) => void;
+}
+
+export interface ControllerServer extends AsyncDisposable {
+  /** `http://host:port` of the data plane and the HTTP tRPC endpoint (`/trpc`). */
+  url: string;
+  /** `ws://host:port` of the tRPC WebSocket. */
+  wsUrl: string;
+  port: number;
+  /** Drops every WebSocket (tests: a network cut). */
+  dropConnections(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * One port for everything (DESIGN.md): the archive chunks over plain HTTP (`/transfers/…`),
+ * tRPC over HTTP for tools that prefer it (`/trpc/…`, admin token as a bearer header), and tRPC
+ * over WebSocket for agents and the CLI, authenticated once per connection from its
+ * `connectionParams`. A refused token closes the socket with 4401 so an agent stops retrying.
+ */
+export async function startControllerServer(options: ControllerServerOptions): Promise<ControllerServer> {
+  const refuse = options.onRefused ?? (() => undefined);
+  const trpcHttp = createHTTPHandler({
+    router: options.router,
+    basePath: '/trpc/',
+    createContext: ({ req }): ControllerContext => {
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const auth = authenticate(token, { adminToken: options.adminToken, tokens: options.tokens });
+      // Over HTTP only the admin: agents talk over their WebSocket.
+      if (auth.ok && auth.context.admin) return auth.context;
+      refuse('http', auth.ok ? 'agent token over HTTP' : auth.reason);
+      return { admin: false, agent: undefined };
+    },
+  });
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (options.transfers.handle(req, res)) return;
+    if (path.startsWith('/trpc/')) return trpcHttp(req, res);
+    if (path === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      return res.end('ok\n');
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('not found\n');
+  });
+  const wss = new WebSocketServer({ server });
+  const handler = applyWSSHandler({
+    wss,
+    router: options.router,
+    keepAlive: { enabled: true, ...(options.keepAlive ?? { pingMs: 30_000, pongWaitMs: 5_000 }) },
+    createContext: ({ info, res }): ControllerContext => {
+      const auth = authenticate(info.connectionParams?.token, { adminToken: options.adminToken, tokens: options.tokens });
+      if (!auth.ok) {
+        refuse('websocket', auth.reason);
+        res.close(UNAUTHORIZED_CLOSE_CODE, 'unauthorized');
+        throw new Error('unauthorized');
+      }
+      return auth.context;
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host && options.host !== '0.0.0.0' ? (options.host.includes(':') ? `[${options.host}]` : options.host) : '127.0.0.1';
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    // Agents reconnect on their own to whoever listens next (a restarted controller).
+    handler.broadcastReconnectNotification();
+    for (const client of wss.clients) client.terminate();
+    wss.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return {
+    url: `http://${host}:${port}`,
+    wsUrl: `ws://${host}:${port}`,
+    port,
+    dropConnections: () => {
+      for (const client of wss.clients) client.terminate();
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
