@@ -40,5 +40,5 @@ export function createControllerClient(options: ControllerClientOptions): Contro
     ],
   });
   // The tRPC client is itself a proxy (any key is a path): `close` is answered before it.
-  return new Proxy(client, { get: (target, key) => (key === 'close' ? () => ws.close() : Reflect.get(target, key)) }) as ControllerClient;
+  return new Proxy(client, { get: (target, key) => (key === 'close' ? () => ws.close() : (Reflect.get(target, key) as unknown)) }) as ControllerClient;
 }
