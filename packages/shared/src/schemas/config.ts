@@ -15,6 +15,47 @@ export const DatabaseConfigSchema = z
   })
   .strict();
 
+/** How the controller stops and starts the home Plex around an install. */
+export const PlexControlSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('docker'), container: z.string().min(1), socketPath: absolutePath.default('/var/run/docker.sock') }).strict(),
+  z.object({ type: z.literal('systemd'), unit: z.string().regex(/^[\w@.:-]+$/, { message: 'must be a systemd unit name such as plexmediaserver.service' }) }).strict(),
+  z
+    .object({
+      type: z.literal('command'),
+      /** argv arrays, run without a shell; each returns once Plex has stopped or started. */
+      stop: z.array(z.string()).min(1),
+      start: z.array(z.string()).min(1),
+    })
+    .strict(),
+]);
+export type PlexControlConfig = z.output<typeof PlexControlSchema>;
+
+/** The home Plex: where its data lives, how to reach it, how to stop and start it. */
+export const HomeConfigSchema = z
+  .object({
+    /** `…/Library/Application Support/Plex Media Server` of the home server. */
+    plexDataDir: absolutePath,
+    plexUrl: z.url({ message: 'must be a URL such as http://127.0.0.1:32400' }).default('http://127.0.0.1:32400'),
+    /** The owner's token; read from the home Preferences.xml (`PlexOnlineToken`) when absent. */
+    plexToken: z.string().min(1).optional(),
+    control: PlexControlSchema,
+    /** Owner of the installed files (the home Plex's user). @default the owner of the current DB */
+    owner: z.object({ uid: z.number().int().min(0), gid: z.number().int().min(0) }).strict().optional(),
+    backups: z
+      .object({
+        /** @default <stateDir>/backups */
+        dir: absolutePath.optional(),
+        /** Backups kept; the oldest go first. */
+        keep: z.number().int().min(1).default(3),
+      })
+      .strict()
+      .default({ keep: 3 }),
+    /** How long the home Plex may take to come back with the right counts. */
+    startTimeoutSeconds: z.number().int().min(5).default(300),
+  })
+  .strict();
+export type HomeConfig = z.output<typeof HomeConfigSchema>;
+
 /**
  * The plexlift configuration file (JSON, managed through `conf`). Each later part of plexlift
  * adds its section here; unknown keys are rejected so a typo never passes silently.
@@ -22,6 +63,7 @@ export const DatabaseConfigSchema = z
 export const ConfigSchema = z
   .object({
     database: DatabaseConfigSchema.default({}),
+    home: HomeConfigSchema.optional(),
   })
   .strict();
 

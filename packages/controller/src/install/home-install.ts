@@ -1,0 +1,190 @@
+import { chownSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PlexliftError, toPlexliftError } from '@plexlift/shared';
+import { extractArchive, PLEX_LIBRARY_ENTRIES } from '@plexlift/shared/archive';
+import { PlexClient } from '@plexlift/shared/plex-api';
+import { checkIntegrity, closeDatabase, findProcessesHolding, MAIN_DB_NAME, METADATA_TYPE, openDatabaseReadOnly, readLibraryStats, type LibraryStats } from '@plexlift/shared/plex-db';
+import { createBackup, DATABASE_FILES, filesUnder, pruneBackups, restoreBackup, type Backup } from './backups.js';
+import type { PlexControl } from './plex-control.js';
+
+export interface HomeInstallOptions {
+  /** The verified archive, as a stream. */
+  archive: Readable;
+  jobId: string;
+  /** The home `…/Plex Media Server`. */
+  pmsDir: string;
+  /** Where the archive is unpacked and checked before home is touched. */
+  stagingDir: string;
+  backupsDir: string;
+  keepBackups: number;
+  control: PlexControl;
+  plex: { url: string; token: string };
+  owner?: { uid: number; gid: number } | undefined;
+  startTimeoutMs: number;
+  onStep?: (step: InstallStep, detail?: string) => void;
+}
+
+export type InstallStep = 'staging' | 'checking' | 'stopping' | 'backing-up' | 'installing' | 'starting' | 'verifying' | 'rolling-back' | 'restored' | 'done';
+
+export interface InstallResult {
+  backup: Backup;
+  stats: LibraryStats;
+  files: number;
+}
+
+const MAIN_DB = join('Plug-in Support', 'Databases', MAIN_DB_NAME);
+/** The leaf items of each section type, as Plex's API counts them. */
+const LEAF = { movie: 'movie', show: 'episode', artist: 'track', photo: 'photo' } as const;
+
+/**
+ * Installs a library archive into the home Plex without ever leaving it damaged (DESIGN.md
+ * safety rule 1): the archive is unpacked and checked in a staging folder first (a bad one never
+ * touches home); then Plex is stopped, what will change is backed up, the new files go in with
+ * the home owner, Plex starts and must answer with the archive's counts. Any failure after the
+ * stop puts the backup back and starts Plex again. The home `Preferences.xml` is never touched.
+ */
+export async function installArchive(options: HomeInstallOptions): Promise<InstallResult> {
+  const step = options.onStep ?? (() => undefined);
+  rmSync(options.stagingDir, { recursive: true, force: true });
+  try {
+    step('staging');
+    const extracted = await extractArchive(options.archive, options.stagingDir, { allow: PLEX_LIBRARY_ENTRIES });
+    step('checking');
+    const stats = await checkStaged(options.stagingDir);
+    const owner = options.owner ?? ownerOf(join(options.pmsDir, MAIN_DB));
+
+    step('stopping', options.control.describe);
+    await options.control.stop();
+    await waitUntilReleased(options.pmsDir);
+    step('backing-up');
+    const backup = createBackup(options.pmsDir, options.stagingDir, options.backupsDir, options.jobId, owner);
+    try {
+      step('installing');
+      apply(options.stagingDir, options.pmsDir, owner);
+      step('starting', options.control.describe);
+      await options.control.start();
+      step('verifying');
+      await verifyHomePlex(options.plex, stats, options.startTimeoutMs);
+    } catch (error) {
+      step('rolling-back', backup.dir);
+      await rollBack(options, backup, error);
+    }
+    pruneBackups(options.backupsDir, options.keepBackups);
+    step('done');
+    return { backup, stats, files: extracted.files };
+  } finally {
+    rmSync(options.stagingDir, { recursive: true, force: true });
+  }
+}
+
+/** The staged library must hold a main DB that passes the FTS-aware integrity check. */
+async function checkStaged(stagingDir: string): Promise<LibraryStats> {
+  const main = join(stagingDir, MAIN_DB);
+  if (!existsSync(main)) throw new PlexliftError('SAFETY_STOP', `the archive holds no ${MAIN_DB}; nothing was installed`);
+  const report = await checkIntegrity(main);
+  if (!report.ok) throw new PlexliftError('SAFETY_STOP', `the archive's library DB fails its integrity check (${report.problems[0] ?? ''}); nothing was installed`);
+  const db = openDatabaseReadOnly(main);
+  try {
+    return readLibraryStats(db);
+  } finally {
+    closeDatabase(db);
+  }
+}
+
+function ownerOf(path: string): { uid: number; gid: number } {
+  const stats = statSync(existsSync(path) ? path : dirname(dirname(path)));
+  return { uid: stats.uid, gid: stats.gid };
+}
+
+/** A stopped Plex has let go of its DB; its SQLite threads may take a moment. */
+async function waitUntilReleased(pmsDir: string): Promise<void> {
+  const files = DATABASE_FILES.map((rel) => join(pmsDir, rel));
+  for (let i = 0; ; i++) {
+    const holders = findProcessesHolding(files);
+    if (holders.length === 0) return;
+    if (i >= 600) {
+      throw new PlexliftError('DATABASE_IN_USE', `Plex was stopped but ${holders.map((h) => `${h.command} (pid ${h.pid})`).join(', ')} still holds the library DB; nothing was installed`);
+    }
+    await sleep(100);
+  }
+}
+
+function apply(stagingDir: string, pmsDir: string, owner: { uid: number; gid: number }): void {
+  // The old DB's -wal/-shm must not meet the new DB.
+  for (const rel of DATABASE_FILES) rmSync(join(pmsDir, rel), { force: true });
+  for (const rel of filesUnder(stagingDir)) {
+    const target = join(pmsDir, rel);
+    for (let folder = dirname(rel); folder !== '.'; folder = dirname(folder)) {
+      if (existsSync(join(pmsDir, folder))) break;
+      mkdirSync(join(pmsDir, folder), { recursive: true });
+      chownSync(join(pmsDir, folder), owner.uid, owner.gid);
+    }
+    copyFileSync(join(stagingDir, rel), target);
+    chownSync(target, owner.uid, owner.gid);
+  }
+}
+
+/** Home Plex answers `/identity` and counts, per section, what the archive's DB holds. */
+export async function verifyHomePlex(plex: { url: string; token: string }, stats: LibraryStats | undefined, timeoutMs: number): Promise<void> {
+  const client = new PlexClient({ url: plex.url, token: plex.token });
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  for (;;) {
+    try {
+      await client.identity();
+      const mismatches: string[] = [];
+      for (const section of stats?.sections ?? []) {
+        if (section.type === 'unknown') continue;
+        const kind = LEAF[section.type];
+        const counted = await client.count(String(section.id), METADATA_TYPE[kind]);
+        if (counted !== section.counts[kind]) mismatches.push(`"${section.title}": Plex shows ${counted} ${kind}s, the archive holds ${section.counts[kind]}`);
+      }
+      if (mismatches.length === 0) return;
+      last = mismatches.join('; ');
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    if (Date.now() > deadline) throw new PlexliftError('PLEX_NOT_READY', `the home Plex did not come up with the new library in ${Math.round(timeoutMs / 1000)} s (${last})`);
+    await sleep(500);
+  }
+}
+
+async function rollBack(options: HomeInstallOptions, backup: Backup, cause: unknown): Promise<never> {
+  const failure = toPlexliftError(cause);
+  try {
+    await options.control.stop().catch(() => undefined);
+    await waitUntilReleased(options.pmsDir);
+    restoreBackup(options.pmsDir, backup);
+    options.onStep?.('restored', backup.dir);
+    await options.control.start();
+    await verifyHomePlex(options.plex, undefined, options.startTimeoutMs);
+  } catch (rollbackError) {
+    throw new PlexliftError('SAFETY_STOP', `install failed (${failure.message}) and so did the rollback (${(rollbackError as Error).message}); the backup is in ${backup.dir}: run plexlift rollback`, {
+      cause: failure,
+      details: { backup: backup.dir },
+    });
+  }
+  throw new PlexliftError(failure.code, `install failed (${failure.message}); the previous library was put back from ${backup.dir} and Plex answers again`, {
+    cause: failure,
+    details: { backup: backup.dir, rolledBack: true },
+  });
+}
+
+/** `plexlift rollback`: the latest backup put back, Plex stopped and started around it. */
+export async function rollbackToBackup(options: {
+  pmsDir: string;
+  backup: Backup;
+  control: PlexControl;
+  plex: { url: string; token: string };
+  startTimeoutMs: number;
+  onStep?: (step: InstallStep, detail?: string) => void;
+}): Promise<void> {
+  await options.control.stop();
+  await waitUntilReleased(options.pmsDir);
+  restoreBackup(options.pmsDir, options.backup);
+  options.onStep?.('restored', options.backup.dir);
+  await options.control.start();
+  await verifyHomePlex(options.plex, undefined, options.startTimeoutMs);
+}

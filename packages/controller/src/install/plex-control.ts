@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { request } from 'node:http';
+import { promisify } from 'node:util';
+import { PlexliftError } from '@plexlift/shared';
+import type { PlexControlConfig } from '@plexlift/shared';
+
+/** Stops and starts the home Plex; each resolves once the service manager says it is done. */
+export interface PlexControl {
+  describe: string;
+  stop: () => Promise<void>;
+  start: () => Promise<void>;
+}
+
+export function createPlexControl(config: PlexControlConfig): PlexControl {
+  switch (config.type) {
+    case 'docker':
+      return dockerControl(config.container, config.socketPath);
+    case 'systemd':
+      return {
+        describe: `systemd unit ${config.unit}`,
+        stop: () => run(['systemctl', 'stop', config.unit], `systemd unit ${config.unit}`),
+        start: () => run(['systemctl', 'start', config.unit], `systemd unit ${config.unit}`),
+      };
+    case 'command':
+      return {
+        describe: `the commands ${config.stop.join(' ')} / ${config.start.join(' ')}`,
+        stop: () => run(config.stop, 'the stop command'),
+        start: () => run(config.start, 'the start command'),
+      };
+  }
+}
+
+async function run(argv: string[], what: string): Promise<void> {
+  try {
+    await promisify(execFile)(argv[0]!, argv.slice(1), { timeout: 10 * 60_000 });
+  } catch (error) {
+    const detail = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split('\n').at(-1) ?? '';
+    throw new PlexliftError('PLEX_API_ERROR', `${what} (${argv.join(' ')}) failed: ${detail}`, { cause: error });
+  }
+}
+
+/**
+ * The Docker Engine API over its unix socket: `POST /containers/{name}/stop?t=…` waits for the
+ * container to exit (204, or 304 when it already had); `…/start` likewise.
+ */
+function dockerControl(container: string, socketPath: string): PlexControl {
+  const call = (action: 'stop' | 'start') =>
+    new Promise<void>((resolve, reject) => {
+      const req = request({ socketPath, method: 'POST', path: `/containers/${encodeURIComponent(container)}/${action}${action === 'stop' ? '?t=60' : ''}` }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => {
+          if (res.statusCode === 204 || res.statusCode === 304) return resolve();
+          const message = (() => {
+            try {
+              return (JSON.parse(body) as { message?: string }).message ?? body;
+            } catch {
+              return body;
+            }
+          })();
+          reject(new PlexliftError('PLEX_API_ERROR', `docker could not ${action} the container ${container}: HTTP ${res.statusCode ?? '?'} ${message.trim()}`));
+        });
+      });
+      req.on('error', (error) => reject(new PlexliftError('PLEX_API_ERROR', `cannot reach docker at ${socketPath}: ${error.message}`, { cause: error })));
+      req.end();
+    });
+  return { describe: `docker container ${container}`, stop: () => call('stop'), start: () => call('start') };
+}
