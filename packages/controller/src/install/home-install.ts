@@ -130,7 +130,7 @@ function apply(stagingDir: string, pmsDir: string, owner: { uid: number; gid: nu
 export async function verifyHomePlex(plex: { url: string; token: string }, stats: LibraryStats | undefined, timeoutMs: number): Promise<void> {
   const client = new PlexClient({ url: plex.url, token: plex.token });
   const deadline = Date.now() + timeoutMs;
-  let last = 'no answer yet';
+  let last: string;
   for (;;) {
     try {
       await client.identity();
