@@ -7,9 +7,12 @@ export const plexStart: Phase<JobState> = {
   name: 'plex-start',
   run: async ({ job, state, signal, progress }) => {
     if (!state.runtime || !state.readPlexToken) throw new Error('plex-start needs a Plex runtime');
+    // Claim tokens live about four minutes: a fresh one now, not the one from connect (a restore
+    // can take longer than that).
+    const claimToken = state.connection ? (await state.connection.job()).secrets.claimToken : state.secrets?.claimToken;
     const started = await startPlex(state.runtime, {
       version: job.plex.version,
-      claimToken: state.secrets?.claimToken,
+      claimToken,
       readToken: state.readPlexToken,
       timeZone: state.timeZone ?? 'UTC',
       readyTimeoutMs: state.readyTimeoutMs ?? 10 * 60_000,

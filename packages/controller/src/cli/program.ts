@@ -5,6 +5,9 @@ import { registerDbCheck } from './commands/db-check.js';
 import { registerDbRemap } from './commands/db-remap.js';
 import { registerDbRepair } from './commands/db-repair.js';
 import { registerDbStats } from './commands/db-stats.js';
+import { registerJobs } from './commands/jobs.js';
+import { registerRun } from './commands/run.js';
+import { registerServe } from './commands/serve.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -24,6 +27,9 @@ export function createProgram(): Command {
   registerDbCheck(db);
   registerDbRepair(db);
   registerDbRemap(db);
+  registerRun(program);
+  registerJobs(program);
+  registerServe(program);
   return program;
 }
 

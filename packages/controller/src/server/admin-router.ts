@@ -1,11 +1,29 @@
 import { tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import type { JobStore } from '../store/job-store.js';
+import type { JobRecord, JobStore } from '../store/job-store.js';
+import { asTrpcError } from './trpc-errors.js';
 import type { JobBus } from './job-bus.js';
 import { adminProcedure, router } from './trpc.js';
 
+/** `plexlift run`'s choices (DESIGN.md, "A job"). */
+export const RunRequestSchema = z
+  .object({
+    mode: z.enum(['scan', 'delta']),
+    sections: z.array(z.string().min(1)).default([]),
+    forceRefresh: z.boolean().default(false),
+    skipAnalysis: z.boolean().default(false),
+    skipSonic: z.boolean().default(false),
+    allowDeletions: z.boolean().default(false),
+    keep: z.boolean().default(false),
+    noInstall: z.boolean().default(false),
+    provider: z.enum(['local', 'docker', 'scaleway']).optional(),
+  })
+  .strict();
+export type RunRequestInput = z.input<typeof RunRequestSchema>;
+
 /** What runs jobs; the admin router only forwards to it. */
 export interface JobControl {
+  run?: (request: z.output<typeof RunRequestSchema>) => Promise<JobRecord>;
   abort: (jobId: string, reason: string) => Promise<void>;
 }
 
@@ -34,6 +52,14 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
         if (stored.id <= after) continue;
         after = stored.id;
         yield tracked(String(stored.id), { at: stored.at, event: stored.event });
+      }
+    }),
+    run: adminProcedure.input(RunRequestSchema).mutation(async ({ input }) => {
+      if (!options.control.run) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'this controller does not run jobs' });
+      try {
+        return await options.control.run(input);
+      } catch (error) {
+        throw asTrpcError(error);
       }
     }),
     abort: adminProcedure.input(jobId.extend({ reason: z.string().default('asked by the user') })).mutation(async ({ input }) => {

@@ -1,4 +1,5 @@
 import { initTRPC, TRPCError } from '@trpc/server';
+import { PlexliftError } from '@plexlift/shared';
 import type { AgentContext } from '@plexlift/shared/protocol';
 
 /** Who is on the other end of a connection: an agent of one job, or an admin (the CLI, other tools). */
@@ -6,7 +7,10 @@ export interface ControllerContext extends AgentContext {
   admin: boolean;
 }
 
-const t = initTRPC.context<ControllerContext>().create();
+const t = initTRPC.context<ControllerContext>().create({
+  // A PlexliftError keeps its own code on the way to the CLI (and so its exit status).
+  errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, plexliftCode: error.cause instanceof PlexliftError ? error.cause.code : undefined } }),
+});
 
 export const router = t.router;
 

@@ -52,9 +52,54 @@ export const HomeConfigSchema = z
       .default({ keep: 3 }),
     /** How long the home Plex may take to come back with the right counts. */
     startTimeoutSeconds: z.number().int().min(5).default(300),
+    /** Send `Metadata/` and `Media/` with the DB snapshot of a delta job (large; artwork kept as is). */
+    restoreBundles: z.boolean().default(false),
+    /** plex.tv, where claim tokens are minted and Plex Pass is checked (a double in tests). */
+    plexTvUrl: z.url().default('https://plex.tv'),
   })
   .strict();
 export type HomeConfig = z.output<typeof HomeConfigSchema>;
+
+/** Where the media is for the cloud Plex: the rclone remote, mounted at home's path. */
+export const MediaConfigSchema = z
+  .object({
+    mountPath: absolutePath,
+    remote: z.string().regex(/^:?[\w.-]*:/, { message: 'must be an rclone remote path such as "s3:bucket/media"' }),
+    vfsProfile: z.enum(['lite', 'standard', 'power', 'superpower']).default('standard'),
+    /** The rclone config holding the remote's credentials (sent to the agent over its channel, never in user data). */
+    rcloneConfigPath: absolutePath.optional(),
+    mappings: z.array(z.object({ from: z.string(), to: z.string() }).strict()).default([]),
+  })
+  .strict();
+
+/** The daemon: its port, its state, who may talk to it. */
+export const ServerConfigSchema = z
+  .object({
+    port: z.number().int().min(1).max(65_535).default(7878),
+    host: z.string().default('0.0.0.0'),
+    /** How agents reach this daemon (`http(s)://host:port`); the local provider uses loopback. */
+    publicUrl: z.url().optional(),
+    stateDir: absolutePath.default('/var/lib/plexlift'),
+    /** The admin token's file (created 0600 on first start when missing). @default <stateDir>/admin-token */
+    adminTokenFile: absolutePath.optional(),
+    /** Finished jobs are forgotten after this many days. */
+    keepJobsDays: z.number().int().min(1).default(90),
+    /** An agent that has not said hello by then gets its machine deleted. */
+    agentConnectTimeoutSeconds: z.number().int().min(10).default(900),
+  })
+  .strict();
+
+/** The `local` provider: the agent as a child process of the daemon, Plex as a local process. */
+export const LocalProviderConfigSchema = z
+  .object({
+    /** argv of the Plex the agent starts (a `plexmediaserver` binary, or a double in tests). */
+    plexCommand: z.array(z.string()).min(1),
+    /** Where agents get their work folders. @default <stateDir>/agents */
+    workDir: absolutePath.optional(),
+    /** Extra agent settings (shorter waits in tests). */
+    tuningFile: absolutePath.optional(),
+  })
+  .strict();
 
 /**
  * The plexlift configuration file (JSON, managed through `conf`). Each later part of plexlift
@@ -64,6 +109,11 @@ export const ConfigSchema = z
   .object({
     database: DatabaseConfigSchema.default({}),
     home: HomeConfigSchema.optional(),
+    media: MediaConfigSchema.optional(),
+    server: ServerConfigSchema.default({ port: 7878, host: '0.0.0.0', stateDir: '/var/lib/plexlift', keepJobsDays: 90, agentConnectTimeoutSeconds: 900 }),
+    /** The provider `plexlift run` uses when `--provider` is not given: never a cloud by surprise. */
+    provider: z.enum(['local', 'docker', 'scaleway']).optional(),
+    providers: z.object({ local: LocalProviderConfigSchema.optional() }).strict().default({}),
   })
   .strict();
 

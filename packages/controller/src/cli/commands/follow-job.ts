@@ -1,0 +1,43 @@
+import { EXIT_CODES } from '@plexlift/shared';
+import type { ControllerClient } from '../../client.js';
+import { fromControllerError } from '../controller-connection.js';
+import { createJobProgress } from '../job-progress.js';
+import type { Output } from '../output.js';
+import { formatReport } from './job-report-view.js';
+
+/**
+ * Follows a job's events until it ends and prints its report; resolves with the job's exit
+ * status (0 done, 4 failed, 5 aborted, or the failure's own, e.g. 6 for a safety stop).
+ */
+export async function followJob(client: ControllerClient, jobId: string, output: Output, stream: NodeJS.WriteStream = process.stderr): Promise<number> {
+  const progress = createJobProgress(stream);
+  const finished = new Promise<void>((resolve, reject) => {
+    const subscription = client.jobs.events.subscribe(
+      { jobId },
+      {
+        onData: ({ data }) => {
+          if (!output.json) progress.event(data.event);
+          if ((data.event.type === 'phase:complete' && data.event.phase === 'install') || data.event.type === 'phase:fail') {
+            subscription.unsubscribe();
+            resolve();
+          }
+        },
+        onError: (error) => reject(fromControllerError(error)),
+      },
+    );
+  });
+  // A job that ends without an install event (an abort before it started) is seen by polling.
+  for (;;) {
+    const state = (await client.jobs.get.query({ jobId })).job.state;
+    if (['done', 'failed', 'aborted'].includes(state)) break;
+    await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+  }
+  progress.stop();
+  const { job } = await client.jobs.get.query({ jobId });
+  if (output.json) output.printJson(job);
+  else if (job.report) output.result(formatReport(job.id, job.report));
+  if (job.state === 'done') return EXIT_CODES.ok;
+  output.error(`job ${job.id} ${job.state}: ${job.error?.message ?? ''}`);
+  if (job.state === 'aborted') return EXIT_CODES.jobAborted;
+  return job.error?.code === 'SAFETY_STOP' || job.error?.code === 'DATABASE_IN_USE' ? EXIT_CODES.safetyStop : EXIT_CODES.jobFailed;
+}

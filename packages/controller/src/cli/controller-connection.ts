@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { TRPCClientError } from '@trpc/client';
+import { ERROR_CODES, PlexliftError, type ErrorCode } from '@plexlift/shared';
+import { createControllerClient, type ControllerClient } from '../client.js';
+import { loadConfig } from '../config.js';
+import { adminTokenPath } from '../daemon.js';
+
+/**
+ * The CLI's line to the daemon: `PLEXLIFT_URL` and `PLEXLIFT_TOKEN` when set, else the config's
+ * port on loopback and its admin token file.
+ */
+export function connectController(configPath: string | undefined, env: NodeJS.ProcessEnv = process.env): ControllerClient {
+  const { config } = loadConfig({ path: configPath, env });
+  const url = env.PLEXLIFT_URL ?? `http://127.0.0.1:${config.server.port}`;
+  let token = env.PLEXLIFT_TOKEN;
+  if (!token) {
+    const path = adminTokenPath(config);
+    try {
+      token = readFileSync(path, 'utf8').trim();
+    } catch (error) {
+      throw new PlexliftError('CONFIG_INVALID', `server.adminTokenFile: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run as a user who can, or set PLEXLIFT_TOKEN`);
+    }
+  }
+  return createControllerClient({ url, token });
+}
+
+/** A failed call as the PlexliftError it was on the daemon (so the CLI exits with its status). */
+export function fromControllerError(error: unknown, url = 'the daemon'): PlexliftError {
+  if (error instanceof PlexliftError) return error;
+  if (error instanceof TRPCClientError) {
+    const data = error.data as { code?: string; plexliftCode?: string } | undefined;
+    if (data?.plexliftCode && data.plexliftCode in ERROR_CODES) return new PlexliftError(data.plexliftCode as ErrorCode, error.message);
+    if (data?.code === 'UNAUTHORIZED') return new PlexliftError('AUTH_REFUSED', `${url} refused the admin token (server.adminTokenFile or PLEXLIFT_TOKEN)`);
+    if (data?.code === 'NOT_FOUND' || data?.code === 'BAD_REQUEST') return new PlexliftError('BAD_ARGUMENT', error.message);
+    if (!data) return new PlexliftError('CONTROLLER_UNREACHABLE', `cannot reach ${url}: ${error.message}; is plexlift serve running?`);
+  }
+  return new PlexliftError('UNEXPECTED', (error as Error).message, { cause: error });
+}

@@ -1,0 +1,75 @@
+import cliProgress from 'cli-progress';
+import type { AgentEvent } from '@plexlift/shared/protocol';
+
+/** How one progress event reads: phase, percent, rate, ETA, message. */
+export function formatProgress(event: Extract<AgentEvent, { type: 'phase:progress' }>): string {
+  const parts: string[] = [event.phase];
+  if (event.percent !== undefined) parts.push(`${event.percent.toFixed(0)}%`);
+  if (event.rate) parts.push(`${formatNumber(event.rate.value)} ${event.rate.unit}`);
+  if (event.etaMs !== undefined) parts.push(`ETA ${formatEta(event.etaMs)}`);
+  if (event.message) parts.push(event.message);
+  return parts.join(' | ');
+}
+
+export function formatEta(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+function formatNumber(value: number): string {
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : String(Math.round(value * 10) / 10);
+}
+
+/**
+ * Renders a job's events as it runs: on a terminal a bar for the phase in flight (phase,
+ * percent, rate, ETA), elsewhere one line per event, so logs and captured output read alike.
+ */
+export function createJobProgress(stream: NodeJS.WriteStream) {
+  const tty = stream.isTTY === true;
+  let bar: cliProgress.SingleBar | undefined;
+  const stopBar = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  return {
+    event(event: AgentEvent): void {
+      switch (event.type) {
+        case 'phase:start':
+          stopBar();
+          stream.write(`› ${event.phase}\n`);
+          return;
+        case 'phase:progress':
+          if (!tty) {
+            stream.write(`  ${formatProgress(event)}\n`);
+            return;
+          }
+          bar ??= new cliProgress.SingleBar({ stream, format: '  {bar} {percentage}% | {rate} | ETA {eta} | {message}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+          if (!bar.isActive) bar.start(100, 0, { rate: '', eta: '?', message: '' });
+          bar.update(event.percent ?? 0, {
+            rate: event.rate ? `${formatNumber(event.rate.value)} ${event.rate.unit}` : '',
+            eta: event.etaMs === undefined ? '?' : formatEta(event.etaMs),
+            message: event.message ?? '',
+          });
+          return;
+        case 'phase:complete':
+          stopBar();
+          stream.write(`✓ ${event.phase}${event.summary.skipped === true ? ' (skipped)' : ''}\n`);
+          return;
+        case 'phase:fail':
+          stopBar();
+          stream.write(`✗ ${event.phase}: ${event.message}\n`);
+          return;
+        case 'log':
+          stopBar();
+          stream.write(`  ${event.level === 'info' ? '' : `${event.level}: `}${event.message}\n`);
+          return;
+        case 'cpu:sample':
+          return;
+      }
+    },
+    stop: stopBar,
+  };
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { PlexliftError, type Config } from '@plexlift/shared';
+import { startController, type Controller } from './controller.js';
+import { JobRunner } from './jobs/job-runner.js';
+import { createLocalProvider } from './providers/local-provider.js';
+import type { Provider } from './providers/provider.js';
+
+export interface Daemon extends AsyncDisposable {
+  controller: Controller;
+  runner: JobRunner;
+  /** `http://…` where the CLI and agents reach it. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The admin token: from its file, created (0600) on first start. */
+export function ensureAdminToken(config: Config): { token: string; path: string } {
+  const path = adminTokenPath(config);
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    writeFileSync(path, `plx_a_${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  return { token: readFileSync(path, 'utf8').trim(), path };
+}
+
+export function adminTokenPath(config: Config): string {
+  return config.server.adminTokenFile ?? join(config.server.stateDir, 'admin-token');
+}
+
+/** The daemon (`plexlift serve`): controller, job runner and providers, wired from the config. */
+export async function startDaemon(config: Config, options: { log: (level: 'info' | 'warn' | 'error', message: string) => void; port?: number }): Promise<Daemon> {
+  const { token } = ensureAdminToken(config);
+  const providers: Partial<Record<Provider['name'], Provider>> = {};
+  const local = config.providers.local;
+  if (local) providers.local = createLocalProvider({ workRoot: local.workDir ?? join(config.server.stateDir, 'agents'), plexCommand: local.plexCommand, tuningFile: local.tuningFile });
+  // The runner needs the controller and the controller calls the runner: wired once both exist.
+  const wired: { runner?: JobRunner } = {};
+  const ready = () => {
+    if (!wired.runner) throw new PlexliftError('UNEXPECTED', 'the controller is still starting');
+    return wired.runner;
+  };
+  const controller = await startController({
+    stateDir: config.server.stateDir,
+    adminToken: token,
+    port: options.port ?? config.server.port,
+    host: config.server.host,
+    agentJob: (jobId) => ready().agentJob(jobId),
+    onHello: (jobId) => ready().onHello(jobId),
+    onVerified: (transfer) => ready().onVerified(transfer),
+    onRefused: (where, reason) => options.log('warn', `refused a ${where} connection: ${reason}`),
+    control: {
+      run: (request) => ready().run(request),
+      abort: (jobId, reason) => ready().abort(jobId, reason),
+    },
+  });
+  const url = config.server.publicUrl ?? `http://127.0.0.1:${controller.server.port}`;
+  const runner = new JobRunner({ config, controller, providers, controllerUrl: url, log: options.log });
+  wired.runner = runner;
+  const pruned = controller.jobs.prune(config.server.keepJobsDays * 86_400_000);
+  if (pruned > 0) options.log('info', `forgot ${pruned} finished jobs older than ${config.server.keepJobsDays} days`);
+  const close = async () => {
+    await runner.close();
+    await controller.close();
+  };
+  return { controller, runner, url: `http://127.0.0.1:${controller.server.port}`, close, [Symbol.asyncDispose]: close };
+}

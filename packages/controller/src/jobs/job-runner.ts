@@ -1,0 +1,341 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ERROR_CODES, PlexliftError, toPlexliftError, type Config, type ErrorCode } from '@plexlift/shared';
+import { PlexClient, resolveAnalyses, analysesFromPreferences } from '@plexlift/shared/plex-api';
+import { closeDatabase, MAIN_DB_NAME, openDatabaseReadOnly, readLibraryStats, readSonicProgress, type LibraryStats } from '@plexlift/shared/plex-db';
+import { parseJobSpec, type AgentEvent, type AgentJob, type PhaseName } from '@plexlift/shared/protocol';
+import type { Controller } from '../controller.js';
+import { installArchive } from '../install/home-install.js';
+import { createPlexControl } from '../install/plex-control.js';
+import { PlexAccount, readOnlineToken } from '../plex-account.js';
+import type { Provider, ProviderResource } from '../providers/provider.js';
+import type { JobControl, RunRequestSchema } from '../server/admin-router.js';
+import type { z } from 'zod';
+import type { JobRecord } from '../store/job-store.js';
+import { createHomeSnapshot } from '../transfers/home-snapshot.js';
+import type { TransferRecord } from '../transfers/transfer-store.js';
+import { buildJobReport } from './job-report.js';
+
+/** What `plexlift run` asks for (DESIGN.md, "A job"), defaults filled. */
+export type RunRequest = z.output<typeof RunRequestSchema>;
+
+export interface JobRunnerOptions {
+  config: Config;
+  controller: Controller;
+  providers: Partial<Record<Provider['name'], Provider>>;
+  /** How agents reach this controller. */
+  controllerUrl: string;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+interface Live {
+  abort: AbortController;
+  done: Promise<void>;
+  hello?: () => void;
+  verified?: (transfer: TransferRecord) => void;
+}
+
+/**
+ * Runs jobs from `plexlift run` to the report: provision (the machine recorded before it
+ * exists), follow the agent's phases, teardown as soon as the archive is verified at home (so
+ * billing stops before the install), install, report. Any failure or abort tears down first.
+ */
+export class JobRunner implements JobControl {
+  private readonly live = new Map<string, Live>();
+  /** Set by close(): live jobs are left to a restarted controller, not failed. */
+  private stopping = false;
+  /** Data-plane tokens live in memory only; the store keeps their hashes. */
+  private readonly transferTokens = new Map<string, string>();
+
+  constructor(private readonly options: JobRunnerOptions) {}
+
+  /** Checks everything a job needs, records it and starts it; resolves once it is under way. */
+  async run(request: RunRequest): Promise<JobRecord> {
+    const { config } = this.options;
+    const home = config.home;
+    const media = config.media;
+    if (!home) throw new PlexliftError('CONFIG_INVALID', 'home: missing; set home.plexDataDir and home.control (plexlift init writes them)');
+    if (!media) throw new PlexliftError('CONFIG_INVALID', 'media: missing; set media.mountPath and media.remote (plexlift init writes them)');
+    const providerName = request.provider ?? config.provider;
+    if (!providerName) throw new PlexliftError('BAD_ARGUMENT', '--provider: no provider given and none in the config (provider); plexlift never picks a cloud by itself');
+    const provider = this.options.providers[providerName];
+    if (!provider) throw new PlexliftError('CONFIG_INVALID', `providers.${providerName}: not configured`);
+
+    const plex = new PlexClient({ url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) });
+    const identity = await plex.identity().catch((error: unknown) => {
+      throw new PlexliftError('PLEX_API_ERROR', `home.plexUrl: the home Plex at ${home.plexUrl} does not answer /identity (${(error as Error).message})`);
+    });
+    const preferences = new Map([...readFileSync(join(home.plexDataDir, 'Preferences.xml'), 'utf8').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const analyses = resolveAnalyses(analysesFromPreferences(preferences));
+    const wantsSonic = !request.skipSonic && !request.skipAnalysis && analyses.sonic;
+    if (wantsSonic && !(await PlexAccount.fromHome(home).hasPlexPass())) {
+      throw new PlexliftError('SAFETY_STOP', "Sonic analysis needs Plex Pass and the owner's account has none; run again with --skip-sonic");
+    }
+    const jobId = `job-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
+    const spec = parseJobSpec({
+      jobId,
+      mode: request.mode,
+      sections: request.sections,
+      libraries: request.mode === 'scan' ? homeLibraries(home.plexDataDir) : [],
+      forceRefresh: request.forceRefresh,
+      skipAnalysis: request.skipAnalysis,
+      skipSonic: !wantsSonic,
+      allowDeletions: request.allowDeletions,
+      plex: { version: identity.version },
+      media: { mountPath: media.mountPath, remote: media.remote, vfsProfile: media.vfsProfile },
+      mappings: media.mappings,
+      analyses,
+    });
+    const job = this.options.controller.jobs.create({ id: jobId, library: home.plexDataDir, provider: provider.name, spec, options: { keep: request.keep, noInstall: request.noInstall } });
+    this.drive(job, provider);
+    return job;
+  }
+
+  /** What the agent gets: its spec, a claim token minted now, the storage config, its data plane. */
+  async agentJob(jobId: string): Promise<AgentJob> {
+    const { config, controller } = this.options;
+    const job = controller.jobs.get(jobId);
+    if (!job) throw new PlexliftError('BAD_ARGUMENT', `no job ${jobId}`);
+    let token = this.transferTokens.get(jobId);
+    if (!token) {
+      token = controller.tokens.issue(jobId, 'transfer');
+      this.transferTokens.set(jobId, token);
+    }
+    const claimToken = config.home ? await PlexAccount.fromHome(config.home).mintClaimToken() : undefined;
+    const rcloneConfig = config.media?.rcloneConfigPath ? readFileSync(config.media.rcloneConfigPath, 'utf8') : undefined;
+    return {
+      spec: job.spec,
+      secrets: { ...(claimToken ? { claimToken } : {}), ...(rcloneConfig ? { rcloneConfig } : {}) },
+      transfers: { baseUrl: this.options.controllerUrl, token, ...(job.spec.mode === 'delta' ? { restoreId: `${jobId}-restore` } : {}), exportId: `${jobId}-export` },
+    };
+  }
+
+  onHello(jobId: string): void {
+    this.live.get(jobId)?.hello?.();
+  }
+
+  onVerified(transfer: TransferRecord): void {
+    if (transfer.direction === 'export') this.live.get(transfer.jobId)?.verified?.(transfer);
+  }
+
+  async abort(jobId: string, reason: string): Promise<void> {
+    const { jobs, bus } = this.options.controller;
+    jobs.pushCommand(jobId, { type: 'abort', jobId, reason });
+    bus.commandQueued(jobId);
+    const live = this.live.get(jobId);
+    live?.abort.abort(new PlexliftError('JOB_ABORTED', `aborted: ${reason}`));
+    await live?.done;
+  }
+
+  /** Stops following jobs (the daemon is stopping); their agents keep working. */
+  async close(): Promise<void> {
+    this.stopping = true;
+    for (const live of this.live.values()) live.abort.abort(new PlexliftError('UNEXPECTED', 'the controller is stopping'));
+    await Promise.all([...this.live.values()].map((l) => l.done));
+  }
+
+  /** Resolves when every job this runner drives has ended. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.live.values()].map((l) => l.done));
+  }
+
+  private drive(job: JobRecord, provider: Provider): void {
+    const live: Live = { abort: new AbortController(), done: Promise.resolve() };
+    this.live.set(job.id, live);
+    live.done = this.execute(job, provider, live)
+      .catch((error: unknown) => this.options.log('error', `job ${job.id}: ${(error as Error).message}`))
+      .finally(() => this.live.delete(job.id));
+  }
+
+  private async execute(initial: JobRecord, provider: Provider, live: Live): Promise<void> {
+    const { controller, config } = this.options;
+    const { jobs, tokens, transfers } = controller;
+    const home = config.home!;
+    const signal = live.abort.signal;
+    let job = initial;
+    let phase: PhaseName = 'provision';
+    const before = readHomeStats(home.plexDataDir);
+    try {
+      this.event(job.id, { type: 'phase:start', phase });
+      transfers.open(`${job.id}-export`, job.id, 'export');
+      if (job.spec.mode === 'delta') {
+        const snapshot = await createHomeSnapshot(home.plexDataDir, join(config.server.stateDir, 'snapshots', job.id), { bundles: home.restoreBundles });
+        await Promise.all([transfers.publish(`${job.id}-restore`, job.id, snapshot.stream, 64 * 1024 * 1024), snapshot.finished]);
+      }
+      job = this.move(job, 'queued', 'provisioning');
+      const hello = new Promise<void>((resolve) => (live.hello = resolve));
+      const verified = new Promise<TransferRecord>((resolve) => (live.verified = resolve));
+      const bootstrapToken = tokens.issue(job.id, 'bootstrap', { ttlMs: config.server.agentConnectTimeoutSeconds * 1000 });
+      await provider.provision({
+        jobId: job.id,
+        controllerUrl: this.options.controllerUrl,
+        bootstrapToken,
+        record: (resource) => jobs.setResource(job.id, resource),
+      });
+      await Promise.race([
+        raceSignal(hello, signal, config.server.agentConnectTimeoutSeconds * 1000, () =>
+          new PlexliftError('CONTROLLER_UNREACHABLE', `no agent connected within ${config.server.agentConnectTimeoutSeconds} s; its machine is deleted. Check that it can reach ${this.options.controllerUrl} (URL, port, firewall)`),
+        ),
+        this.machineGone(job.id, provider, signal, 'the agent stopped before it connected'),
+      ]);
+      job = this.move(job, 'provisioning', 'running');
+      this.event(job.id, { type: 'phase:complete', phase, summary: { provider: provider.name } });
+
+      // The agent's phases: until home holds the verified archive, or a phase fails, or the agent is gone.
+      phase = 'upload';
+      const transfer = await Promise.race([verified, this.agentFailure(job.id, provider, signal)]);
+      job = this.move(job, 'running', 'verified');
+      // The agent's last word (upload complete) before its machine goes.
+      await this.uploadReported(job.id, 30_000);
+
+      phase = 'teardown';
+      this.event(job.id, { type: 'phase:start', phase });
+      await provider.teardown(jobs.get(job.id)!.resource ?? {}, { keep: job.options.keep });
+      this.event(job.id, { type: 'phase:complete', phase, summary: { kept: job.options.keep } });
+
+      let after: LibraryStats | undefined;
+      if (job.options.noInstall) {
+        this.event(job.id, { type: 'phase:complete', phase: 'install', summary: { skipped: true, reason: '--no-install: run plexlift install' } });
+      } else {
+        phase = 'install';
+        job = this.move(job, 'verified', 'installing');
+        this.event(job.id, { type: 'phase:start', phase });
+        const result = await installArchive({
+          archive: transfers.read(transfer.id),
+          jobId: job.id,
+          pmsDir: home.plexDataDir,
+          stagingDir: join(config.server.stateDir, 'install', job.id),
+          backupsDir: home.backups.dir ?? join(config.server.stateDir, 'backups'),
+          keepBackups: home.backups.keep,
+          control: createPlexControl(home.control),
+          plex: { url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) },
+          owner: home.owner,
+          startTimeoutMs: home.startTimeoutSeconds * 1000,
+          onStep: (step, detail) => this.event(job.id, { type: 'phase:progress', phase: 'install', message: detail ? `${step}: ${detail}` : step }),
+        });
+        after = result.stats;
+        this.event(job.id, { type: 'phase:complete', phase, summary: { backup: result.backup.dir, files: result.files } });
+        transfers.discard(transfer.id);
+      }
+      const finalState = job.options.noInstall ? 'verified' : 'installing';
+      const report = buildJobReport({ jobId: job.id, jobs, transfers: controller.transferStore, before, after, sonic: after ? sonicOf(home.plexDataDir) : undefined, hourlyPrice: provider.hourlyPrice });
+      this.move(job, finalState, 'done', { report });
+    } catch (error) {
+      if (this.stopping) return;
+      const failure = signal.aborted && signal.reason instanceof PlexliftError ? signal.reason : toPlexliftError(error);
+      this.event(job.id, { type: 'phase:fail', phase, code: failure.code, message: failure.message });
+      const resource = jobs.get(job.id)?.resource;
+      if (resource && job.state !== 'verified') {
+        await provider.teardown(resource, { keep: job.options.keep }).catch((teardownError: unknown) => this.options.log('error', `job ${job.id}: teardown failed: ${(teardownError as Error).message}`));
+      }
+      const current = jobs.get(job.id)!;
+      jobs.transition(current, current.state, failure.code === 'JOB_ABORTED' ? 'aborted' : 'failed', { error: { code: failure.code, message: failure.message } });
+    } finally {
+      if (!this.stopping) {
+        tokens.revokeJob(job.id);
+        this.transferTokens.delete(job.id);
+      }
+    }
+  }
+
+  /** Rejects when the agent reports a failed phase, or its machine is gone, or the job is aborted. */
+  private async agentFailure(jobId: string, provider: Provider, signal: AbortSignal): Promise<never> {
+    const { controller } = this.options;
+    const failed = (async () => {
+      for await (const stored of controller.bus.events(jobId, signal)) {
+        if (stored.event.type === 'phase:fail') {
+          const code = stored.event.code in ERROR_CODES ? (stored.event.code as ErrorCode) : 'UNEXPECTED';
+          throw new PlexliftError(code, `${stored.event.phase}: ${stored.event.message}`);
+        }
+      }
+      throw signal.reason as Error;
+    })();
+    return Promise.race([failed, this.machineGone(jobId, provider, signal, 'the agent stopped before the archive was home')]);
+  }
+
+  private async uploadReported(jobId: string, timeoutMs: number): Promise<void> {
+    const done = () => this.options.controller.jobs.events(jobId, { types: ['phase:complete'] }).some((e) => e.event.type === 'phase:complete' && e.event.phase === 'upload');
+    for (const until = Date.now() + timeoutMs; !done() && Date.now() < until; ) await sleep(100, undefined, { ref: false });
+  }
+
+  /** Rejects once the provider no longer finds the job's machine (checked every 2 s). */
+  private async machineGone(jobId: string, provider: Provider, signal: AbortSignal, what: string): Promise<never> {
+    for (;;) {
+      await sleep(2_000, undefined, { signal, ref: false });
+      const resource = this.options.controller.jobs.get(jobId)?.resource as ProviderResource | undefined;
+      const status = resource ? await provider.status(resource) : undefined;
+      if (status && !status.exists) {
+        await sleep(2_000, undefined, { signal, ref: false }); // its last reports may still be on the way
+        throw new PlexliftError('UNEXPECTED', `${what} (${status.detail}); see plexlift logs ${jobId}`);
+      }
+    }
+  }
+
+  private move(job: JobRecord, from: JobRecord['state'], to: JobRecord['state'], changes: { report?: Record<string, unknown> } = {}): JobRecord {
+    const moved = this.options.controller.jobs.transition(this.options.controller.jobs.get(job.id) ?? job, from, to, changes);
+    if (!moved) throw new PlexliftError('UNEXPECTED', `job ${job.id} changed under this controller (expected ${from})`);
+    return moved;
+  }
+
+  private sequence = 0;
+
+  /** A controller-side event, stored and broadcast like an agent's. */
+  private event(jobId: string, event: AgentEvent): void {
+    const stored = this.options.controller.jobs.appendEvent(jobId, `controller:${Date.now()}:${(this.sequence += 1)}`, event);
+    if (stored) this.options.controller.bus.eventStored(stored);
+  }
+}
+
+function raceSignal<T>(work: Promise<T>, signal: AbortSignal, timeoutMs: number, timeoutError: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(timeoutError()), timeoutMs).unref();
+    const stop = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+    });
+  });
+}
+
+function readHomeStats(pmsDir: string): LibraryStats | undefined {
+  try {
+    const db = openDatabaseReadOnly(join(pmsDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME));
+    try {
+      return readLibraryStats(db);
+    } finally {
+      closeDatabase(db);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+function sonicOf(pmsDir: string): { analyzed: number; total: number } | undefined {
+  try {
+    const db = openDatabaseReadOnly(join(pmsDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME));
+    try {
+      return readSonicProgress(db).reduce((sum, s) => ({ analyzed: sum.analyzed + s.analyzed, total: sum.total + s.total }), { analyzed: 0, total: 0 });
+    } finally {
+      closeDatabase(db);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** A scan job recreates the home libraries: their names, types and folders, from the home DB. */
+function homeLibraries(pmsDir: string): { name: string; type: 'movie' | 'show' | 'artist' | 'photo'; locations: string[] }[] {
+  const db = openDatabaseReadOnly(join(pmsDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME));
+  try {
+    const types: Record<number, 'movie' | 'show' | 'artist' | 'photo'> = { 1: 'movie', 2: 'show', 8: 'artist', 13: 'photo' };
+    const sections = db.prepare('SELECT id, name, section_type AS type FROM library_sections ORDER BY id').all() as { id: number; name: string; type: number }[];
+    return sections
+      .filter((s) => types[s.type])
+      .map((s) => ({ name: s.name, type: types[s.type]!, locations: (db.prepare('SELECT root_path FROM section_locations WHERE library_section_id = ?').pluck().all(s.id) as string[]) }));
+  } finally {
+    closeDatabase(db);
+  }
+}

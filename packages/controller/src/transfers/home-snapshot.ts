@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { backupDatabase, BLOBS_DB_NAME, MAIN_DB_NAME } from '@plexlift/shared/plex-db';
+
+export interface HomeSnapshot {
+  /** tar | zstd of the snapshot, produced as it is read. */
+  stream: Readable;
+  finished: Promise<void>;
+}
+
+/**
+ * A consistent snapshot of the live home library for a delta job: the DBs through SQLite's
+ * online backup (safe while home Plex runs: it never sees a torn page) into `workDir`, and, when
+ * asked, home's `Metadata/` and `Media/` read in place. GNU tar takes the two roots in one
+ * archive (`-C` twice); nothing is ever written into the home folder.
+ */
+export async function createHomeSnapshot(pmsDir: string, workDir: string, options: { bundles: boolean }): Promise<HomeSnapshot> {
+  rmSync(workDir, { recursive: true, force: true });
+  const databases = join(workDir, 'Plug-in Support', 'Databases');
+  mkdirSync(databases, { recursive: true, mode: 0o700 });
+  for (const name of [MAIN_DB_NAME, BLOBS_DB_NAME]) {
+    const source = join(pmsDir, 'Plug-in Support', 'Databases', name);
+    if (existsSync(source)) await backupDatabase(source, join(databases, name));
+  }
+  const bundles = options.bundles ? ['Metadata', 'Media'].filter((folder) => existsSync(join(pmsDir, folder))) : [];
+  const args = ['--format=posix', '--no-acls', '--no-xattrs', '--numeric-owner', '-C', workDir, '-c', 'Plug-in Support', ...(bundles.length > 0 ? ['-C', pmsDir, ...bundles] : [])];
+  const tar = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const zstd = spawn('zstd', ['-T0', '-3', '-q', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  tar.stdout.pipe(zstd.stdin);
+  let errors = '';
+  for (const child of [tar, zstd]) child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const exited = (child: ChildProcess, name: string) =>
+    new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}: ${errors.trim()}`))));
+    });
+  const finished = Promise.all([exited(tar, 'tar'), exited(zstd, 'zstd')]).then(
+    () => rmSync(workDir, { recursive: true, force: true }),
+    (error: unknown) => {
+      rmSync(workDir, { recursive: true, force: true });
+      throw error;
+    },
+  );
+  finished.catch(() => undefined);
+  return { stream: zstd.stdout, finished };
+}
