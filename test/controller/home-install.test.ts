@@ -9,7 +9,8 @@ import { listBackups } from '../../packages/controller/src/install/backups.js';
 import { installArchive, rollbackToBackup, type HomeInstallOptions, type InstallStep } from '../../packages/controller/src/install/home-install.js';
 import { dataDirPaths } from '../plex-sim/data-dir.js';
 import { startTestSim } from '../plex-sim/sim-fixture.js';
-import { libraryFingerprint, startHomePlex, type HomePlex } from '../utils/home-plex.js';
+import { libraryFingerprint, type HomePlex } from '../utils/home-plex.js';
+import { startHomePlex } from '../utils/home-plex-fixture.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
 import { createTempDir } from '../utils/temp-dir.js';
 

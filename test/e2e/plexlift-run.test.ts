@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { freePort } from '../utils/free-port.js';
-import { startHomePlex } from '../utils/home-plex.js';
+import { startHomePlex } from '../utils/home-plex-fixture.js';
 import { plexSimCommand } from '../utils/local-plex.js';
 import { serveBucket } from '../utils/rclone-mount.js';
 import { runCli } from '../utils/run-cli.js';

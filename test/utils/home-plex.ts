@@ -2,15 +2,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { onTestFinished } from 'vitest';
 import type { PlexControlConfig } from '@plexlift/shared';
 import { createPlexControl, type PlexControl } from '../../packages/controller/src/install/plex-control.js';
 import { dataDirPaths, type DataDirPaths } from '../plex-sim/data-dir.js';
 import type { PlexSimOptions } from '../plex-sim/options.js';
-import { startTestSim } from '../plex-sim/sim-fixture.js';
+import { startPlexSim } from '../plex-sim/plex-sim.js';
 import { freePort } from './free-port.js';
 import { createMediaTree, type MediaTree, type MediaTreeSize } from './media-tree.js';
-import { createTempDir } from './temp-dir.js';
 
 const SIM = fileURLToPath(new URL('../plex-sim/main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,21 +25,29 @@ export interface HomePlex {
   calls: string[];
   /** The next start comes up broken (its /identity keeps failing): a Plex that does not come up. */
   failNextStart: () => void;
+  /** Stops it (what the test or the demo does at the end). */
+  close: () => Promise<void>;
 }
 
 /**
- * A home Plex: plex-sim as its own process on a fixed loopback port with a scanned library,
- * controlled through a start/stop command pair (shell scripts that daemonise it and wait).
+ * A home Plex in `dir`: plex-sim as its own process on a fixed loopback port with a scanned
+ * library, controlled through a start/stop command pair (shell scripts that daemonise it and
+ * wait). No test framework inside: the demo uses it too.
  */
-export async function startHomePlex(options: { media?: MediaTreeSize; sections?: ('movie' | 'artist')[] } = {}): Promise<HomePlex> {
-  const dir = createTempDir('home-plex-');
+export async function createHomePlex(dir: string, options: { media?: MediaTreeSize; sections?: ('movie' | 'show' | 'artist')[] } = {}): Promise<HomePlex> {
   const media = createMediaTree(join(dir, 'media'), options.media ?? { movies: 4, artists: 1, albums: 1, tracks: 3 });
   const paths = dataDirPaths(join(dir, 'config'));
-  const seed = await startTestSim({ dataDir: paths.config });
+  // The library as home has it: each section created (its first scan comes with it) and done.
+  const seed = await startPlexSim({ dataDir: paths.config, port: 0, host: '127.0.0.1', speed: 10_000 });
+  await seed.ready;
+  const names = { movie: ['Movies', media.roots.movies], show: ['TV Shows', media.roots.tv], artist: ['Music', media.roots.music] } as const;
   for (const type of options.sections ?? ['movie']) {
-    await seed.addSection(type === 'movie' ? 'Movies' : 'Music', type, type === 'movie' ? media.roots.movies : media.roots.music);
+    const [name, location] = names[type];
+    const reply = await fetch(`${seed.url}/library/sections?name=${encodeURIComponent(name)}&type=${type}&location=${encodeURIComponent(location)}`, { method: 'POST' });
+    if (!reply.ok) throw new Error(`home section ${name} not created: HTTP ${reply.status}`);
+    await seed.jobs.idle();
   }
-  await seed.sim.stop();
+  await seed.stop();
 
   const port = await freePort();
   const knobs: Partial<PlexSimOptions> = { speed: 10_000 };
@@ -82,7 +88,6 @@ kill -KILL "$pid"
     start: () => (calls.push('start'), real.start()),
   };
   await real.start();
-  onTestFinished(() => real.stop());
   return {
     dir,
     paths,
@@ -92,6 +97,7 @@ kill -KILL "$pid"
     controlConfig,
     calls,
     failNextStart: () => writeFileSync(join(dir, 'knobs-once.json'), JSON.stringify({ ...knobs, faults: { identityFailures: 1_000_000 } })),
+    close: () => real.stop(),
   };
 }
 
