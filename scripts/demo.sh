@@ -1,27 +1,7 @@
 #!/usr/bin/env bash
-# The main job on its embedded default. Until the full job lands (controller issue), this runs
-# the Plex database toolkit end to end on a generated library: stats, check, remap (dry run,
-# then for real), and the repair of a damaged copy.
+# The main job on its embedded default: a whole delta job with the local provider, on this
+# machine (see scripts/demo-job.ts). `npm run demo:db` shows the database toolkit alone.
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 bash scripts/setup.sh
-
-DEMO="$CACHE_DIR/demo"
-SIZE="${1:-small}"
-plexlift() { echo; echo "\$ plexlift $*"; node packages/controller/dist/cli/bin.js "$@"; }
-
-node --conditions=source --import tsx scripts/demo-library.ts --dir "$DEMO" --size "$SIZE"
-DB="$DEMO/Databases/com.plexapp.plugins.library.db"
-
-plexlift db stats "$DB"
-plexlift db check "$DB"
-plexlift db remap "$DB" --map /Media=/mnt/media --map /Photo=/mnt/media/Photos/Old --dry-run
-plexlift db remap "$DB" --map /Media=/mnt/media --map /Photo=/mnt/media/Photos/Old
-plexlift db stats "$DB"
-set +e
-plexlift db check "$DEMO/damaged/com.plexapp.plugins.library.db"
-echo "(exit $?: 3 means corrupt)"
-set -e
-rm -f "$DEMO/repaired.db"
-plexlift db repair "$DEMO/damaged/com.plexapp.plugins.library.db" --out "$DEMO/repaired.db"
-plexlift db check "$DEMO/repaired.db"
+node --conditions=source --import tsx scripts/demo-job.ts --dir "$CACHE_DIR/demo-job"
