@@ -37,33 +37,39 @@ async function serve(configPath: string) {
   return { log: () => log };
 }
 
+/** A home Plex with two films it has not seen yet, the media bucket, plex.tv, a config, and the daemon. */
+async function prepare() {
+  const home = await startHomePlex({ sections: ['movie', 'artist'], media: { movies: 4, artists: 1, albums: 1, tracks: 3 } });
+  // New films the home server has not scanned yet: the cloud finds them.
+  for (let i = 1; i <= 2; i++) {
+    mkdirSync(join(home.media.roots.movies, `Fresh Film ${i} (2026)`), { recursive: true });
+    writeFileSync(join(home.media.roots.movies, `Fresh Film ${i} (2026)`, `Fresh Film ${i} (2026).mkv`), Buffer.alloc(8192, i));
+  }
+  const bucket = await serveBucket(join(home.dir, 'media'));
+  onTestFinished(() => bucket.stop());
+  const tv = await startPlexTvSim({ accountToken: OWNER_TOKEN });
+  onTestFinished(() => tv.close());
+
+  const dir = createTempDir('plexlift-');
+  writeFileSync(join(dir, 'knobs.json'), JSON.stringify({ speed: 200 }));
+  writeFileSync(join(dir, 'tuning.json'), JSON.stringify({ idle: { scan: FAST, analyze: FAST, refresh: FAST }, sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } }, readyTimeoutMs: 30_000, cpuSampleMs: 500, mountCheckMs: 1_000 }));
+  const port = await freePort();
+  const config = {
+    server: { port, host: '127.0.0.1', stateDir: join(dir, 'state') },
+    home: { plexDataDir: home.paths.pms, plexUrl: home.url, plexToken: OWNER_TOKEN, plexTvUrl: tv.url, control: home.controlConfig, startTimeoutSeconds: 30 },
+    media: { mountPath: join(home.dir, 'media'), remote: bucket.remote, vfsProfile: 'lite' },
+    provider: 'local',
+    providers: { local: { plexCommand: plexSimCommand(join(dir, 'knobs.json'), tv.url), tuningFile: join(dir, 'tuning.json') } },
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  const daemon = await serve(join(dir, 'config.json'));
+
+  return { home, tv, dir, daemon, configPath: join(dir, 'config.json') };
+}
+
 describe('plexlift run, end to end with the local provider', () => {
   it('a delta job against a home and a cloud plex-sim: the home library gets the new films, the counts match the report, a backup exists', { timeout: 170_000 }, async () => {
-    const home = await startHomePlex({ sections: ['movie', 'artist'], media: { movies: 4, artists: 1, albums: 1, tracks: 3 } });
-    // New films the home server has not scanned yet: the cloud finds them.
-    for (let i = 1; i <= 2; i++) {
-      mkdirSync(join(home.media.roots.movies, `Fresh Film ${i} (2026)`), { recursive: true });
-      writeFileSync(join(home.media.roots.movies, `Fresh Film ${i} (2026)`, `Fresh Film ${i} (2026).mkv`), Buffer.alloc(8192, i));
-    }
-    const bucket = await serveBucket(join(home.dir, 'media'));
-    onTestFinished(() => bucket.stop());
-    const tv = await startPlexTvSim({ accountToken: OWNER_TOKEN });
-    onTestFinished(() => tv.close());
-
-    const dir = createTempDir('plexlift-');
-    writeFileSync(join(dir, 'knobs.json'), JSON.stringify({ speed: 200 }));
-    writeFileSync(join(dir, 'tuning.json'), JSON.stringify({ idle: { scan: FAST, analyze: FAST, refresh: FAST }, sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } }, readyTimeoutMs: 30_000, cpuSampleMs: 500, mountCheckMs: 1_000 }));
-    const port = await freePort();
-    const config = {
-      server: { port, host: '127.0.0.1', stateDir: join(dir, 'state') },
-      home: { plexDataDir: home.paths.pms, plexUrl: home.url, plexToken: OWNER_TOKEN, plexTvUrl: tv.url, control: home.controlConfig, startTimeoutSeconds: 30 },
-      media: { mountPath: join(home.dir, 'media'), remote: bucket.remote, vfsProfile: 'lite' },
-      provider: 'local',
-      providers: { local: { plexCommand: plexSimCommand(join(dir, 'knobs.json'), tv.url), tuningFile: join(dir, 'tuning.json') } },
-    };
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-    const daemon = await serve(join(dir, 'config.json'));
-
+    const { home, tv, dir, daemon } = await prepare();
     // --keep: the agent's folder (its log) stays for the secrets check below; the agent itself is gone.
     const run = await runCli(['run', '--mode', 'delta', '--wait', '--keep', '--config', join(dir, 'config.json')]);
     const agents = join(dir, 'state', 'agents');
@@ -101,5 +107,32 @@ describe('plexlift run, end to end with the local provider', () => {
     const adminToken = readFileSync(join(dir, 'state', 'admin-token'), 'utf8').trim();
     for (const secret of [adminToken, OWNER_TOKEN, ...tv.serverTokens]) expect(everything.includes(secret), `a secret leaked`).toBe(false);
     expect(everything.match(/plx_[abst]_[\w-]{20,}|claim-[\w-]{10,}/g)).toBeNull();
+  });
+
+  it('--no-install stops at the verified archive; plexlift install puts it in later; rollback and backups work without the daemon', { timeout: 170_000 }, async () => {
+    const { home, configPath } = await prepare();
+    const run = await runCli(['run', '--mode', 'delta', '--wait', '--no-install', '--config', configPath]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toContain('✓ install (skipped)');
+    expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(4);
+    const [job] = JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout) as { id: string; state: string }[];
+    expect(job?.state).toBe('verified');
+
+    const install = await runCli(['install', job!.id, '--config', configPath]);
+    expect(install.status, install.stderr).toBe(0);
+    expect(install.stdout).toMatch(/Movies +4 → 6 \(\+2\)/);
+    expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(6);
+    const again = await runCli(['install', job!.id, '--config', configPath]);
+    expect(again).toMatchObject({ status: 2, stderr: expect.stringMatching(/has no verified archive waiting to be installed \(it is done\)/) });
+
+    const logs = await runCli(['logs', job!.id, '--config', configPath]);
+    expect(logs.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d provision: started$/m);
+    expect(logs.stdout).toMatch(/ install: done /);
+    const backups = await runCli(['backups', 'list', '--json', '--config', configPath]);
+    expect(JSON.parse(backups.stdout)).toHaveLength(1);
+    const rollback = await runCli(['rollback', '--config', configPath]);
+    expect(rollback.status, rollback.stderr).toBe(0);
+    expect(rollback.stdout).toMatch(/the home library is back as it was before job job-/);
+    expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(4);
   });
 });

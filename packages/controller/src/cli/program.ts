@@ -5,7 +5,9 @@ import { registerDbCheck } from './commands/db-check.js';
 import { registerDbRemap } from './commands/db-remap.js';
 import { registerDbRepair } from './commands/db-repair.js';
 import { registerDbStats } from './commands/db-stats.js';
+import { registerInstall } from './commands/install.js';
 import { registerJobs } from './commands/jobs.js';
+import { registerLogs } from './commands/logs.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 
@@ -29,6 +31,8 @@ export function createProgram(): Command {
   registerDbRemap(db);
   registerRun(program);
   registerJobs(program);
+  registerLogs(program);
+  registerInstall(program);
   registerServe(program);
   return program;
 }

@@ -112,6 +112,51 @@ export class JobRunner implements JobControl {
     };
   }
 
+  /** `plexlift install JOB`: the verified archive of a `--no-install` job goes in now. */
+  async install(jobId: string): Promise<JobRecord> {
+    const { jobs, transferStore } = this.options.controller;
+    const job = jobs.get(jobId);
+    const transfer = transferStore.get(`${jobId}-export`);
+    if (job?.state !== 'verified' || transfer?.state !== 'verified') {
+      throw new PlexliftError('BAD_ARGUMENT', `job ${jobId} has no verified archive waiting to be installed (it is ${job?.state ?? 'unknown'})`);
+    }
+    try {
+      await this.installJob(job, transfer, undefined, this.options.providers[job.provider as Provider['name']]?.hourlyPrice ?? 0);
+    } catch (error) {
+      const failure = toPlexliftError(error);
+      this.event(jobId, { type: 'phase:fail', phase: 'install', code: failure.code, message: failure.message });
+      const current = jobs.get(jobId)!;
+      jobs.transition(current, current.state, 'failed', { error: { code: failure.code, message: failure.message } });
+      throw failure;
+    }
+    return jobs.get(jobId)!;
+  }
+
+  /** The install phase and the report; the job ends `done`. */
+  private async installJob(verifiedJob: JobRecord, transfer: TransferRecord, before: LibraryStats | undefined, hourlyPrice: number): Promise<void> {
+    const { controller, config } = this.options;
+    const home = config.home!;
+    const job = this.move(verifiedJob, 'verified', 'installing');
+    this.event(job.id, { type: 'phase:start', phase: 'install' });
+    const result = await installArchive({
+      archive: controller.transfers.read(transfer.id),
+      jobId: job.id,
+      pmsDir: home.plexDataDir,
+      stagingDir: join(config.server.stateDir, 'install', job.id),
+      backupsDir: home.backups.dir ?? join(config.server.stateDir, 'backups'),
+      keepBackups: home.backups.keep,
+      control: createPlexControl(home.control),
+      plex: { url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) },
+      owner: home.owner,
+      startTimeoutMs: home.startTimeoutSeconds * 1000,
+      onStep: (step, detail) => this.event(job.id, { type: 'phase:progress', phase: 'install', message: detail ? `${step}: ${detail}` : step }),
+    });
+    this.event(job.id, { type: 'phase:complete', phase: 'install', summary: { backup: result.backup.dir, files: result.files } });
+    controller.transfers.discard(transfer.id);
+    const report = buildJobReport({ jobId: job.id, jobs: controller.jobs, transfers: controller.transferStore, before: before ?? (job.report?.before as LibraryStats | undefined), after: result.stats, sonic: sonicOf(home.plexDataDir), hourlyPrice });
+    this.move(job, 'installing', 'done', { report });
+  }
+
   onHello(jobId: string): void {
     this.live.get(jobId)?.hello?.();
   }
@@ -195,37 +240,19 @@ export class JobRunner implements JobControl {
       await provider.teardown(jobs.get(job.id)!.resource ?? {}, { keep: job.options.keep });
       this.event(job.id, { type: 'phase:complete', phase, summary: { kept: job.options.keep } });
 
-      let after: LibraryStats | undefined;
       if (job.options.noInstall) {
         this.event(job.id, { type: 'phase:complete', phase: 'install', summary: { skipped: true, reason: '--no-install: run plexlift install' } });
-      } else {
-        phase = 'install';
-        job = this.move(job, 'verified', 'installing');
-        this.event(job.id, { type: 'phase:start', phase });
-        const result = await installArchive({
-          archive: transfers.read(transfer.id),
-          jobId: job.id,
-          pmsDir: home.plexDataDir,
-          stagingDir: join(config.server.stateDir, 'install', job.id),
-          backupsDir: home.backups.dir ?? join(config.server.stateDir, 'backups'),
-          keepBackups: home.backups.keep,
-          control: createPlexControl(home.control),
-          plex: { url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) },
-          owner: home.owner,
-          startTimeoutMs: home.startTimeoutSeconds * 1000,
-          onStep: (step, detail) => this.event(job.id, { type: 'phase:progress', phase: 'install', message: detail ? `${step}: ${detail}` : step }),
-        });
-        after = result.stats;
-        this.event(job.id, { type: 'phase:complete', phase, summary: { backup: result.backup.dir, files: result.files } });
-        transfers.discard(transfer.id);
+        const report = buildJobReport({ jobId: job.id, jobs, transfers: controller.transferStore, before, after: undefined, hourlyPrice: provider.hourlyPrice });
+        // Kept for `plexlift install`, whose report compares with the library as it was now.
+        jobs.setReport(job.id, { ...report, before });
+        return;
       }
-      const finalState = job.options.noInstall ? 'verified' : 'installing';
-      const report = buildJobReport({ jobId: job.id, jobs, transfers: controller.transferStore, before, after, sonic: after ? sonicOf(home.plexDataDir) : undefined, hourlyPrice: provider.hourlyPrice });
-      this.move(job, finalState, 'done', { report });
+      phase = 'install';
+      await this.installJob(job, transfer, before, provider.hourlyPrice);
     } catch (error) {
       if (this.stopping) return;
       const failure = signal.aborted && signal.reason instanceof PlexliftError ? signal.reason : toPlexliftError(error);
-      this.event(job.id, { type: 'phase:fail', phase, code: failure.code, message: failure.message });
+      if (failure.details?.reportedBy !== 'agent') this.event(job.id, { type: 'phase:fail', phase, code: failure.code, message: failure.message });
       const resource = jobs.get(job.id)?.resource;
       if (resource && job.state !== 'verified') {
         await provider.teardown(resource, { keep: job.options.keep }).catch((teardownError: unknown) => this.options.log('error', `job ${job.id}: teardown failed: ${(teardownError as Error).message}`));
@@ -247,7 +274,8 @@ export class JobRunner implements JobControl {
       for await (const stored of controller.bus.events(jobId, signal)) {
         if (stored.event.type === 'phase:fail') {
           const code = stored.event.code in ERROR_CODES ? (stored.event.code as ErrorCode) : 'UNEXPECTED';
-          throw new PlexliftError(code, `${stored.event.phase}: ${stored.event.message}`);
+          // Already in the log as the agent's own phase:fail: the controller does not repeat it.
+          throw new PlexliftError(code, `${stored.event.phase}: ${stored.event.message}`, { details: { reportedBy: 'agent' } });
         }
       }
       throw signal.reason as Error;

@@ -24,6 +24,8 @@ export type RunRequestInput = z.input<typeof RunRequestSchema>;
 /** What runs jobs; the admin router only forwards to it. */
 export interface JobControl {
   run?: (request: z.output<typeof RunRequestSchema>) => Promise<JobRecord>;
+  /** Installs the verified archive of a `--no-install` job. */
+  install?: (jobId: string) => Promise<JobRecord>;
   abort: (jobId: string, reason: string) => Promise<void>;
 }
 
@@ -38,6 +40,11 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
   return router({
     list: adminProcedure.input(z.object({ limit: z.number().int().min(1).max(1000).default(50) }).optional()).query(({ input }) => options.jobs.list({ limit: input?.limit ?? 50 })),
     get: adminProcedure.input(jobId).query(({ input }) => ({ job: found(input.jobId), phases: options.jobs.phases(input.jobId) })),
+    /** Stored events of a job after `afterId`, oldest first (`plexlift logs`). */
+    log: adminProcedure.input(jobId.extend({ afterId: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(10_000).default(1_000) })).query(({ input }) => {
+      found(input.jobId);
+      return options.jobs.events(input.jobId, { afterId: input.afterId, limit: input.limit }).map((e) => ({ id: e.id, at: e.at, event: e.event }));
+    }),
     /** A job's events as they are stored, resumed after `lastEventId` on a reconnect. */
     events: adminProcedure.input(jobId.extend({ lastEventId: z.string().nullish() })).subscription(async function* ({ input, signal }) {
       found(input.jobId);
@@ -58,6 +65,15 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
       if (!options.control.run) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'this controller does not run jobs' });
       try {
         return await options.control.run(input);
+      } catch (error) {
+        throw asTrpcError(error);
+      }
+    }),
+    install: adminProcedure.input(jobId).mutation(async ({ input }) => {
+      found(input.jobId);
+      if (!options.control.install) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'this controller does not install' });
+      try {
+        return await options.control.install(input.jobId);
       } catch (error) {
         throw asTrpcError(error);
       }

@@ -28,8 +28,10 @@ export async function followJob(client: ControllerClient, jobId: string, output:
   });
   // A job that ends without an install event (an abort before it started) is seen by polling.
   for (;;) {
-    const state = (await client.jobs.get.query({ jobId })).job.state;
-    if (['done', 'failed', 'aborted'].includes(state)) break;
+    const { job } = await client.jobs.get.query({ jobId });
+    // A --no-install job ends at the verified archive (and its machine deleted).
+    const waitingForInstall = job.state === 'verified' && job.options.noInstall && job.report !== undefined;
+    if (['done', 'failed', 'aborted'].includes(job.state) || waitingForInstall) break;
     await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 1_000))]);
   }
   progress.stop();
@@ -37,6 +39,10 @@ export async function followJob(client: ControllerClient, jobId: string, output:
   if (output.json) output.printJson(job);
   else if (job.report) output.result(formatReport(job.id, job.report));
   if (job.state === 'done') return EXIT_CODES.ok;
+  if (job.state === 'verified') {
+    output.info(`job ${job.id}: the archive is verified at home and waits; install it with: plexlift install ${job.id}`);
+    return EXIT_CODES.ok;
+  }
   output.error(`job ${job.id} ${job.state}: ${job.error?.message ?? ''}`);
   if (job.state === 'aborted') return EXIT_CODES.jobAborted;
   return job.error?.code === 'SAFETY_STOP' || job.error?.code === 'DATABASE_IN_USE' ? EXIT_CODES.safetyStop : EXIT_CODES.jobFailed;

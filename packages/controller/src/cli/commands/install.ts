@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import { PlexliftError } from '@plexlift/shared';
+import { join } from 'node:path';
+import { loadConfig } from '../../config.js';
+import { listBackups, pruneBackups } from '../../install/backups.js';
+import { rollbackToBackup } from '../../install/home-install.js';
+import { createPlexControl } from '../../install/plex-control.js';
+import { readOnlineToken } from '../../plex-account.js';
+import { connectController, fromControllerError } from '../controller-connection.js';
+import { createOutput, formatTable } from '../output.js';
+import { runAction } from '../run-action.js';
+import { followJob } from './follow-job.js';
+
+function homeOf(configPath: string | undefined) {
+  const { config } = loadConfig({ path: configPath });
+  if (!config.home) throw new PlexliftError('CONFIG_INVALID', 'home: missing; set home.plexDataDir and home.control');
+  return { config, home: config.home, backupsDir: config.home.backups.dir ?? join(config.server.stateDir, 'backups') };
+}
+
+export function registerInstall(program: Command): void {
+  program
+    .command('install')
+    .description('install the verified archive of a job run with --no-install')
+    .argument('<JOB>', 'job id')
+    .option('--json', 'print JSON')
+    .action(async (jobId: string, options: { json?: boolean }, command: Command) => {
+      const output = createOutput({ json: options.json === true });
+      await runAction(output, async () => {
+        const client = connectController(command.optsWithGlobals<{ config?: string }>().config);
+        try {
+          await client.jobs.install.mutate({ jobId }).catch((error: unknown) => {
+            throw fromControllerError(error);
+          });
+          return await followJob(client, jobId, output);
+        } finally {
+          await client.close();
+        }
+      });
+    });
+
+  program
+    .command('rollback')
+    .description('put the latest backup back into the home Plex (stops and starts it; works without the daemon)')
+    .option('--backup <dir>', 'a backup other than the latest (see plexlift backups list)')
+    .action(async (options: { backup?: string }, command: Command) => {
+      const output = createOutput({ json: false });
+      await runAction(output, async () => {
+        const { home, backupsDir } = homeOf(command.optsWithGlobals<{ config?: string }>().config);
+        const backups = listBackups(backupsDir);
+        const backup = options.backup ? backups.find((b) => b.dir === options.backup || b.dir.endsWith(`/${options.backup}`)) : backups[0];
+        if (!backup) throw new PlexliftError('BAD_ARGUMENT', options.backup ? `--backup: no backup ${options.backup} in ${backupsDir}` : `no backup in ${backupsDir} yet`);
+        output.info(`putting back ${backup.dir} (made ${backup.manifest.createdAt} before job ${backup.manifest.jobId})`);
+        await rollbackToBackup({
+          pmsDir: home.plexDataDir,
+          backup,
+          control: createPlexControl(home.control),
+          plex: { url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) },
+          startTimeoutMs: home.startTimeoutSeconds * 1000,
+          onStep: (step) => output.info(step),
+        });
+        output.result(`the home library is back as it was before job ${backup.manifest.jobId}, and Plex answers`);
+      });
+    });
+
+  const backups = program.command('backups').description('the backups installs make (works without the daemon)');
+  backups
+    .command('list')
+    .description('newest first')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const output = createOutput({ json: options.json === true });
+      await runAction(output, () => {
+        const { backupsDir } = homeOf(command.optsWithGlobals<{ config?: string }>().config);
+        const list = listBackups(backupsDir);
+        if (output.json) return output.printJson(list);
+        if (list.length === 0) return output.result(`No backups in ${backupsDir}.`);
+        output.result(formatTable([['backup', 'job', 'made', 'files replaced', 'files added'], ...list.map((b) => [b.dir, b.manifest.jobId, b.manifest.createdAt, b.manifest.replaced.length, b.manifest.created.length])]));
+      });
+    });
+  backups
+    .command('prune')
+    .description('keep the newest N backups (home.backups.keep unless --keep)')
+    .option('--keep <n>', 'how many to keep', (value) => Number(value))
+    .action(async (options: { keep?: number }, command: Command) => {
+      const output = createOutput({ json: false });
+      await runAction(output, () => {
+        const { home, backupsDir } = homeOf(command.optsWithGlobals<{ config?: string }>().config);
+        const keep = options.keep ?? home.backups.keep;
+        if (!Number.isInteger(keep) || keep < 1) throw new PlexliftError('BAD_ARGUMENT', '--keep: must be a whole number of at least 1');
+        const removed = pruneBackups(backupsDir, keep);
+        output.result(removed.length === 0 ? 'Nothing to prune.' : `removed ${removed.join(', ')}`);
+      });
+    });
+}

@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import type { AgentEvent } from '@plexlift/shared/protocol';
+import { connectController, fromControllerError } from '../controller-connection.js';
+import { formatProgress } from '../job-progress.js';
+import { createOutput } from '../output.js';
+import { runAction } from '../run-action.js';
+
+/** One event as a log line: its time, then what happened. */
+export function formatLogLine(at: number, event: AgentEvent): string {
+  const time = new Date(at).toISOString().replace('T', ' ').slice(0, 19);
+  switch (event.type) {
+    case 'phase:start':
+      return `${time} ${event.phase}: started`;
+    case 'phase:progress':
+      return `${time} ${formatProgress(event)}`;
+    case 'phase:complete':
+      return `${time} ${event.phase}: ${event.summary.skipped === true ? 'skipped' : 'done'} ${JSON.stringify(event.summary)}`;
+    case 'phase:fail':
+      return `${time} ${event.phase}: FAILED (${event.code}) ${event.message}`;
+    case 'cpu:sample':
+      return `${time} cpu ${event.percent} %`;
+    case 'log':
+      return `${time} ${event.level}: ${event.message}`;
+  }
+}
+
+export function registerLogs(program: Command): void {
+  program
+    .command('logs')
+    .description("a job's log: every event the agent and the daemon recorded")
+    .argument('<JOB>', 'job id')
+    .option('--follow', 'keep printing until the job ends')
+    .option('--cpu', 'include the CPU samples')
+    .option('--json', 'print JSON lines')
+    .action(async (jobId: string, options: { follow?: boolean; cpu?: boolean; json?: boolean }, command: Command) => {
+      const output = createOutput({ json: options.json === true });
+      await runAction(output, async () => {
+        const client = connectController(command.optsWithGlobals<{ config?: string }>().config);
+        const print = (entry: { at: number; event: AgentEvent }) => {
+          if (entry.event.type === 'cpu:sample' && !options.cpu) return;
+          output.result(output.json ? JSON.stringify(entry) : formatLogLine(entry.at, entry.event));
+        };
+        try {
+          let after = 0;
+          for (;;) {
+            const page = await client.jobs.log.query({ jobId, afterId: after }).catch((error: unknown) => {
+              throw fromControllerError(error);
+            });
+            page.forEach(print);
+            after = page.at(-1)?.id ?? after;
+            if (page.length > 0) continue;
+            if (!options.follow) return;
+            const { job } = await client.jobs.get.query({ jobId });
+            if (['done', 'failed', 'aborted'].includes(job.state)) return;
+            await new Promise((resolve) => setTimeout(resolve, 1_000));
+          }
+        } finally {
+          await client.close();
+        }
+      });
+    });
+}
