@@ -26,7 +26,6 @@ const say = (text: string) => process.stderr.write(`\n== ${text}\n`);
 
 // Everything started is stopped at the end, whatever happens.
 const running: (() => Promise<void>)[] = [];
-let status = 1;
 try {
   say('home: a Plex (plex-sim) with films, shows and music, scanned');
   const home = await createHomePlex(join(dir, 'home'), { media: { movies: 8, shows: 2, seasons: 1, episodes: 4, artists: 2, albums: 2, tracks: 5 }, sections: ['movie', 'show', 'artist'] });
@@ -64,10 +63,10 @@ try {
   await runCli(['node', 'plexlift', 'db', 'stats', home.paths.mainDb]);
   say(`plexlift run --mode delta --wait --config ${join(dir, 'config.json')}`);
   await runCli(['node', 'plexlift', 'run', '--mode', 'delta', '--wait', '--config', join(dir, 'config.json')]);
-  status = typeof process.exitCode === 'number' ? process.exitCode : 0;
+  const status = typeof process.exitCode === 'number' ? process.exitCode : 0;
   say('plexlift db stats (home, after)');
   await runCli(['node', 'plexlift', 'db', 'stats', home.paths.mainDb]);
+  process.exitCode = status;
 } finally {
   for (const stop of running.reverse()) await stop().catch(() => undefined);
 }
-process.exitCode = status;

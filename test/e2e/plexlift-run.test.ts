@@ -1,75 +1,15 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
-import { freePort } from '../utils/free-port.js';
-import { startHomePlex } from '../utils/home-plex-fixture.js';
-import { plexSimCommand } from '../utils/local-plex.js';
-import { serveBucket } from '../utils/rclone-mount.js';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../utils/run-cli.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
-import { createTempDir } from '../utils/temp-dir.js';
-
-const BIN = fileURLToPath(new URL('../../packages/controller/src/cli/bin.ts', import.meta.url));
-const OWNER_TOKEN = 'owner-Zq81xKp2vT9wLm4';
-const FAST = { graceMs: 150, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 120_000 };
-
-/** `plexlift serve` as its own process, until the test ends. */
-async function serve(configPath: string) {
-  const daemon = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  daemon.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  daemon.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  onTestFinished(async () => {
-    if (daemon.exitCode === null) {
-      daemon.kill('SIGTERM');
-      await once(daemon, 'exit');
-    }
-  });
-  for (let i = 0; !log.includes('plexlift listening'); i++) {
-    if (daemon.exitCode !== null || i > 300) throw new Error(`plexlift serve did not start: ${log}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { log: () => log };
-}
-
-/** A home Plex with two films it has not seen yet, the media bucket, plex.tv, a config, and the daemon. */
-async function prepare() {
-  const home = await startHomePlex({ sections: ['movie', 'artist'], media: { movies: 4, artists: 1, albums: 1, tracks: 3 } });
-  // New films the home server has not scanned yet: the cloud finds them.
-  for (let i = 1; i <= 2; i++) {
-    mkdirSync(join(home.media.roots.movies, `Fresh Film ${i} (2026)`), { recursive: true });
-    writeFileSync(join(home.media.roots.movies, `Fresh Film ${i} (2026)`, `Fresh Film ${i} (2026).mkv`), Buffer.alloc(8192, i));
-  }
-  const bucket = await serveBucket(join(home.dir, 'media'));
-  onTestFinished(() => bucket.stop());
-  const tv = await startPlexTvSim({ accountToken: OWNER_TOKEN });
-  onTestFinished(() => tv.close());
-
-  const dir = createTempDir('plexlift-');
-  writeFileSync(join(dir, 'knobs.json'), JSON.stringify({ speed: 200 }));
-  writeFileSync(join(dir, 'tuning.json'), JSON.stringify({ idle: { scan: FAST, analyze: FAST, refresh: FAST }, sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } }, readyTimeoutMs: 30_000, cpuSampleMs: 500, mountCheckMs: 1_000 }));
-  const port = await freePort();
-  const config = {
-    server: { port, host: '127.0.0.1', stateDir: join(dir, 'state') },
-    home: { plexDataDir: home.paths.pms, plexUrl: home.url, plexToken: OWNER_TOKEN, plexTvUrl: tv.url, control: home.controlConfig, startTimeoutSeconds: 30 },
-    media: { mountPath: join(home.dir, 'media'), remote: bucket.remote, vfsProfile: 'lite' },
-    provider: 'local',
-    providers: { local: { plexCommand: plexSimCommand(join(dir, 'knobs.json'), tv.url), tuningFile: join(dir, 'tuning.json') } },
-  };
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  const daemon = await serve(join(dir, 'config.json'));
-
-  return { home, tv, dir, daemon, configPath: join(dir, 'config.json') };
-}
+import { OWNER_TOKEN, prepare } from './plexlift-fixture.js';
 
 describe('plexlift run, end to end with the local provider', () => {
   it('a delta job against a home and a cloud plex-sim: the home library gets the new films, the counts match the report, a backup exists', { timeout: 170_000 }, async () => {
     const { home, tv, dir, daemon } = await prepare();
+    if (!daemon) throw new Error('the daemon did not start');
     // --keep: the agent's folder (its log) stays for the secrets check below; the agent itself is gone.
     const run = await runCli(['run', '--mode', 'delta', '--wait', '--keep', '--config', join(dir, 'config.json')]);
     const agents = join(dir, 'state', 'agents');

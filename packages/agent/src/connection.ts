@@ -106,9 +106,21 @@ export class HomeConnection {
     this.kick();
   }
 
-  /** The job, its secrets and the data plane's address; asked once connected. */
+  /**
+   * The job, its secrets and the data plane's address. A call cut by a dropped line (home
+   * restarting) is asked again once the line is back, for up to two minutes.
+   */
   async job(): Promise<AgentJob> {
-    return AgentJobSchema.parse(await this.client.agent.job.query());
+    const deadline = Date.now() + 120_000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return AgentJobSchema.parse(await this.client.agent.job.query());
+      } catch (error) {
+        const answered = error instanceof TRPCClientError && error.data !== undefined && error.data !== null;
+        if (answered || this.fatal || Date.now() > deadline) throw this.fatal ?? toConnectionError(error, this.options.url);
+        await sleep(Math.min(250 * 2 ** attempt, 5_000));
+      }
+    }
   }
 
   /** Journals the event at once and sends it when home can take it. */

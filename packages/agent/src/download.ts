@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PlexliftError } from '@plexlift/shared';
+import { fetchHome } from './home-fetch.js';
 
 export interface DownloadOptions {
   baseUrl: string;
@@ -79,7 +80,7 @@ async function fetchChunk(url: string, sha256: string, headers: Record<string, s
 }
 
 async function getJson<T>(url: string, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<T> {
-  const response = await fetch(url, { headers, ...(signal ? { signal } : {}) });
+  const response = await fetchHome(url, { headers, ...(signal ? { signal } : {}) });
   if (response.status === 401) throw new PlexliftError('AUTH_REFUSED', 'home refused the restore token');
   if (!response.ok) throw new PlexliftError('CONTROLLER_UNREACHABLE', `home answered GET ${url} with HTTP ${response.status}`);
   return (await response.json()) as T;

@@ -69,7 +69,9 @@ async function main(argv: string[]): Promise<number> {
   const plexConfig = values['plex-config']!;
   const preferences = join(plexConfig, 'Library', 'Application Support', 'Plex Media Server', 'Preferences.xml');
   const controller = new AbortController();
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => controller.abort(new PlexliftError('JOB_ABORTED', `stopped by ${signal}`)));
+  // `on`, not `once`: a teardown may signal twice (a restarted controller tearing down again);
+  // the agent still stops Plex, unmounts and hands home its last events. SIGKILL is the hard stop.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort(new PlexliftError('JOB_ABORTED', `stopped by ${signal}`)));
   const outcome = await runJob({
     controllerUrl: values.controller!,
     jobId: values.job!,

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PlexliftError } from '@plexlift/shared';
+import { fetchHome } from './home-fetch.js';
 import { cutIntoChunks, DEFAULT_CHUNK_BYTES, type ArchiveChunk } from '@plexlift/shared/archive';
 
 export interface UploadOptions {
@@ -16,6 +17,12 @@ export interface UploadOptions {
   maxAttempts?: number;
   signal?: AbortSignal;
   onProgress?: (progress: { chunks: number; bytes: number; skipped: number }) => void;
+  /**
+   * Awaited after the last chunk and before home is told the archive is whole: the producer
+   * must have finished cleanly (a compressor killed halfway leaves a short stream that is
+   * otherwise indistinguishable from a complete one).
+   */
+  beforeComplete?: () => Promise<void>;
 }
 
 export interface UploadResult {
@@ -61,8 +68,9 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
   await Promise.all(inFlight);
   if (failure) throw failure instanceof PlexliftError ? failure : new PlexliftError('CONTROLLER_UNREACHABLE', `upload of ${options.transferId} failed: ${(failure as Error).message}`);
   result.sha256 = whole.sha256 ?? '';
+  await options.beforeComplete?.();
 
-  const response = await reach(`${base}/complete`, {
+  const response = await fetchHome(`${base}/complete`, {
     method: 'POST',
     headers: { ...headers, 'Content-Type': 'application/json' },
     body: JSON.stringify({ chunks: result.chunks, bytes: result.bytes, sha256: result.sha256 }),
@@ -77,7 +85,7 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
 }
 
 async function heldChunks(base: string, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<Map<number, string>> {
-  const response = await reach(base, { headers, ...(signal ? { signal } : {}) });
+  const response = await fetchHome(base, { headers, ...(signal ? { signal } : {}) });
   if (response.status === 404) return new Map();
   if (response.status === 401) throw new PlexliftError('AUTH_REFUSED', 'home refused the upload token');
   if (!response.ok) throw new PlexliftError('CONTROLLER_UNREACHABLE', `home answered GET ${base} with HTTP ${response.status}`);
@@ -107,23 +115,5 @@ async function sendChunk(base: string, headers: Record<string, string>, chunk: A
     }
     if (attempt >= attempts) throw new PlexliftError('CONTROLLER_UNREACHABLE', `chunk ${chunk.index} could not be sent after ${attempts} attempts (${problem})`);
     await sleep(Math.min(200 * 2 ** (attempt - 1), 10_000));
-  }
-}
-
-/**
- * A fetch of the protocol's small calls (listing, completion), tried again after a network cut
- * like a chunk is; its last failure says what it is: home out of reach (an abort stays an abort).
- */
-async function reach(url: string, init: RequestInit, attempts = 5): Promise<Response> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fetch(url, init);
-    } catch (error) {
-      if (init.signal?.aborted) throw error;
-      if (attempt >= attempts) {
-        throw new PlexliftError('CONTROLLER_UNREACHABLE', `cannot reach home at ${new URL(url).origin}: ${(error as Error).message}`, { cause: error });
-      }
-      await sleep(Math.min(200 * 2 ** (attempt - 1), 5_000));
-    }
   }
 }

@@ -22,10 +22,13 @@ export interface ControllerOptions {
   agentJob: (jobId: string, controller: Controller) => Promise<AgentJob>;
   control?: JobControl;
   onHello?: (jobId: string, agentVersion: string) => void;
+  onConnect?: (jobId: string) => void;
   onVerified?: (transfer: TransferRecord) => void;
   onRefused?: (where: string, reason: string) => void;
   transfers?: { maxChunkBytes?: number; reserveBytes?: number };
   keepAlive?: { pingMs: number; pongWaitMs: number };
+  /** Called once the stores exist and before the port opens (an agent may connect at once). */
+  beforeListen?: (controller: Controller) => void;
 }
 
 export interface Controller extends AsyncDisposable {
@@ -54,7 +57,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     ...(options.onVerified ? { onVerified: options.onVerified } : {}),
   });
   const controller = { db, jobs, tokens, transferStore, transfers, bus } as Controller;
-  const gateway = createAgentGateway({ jobs, tokens, bus, agentJob: (jobId) => options.agentJob(jobId, controller), ...(options.onHello ? { onHello: options.onHello } : {}) });
+  const gateway = createAgentGateway({ jobs, tokens, bus, agentJob: (jobId) => options.agentJob(jobId, controller), ...(options.onHello ? { onHello: options.onHello } : {}), ...(options.onConnect ? { onConnect: options.onConnect } : {}) });
   const control: JobControl = options.control ?? {
     abort: (jobId, reason) => {
       jobs.pushCommand(jobId, { type: 'abort', jobId, reason });
@@ -63,6 +66,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
   };
   const router = createAppRouter({ gateway, jobs, bus, control });
+  options.beforeListen?.(controller);
   controller.server = await startControllerServer({
     router,
     transfers,

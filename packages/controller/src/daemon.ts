@@ -41,6 +41,7 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
     if (!wired.runner) throw new PlexliftError('UNEXPECTED', 'the controller is still starting');
     return wired.runner;
   };
+  let url = config.server.publicUrl;
   const controller = await startController({
     stateDir: config.server.stateDir,
     adminToken: token,
@@ -48,6 +49,7 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
     host: config.server.host,
     agentJob: (jobId) => ready().agentJob(jobId),
     onHello: (jobId) => ready().onHello(jobId),
+    onConnect: (jobId) => ready().onHello(jobId),
     onVerified: (transfer) => ready().onVerified(transfer),
     onRefused: (where, reason) => options.log('warn', `refused a ${where} connection: ${reason}`),
     control: {
@@ -55,12 +57,17 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
       install: (jobId) => ready().install(jobId),
       abort: (jobId, reason) => ready().abort(jobId, reason),
     },
+    // The runner exists before the port opens: an agent of a resumed job may call at once.
+    beforeListen: (core) => {
+      wired.runner = new JobRunner({ config, controller: core, providers, controllerUrl: () => url!, log: options.log });
+    },
   });
-  const url = config.server.publicUrl ?? `http://127.0.0.1:${controller.server.port}`;
-  const runner = new JobRunner({ config, controller, providers, controllerUrl: url, log: options.log });
-  wired.runner = runner;
+  url ??= `http://127.0.0.1:${controller.server.port}`;
+  const runner = ready();
   const pruned = controller.jobs.prune(config.server.keepJobsDays * 86_400_000);
   if (pruned > 0) options.log('info', `forgot ${pruned} finished jobs older than ${config.server.keepJobsDays} days`);
+  // A restart loses nothing: every job that was under way is taken up where it stood.
+  for (const job of runner.resume()) options.log('info', `resuming job ${job.id} (${job.state}${job.phase ? `, ${job.phase}` : ''})`);
   const close = async () => {
     await runner.close();
     await controller.close();

@@ -41,18 +41,15 @@ async function streamHome({ state, signal, progress }: PhaseContext<JobState>): 
   const archive = createPlexArchive(state.pmsDir, { signal: AbortSignal.any([signal, controller.signal]) });
   const started = performance.now();
   try {
-    const [result] = await Promise.all([
-      uploadArchive(archive.stream, {
-        baseUrl: transfers.baseUrl,
-        transferId: transfers.exportId,
-        token: transfers.token,
-        signal,
-        // The archive's size is known only at its end: a rate, no percent.
-        onProgress: (p) => progress({ rate: mebibytesPerSecond(p.bytes, started), message: `${p.chunks} chunks, ${(p.bytes / 1024 / 1024).toFixed(1)} MiB sent` }),
-      }),
-      archive.finished,
-    ]);
-    return result;
+    return await uploadArchive(archive.stream, {
+      baseUrl: transfers.baseUrl,
+      transferId: transfers.exportId,
+      token: transfers.token,
+      signal,
+      // The archive's size is known only at its end: a rate, no percent.
+      onProgress: (p) => progress({ rate: mebibytesPerSecond(p.bytes, started), message: `${p.chunks} chunks, ${(p.bytes / 1024 / 1024).toFixed(1)} MiB sent` }),
+      beforeComplete: () => archive.finished,
+    });
   } catch (error) {
     controller.abort();
     throw error;

@@ -120,3 +120,17 @@ export function pruneBackups(backupsRoot: string, keep: number): string[] {
   for (const dir of removed) rmSync(dir, { recursive: true, force: true });
   return removed;
 }
+
+/** Written once the new files are in: a resumed install knows the apply finished. */
+export function markInstalled(backup: Backup): void {
+  writeFileSync(join(backup.dir, 'installed.json'), `${JSON.stringify({ at: new Date().toISOString() })}\n`);
+}
+
+export function isInstalled(backup: Backup): boolean {
+  return existsSync(join(backup.dir, 'installed.json'));
+}
+
+/** The backup an install of `jobId` made, if any. */
+export function findJobBackup(backupsRoot: string, jobId: string): Backup | undefined {
+  return listBackups(backupsRoot).find((b) => b.manifest.jobId === jobId);
+}

@@ -6,7 +6,7 @@ import { PlexliftError, toPlexliftError } from '@plexlift/shared';
 import { extractArchive, PLEX_LIBRARY_ENTRIES } from '@plexlift/shared/archive';
 import { PlexClient } from '@plexlift/shared/plex-api';
 import { checkIntegrity, closeDatabase, findProcessesHolding, MAIN_DB_NAME, METADATA_TYPE, openDatabaseReadOnly, readLibraryStats, type LibraryStats } from '@plexlift/shared/plex-db';
-import { createBackup, DATABASE_FILES, filesUnder, pruneBackups, restoreBackup, type Backup } from './backups.js';
+import { createBackup, DATABASE_FILES, filesUnder, findJobBackup, isInstalled, markInstalled, pruneBackups, restoreBackup, type Backup } from './backups.js';
 import type { PlexControl } from './plex-control.js';
 
 export interface HomeInstallOptions {
@@ -24,6 +24,11 @@ export interface HomeInstallOptions {
   owner?: { uid: number; gid: number } | undefined;
   startTimeoutMs: number;
   onStep?: (step: InstallStep, detail?: string) => void;
+  /**
+   * The controller restarted in the middle of this job's install: an apply that had finished is
+   * only verified (never done twice); one cut short is undone from its backup and done again.
+   */
+  resume?: boolean;
 }
 
 export type InstallStep = 'staging' | 'checking' | 'stopping' | 'backing-up' | 'installing' | 'starting' | 'verifying' | 'rolling-back' | 'restored' | 'done';
@@ -47,6 +52,17 @@ const LEAF = { movie: 'movie', show: 'episode', artist: 'track', photo: 'photo' 
  */
 export async function installArchive(options: HomeInstallOptions): Promise<InstallResult> {
   const step = options.onStep ?? (() => undefined);
+  if (options.resume) {
+    const earlier = findJobBackup(options.backupsDir, options.jobId);
+    if (earlier && isInstalled(earlier)) return finishEarlierInstall(options, earlier);
+    if (earlier) {
+      step('rolling-back', `${earlier.dir} (an install cut short)`);
+      await options.control.stop().catch(() => undefined);
+      await waitUntilReleased(options.pmsDir);
+      restoreBackup(options.pmsDir, earlier);
+      rmSync(earlier.dir, { recursive: true, force: true });
+    }
+  }
   rmSync(options.stagingDir, { recursive: true, force: true });
   try {
     step('staging');
@@ -63,6 +79,7 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
     try {
       step('installing');
       apply(options.stagingDir, options.pmsDir, owner);
+      markInstalled(backup);
       step('starting', options.control.describe);
       await options.control.start();
       step('verifying');
@@ -77,6 +94,31 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
   } finally {
     rmSync(options.stagingDir, { recursive: true, force: true });
   }
+}
+
+/** The files went in before the controller stopped: make sure Plex runs and shows them. */
+async function finishEarlierInstall(options: HomeInstallOptions, backup: Backup): Promise<InstallResult> {
+  options.onStep?.('verifying', 'an install finished before the controller restarted');
+  const db = openDatabaseReadOnly(join(options.pmsDir, MAIN_DB));
+  let stats: LibraryStats;
+  try {
+    stats = readLibraryStats(db);
+  } finally {
+    closeDatabase(db);
+  }
+  try {
+    await verifyHomePlex(options.plex, stats, 5_000);
+  } catch {
+    await options.control.start().catch(() => undefined);
+    try {
+      await verifyHomePlex(options.plex, stats, options.startTimeoutMs);
+    } catch (error) {
+      options.onStep?.('rolling-back', backup.dir);
+      await rollBack(options, backup, error);
+    }
+  }
+  options.onStep?.('done');
+  return { backup, stats, files: 0 };
 }
 
 /** The staged library must hold a main DB that passes the FTS-aware integrity check. */

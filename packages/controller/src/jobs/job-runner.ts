@@ -25,8 +25,8 @@ export interface JobRunnerOptions {
   config: Config;
   controller: Controller;
   providers: Partial<Record<Provider['name'], Provider>>;
-  /** How agents reach this controller. */
-  controllerUrl: string;
+  /** How agents reach this controller (known once its port is open). */
+  controllerUrl: () => string;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -108,7 +108,7 @@ export class JobRunner implements JobControl {
     return {
       spec: job.spec,
       secrets: { ...(claimToken ? { claimToken } : {}), ...(rcloneConfig ? { rcloneConfig } : {}) },
-      transfers: { baseUrl: this.options.controllerUrl, token, ...(job.spec.mode === 'delta' ? { restoreId: `${jobId}-restore` } : {}), exportId: `${jobId}-export` },
+      transfers: { baseUrl: this.options.controllerUrl(), token, ...(job.spec.mode === 'delta' ? { restoreId: `${jobId}-restore` } : {}), exportId: `${jobId}-export` },
     };
   }
 
@@ -121,7 +121,7 @@ export class JobRunner implements JobControl {
       throw new PlexliftError('BAD_ARGUMENT', `job ${jobId} has no verified archive waiting to be installed (it is ${job?.state ?? 'unknown'})`);
     }
     try {
-      await this.installJob(job, transfer, undefined, this.options.providers[job.provider as Provider['name']]?.hourlyPrice ?? 0);
+      await this.installJob(job, transfer, this.options.providers[job.provider as Provider['name']]?.hourlyPrice ?? 0);
     } catch (error) {
       const failure = toPlexliftError(error);
       this.event(jobId, { type: 'phase:fail', phase: 'install', code: failure.code, message: failure.message });
@@ -133,10 +133,11 @@ export class JobRunner implements JobControl {
   }
 
   /** The install phase and the report; the job ends `done`. */
-  private async installJob(verifiedJob: JobRecord, transfer: TransferRecord, before: LibraryStats | undefined, hourlyPrice: number): Promise<void> {
+  private async installJob(ready: JobRecord, transfer: TransferRecord, hourlyPrice: number): Promise<void> {
     const { controller, config } = this.options;
     const home = config.home!;
-    const job = this.move(verifiedJob, 'verified', 'installing');
+    const resume = ready.state === 'installing';
+    const job = resume ? ready : this.move(ready, 'verified', 'installing');
     this.event(job.id, { type: 'phase:start', phase: 'install' });
     const result = await installArchive({
       archive: controller.transfers.read(transfer.id),
@@ -150,10 +151,11 @@ export class JobRunner implements JobControl {
       owner: home.owner,
       startTimeoutMs: home.startTimeoutSeconds * 1000,
       onStep: (step, detail) => this.event(job.id, { type: 'phase:progress', phase: 'install', message: detail ? `${step}: ${detail}` : step }),
+      resume,
     });
     this.event(job.id, { type: 'phase:complete', phase: 'install', summary: { backup: result.backup.dir, files: result.files } });
     controller.transfers.discard(transfer.id);
-    const report = buildJobReport({ jobId: job.id, jobs: controller.jobs, transfers: controller.transferStore, before: before ?? (job.report?.before as LibraryStats | undefined), after: result.stats, sonic: sonicOf(home.plexDataDir), hourlyPrice });
+    const report = buildJobReport({ jobId: job.id, jobs: controller.jobs, transfers: controller.transferStore, before: beforeOf(job), after: result.stats, sonic: sonicOf(home.plexDataDir), hourlyPrice });
     this.move(job, 'installing', 'done', { report });
   }
 
@@ -186,6 +188,26 @@ export class JobRunner implements JobControl {
     await Promise.all([...this.live.values()].map((l) => l.done));
   }
 
+  /**
+   * Takes up every job a stopped controller left under way, each from the state it was in:
+   * an agent still there is followed again, a machine gone is provisioned again or torn down,
+   * an install cut short is finished exactly once. Returns the jobs taken up.
+   */
+  resume(): JobRecord[] {
+    const { jobs } = this.options.controller;
+    const taken: JobRecord[] = [];
+    for (const job of jobs.live()) {
+      const provider = this.options.providers[job.provider as Provider['name']];
+      if (!provider) {
+        jobs.transition(job, job.state, 'failed', { error: { code: 'CONFIG_INVALID', message: `providers.${job.provider}: no longer configured, so the job cannot go on; check plexlift vms for its machine` } });
+        continue;
+      }
+      this.drive(job, provider);
+      taken.push(job);
+    }
+    return taken;
+  }
+
   private drive(job: JobRecord, provider: Provider): void {
     const live: Live = { abort: new AbortController(), done: Promise.resolve() };
     this.live.set(job.id, live);
@@ -194,77 +216,107 @@ export class JobRunner implements JobControl {
       .finally(() => this.live.delete(job.id));
   }
 
+  /** Runs a job from whatever state it is in to its end; every step is safe to take up again. */
   private async execute(initial: JobRecord, provider: Provider, live: Live): Promise<void> {
     const { controller, config } = this.options;
-    const { jobs, tokens, transfers } = controller;
+    const { jobs, tokens, transfers, transferStore } = controller;
     const home = config.home!;
     const signal = live.abort.signal;
     let job = initial;
-    let phase: PhaseName = 'provision';
-    const before = readHomeStats(home.plexDataDir);
+    let phase: PhaseName = job.phase && job.state === 'running' ? job.phase : 'provision';
+    // Listening before anything can arrive; a restarted controller may already have missed a hello.
+    const hello = new Promise<void>((resolve) => (live.hello = resolve));
+    const verified = new Promise<TransferRecord>((resolve) => (live.verified = resolve));
     try {
-      this.event(job.id, { type: 'phase:start', phase });
-      transfers.open(`${job.id}-export`, job.id, 'export');
-      if (job.spec.mode === 'delta') {
-        const snapshot = await createHomeSnapshot(home.plexDataDir, join(config.server.stateDir, 'snapshots', job.id), { bundles: home.restoreBundles });
-        await Promise.all([transfers.publish(`${job.id}-restore`, job.id, snapshot.stream, 64 * 1024 * 1024), snapshot.finished]);
+      if (job.state === 'queued') {
+        this.event(job.id, { type: 'phase:start', phase });
+        // The library as it was, kept for the report (and for a restarted controller).
+        jobs.setReport(job.id, { before: readHomeStats(home.plexDataDir) });
+        transfers.open(`${job.id}-export`, job.id, 'export');
+        if (job.spec.mode === 'delta') {
+          const snapshot = await createHomeSnapshot(home.plexDataDir, join(config.server.stateDir, 'snapshots', job.id), { bundles: home.restoreBundles });
+          await Promise.all([transfers.publish(`${job.id}-restore`, job.id, snapshot.stream, 64 * 1024 * 1024), snapshot.finished]);
+        }
+        job = this.move(job, 'queued', 'provisioning');
+        await this.provision(job, provider);
+      } else if (job.state === 'provisioning') {
+        const resource = job.resource;
+        const there = resource ? (await provider.status(resource)).exists : false;
+        if (!there) {
+          if (resource) await provider.teardown(resource, { keep: false });
+          await this.provision(job, provider);
+        }
       }
-      job = this.move(job, 'queued', 'provisioning');
-      const hello = new Promise<void>((resolve) => (live.hello = resolve));
-      const verified = new Promise<TransferRecord>((resolve) => (live.verified = resolve));
-      const bootstrapToken = tokens.issue(job.id, 'bootstrap', { ttlMs: config.server.agentConnectTimeoutSeconds * 1000 });
-      await provider.provision({
-        jobId: job.id,
-        controllerUrl: this.options.controllerUrl,
-        bootstrapToken,
-        record: (resource) => jobs.setResource(job.id, resource),
-      });
-      await Promise.race([
-        raceSignal(hello, signal, config.server.agentConnectTimeoutSeconds * 1000, () =>
-          new PlexliftError('CONTROLLER_UNREACHABLE', `no agent connected within ${config.server.agentConnectTimeoutSeconds} s; its machine is deleted. Check that it can reach ${this.options.controllerUrl} (URL, port, firewall)`),
-        ),
-        this.machineGone(job.id, provider, signal, 'the agent stopped before it connected'),
-      ]);
-      job = this.move(job, 'provisioning', 'running');
-      this.event(job.id, { type: 'phase:complete', phase, summary: { provider: provider.name } });
-
-      // The agent's phases: until home holds the verified archive, or a phase fails, or the agent is gone.
-      phase = 'upload';
-      const transfer = await Promise.race([verified, this.agentFailure(job.id, provider, signal)]);
-      job = this.move(job, 'running', 'verified');
-      // The agent's last word (upload complete) before its machine goes.
-      await this.uploadReported(job.id, 30_000);
-
-      phase = 'teardown';
-      this.event(job.id, { type: 'phase:start', phase });
-      await provider.teardown(jobs.get(job.id)!.resource ?? {}, { keep: job.options.keep });
-      this.event(job.id, { type: 'phase:complete', phase, summary: { kept: job.options.keep } });
-
-      if (job.options.noInstall) {
-        this.event(job.id, { type: 'phase:complete', phase: 'install', summary: { skipped: true, reason: '--no-install: run plexlift install' } });
-        const report = buildJobReport({ jobId: job.id, jobs, transfers: controller.transferStore, before, after: undefined, hourlyPrice: provider.hourlyPrice });
-        // Kept for `plexlift install`, whose report compares with the library as it was now.
-        jobs.setReport(job.id, { ...report, before });
-        return;
+      if (job.state === 'provisioning') {
+        await Promise.race([
+          raceSignal(hello, signal, config.server.agentConnectTimeoutSeconds * 1000, () =>
+            new PlexliftError('CONTROLLER_UNREACHABLE', `no agent connected within ${config.server.agentConnectTimeoutSeconds} s; its machine is deleted. Check that it can reach ${this.options.controllerUrl()} (URL, port, firewall)`),
+          ),
+          this.machineGone(job.id, provider, signal, 'the agent stopped before it connected'),
+        ]);
+        job = this.move(job, 'provisioning', 'running');
+        this.event(job.id, { type: 'phase:complete', phase: 'provision', summary: { provider: provider.name } });
       }
-      phase = 'install';
-      await this.installJob(job, transfer, before, provider.hourlyPrice);
+
+      if (job.state === 'running') {
+        // The agent's phases: until home holds the verified archive, or a phase fails, or the agent is gone.
+        const held = transferStore.get(`${job.id}-export`);
+        if (held?.state !== 'verified') await Promise.race([verified, this.agentFailure(job.id, provider, signal)]);
+        job = this.move(job, 'running', 'verified');
+      }
+
+      if (job.state === 'verified') {
+        const torn = jobs.phases(job.id).some((p) => p.phase === 'teardown' && p.state === 'done');
+        if (!torn) {
+          // The agent's last word (upload complete) before its machine goes.
+          await this.uploadReported(job.id, 30_000);
+          phase = 'teardown';
+          this.event(job.id, { type: 'phase:start', phase });
+          await provider.teardown(jobs.get(job.id)!.resource ?? {}, { keep: job.options.keep });
+          this.event(job.id, { type: 'phase:complete', phase, summary: { kept: job.options.keep } });
+        }
+        if (job.options.noInstall) {
+          this.event(job.id, { type: 'phase:complete', phase: 'install', summary: { skipped: true, reason: '--no-install: run plexlift install' } });
+          const report = buildJobReport({ jobId: job.id, jobs, transfers: transferStore, before: beforeOf(job), after: undefined, hourlyPrice: provider.hourlyPrice });
+          // Kept for `plexlift install`, whose report compares with the library as it was.
+          jobs.setReport(job.id, { ...report, before: beforeOf(job) });
+          return;
+        }
+      }
+      if (job.state === 'verified' || job.state === 'installing') {
+        phase = 'install';
+        await this.installJob(job, transferStore.get(`${job.id}-export`)!, provider.hourlyPrice);
+      }
     } catch (error) {
       if (this.stopping) return;
       const failure = signal.aborted && signal.reason instanceof PlexliftError ? signal.reason : toPlexliftError(error);
       if (failure.details?.reportedBy !== 'agent') this.event(job.id, { type: 'phase:fail', phase, code: failure.code, message: failure.message });
       const resource = jobs.get(job.id)?.resource;
-      if (resource && job.state !== 'verified') {
+      if (resource && job.state !== 'verified' && job.state !== 'installing') {
         await provider.teardown(resource, { keep: job.options.keep }).catch((teardownError: unknown) => this.options.log('error', `job ${job.id}: teardown failed: ${(teardownError as Error).message}`));
       }
       const current = jobs.get(job.id)!;
       jobs.transition(current, current.state, failure.code === 'JOB_ABORTED' ? 'aborted' : 'failed', { error: { code: failure.code, message: failure.message } });
     } finally {
+      // Ends the helpers that watched this job (event followers, machine checks).
+      live.abort.abort(new PlexliftError('UNEXPECTED', 'the job ended'));
       if (!this.stopping) {
         tokens.revokeJob(job.id);
         this.transferTokens.delete(job.id);
       }
     }
+  }
+
+  /** Starts the job's machine with a fresh one-time token, recorded before it exists. */
+  private async provision(job: JobRecord, provider: Provider): Promise<void> {
+    const { jobs, tokens } = this.options.controller;
+    const bootstrapToken = tokens.issue(job.id, 'bootstrap', { ttlMs: this.options.config.server.agentConnectTimeoutSeconds * 1000 });
+    await provider.provision({
+      jobId: job.id,
+      controllerUrl: this.options.controllerUrl(),
+      bootstrapToken,
+      record: (resource) => jobs.setResource(job.id, resource),
+    });
   }
 
   /** Rejects when the agent reports a failed phase, or its machine is gone, or the job is aborted. */
@@ -326,6 +378,11 @@ function raceSignal<T>(work: Promise<T>, signal: AbortSignal, timeoutMs: number,
       signal.removeEventListener('abort', stop);
     });
   });
+}
+
+/** The home library as it was when the job started (kept in the job's report). */
+function beforeOf(job: JobRecord): LibraryStats | undefined {
+  return job.report?.before as LibraryStats | undefined;
 }
 
 function readHomeStats(pmsDir: string): LibraryStats | undefined {

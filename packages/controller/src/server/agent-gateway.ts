@@ -14,6 +14,8 @@ export interface AgentGatewayOptions {
   agentJob: (jobId: string) => Promise<AgentJob>;
   /** An agent said hello (provisioning is over when it does). */
   onHello?: (jobId: string, agentVersion: string) => void;
+  /** An agent is connected (after its hello, and after each reconnect, a restarted controller's too). */
+  onConnect?: (jobId: string) => void;
 }
 
 /**
@@ -46,6 +48,8 @@ export function createAgentGateway(options: AgentGatewayOptions): AgentApi<Contr
     job: (ctx) => options.agentJob(jobOf(ctx).id),
     async *commands(ctx, lastEventId, signal) {
       const jobId = ctx.agent!.jobId;
+      // Subscribed after hello and again after every reconnect: the agent is there.
+      options.onConnect?.(jobId);
       // Listen first, then read the backlog, then follow: nothing slips in between.
       const wakes = options.bus.commands(jobId, signal);
       let after = lastEventId === undefined ? 0 : Number(lastEventId);
@@ -64,6 +68,7 @@ export function createAgentGateway(options: AgentGatewayOptions): AgentApi<Contr
     report: (ctx, input) => {
       const jobId = ctx.agent!.jobId;
       if (!input.key.startsWith(`${jobId}:`)) throw new TRPCError({ code: 'BAD_REQUEST', message: `report keys of this agent start with "${jobId}:"` });
+      options.onConnect?.(jobId);
       const stored = options.jobs.appendEvent(jobId, input.key, input.event);
       if (stored) options.bus.eventStored(stored);
       return Promise.resolve({ duplicate: stored === undefined });

@@ -155,6 +155,7 @@ export class ChunkTransfers {
     if (transfer.state === 'verified') {
       return transfer.sha256 === claimed.sha256 ? send(res, 200, { verified: true }) : send(res, 409, { error: 'this transfer was verified with another digest' });
     }
+    if (!(claimed.bytes > 0)) return send(res, 409, { error: 'an empty archive is not an archive; nothing is verified' });
     const chunks = this.options.store.chunks(transfer.id).filter((c) => c.index < claimed.chunks);
     if (chunks.length !== claimed.chunks || chunks.some((c, i) => c.index !== i)) {
       return send(res, 409, { error: `home holds ${chunks.length} of ${claimed.chunks} chunks; send the missing ones` });

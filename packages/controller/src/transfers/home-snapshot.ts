@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { heldOutput } from '@plexlift/shared/archive';
 import { backupDatabase, BLOBS_DB_NAME, MAIN_DB_NAME } from '@plexlift/shared/plex-db';
 
 export interface HomeSnapshot {
@@ -44,5 +45,5 @@ export async function createHomeSnapshot(pmsDir: string, workDir: string, option
     },
   );
   finished.catch(() => undefined);
-  return { stream: zstd.stdout, finished };
+  return { stream: heldOutput(zstd.stdout), finished };
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { create } from 'tar';
 import { BLOBS_DB_NAME, MAIN_DB_NAME } from '../plex-db.js';
 
@@ -59,5 +59,18 @@ export function createPlexArchive(pmsDir: string, options: { level?: number; sig
   });
   const finished = Promise.all([tarDone, zstdDone, stdinClosed]).then(() => undefined);
   finished.catch(() => undefined); // reported to whoever awaits `finished`, never unhandled
-  return { stream: zstd.stdout, finished };
+  return { stream: heldOutput(zstd.stdout), finished };
+}
+
+/**
+ * A child's stdout that keeps its data until read. Node resumes (and so discards) the unread
+ * stdout of a child that exits (`flushStdio`): a compressor that finishes before its reader
+ * starts — the upload waiting for home to answer — would hand over an empty archive. Piped at
+ * once, the data waits in the PassThrough, and backpressure still holds the compressor.
+ */
+export function heldOutput(stdout: Readable): Readable {
+  const held = new PassThrough();
+  stdout.pipe(held);
+  stdout.once('error', (error) => held.destroy(error));
+  return held;
 }
