@@ -23,6 +23,8 @@ export interface UploadOptions {
    * otherwise indistinguishable from a complete one).
    */
   beforeComplete?: () => Promise<void>;
+  /** How long to wait for home through a cut before giving up. @default HOME_PATIENCE_MS */
+  patienceMs?: number;
 }
 
 export interface UploadResult {
@@ -42,7 +44,7 @@ export interface UploadResult {
 export async function uploadArchive(stream: Readable, options: UploadOptions): Promise<UploadResult> {
   const base = `${options.baseUrl.replace(/\/+$/, '')}/transfers/${encodeURIComponent(options.transferId)}`;
   const headers = { Authorization: `Bearer ${options.token}` };
-  const held = await heldChunks(base, headers, options.signal);
+  const held = await heldChunks(base, headers, options.signal, options.patienceMs);
   const whole: { sha256?: string; bytes?: number } = {};
   const inFlight = new Set<Promise<void>>();
   const result: UploadResult = { chunks: 0, bytes: 0, sha256: '', skipped: 0 };
@@ -75,7 +77,7 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
     headers: { ...headers, 'Content-Type': 'application/json' },
     body: JSON.stringify({ chunks: result.chunks, bytes: result.bytes, sha256: result.sha256 }),
     ...(options.signal ? { signal: options.signal } : {}),
-  });
+  }, options.patienceMs);
   if (!response.ok) {
     throw new PlexliftError('SAFETY_STOP', `home refused the archive of ${options.transferId}: HTTP ${response.status} ${await response.text()}`, {
       details: { status: response.status },
@@ -84,8 +86,8 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
   return result;
 }
 
-async function heldChunks(base: string, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<Map<number, string>> {
-  const response = await fetchHome(base, { headers, ...(signal ? { signal } : {}) });
+async function heldChunks(base: string, headers: Record<string, string>, signal: AbortSignal | undefined, patienceMs: number | undefined): Promise<Map<number, string>> {
+  const response = await fetchHome(base, { headers, ...(signal ? { signal } : {}) }, patienceMs);
   if (response.status === 404) return new Map();
   if (response.status === 401) throw new PlexliftError('AUTH_REFUSED', 'home refused the upload token');
   if (!response.ok) throw new PlexliftError('CONTROLLER_UNREACHABLE', `home answered GET ${base} with HTTP ${response.status}`);

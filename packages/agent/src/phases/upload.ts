@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPlexliftError } from '@plexlift/shared';
 import { copyHeldArchive, holdArchive, type HeldArchive } from '../held-archive.js';
+import { HOME_PATIENCE_MS } from '../home-fetch.js';
 import { formatDuration } from '../idle-waiter.js';
 import type { JobState } from '../job-state.js';
 import { createPlexArchive } from '@plexlift/shared/archive';
@@ -22,7 +23,9 @@ export const upload: Phase<JobState> = {
     const holdAfterMs = state.holdAfterMs ?? job.offline.holdAfterMinutes * 60_000;
     for (let attempt = 0; (state.connection?.offlineForMs() ?? 0) < holdAfterMs; attempt++) {
       try {
-        return { ...(await streamHome(context)), held: false };
+        // Waiting for home never outlasts the time before the archive is kept here instead.
+        const patienceMs = Math.min(HOME_PATIENCE_MS, Math.max(holdAfterMs - (state.connection?.offlineForMs() ?? 0), 0));
+        return { ...(await streamHome(context, patienceMs)), held: false };
       } catch (error) {
         // A refusal (token, digest) is not a reachability problem: holding would not help.
         if (!isPlexliftError(error, 'CONTROLLER_UNREACHABLE') || !state.connection) throw error;
@@ -34,7 +37,7 @@ export const upload: Phase<JobState> = {
   },
 };
 
-async function streamHome({ state, signal, progress }: PhaseContext<JobState>): Promise<UploadResult> {
+async function streamHome({ state, signal, progress }: PhaseContext<JobState>, patienceMs: number): Promise<UploadResult> {
   const transfers = state.transfers;
   if (!transfers) throw new Error('upload needs the data plane from connect');
   const controller = new AbortController();
@@ -49,6 +52,7 @@ async function streamHome({ state, signal, progress }: PhaseContext<JobState>): 
       // The archive's size is known only at its end: a rate, no percent.
       onProgress: (p) => progress({ rate: mebibytesPerSecond(p.bytes, started), message: `${p.chunks} chunks, ${(p.bytes / 1024 / 1024).toFixed(1)} MiB sent` }),
       beforeComplete: () => archive.finished,
+      patienceMs,
     });
   } catch (error) {
     controller.abort();
