@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../utils/run-cli.js';
@@ -68,6 +68,18 @@ describe('plexlift run, end to end with the local provider', () => {
     const logs = await runCli(['logs', job!.id, '--config', configPath]);
     expect(logs.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d provision: started$/m);
     expect(logs.stdout).toMatch(/ install: done /);
+    // doctor: every line ok here; a remote that does not list is a line to fix (exit 78).
+    const doctor = await runCli(['doctor', '--config', configPath]);
+    expect(doctor.status, doctor.stdout).toBe(0);
+    expect(doctor.stdout).toMatch(/^ok {3}home library: 2 sections: Movies, Music$/m);
+    expect(doctor.stdout).toMatch(/^ok {3}plex\.tv account: token accepted, Plex Pass active/m);
+    expect(doctor.stdout).toMatch(/^ok {3}daemon: answers with the admin token; last job job-/m);
+    const broken = join(dirname(configPath), 'broken.json');
+    writeFileSync(broken, JSON.stringify({ ...(JSON.parse(readFileSync(configPath, 'utf8')) as { media: object }), media: { mountPath: '/media', remote: ':http,url=\'http://127.0.0.1:1\':' } }));
+    const sick = await runCli(['doctor', '--config', broken]);
+    expect(sick.status).toBe(78);
+    expect(sick.stdout).toMatch(/^FIX {2}media remote: media\.remote: rclone cannot list/m);
+
     const backups = await runCli(['backups', 'list', '--json', '--config', configPath]);
     expect(JSON.parse(backups.stdout)).toHaveLength(1);
     const rollback = await runCli(['rollback', '--config', configPath]);

@@ -32,24 +32,39 @@ export function loadConfig(options: { path?: string | undefined; env?: NodeJS.Pr
 }
 
 function readConfigFile(path: string): Config {
-  let store: Record<string, unknown>;
+  return parseConfig(openConfigStore(path).values(), path);
+}
+
+/** The config file through `conf` (atomic writes), for reading and for `plexlift config set`. */
+export function openConfigStore(path: string) {
+  let conf: Conf<Record<string, unknown>>;
   try {
     const extension = extname(path);
-    const conf = new Conf<Record<string, unknown>>({
+    conf = new Conf<Record<string, unknown>>({
       cwd: dirname(path),
       configName: basename(path, extension),
       fileExtension: extension.replace(/^\./, ''),
       projectName: 'plexlift',
       clearInvalidConfig: false,
     });
-    store = Object.fromEntries(Object.entries(conf.store).filter(([key]) => !key.startsWith('__internal__')));
   } catch (error) {
     throw new PlexliftError('CONFIG_INVALID', `config ${path}: not valid JSON (${(error as Error).message})`, {
       cause: error,
       details: { path },
     });
   }
-  return parseConfig(store, path);
+  return {
+    values: (): Record<string, unknown> => Object.fromEntries(Object.entries(conf.store).filter(([key]) => !key.startsWith('__internal__'))),
+    /** Writes the whole, already validated, config at once. */
+    replace: (values: Record<string, unknown>) => {
+      conf.store = values;
+    },
+  };
+}
+
+/** The file `plexlift config set` edits: the one named, else the service's. */
+export function configPathFor(options: { path?: string | undefined; env?: NodeJS.ProcessEnv } = {}): string {
+  return resolve(options.path ?? (options.env ?? process.env).PLEXLIFT_CONFIG ?? SERVICE_CONFIG_PATH);
 }
 
 /** The toolkit options the config sets (the toolkit reads `PLEXLIFT_SQLITE3` itself). */

@@ -10,6 +10,8 @@ import type { Provider } from './providers/provider.js';
 export interface Daemon extends AsyncDisposable {
   controller: Controller;
   runner: JobRunner;
+  /** Takes a new config (SIGHUP); the port and the state folder need a restart. */
+  reload(config: Config): void;
   /** `http://…` where the CLI and agents reach it. */
   url: string;
   close(): Promise<void>;
@@ -72,5 +74,12 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
     await runner.close();
     await controller.close();
   };
-  return { controller, runner, url: `http://127.0.0.1:${controller.server.port}`, close, [Symbol.asyncDispose]: close };
+  const reload = (next: Config) => {
+    if (next.server.port !== config.server.port || next.server.stateDir !== config.server.stateDir) {
+      options.log('warn', 'server.port and server.stateDir change on the next restart only');
+    }
+    runner.updateConfig(next);
+    options.log('info', 'config reloaded');
+  };
+  return { controller, runner, url: `http://127.0.0.1:${controller.server.port}`, reload, close, [Symbol.asyncDispose]: close };
 }

@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { EXIT_CODES } from '@plexlift/shared';
+import { registerConfig } from './commands/config.js';
 import { registerDbCheck } from './commands/db-check.js';
 import { registerDbRemap } from './commands/db-remap.js';
 import { registerDbRepair } from './commands/db-repair.js';
 import { registerDbStats } from './commands/db-stats.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerInstall } from './commands/install.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLogs } from './commands/logs.js';
@@ -34,6 +36,8 @@ export function createProgram(): Command {
   registerLogs(program);
   registerInstall(program);
   registerServe(program);
+  registerConfig(program);
+  registerDoctor(program);
   return program;
 }
 

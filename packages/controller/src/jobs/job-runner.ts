@@ -49,7 +49,12 @@ export class JobRunner implements JobControl {
   /** Data-plane tokens live in memory only; the store keeps their hashes. */
   private readonly transferTokens = new Map<string, string>();
 
-  constructor(private readonly options: JobRunnerOptions) {}
+  constructor(private options: JobRunnerOptions) {}
+
+  /** A new config (SIGHUP): jobs started from now on use it; jobs under way keep theirs. */
+  updateConfig(config: Config): void {
+    this.options = { ...this.options, config };
+  }
 
   /** Checks everything a job needs, records it and starts it; resolves once it is under way. */
   async run(request: RunRequest): Promise<JobRecord> {

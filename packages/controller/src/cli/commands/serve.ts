@@ -17,6 +17,14 @@ export function registerServe(program: Command): void {
         const log = (level: 'info' | 'warn' | 'error', message: string) => process.stderr.write(`${level}: ${message}\n`);
         const daemon = await startDaemon(config, { log, ...(options.port ? { port: options.port } : {}) });
         log('info', `plexlift listening on ${daemon.url} (config ${path ?? 'defaults'}, state ${config.server.stateDir})`);
+        process.on('SIGHUP', () => {
+          try {
+            daemon.reload(loadConfig({ path: configPath }).config);
+          } catch (error) {
+            // A broken edit changes nothing: the daemon keeps the config it has.
+            log('error', `config not reloaded: ${(error as Error).message}`);
+          }
+        });
         await new Promise<void>((resolve) => {
           for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
         });

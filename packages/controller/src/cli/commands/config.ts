@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PlexliftError, parseConfig } from '@plexlift/shared';
+import { configPathFor, loadConfig, openConfigStore } from '../../config.js';
+import { createOutput } from '../output.js';
+import { runAction } from '../run-action.js';
+
+/** Keys whose values are secrets: `config get` shows that they are set, never what they are. */
+const SECRET_KEYS = ['home.plexToken'];
+
+function lookup(values: Record<string, unknown>, key: string): unknown {
+  return key.split('.').reduce<unknown>((node, part) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), values);
+}
+
+function assign(values: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> {
+  const copy = structuredClone(values);
+  const parts = key.split('.');
+  let node = copy;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    const child: Record<string, unknown> = next !== null && typeof next === 'object' && !Array.isArray(next) ? { ...next } : {};
+    node[part] = child;
+    node = child;
+  }
+  node[parts.at(-1)!] = value;
+  return copy;
+}
+
+/** A value as typed: JSON when it parses (numbers, booleans, arrays, objects), else the text. */
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+export function registerConfig(program: Command): void {
+  const config = program.command('config').description('read and edit the config file (works without the daemon; the daemon reloads on SIGHUP)');
+  config
+    .command('get')
+    .description('the whole config with its defaults, or one key (dotted: home.plexUrl)')
+    .argument('[KEY]', 'a dotted key')
+    .action(async (key: string | undefined, _options: unknown, command: Command) => {
+      const output = createOutput({ json: true });
+      await runAction(output, () => {
+        const { config: loaded } = loadConfig({ path: command.optsWithGlobals<{ config?: string }>().config });
+        const shown = structuredClone(loaded) as Record<string, unknown>;
+        for (const secret of SECRET_KEYS) if (lookup(shown, secret) !== undefined) Object.assign(shown, assign(shown, secret, '(set)'));
+        const value = key ? lookup(shown, key) : shown;
+        if (value === undefined) throw new PlexliftError('BAD_ARGUMENT', `config: no key ${key ?? ''} (and no default for it)`);
+        output.printJson(value);
+      });
+    });
+  config
+    .command('set')
+    .description('set one key; the whole config is checked first and nothing is written when it is wrong')
+    .argument('<KEY>', 'a dotted key such as home.plexUrl')
+    .argument('<VALUE>', 'the value (JSON for numbers, booleans, arrays and objects)')
+    .action(async (key: string, value: string, _options: unknown, command: Command) => {
+      const output = createOutput({ json: false });
+      await runAction(output, () => {
+        const path = configPathFor({ path: command.optsWithGlobals<{ config?: string }>().config });
+        if (!/^[A-Za-z][\w]*(\.[A-Za-z][\w]*)*$/.test(key)) throw new PlexliftError('BAD_ARGUMENT', `KEY: "${key}" is not a dotted key such as home.plexUrl`);
+        mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+        const store = openConfigStore(path);
+        const next = assign(store.values(), key, parseValue(value));
+        parseConfig(next, path); // names the key and the problem; throws before anything is written
+        store.replace(next);
+        output.result(`${key} set in ${path}`);
+      });
+    });
+}

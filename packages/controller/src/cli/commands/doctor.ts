@@ -1,0 +1,118 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Command } from 'commander';
+import { EXIT_CODES, type Config } from '@plexlift/shared';
+import { PlexClient } from '@plexlift/shared/plex-api';
+import { closeDatabase, formatBytes, freeBytes, MAIN_DB_NAME, openDatabaseReadOnly, readLibraryStats } from '@plexlift/shared/plex-db';
+import { loadConfig } from '../../config.js';
+import { PlexAccount, readOnlineToken } from '../../plex-account.js';
+import { connectController } from '../controller-connection.js';
+import { createOutput } from '../output.js';
+import { runAction } from '../run-action.js';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+const run = promisify(execFile);
+
+/** Each check says what it found, or what to fix; none changes anything. */
+async function checks(config: Config, path: string | undefined, configPath: string | undefined): Promise<Check[]> {
+  const results: Check[] = [{ name: 'config', ok: true, detail: path ?? 'no file: defaults (plexlift config set … writes one)' }];
+  const attempt = async (name: string, test: () => Promise<string> | string) => {
+    try {
+      results.push({ name, ok: true, detail: await test() });
+    } catch (error) {
+      results.push({ name, ok: false, detail: (error as Error).message });
+    }
+  };
+  const home = config.home;
+  if (!home) results.push({ name: 'home', ok: false, detail: 'home: missing; set home.plexDataDir and home.control' });
+  else {
+    await attempt('home library', () => {
+      const db = openDatabaseReadOnly(join(home.plexDataDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME), 'home.plexDataDir');
+      try {
+        const stats = readLibraryStats(db);
+        return `${stats.sections.length} sections: ${stats.sections.map((s) => s.title).join(', ')}`;
+      } finally {
+        closeDatabase(db);
+      }
+    });
+    await attempt('home Plex', async () => {
+      const client = new PlexClient({ url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) });
+      const identity = await client.identity();
+      await client.sections();
+      return `${home.plexUrl} answers, version ${identity.version}`;
+    });
+    await attempt('plex.tv account', async () => ((await PlexAccount.fromHome(home).hasPlexPass()) ? 'token accepted, Plex Pass active (Sonic possible)' : 'token accepted; no Plex Pass: use --skip-sonic'));
+  }
+  const media = config.media;
+  if (!media) results.push({ name: 'media', ok: false, detail: 'media: missing; set media.mountPath and media.remote' });
+  else {
+    await attempt('media remote', async () => {
+      try {
+        const { stdout } = await run('rclone', ['lsf', '--max-depth', '1', media.remote, ...(media.rcloneConfigPath ? ['--config', media.rcloneConfigPath] : [])], { timeout: 60_000 });
+        return `${media.remote} lists (${stdout.split('\n').filter(Boolean).length} entries)`;
+      } catch (error) {
+        const detail = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split('\n').at(-1) ?? '';
+        throw new Error(`media.remote: rclone cannot list ${media.remote}: ${detail}`, { cause: error });
+      }
+    });
+  }
+  await attempt('state folder', () => {
+    mkdirSync(config.server.stateDir, { recursive: true });
+    accessSync(config.server.stateDir, constants.W_OK);
+    const free = freeBytes(config.server.stateDir);
+    const db = home ? join(home.plexDataDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME) : undefined;
+    const needed = db && existsSync(db) ? statSync(db).size * 3 : 0;
+    if (free < needed) throw new Error(`server.stateDir: ${formatBytes(free)} free; a job needs about ${formatBytes(needed)} (snapshot, archive, backup)`);
+    return `${config.server.stateDir}, ${formatBytes(free)} free`;
+  });
+  await attempt('tools', async () => {
+    for (const tool of ['rclone', 'zstd', 'tar']) await run(tool, ['--version']).catch(() => Promise.reject(new Error(`${tool} is not installed (apt-get install ${tool})`)));
+    return 'rclone, zstd, tar';
+  });
+  const provider = config.provider;
+  if (!provider) results.push({ name: 'provider', ok: false, detail: 'provider: none; plexlift run needs --provider, or set provider' });
+  else if (provider === 'local') {
+    await attempt('provider local', () => {
+      if (!config.providers.local) throw new Error('providers.local: missing; set providers.local.plexCommand');
+      if (process.getuid?.() !== 0) throw new Error('the local provider needs root (a private mount namespace for the agent)');
+      return `Plex command ${config.providers.local.plexCommand[0] ?? ''}`;
+    });
+  } else results.push({ name: `provider ${provider}`, ok: false, detail: `providers.${provider}: not available in this version` });
+  await attempt('daemon', async () => {
+    const client = connectController(configPath);
+    try {
+      const jobs = await client.jobs.list.query({ limit: 1 });
+      return `answers with the admin token; ${jobs.length === 0 ? 'no jobs yet' : `last job ${jobs[0]!.id} (${jobs[0]!.state})`}`;
+    } catch (error) {
+      throw new Error(`not reachable on port ${config.server.port} (${(error as Error).message}); start it with plexlift serve`, { cause: error });
+    } finally {
+      await client.close();
+    }
+  });
+  return results;
+}
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('check the config, the home Plex, plex.tv, the media remote, disk space and the daemon: each line ok, or what to fix')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const output = createOutput({ json: options.json === true });
+      await runAction(output, async () => {
+        const configPath = command.optsWithGlobals<{ config?: string }>().config;
+        const { config, path } = loadConfig({ path: configPath });
+        const results = await checks(config, path, configPath);
+        if (output.json) output.printJson(results);
+        else output.result(results.map((r) => `${r.ok ? 'ok ' : 'FIX'}  ${r.name}: ${r.detail}`).join('\n'));
+        return results.every((r) => r.ok) ? EXIT_CODES.ok : EXIT_CODES.badConfig;
+      });
+    });
+}

@@ -1,0 +1,33 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../utils/run-cli.js';
+import { createTempDir } from '../utils/temp-dir.js';
+
+describe('plexlift config get|set', () => {
+  it('checks the whole config before writing: a bad value names its key and changes nothing; secrets are never shown', async () => {
+    const file = join(createTempDir(), 'etc', 'config.json');
+    const cli = (...args: string[]) => runCli(['config', ...args, '--config', file]);
+
+    const incomplete = await cli('set', 'home.plexDataDir', '/srv/plex');
+    expect(incomplete).toMatchObject({ status: 78, stderr: expect.stringMatching(/home\.control: /) });
+    expect(existsSync(file)).toBe(false);
+
+    expect((await cli('set', 'home', '{"plexDataDir":"/srv/plex","control":{"type":"systemd","unit":"plexmediaserver.service"}}')).status).toBe(0);
+    const written = readFileSync(file, 'utf8');
+    const badUrl = await cli('set', 'home.plexUrl', 'not a url');
+    expect(badUrl).toMatchObject({ status: 78, stderr: expect.stringMatching(/home\.plexUrl: must be a URL/) });
+    const typo = await cli('set', 'server.prot', '8080');
+    expect(typo).toMatchObject({ status: 78, stderr: expect.stringMatching(/server: Unrecognized key: "prot"/) });
+    expect(readFileSync(file, 'utf8')).toBe(written);
+
+    expect((await cli('set', 'home.plexToken', 'very-secret-token')).status).toBe(0);
+    expect((await cli('set', 'home.backups.keep', '5')).status).toBe(0);
+    expect(JSON.parse((await cli('get', 'home.backups.keep')).stdout)).toBe(5);
+    expect(JSON.parse((await cli('get', 'home.plexUrl')).stdout)).toBe('http://127.0.0.1:32400'); // the default
+    const all = await cli('get');
+    expect(all.stdout).not.toContain('very-secret-token');
+    expect(JSON.parse(all.stdout)).toMatchObject({ home: { plexToken: '(set)', control: { type: 'systemd' } }, server: { port: 7878 } });
+    expect(await cli('get', 'home.nothing')).toMatchObject({ status: 2, stderr: expect.stringMatching(/no key home\.nothing/) });
+  });
+});
