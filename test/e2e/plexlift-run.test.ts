@@ -51,6 +51,20 @@ describe('plexlift run, end to end with the local provider', () => {
 
   it('--no-install stops at the verified archive; plexlift install puts it in later; rollback and backups work without the daemon', { timeout: 170_000 }, async () => {
     const { home, configPath } = await prepare();
+    // --dry-run: the plan and its checks, nothing started.
+    const plan = await runCli(['run', '--mode', 'delta', '--dry-run', '--config', configPath]);
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/^plan: a delta job on local, Plex 1\.43\.2\.10687-563d026ea, sections all$/m);
+    expect(plan.stdout).toMatch(/^ok {3}disk space: /m);
+    expect(plan.stdout.trim()).toMatch(/nothing was started \(--dry-run\)$/);
+    expect(JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout)).toEqual([]);
+    // A scan job over a library someone watched needs --yes: its ids change, history would not carry over.
+    const store = new Database(home.paths.mainDb);
+    store.prepare('INSERT INTO metadata_item_settings (account_id, guid, view_count) VALUES (1, ?, 2)').run('plex://movie/watched');
+    store.close();
+    const scan = await runCli(['run', '--mode', 'scan', '--config', configPath]);
+    expect(scan).toMatchObject({ status: 6, stderr: expect.stringMatching(/a scan job builds a new library: every id changes and the watch history of 1 items would not carry over; .*--yes/) });
+
     const run = await runCli(['run', '--mode', 'delta', '--wait', '--no-install', '--config', configPath]);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toContain('✓ install (skipped)');

@@ -56,6 +56,7 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
     onRefused: (where, reason) => options.log('warn', `refused a ${where} connection: ${reason}`),
     control: {
       run: (request) => ready().run(request),
+      plan: (request) => ready().plan(request),
       install: (jobId) => ready().install(jobId),
       abort: (jobId, reason) => ready().abort(jobId, reason),
     },

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ERROR_CODES, PlexliftError, toPlexliftError, type Config, type ErrorCode } from '@plexlift/shared';
 import { PlexClient, resolveAnalyses, analysesFromPreferences } from '@plexlift/shared/plex-api';
-import { closeDatabase, MAIN_DB_NAME, openDatabaseReadOnly, readLibraryStats, readSonicProgress, type LibraryStats } from '@plexlift/shared/plex-db';
-import { parseJobSpec, type AgentEvent, type AgentJob, type PhaseName } from '@plexlift/shared/protocol';
+import { closeDatabase, formatBytes, freeBytes, MAIN_DB_NAME, openDatabaseReadOnly, readLibraryStats, readSonicProgress, type LibraryStats } from '@plexlift/shared/plex-db';
+import { parseJobSpec, type AgentEvent, type AgentJob, type JobSpec, type PhaseName } from '@plexlift/shared/protocol';
 import type { Controller } from '../controller.js';
 import { installArchive } from '../install/home-install.js';
 import { createPlexControl } from '../install/plex-control.js';
@@ -17,6 +17,14 @@ import type { JobRecord } from '../store/job-store.js';
 import { createHomeSnapshot } from '../transfers/home-snapshot.js';
 import type { TransferRecord } from '../transfers/transfer-store.js';
 import { buildJobReport } from './job-report.js';
+
+/** What `--dry-run` shows. */
+export interface JobPlan {
+  spec: JobSpec;
+  provider: Provider['name'];
+  hourlyPrice: number;
+  checks: { name: string; ok: boolean; detail: string }[];
+}
 
 /** What `plexlift run` asks for (DESIGN.md, "A job"), defaults filled. */
 export type RunRequest = z.output<typeof RunRequestSchema>;
@@ -58,6 +66,40 @@ export class JobRunner implements JobControl {
 
   /** Checks everything a job needs, records it and starts it; resolves once it is under way. */
   async run(request: RunRequest): Promise<JobRecord> {
+    const prepared = await this.prepare(request);
+    const job = this.options.controller.jobs.create({
+      id: prepared.spec.jobId,
+      library: prepared.library,
+      provider: prepared.provider.name,
+      spec: prepared.spec,
+      options: { keep: request.keep, noInstall: request.noInstall },
+    });
+    this.drive(job, prepared.provider);
+    return job;
+  }
+
+  /** `--dry-run`: the plan, the cost estimate and the checks, and nothing started. */
+  async plan(request: RunRequest): Promise<JobPlan> {
+    const prepared = await this.prepare(request);
+    const { config } = this.options;
+    const db = join(config.home!.plexDataDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME);
+    const needed = existsSync(db) ? statSync(db).size * 3 : 0;
+    const free = freeBytes(config.server.stateDir);
+    return {
+      spec: prepared.spec,
+      provider: prepared.provider.name,
+      hourlyPrice: prepared.provider.hourlyPrice,
+      checks: [
+        { name: 'home Plex', ok: true, detail: `answers, version ${prepared.spec.plex.version} (the cloud Plex is pinned to it)` },
+        { name: 'Plex Pass', ok: true, detail: prepared.spec.skipSonic ? 'not needed (no Sonic)' : 'active: Sonic will run' },
+        { name: 'disk space', ok: free >= needed, detail: `${formatBytes(free)} free in ${config.server.stateDir}; a job needs about ${formatBytes(needed)}` },
+        { name: 'one job per library', ok: !this.options.controller.jobs.live().some((j) => j.library === prepared.library), detail: 'no other job is running on this library' },
+      ],
+    };
+  }
+
+  /** Everything `run` and `plan` check before a job exists; the spec they would run. */
+  private async prepare(request: RunRequest): Promise<{ spec: JobSpec; provider: Provider; library: string }> {
     const { config } = this.options;
     const home = config.home;
     const media = config.media;
@@ -75,6 +117,12 @@ export class JobRunner implements JobControl {
     const preferences = new Map([...readFileSync(join(home.plexDataDir, 'Preferences.xml'), 'utf8').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
     const analyses = resolveAnalyses(analysesFromPreferences(preferences));
     const wantsSonic = !request.skipSonic && !request.skipAnalysis && analyses.sonic;
+    if (request.mode === 'scan' && !request.yes) {
+      const watched = watchedItems(home.plexDataDir);
+      if (watched > 0) {
+        throw new PlexliftError('SAFETY_STOP', `a scan job builds a new library: every id changes and the watch history of ${watched} items would not carry over; use a delta job, or pass --yes to do it anyway`);
+      }
+    }
     if (wantsSonic && !(await PlexAccount.fromHome(home).hasPlexPass())) {
       throw new PlexliftError('SAFETY_STOP', "Sonic analysis needs Plex Pass and the owner's account has none; run again with --skip-sonic");
     }
@@ -93,9 +141,7 @@ export class JobRunner implements JobControl {
       mappings: media.mappings,
       analyses,
     });
-    const job = this.options.controller.jobs.create({ id: jobId, library: home.plexDataDir, provider: provider.name, spec, options: { keep: request.keep, noInstall: request.noInstall } });
-    this.drive(job, provider);
-    return job;
+    return { spec, provider, library: home.plexDataDir };
   }
 
   /** What the agent gets: its spec, a claim token minted now, the storage config, its data plane. */
@@ -383,6 +429,16 @@ function raceSignal<T>(work: Promise<T>, signal: AbortSignal, timeoutMs: number,
       signal.removeEventListener('abort', stop);
     });
   });
+}
+
+/** Items someone has watched (or started), in any account: what a `scan` job would lose. */
+function watchedItems(pmsDir: string): number {
+  const db = openDatabaseReadOnly(join(pmsDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME));
+  try {
+    return db.prepare('SELECT count(*) FROM metadata_item_settings WHERE view_count > 0 OR view_offset > 0').pluck().get() as number;
+  } finally {
+    closeDatabase(db);
+  }
 }
 
 /** The home library as it was when the job started (kept in the job's report). */

@@ -1,5 +1,6 @@
 import { tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import type { JobPlan } from '../jobs/job-runner.js';
 import type { JobRecord, JobStore } from '../store/job-store.js';
 import { asTrpcError } from './trpc-errors.js';
 import type { JobBus } from './job-bus.js';
@@ -17,6 +18,8 @@ export const RunRequestSchema = z
     keep: z.boolean().default(false),
     noInstall: z.boolean().default(false),
     provider: z.enum(['local', 'docker', 'scaleway']).optional(),
+    /** Confirms a `scan` job over a library that has watch history (its ids change). */
+    yes: z.boolean().default(false),
   })
   .strict();
 export type RunRequestInput = z.input<typeof RunRequestSchema>;
@@ -24,6 +27,8 @@ export type RunRequestInput = z.input<typeof RunRequestSchema>;
 /** What runs jobs; the admin router only forwards to it. */
 export interface JobControl {
   run?: (request: z.output<typeof RunRequestSchema>) => Promise<JobRecord>;
+  /** What `run` would do, its cost estimate and its checks; starts nothing (`--dry-run`). */
+  plan?: (request: z.output<typeof RunRequestSchema>) => Promise<JobPlan>;
   /** Installs the verified archive of a `--no-install` job. */
   install?: (jobId: string) => Promise<JobRecord>;
   abort: (jobId: string, reason: string) => Promise<void>;
@@ -74,6 +79,14 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
       if (!options.control.install) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'this controller does not install' });
       try {
         return await options.control.install(input.jobId);
+      } catch (error) {
+        throw asTrpcError(error);
+      }
+    }),
+    plan: adminProcedure.input(RunRequestSchema).query(async ({ input }) => {
+      if (!options.control.plan) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'this controller does not run jobs' });
+      try {
+        return await options.control.plan(input);
       } catch (error) {
         throw asTrpcError(error);
       }

@@ -16,6 +16,8 @@ interface RunOptions {
   wait?: boolean;
   allowDeletions?: boolean;
   install: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
   json?: boolean;
 }
 
@@ -33,6 +35,8 @@ export function registerRun(program: Command): void {
     .option('--wait', 'follow the job until it ends; the exit status is the job\'s')
     .option('--allow-deletions', 'install even when a scan lost more items than the deletion cap')
     .option('--no-install', 'stop once the archive is verified at home (then plexlift install JOB)')
+    .option('--dry-run', 'print the plan, the cost estimate and the checks; start nothing')
+    .option('--yes', 'answer yes: a scan job over a library with watch history')
     .option('--json', 'print JSON')
     .action(async (options: RunOptions, command: Command) => {
       const output = createOutput({ json: options.json === true });
@@ -42,22 +46,39 @@ export function registerRun(program: Command): void {
           throw new PlexliftError('BAD_ARGUMENT', `--provider: must be local, docker or scaleway, not "${options.provider}"`);
         }
         const client = connectController(command.optsWithGlobals<{ config?: string }>().config);
+        const request = {
+          mode: options.mode === 'scan' ? ('scan' as const) : ('delta' as const),
+          sections: options.section,
+          forceRefresh: options.forceRefresh === true,
+          skipAnalysis: options.skipAnalysis === true,
+          skipSonic: options.skipSonic === true,
+          allowDeletions: options.allowDeletions === true,
+          keep: options.keep === true,
+          noInstall: !options.install,
+          yes: options.yes === true,
+          ...(options.provider ? { provider: options.provider as 'local' } : {}),
+        };
         try {
-          const job = await client.jobs.run
-            .mutate({
-              mode: options.mode,
-              sections: options.section,
-              forceRefresh: options.forceRefresh === true,
-              skipAnalysis: options.skipAnalysis === true,
-              skipSonic: options.skipSonic === true,
-              allowDeletions: options.allowDeletions === true,
-              keep: options.keep === true,
-              noInstall: !options.install,
-              ...(options.provider ? { provider: options.provider as 'local' } : {}),
-            })
-            .catch((error: unknown) => {
+          if (options.dryRun) {
+            const plan = await client.jobs.plan.query(request).catch((error: unknown) => {
               throw fromControllerError(error);
             });
+            if (output.json) return output.printJson(plan);
+            const analyses = Object.entries(plan.spec.analyses).filter(([, on]) => on).map(([name]) => name);
+            output.result(
+              [
+                `plan: a ${plan.spec.mode} job on ${plan.provider}, Plex ${plan.spec.plex.version}, sections ${plan.spec.sections.length > 0 ? plan.spec.sections.join(', ') : 'all'}`,
+                `  media ${plan.spec.media.remote} at ${plan.spec.media.mountPath} (${plan.spec.media.vfsProfile}); analyses: ${plan.spec.skipAnalysis ? 'none' : analyses.join(', ')}${plan.spec.skipSonic ? ' (no Sonic)' : ''}`,
+                `  cost: ${plan.hourlyPrice} €/h${plan.hourlyPrice === 0 ? ' (nothing to pay)' : ''}`,
+                ...plan.checks.map((c) => `${c.ok ? 'ok ' : 'FIX'}  ${c.name}: ${c.detail}`),
+                'nothing was started (--dry-run)',
+              ].join('\n'),
+            );
+            return plan.checks.every((c) => c.ok) ? 0 : 78;
+          }
+          const job = await client.jobs.run.mutate(request).catch((error: unknown) => {
+            throw fromControllerError(error);
+          });
           output.info(`job ${job.id} started (${job.spec.mode}, provider ${job.provider})`);
           if (!options.wait) {
             if (output.json) output.printJson(job);
