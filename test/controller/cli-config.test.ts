@@ -31,3 +31,24 @@ describe('plexlift config get|set', () => {
     expect(await cli('get', 'home.nothing')).toMatchObject({ status: 2, stderr: expect.stringMatching(/no key home\.nothing/) });
   });
 });
+
+describe('plexlift init', () => {
+  it('writes a checked config from flags, names what is missing or wrong, and never overwrites by surprise', async () => {
+    const file = join(createTempDir(), 'config.json');
+    const init = (...args: string[]) => runCli(['init', ...args, '--config', file]);
+    expect(await init('--plex-data-dir', '/srv/plex')).toMatchObject({ status: 2, stderr: expect.stringMatching(/missing --control, --media-path, --remote/) });
+    expect(await init('--plex-data-dir', '/srv/plex', '--control', 'kubernetes:plex', '--media-path', '/media', '--remote', 's3:media')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--control: "kubernetes:plex" is neither docker:CONTAINER nor systemd:UNIT/),
+    });
+    expect(await init('--plex-data-dir', 'srv/plex', '--control', 'docker:plex', '--media-path', '/media', '--remote', 's3:media')).toMatchObject({
+      status: 78,
+      stderr: expect.stringMatching(/home\.plexDataDir: must be an absolute path/),
+    });
+    expect(existsSync(file)).toBe(false);
+    const ok = await init('--plex-data-dir', '/srv/plex', '--control', 'docker:plex', '--media-path', '/media', '--remote', 's3:media', '--provider', 'local', '--plex-command', '["/usr/lib/plexmediaserver/Plex Media Server"]');
+    expect(ok).toMatchObject({ status: 0, stdout: expect.stringMatching(/wrote .*config\.json; check it with plexlift doctor/) });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ home: { plexDataDir: '/srv/plex', control: { type: 'docker', container: 'plex' } }, media: { remote: 's3:media' }, provider: 'local' });
+    expect(await init('--plex-data-dir', '/x', '--control', 'docker:plex', '--media-path', '/media', '--remote', 's3:media')).toMatchObject({ status: 2, stderr: expect.stringMatching(/exists; edit it with plexlift config set, or pass --force/) });
+  });
+});

@@ -7,6 +7,7 @@ import { registerDbRemap } from './commands/db-remap.js';
 import { registerDbRepair } from './commands/db-repair.js';
 import { registerDbStats } from './commands/db-stats.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerInit } from './commands/init.js';
 import { registerInstall } from './commands/install.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLogs } from './commands/logs.js';
@@ -38,6 +39,7 @@ export function createProgram(): Command {
   registerServe(program);
   registerConfig(program);
   registerDoctor(program);
+  registerInit(program);
   return program;
 }
 

@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { PlexliftError, parseConfig } from '@plexlift/shared';
+import { configPathFor, openConfigStore } from '../../config.js';
+import { createOutput } from '../output.js';
+import { runAction } from '../run-action.js';
+
+interface InitOptions {
+  plexDataDir?: string;
+  plexUrl?: string;
+  control?: string;
+  mediaPath?: string;
+  remote?: string;
+  rcloneConfig?: string;
+  provider?: string;
+  plexCommand?: string;
+  stateDir?: string;
+  port?: string;
+  force?: boolean;
+}
+
+const QUESTIONS: { key: keyof InitOptions; flag: string; question: string; fallback?: string }[] = [
+  { key: 'plexDataDir', flag: '--plex-data-dir', question: "the home Plex's data folder (…/Plex Media Server)" },
+  { key: 'plexUrl', flag: '--plex-url', question: 'the home Plex address', fallback: 'http://127.0.0.1:32400' },
+  { key: 'control', flag: '--control', question: 'how to stop and start the home Plex (docker:CONTAINER or systemd:UNIT)' },
+  { key: 'mediaPath', flag: '--media-path', question: 'where the home Plex sees the media' },
+  { key: 'remote', flag: '--remote', question: 'the rclone remote holding the same media (remote:path)' },
+];
+
+/** `docker:plex` or `systemd:plexmediaserver.service` as a control entry. */
+function parseControl(text: string): unknown {
+  const [type, name] = [text.slice(0, text.indexOf(':')), text.slice(text.indexOf(':') + 1)];
+  if (type === 'docker' && name) return { type: 'docker', container: name };
+  if (type === 'systemd' && name) return { type: 'systemd', unit: name };
+  throw new PlexliftError('BAD_ARGUMENT', `--control: "${text}" is neither docker:CONTAINER nor systemd:UNIT (a command pair: plexlift config set home.control …)`);
+}
+
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description('write a config: asks for what the flags do not give (on a terminal), checks it all, writes nothing when something is wrong')
+    .option('--plex-data-dir <dir>', "the home Plex's data folder")
+    .option('--plex-url <url>', 'the home Plex address (default http://127.0.0.1:32400)')
+    .option('--control <how>', 'docker:CONTAINER or systemd:UNIT')
+    .option('--media-path <dir>', 'where the home Plex sees the media')
+    .option('--remote <remote>', 'the rclone remote holding the same media')
+    .option('--rclone-config <file>', 'the rclone config with its credentials')
+    .option('--provider <name>', 'the default provider (local)')
+    .option('--plex-command <json>', 'for the local provider: the Plex command line as a JSON array')
+    .option('--state-dir <dir>', 'the daemon\'s state folder (default /var/lib/plexlift)')
+    .option('--port <port>', 'the daemon\'s port (default 7878)')
+    .option('--force', 'replace an existing config')
+    .action(async (options: InitOptions, command: Command) => {
+      const output = createOutput({ json: false });
+      await runAction(output, async () => {
+        const path = configPathFor({ path: command.optsWithGlobals<{ config?: string }>().config });
+        if (existsSync(path) && !options.force) throw new PlexliftError('BAD_ARGUMENT', `${path} exists; edit it with plexlift config set, or pass --force to replace it`);
+        const answers = { ...options };
+        const missing = QUESTIONS.filter((q) => !answers[q.key]);
+        if (missing.length > 0 && process.stdin.isTTY && process.stderr.isTTY) {
+          const prompt = createInterface({ input: process.stdin, output: process.stderr });
+          try {
+            for (const q of missing) {
+              const answer = (await prompt.question(`${q.question}${q.fallback ? ` [${q.fallback}]` : ''}: `)).trim();
+              (answers as Record<string, unknown>)[q.key] = answer || q.fallback;
+            }
+          } finally {
+            prompt.close();
+          }
+        }
+        const absent = QUESTIONS.filter((q) => !answers[q.key] && !q.fallback);
+        if (absent.length > 0) throw new PlexliftError('BAD_ARGUMENT', `missing ${absent.map((q) => q.flag).join(', ')} (or run plexlift init on a terminal to be asked)`);
+        let plexCommand: unknown;
+        if (answers.plexCommand) {
+          try {
+            plexCommand = JSON.parse(answers.plexCommand);
+          } catch {
+            throw new PlexliftError('BAD_ARGUMENT', '--plex-command: must be a JSON array of strings');
+          }
+        }
+        const config = {
+          server: { ...(answers.stateDir ? { stateDir: answers.stateDir } : {}), ...(answers.port ? { port: Number(answers.port) } : {}) },
+          home: { plexDataDir: answers.plexDataDir, plexUrl: answers.plexUrl ?? 'http://127.0.0.1:32400', control: parseControl(answers.control!) },
+          media: { mountPath: answers.mediaPath, remote: answers.remote, ...(answers.rcloneConfig ? { rcloneConfigPath: answers.rcloneConfig } : {}) },
+          ...(answers.provider ? { provider: answers.provider } : {}),
+          ...(plexCommand ? { providers: { local: { plexCommand } } } : {}),
+        };
+        parseConfig(config, path); // every key checked before anything is written
+        mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+        openConfigStore(path).replace(config);
+        output.result(`wrote ${path}; check it with plexlift doctor`);
+      });
+    });
+}
