@@ -33,6 +33,8 @@ export async function serve(configPath: string) {
   }
   return {
     log: () => log,
+    /** SIGHUP: reread the config. */
+    reload: () => daemon.kill('SIGHUP'),
     /** SIGKILL: no goodbye, no cleanup (what a power cut or an OOM kill does). */
     kill: async () => {
       if (daemon.exitCode !== null || daemon.signalCode !== null) return;

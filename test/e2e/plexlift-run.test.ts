@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runCli } from '../utils/run-cli.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
 import { OWNER_TOKEN, prepare } from './plexlift-fixture.js';
@@ -50,11 +50,22 @@ describe('plexlift run, end to end with the local provider', () => {
   });
 
   it('--no-install stops at the verified archive; plexlift install puts it in later; rollback and backups work without the daemon', { timeout: 170_000 }, async () => {
-    const { home, configPath } = await prepare();
+    const { home, configPath, daemon } = await prepare();
+    if (!daemon) throw new Error('the daemon did not start');
+    // SIGHUP: a config edit reaches the daemon; a broken file changes nothing.
+    expect((await runCli(['config', 'set', 'media.vfsProfile', 'power', '--config', configPath])).status).toBe(0);
+    const good = readFileSync(configPath, 'utf8');
+    daemon.reload();
+    await vi.waitFor(() => expect(daemon.log()).toContain('info: config reloaded'));
+    writeFileSync(configPath, '{ "server": ');
+    daemon.reload();
+    await vi.waitFor(() => expect(daemon.log()).toMatch(/error: config not reloaded: config .*not valid JSON/));
+    writeFileSync(configPath, good);
     // --dry-run: the plan and its checks, nothing started.
     const plan = await runCli(['run', '--mode', 'delta', '--dry-run', '--config', configPath]);
     expect(plan.status, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(/^plan: a delta job on local, Plex 1\.43\.2\.10687-563d026ea, sections all$/m);
+    expect(plan.stdout).toMatch(/^ {2}media .* \(power\); analyses: /m);
     expect(plan.stdout).toMatch(/^ok {3}disk space: /m);
     expect(plan.stdout.trim()).toMatch(/nothing was started \(--dry-run\)$/);
     expect(JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout)).toEqual([]);

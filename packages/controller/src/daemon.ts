@@ -71,7 +71,10 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
   if (pruned > 0) options.log('info', `forgot ${pruned} finished jobs older than ${config.server.keepJobsDays} days`);
   // A restart loses nothing: every job that was under way is taken up where it stood.
   for (const job of runner.resume()) options.log('info', `resuming job ${job.id} (${job.state}${job.phase ? `, ${job.phase}` : ''})`);
+  // Job history is kept for server.keepJobsDays, checked daily.
+  const pruning = setInterval(() => controller.jobs.prune(config.server.keepJobsDays * 86_400_000), 86_400_000).unref();
   const close = async () => {
+    clearInterval(pruning);
     await runner.close();
     await controller.close();
   };
