@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ERROR_CODES, PlexliftError, toPlexliftError, type Config, type ErrorCode } from '@plexlift/shared';
 import { PlexClient, resolveAnalyses, analysesFromPreferences } from '@plexlift/shared/plex-api';
-import { closeDatabase, formatBytes, freeBytes, MAIN_DB_NAME, openDatabaseReadOnly, readLibraryStats, readSonicProgress, type LibraryStats } from '@plexlift/shared/plex-db';
+import { formatBytes, freeBytes, MAIN_DB_NAME, type LibraryStats } from '@plexlift/shared/plex-db';
 import { parseJobSpec, type AgentEvent, type AgentJob, type JobSpec, type PhaseName } from '@plexlift/shared/protocol';
 import type { Controller } from '../controller.js';
 import { installArchive } from '../install/home-install.js';
@@ -16,6 +16,7 @@ import type { z } from 'zod';
 import type { JobRecord } from '../store/job-store.js';
 import { createHomeSnapshot } from '../transfers/home-snapshot.js';
 import type { TransferRecord } from '../transfers/transfer-store.js';
+import { homeLibraries, readHomeStats, sonicOf, watchedItems } from './home-library.js';
 import { buildJobReport } from './job-report.js';
 
 /** What `--dry-run` shows. */
@@ -431,57 +432,11 @@ function raceSignal<T>(work: Promise<T>, signal: AbortSignal, timeoutMs: number,
   });
 }
 
-/** Items someone has watched (or started), in any account: what a `scan` job would lose. */
-function watchedItems(pmsDir: string): number {
-  const db = openDatabaseReadOnly(join(pmsDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME));
-  try {
-    return db.prepare('SELECT count(*) FROM metadata_item_settings WHERE view_count > 0 OR view_offset > 0').pluck().get() as number;
-  } finally {
-    closeDatabase(db);
-  }
-}
 
 /** The home library as it was when the job started (kept in the job's report). */
 function beforeOf(job: JobRecord): LibraryStats | undefined {
   return job.report?.before as LibraryStats | undefined;
 }
 
-function readHomeStats(pmsDir: string): LibraryStats | undefined {
-  try {
-    const db = openDatabaseReadOnly(join(pmsDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME));
-    try {
-      return readLibraryStats(db);
-    } finally {
-      closeDatabase(db);
-    }
-  } catch {
-    return undefined;
-  }
-}
 
-function sonicOf(pmsDir: string): { analyzed: number; total: number } | undefined {
-  try {
-    const db = openDatabaseReadOnly(join(pmsDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME));
-    try {
-      return readSonicProgress(db).reduce((sum, s) => ({ analyzed: sum.analyzed + s.analyzed, total: sum.total + s.total }), { analyzed: 0, total: 0 });
-    } finally {
-      closeDatabase(db);
-    }
-  } catch {
-    return undefined;
-  }
-}
 
-/** A scan job recreates the home libraries: their names, types and folders, from the home DB. */
-function homeLibraries(pmsDir: string): { name: string; type: 'movie' | 'show' | 'artist' | 'photo'; locations: string[] }[] {
-  const db = openDatabaseReadOnly(join(pmsDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME));
-  try {
-    const types: Record<number, 'movie' | 'show' | 'artist' | 'photo'> = { 1: 'movie', 2: 'show', 8: 'artist', 13: 'photo' };
-    const sections = db.prepare('SELECT id, name, section_type AS type FROM library_sections ORDER BY id').all() as { id: number; name: string; type: number }[];
-    return sections
-      .filter((s) => types[s.type])
-      .map((s) => ({ name: s.name, type: types[s.type]!, locations: (db.prepare('SELECT root_path FROM section_locations WHERE library_section_id = ?').pluck().all(s.id) as string[]) }));
-  } finally {
-    closeDatabase(db);
-  }
-}

@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import { closeDatabase, MAIN_DB_NAME, openDatabaseReadOnly, readLibraryStats, readSonicProgress, type LibraryStats } from '@plexlift/shared/plex-db';
+
+/** What the job runner reads of the home library: read-only, safe while home Plex runs. */
+function openHomeDb(pmsDir: string) {
+  return openDatabaseReadOnly(join(pmsDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME));
+}
+
+/** Items someone has watched (or started), in any account: what a `scan` job would lose. */
+export function watchedItems(pmsDir: string): number {
+  const db = openHomeDb(pmsDir);
+  try {
+    return db.prepare('SELECT count(*) FROM metadata_item_settings WHERE view_count > 0 OR view_offset > 0').pluck().get() as number;
+  } finally {
+    closeDatabase(db);
+  }
+}
+
+/** The home library's counts, or undefined when its DB cannot be read. */
+export function readHomeStats(pmsDir: string): LibraryStats | undefined {
+  try {
+    const db = openHomeDb(pmsDir);
+    try {
+      return readLibraryStats(db);
+    } finally {
+      closeDatabase(db);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sonic coverage of the home library, for the report. */
+export function sonicOf(pmsDir: string): { analyzed: number; total: number } | undefined {
+  try {
+    const db = openHomeDb(pmsDir);
+    try {
+      return readSonicProgress(db).reduce((sum, s) => ({ analyzed: sum.analyzed + s.analyzed, total: sum.total + s.total }), { analyzed: 0, total: 0 });
+    } finally {
+      closeDatabase(db);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** A scan job recreates the home libraries: their names, types and folders, from the home DB. */
+export function homeLibraries(pmsDir: string): { name: string; type: 'movie' | 'show' | 'artist' | 'photo'; locations: string[] }[] {
+  const db = openHomeDb(pmsDir);
+  try {
+    const types: Record<number, 'movie' | 'show' | 'artist' | 'photo'> = { 1: 'movie', 2: 'show', 8: 'artist', 13: 'photo' };
+    const sections = db.prepare('SELECT id, name, section_type AS type FROM library_sections ORDER BY id').all() as { id: number; name: string; type: number }[];
+    return sections
+      .filter((s) => types[s.type])
+      .map((s) => ({ name: s.name, type: types[s.type]!, locations: (db.prepare('SELECT root_path FROM section_locations WHERE library_section_id = ?').pluck().all(s.id) as string[]) }));
+  } finally {
+    closeDatabase(db);
+  }
+}
