@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -59,6 +60,23 @@ describe('the controller server and a real agent connection', () => {
     await connection.drained();
     await vi.waitFor(() => expect(commands.map((c) => c.type)).toEqual(['pause', 'run']));
     expect(controller.jobs.events('job-0001').map((e) => e.event)).toEqual(Array.from({ length: 10 }, (_, i) => log(i)));
+  });
+
+  it('an agent process that restarts comes back with the session token kept in its journal (its bootstrap token is spent)', async () => {
+    const { dir, controller, bootstrap } = await controllerWithJob();
+    const first = agent(dir, controller.server.wsUrl, bootstrap, 'vm');
+    await first.connection.start();
+    first.connection.report(log(1));
+    await first.connection.drained();
+    await first.connection.close();
+    first.journal.close();
+    expect(statSync(join(dir, 'vm.db')).mode & 0o777).toBe(0o600);
+    // The same work folder, a new process: the bootstrap token from its user data no longer works.
+    const again = agent(dir, controller.server.wsUrl, bootstrap, 'vm');
+    await again.connection.start();
+    again.connection.report(log(2));
+    await again.connection.drained();
+    expect(controller.jobs.events('job-0001').map((e) => e.event)).toEqual([log(1), log(2)]);
   });
 
   it('refuses a missing, wrong, expired or reused bootstrap token with 4401, and says why in its own log only', async () => {

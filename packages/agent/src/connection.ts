@@ -51,10 +51,11 @@ export class HomeConnection {
   /** When the socket last dropped; undefined while it is open. */
   private offlineSince: number | undefined;
   private readonly onlineWaiters = new Set<() => void>();
-  /** What home gave for the bootstrap token; used on every reconnect from then on. */
+  /** What home gave for the bootstrap token; used on every reconnect from then on (and kept in the journal). */
   private sessionToken: string | undefined;
 
   constructor(private readonly options: HomeConnectionOptions) {
+    this.sessionToken = options.journal.sessionToken;
     this.fatalError = new Promise<never>((_, reject) => (this.rejectFatal = reject));
     this.fatalError.catch(() => undefined); // observed through start() and drained()
     this.ws = createWSClient({
@@ -85,7 +86,7 @@ export class HomeConnection {
         this.client.agent.hello.mutate({ protocolVersion: PROTOCOL_VERSION, agentVersion: this.options.agentVersion, jobId: this.options.jobId }),
         this.fatalError,
       ]);
-      if (hello.sessionToken) this.sessionToken = hello.sessionToken;
+      if (hello.sessionToken) this.sessionToken = this.options.journal.sessionToken = hello.sessionToken;
     } catch (error) {
       // The socket's close code (4401: refused) may land just after the call failed.
       await sleep(100);

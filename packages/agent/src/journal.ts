@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { chmodSync } from 'node:fs';
 import type { AgentEvent } from '@plexlift/shared/protocol';
 
 export interface JournalEntry {
@@ -11,7 +12,7 @@ export interface JournalEntry {
  * The agent's local journal (SQLite, WAL, `synchronous=FULL`): every event is written here
  * before it is sent, with its idempotency key `jobId:seq`, and marked sent once home has it.
  * While home is unreachable events pile up here and the job goes on; a restarted agent resumes
- * from it, and from the last command id it saw.
+ * from it, from the last command id it saw, and with the session token home gave it.
  */
 export class Journal {
   private readonly db: Database.Database;
@@ -21,6 +22,8 @@ export class Journal {
     private readonly jobId: string,
   ) {
     this.db = new Database(path);
+    // It holds the session token: the agent's alone.
+    chmodSync(path, 0o600);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL, sent_at INTEGER);
@@ -55,6 +58,16 @@ export class Journal {
   set lastCommandId(id: string | undefined) {
     if (id === undefined) this.db.prepare(`DELETE FROM state WHERE name = 'lastCommandId'`).run();
     else this.db.prepare(`INSERT INTO state (name, value) VALUES ('lastCommandId', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`).run(id);
+  }
+
+  /** What home gave for the bootstrap token: a restarted agent reconnects with it. */
+  get sessionToken(): string | undefined {
+    return (this.db.prepare(`SELECT value FROM state WHERE name = 'sessionToken'`).pluck().get() as string | undefined) ?? undefined;
+  }
+
+  set sessionToken(token: string | undefined) {
+    if (token === undefined) this.db.prepare(`DELETE FROM state WHERE name = 'sessionToken'`).run();
+    else this.db.prepare(`INSERT INTO state (name, value) VALUES ('sessionToken', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`).run(token);
   }
 
   close(): void {
