@@ -1,6 +1,6 @@
 import { SECTION_TYPE, sectionTypeName } from '@plexlift/shared/plex-db';
 import { randomUUID } from 'node:crypto';
-import { SECTION_DEFAULTS } from '../utils/library-writer.js';
+import { SECTION_AGENTS } from '@plexlift/shared/plex-api';
 import { analyzeSection } from './analyzer.js';
 import { MetadataAgent } from './metadata-agent.js';
 import type { SimRuntime } from './runtime.js';
@@ -29,7 +29,7 @@ export class LibraryJobs {
 
   createSection(input: { name: string; type: string; agent?: string; scanner?: string; language?: string; locations: string[] }): number {
     const type = input.type as keyof typeof SECTION_TYPE;
-    const defaults = SECTION_DEFAULTS[type];
+    const defaults = SECTION_AGENTS[type];
     const at = this.runtime.epoch();
     const write = this.runtime.library.write;
     const id = this.runtime.library.db.transaction(() => {

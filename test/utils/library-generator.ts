@@ -21,7 +21,8 @@ import {
   type SectionStats,
   type SonicProgress,
 } from '@plexlift/shared/plex-db';
-import { LibraryWriter, SECTION_DEFAULTS } from './library-writer.js';
+import { SECTION_AGENTS } from '@plexlift/shared/plex-api';
+import { LibraryWriter } from './library-writer.js';
 import { restorePlexObjects, setAsidePlexObjects } from './plex-only-objects.js';
 import { AWKWARD_NAMES, LIBRARY_SIZES, createRandom, type LibrarySize, type LibrarySizeName } from './library-profile.js';
 import { fileURLToPath } from 'node:url';
@@ -175,7 +176,7 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
       const section = write.section({
         name: spec.title,
         type: SECTION_TYPE[spec.type],
-        ...SECTION_DEFAULTS[spec.type],
+        ...SECTION_AGENTS[spec.type],
         language: 'en-US',
         uuid: `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`,
         at,

@@ -1,13 +1,5 @@
 import type Database from 'better-sqlite3';
 
-/** The modern agent and scanner of each section type (plex-api.md §2.3). */
-export const SECTION_DEFAULTS = {
-  movie: { agent: 'tv.plex.agents.movie', scanner: 'Plex Movie' },
-  show: { agent: 'tv.plex.agents.series', scanner: 'Plex TV Series' },
-  artist: { agent: 'tv.plex.agents.music', scanner: 'Plex Music' },
-  photo: { agent: 'com.plexapp.agents.none', scanner: 'Plex Photo Scanner' },
-} as const;
-
 /**
  * Inserts library rows the way PMS 1.43 lays them out (plex-db.md §2.2): sections and their
  * locations, directories relative to the section root, the metadata hierarchy, media items and

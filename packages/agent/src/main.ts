@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT_CODES, PlexliftError } from '@plexlift/shared';
+import { readPreferencesFile } from '@plexlift/shared/plex-api';
 import { createLocalPlexRuntime } from './local-plex-runtime.js';
 import { runJob, type RunJobOptions } from './run-job.js';
 
@@ -67,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
   const tokenFile = values['token-file'];
   const token = () => (tokenFile ? readFileSync(tokenFile, 'utf8').trim() : (process.env.PLEXLIFT_AGENT_TOKEN ?? ''));
   const plexConfig = values['plex-config']!;
-  const preferences = join(plexConfig, 'Library', 'Application Support', 'Plex Media Server', 'Preferences.xml');
+  const pmsDir = join(plexConfig, 'Library', 'Application Support', 'Plex Media Server');
   const controller = new AbortController();
   // `on`, not `once`: a teardown may signal twice (a restarted controller tearing down again);
   // the agent still stops Plex, unmounts and hands home its last events. SIGKILL is the hard stop.
@@ -82,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
     runtime: createLocalPlexRuntime({ command, configDir: plexConfig }),
     readPlexToken: () => {
       try {
-        return /PlexOnlineToken="([^"]+)"/.exec(readFileSync(preferences, 'utf8'))?.[1];
+        return readPreferencesFile(pmsDir).get('PlexOnlineToken') || undefined;
       } catch {
         return undefined;
       }

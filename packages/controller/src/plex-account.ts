@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlexliftError } from '@plexlift/shared';
 import type { HomeConfig } from '@plexlift/shared';
+import { readPreferencesFile } from '@plexlift/shared/plex-api';
 
 /**
  * The owner's plex.tv account: claim tokens minted just in time (they live about four minutes
@@ -48,13 +48,13 @@ export class PlexAccount {
 /** `PlexOnlineToken` from the home server's Preferences.xml (read, never written). */
 export function readOnlineToken(pmsDir: string): string {
   const path = join(pmsDir, 'Preferences.xml');
-  let xml: string;
+  let preferences: Map<string, string>;
   try {
-    xml = readFileSync(path, 'utf8');
+    preferences = readPreferencesFile(pmsDir);
   } catch (error) {
     throw new PlexliftError('CONFIG_INVALID', `home.plexDataDir: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); set home.plexToken instead`);
   }
-  const token = /\bPlexOnlineToken="([^"]+)"/.exec(xml)?.[1];
+  const token = preferences.get('PlexOnlineToken') || undefined;
   if (!token) throw new PlexliftError('CONFIG_INVALID', `home.plexToken: the home server is not signed in to plex.tv (no PlexOnlineToken in ${path}); sign it in or set home.plexToken`);
   return token;
 }

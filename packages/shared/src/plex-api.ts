@@ -5,3 +5,4 @@ export * from './plex-api/wait-for-ready.js';
 export * from './plex-api/apply-preferences.js';
 export * from './plex-api/analyses.js';
 export * from './plex-api/section-agents.js';
+export * from './plex-api/preferences-file.js';

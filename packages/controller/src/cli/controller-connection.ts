@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
 import { TRPCClientError } from '@trpc/client';
 import { ERROR_CODES, PlexliftError, type ErrorCode } from '@plexlift/shared';
 import { createControllerClient, type ControllerClient } from '../client.js';
@@ -22,6 +23,21 @@ export function connectController(configPath: string | undefined, env: NodeJS.Pr
     }
   }
   return createControllerClient({ url, token });
+}
+
+/**
+ * Runs `work` with a client of the daemon named by the command's config, closes the client after,
+ * and turns a failed call into the PlexliftError it was (so the CLI exits with its status).
+ */
+export async function withController<T>(command: Command, work: (client: ControllerClient) => Promise<T>): Promise<T> {
+  const client = connectController(command.optsWithGlobals<{ config?: string }>().config);
+  try {
+    return await work(client);
+  } catch (error) {
+    throw fromControllerError(error);
+  } finally {
+    await client.close();
+  }
 }
 
 /** A failed call as the PlexliftError it was on the daemon (so the CLI exits with its status). */

@@ -196,12 +196,7 @@ export async function verifyHomePlex(plex: { url: string; token: string }, stats
 async function rollBack(options: HomeInstallOptions, backup: Backup, cause: unknown): Promise<never> {
   const failure = toPlexliftError(cause);
   try {
-    await options.control.stop().catch(() => undefined);
-    await waitUntilReleased(options.pmsDir);
-    restoreBackup(options.pmsDir, backup);
-    options.onStep?.('restored', backup.dir);
-    await options.control.start();
-    await verifyHomePlex(options.plex, undefined, options.startTimeoutMs);
+    await rollbackToBackup({ ...options, backup });
   } catch (rollbackError) {
     throw new PlexliftError('SAFETY_STOP', `install failed (${failure.message}) and so did the rollback (${(rollbackError as Error).message}); the backup is in ${backup.dir}: run plexlift rollback`, {
       cause: failure,
@@ -214,16 +209,20 @@ async function rollBack(options: HomeInstallOptions, backup: Backup, cause: unkn
   });
 }
 
-/** `plexlift rollback`: the latest backup put back, Plex stopped and started around it. */
+/**
+ * Puts a backup back with Plex stopped and started around it: `plexlift rollback`, and the
+ * automatic rollback of a failed install. A stop that fails (Plex already down) is fine as long
+ * as nothing holds the DB afterwards.
+ */
 export async function rollbackToBackup(options: {
   pmsDir: string;
   backup: Backup;
   control: PlexControl;
   plex: { url: string; token: string };
   startTimeoutMs: number;
-  onStep?: (step: InstallStep, detail?: string) => void;
+  onStep?: ((step: InstallStep, detail?: string) => void) | undefined;
 }): Promise<void> {
-  await options.control.stop();
+  await options.control.stop().catch(() => undefined);
   await waitUntilReleased(options.pmsDir);
   restoreBackup(options.pmsDir, options.backup);
   options.onStep?.('restored', options.backup.dir);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ERROR_CODES, PlexliftError, toPlexliftError, type Config, type ErrorCode } from '@plexlift/shared';
-import { PlexClient, resolveAnalyses, analysesFromPreferences } from '@plexlift/shared/plex-api';
+import { PlexClient, resolveAnalyses, analysesFromPreferences, readPreferencesFile } from '@plexlift/shared/plex-api';
 import { formatBytes, freeBytes, MAIN_DB_NAME, type LibraryStats } from '@plexlift/shared/plex-db';
 import { parseJobSpec, type AgentEvent, type AgentJob, type JobSpec, type PhaseName } from '@plexlift/shared/protocol';
 import type { Controller } from '../controller.js';
@@ -115,8 +115,7 @@ export class JobRunner implements JobControl {
     const identity = await plex.identity().catch((error: unknown) => {
       throw new PlexliftError('PLEX_API_ERROR', `home.plexUrl: the home Plex at ${home.plexUrl} does not answer /identity (${(error as Error).message})`);
     });
-    const preferences = new Map([...readFileSync(join(home.plexDataDir, 'Preferences.xml'), 'utf8').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
-    const analyses = resolveAnalyses(analysesFromPreferences(preferences));
+    const analyses = resolveAnalyses(analysesFromPreferences(readPreferencesFile(home.plexDataDir)));
     const wantsSonic = !request.skipSonic && !request.skipAnalysis && analyses.sonic;
     if (request.mode === 'scan' && !request.yes) {
       const watched = watchedItems(home.plexDataDir);

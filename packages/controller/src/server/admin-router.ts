@@ -2,7 +2,6 @@ import { tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { JobPlan } from '../jobs/job-runner.js';
 import type { JobRecord, JobStore } from '../store/job-store.js';
-import { asTrpcError } from './trpc-errors.js';
 import type { JobBus } from './job-bus.js';
 import { adminProcedure, router } from './trpc.js';
 
@@ -36,6 +35,11 @@ export interface JobControl {
 
 /** The procedures the CLI and other tools call (admin token only). */
 export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; control: JobControl }) {
+  /** A control this controller was started without (a test controller) is said so. */
+  const needs = <T extends (...args: never[]) => unknown>(fn: T | undefined, what: string): T => {
+    if (!fn) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `this controller does not ${what}` });
+    return fn;
+  };
   const jobId = z.object({ jobId: z.string().min(1) });
   const found = (id: string) => {
     const job = options.jobs.get(id);
@@ -66,31 +70,12 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
         yield tracked(String(stored.id), { at: stored.at, event: stored.event });
       }
     }),
-    run: adminProcedure.input(RunRequestSchema).mutation(async ({ input }) => {
-      if (!options.control.run) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'this controller does not run jobs' });
-      try {
-        return await options.control.run(input);
-      } catch (error) {
-        throw asTrpcError(error);
-      }
-    }),
-    install: adminProcedure.input(jobId).mutation(async ({ input }) => {
+    run: adminProcedure.input(RunRequestSchema).mutation(({ input }) => needs(options.control.run, 'run jobs')(input)),
+    install: adminProcedure.input(jobId).mutation(({ input }) => {
       found(input.jobId);
-      if (!options.control.install) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'this controller does not install' });
-      try {
-        return await options.control.install(input.jobId);
-      } catch (error) {
-        throw asTrpcError(error);
-      }
+      return needs(options.control.install, 'install')(input.jobId);
     }),
-    plan: adminProcedure.input(RunRequestSchema).query(async ({ input }) => {
-      if (!options.control.plan) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'this controller does not run jobs' });
-      try {
-        return await options.control.plan(input);
-      } catch (error) {
-        throw asTrpcError(error);
-      }
-    }),
+    plan: adminProcedure.input(RunRequestSchema).query(({ input }) => needs(options.control.plan, 'run jobs')(input)),
     abort: adminProcedure.input(jobId.extend({ reason: z.string().default('asked by the user') })).mutation(async ({ input }) => {
       found(input.jobId);
       await options.control.abort(input.jobId, input.reason);

@@ -8,7 +8,7 @@ import { PlexClient } from '@plexlift/shared/plex-api';
 import { closeDatabase, formatBytes, freeBytes, MAIN_DB_NAME, openDatabaseReadOnly, readLibraryStats } from '@plexlift/shared/plex-db';
 import { loadConfig } from '../../config.js';
 import { PlexAccount, readOnlineToken } from '../../plex-account.js';
-import { connectController } from '../controller-connection.js';
+import { withController } from '../controller-connection.js';
 import { createOutput } from '../output.js';
 import { runAction } from '../run-action.js';
 
@@ -21,7 +21,7 @@ interface Check {
 const run = promisify(execFile);
 
 /** Each check says what it found, or what to fix; none changes anything. */
-async function checks(config: Config, path: string | undefined, configPath: string | undefined): Promise<Check[]> {
+async function checks(config: Config, path: string | undefined, command: Command): Promise<Check[]> {
   const results: Check[] = [{ name: 'config', ok: true, detail: path ?? 'no file: defaults (plexlift config set … writes one)' }];
   const attempt = async (name: string, test: () => Promise<string> | string) => {
     try {
@@ -86,14 +86,11 @@ async function checks(config: Config, path: string | undefined, configPath: stri
     });
   } else results.push({ name: `provider ${provider}`, ok: false, detail: `providers.${provider}: not available in this version` });
   await attempt('daemon', async () => {
-    const client = connectController(configPath);
     try {
-      const jobs = await client.jobs.list.query({ limit: 1 });
+      const jobs = await withController(command, (client) => client.jobs.list.query({ limit: 1 }));
       return `answers with the admin token; ${jobs.length === 0 ? 'no jobs yet' : `last job ${jobs[0]!.id} (${jobs[0]!.state})`}`;
     } catch (error) {
       throw new Error(`not reachable on port ${config.server.port} (${(error as Error).message}); start it with plexlift serve`, { cause: error });
-    } finally {
-      await client.close();
     }
   });
   return results;
@@ -109,7 +106,7 @@ export function registerDoctor(program: Command): void {
       await runAction(output, async () => {
         const configPath = command.optsWithGlobals<{ config?: string }>().config;
         const { config, path } = loadConfig({ path: configPath });
-        const results = await checks(config, path, configPath);
+        const results = await checks(config, path, command);
         if (output.json) output.printJson(results);
         else output.result(results.map((r) => `${r.ok ? 'ok ' : 'FIX'}  ${r.name}: ${r.detail}`).join('\n'));
         return results.every((r) => r.ok) ? EXIT_CODES.ok : EXIT_CODES.badConfig;

@@ -6,7 +6,7 @@ import { listBackups, pruneBackups } from '../../install/backups.js';
 import { rollbackToBackup } from '../../install/home-install.js';
 import { createPlexControl } from '../../install/plex-control.js';
 import { readOnlineToken } from '../../plex-account.js';
-import { connectController, fromControllerError } from '../controller-connection.js';
+import { withController } from '../controller-connection.js';
 import { createOutput, formatTable } from '../output.js';
 import { runAction } from '../run-action.js';
 import { followJob } from './follow-job.js';
@@ -26,15 +26,10 @@ export function registerInstall(program: Command): void {
     .action(async (jobId: string, options: { json?: boolean }, command: Command) => {
       const output = createOutput({ json: options.json === true });
       await runAction(output, async () => {
-        const client = connectController(command.optsWithGlobals<{ config?: string }>().config);
-        try {
-          await client.jobs.install.mutate({ jobId }).catch((error: unknown) => {
-            throw fromControllerError(error);
-          });
-          return await followJob(client, jobId, output);
-        } finally {
-          await client.close();
-        }
+        return withController(command, async (client) => {
+        await client.jobs.install.mutate({ jobId });
+        return await followJob(client, jobId, output);
+        });
       });
     });
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { connectController, fromControllerError } from '../controller-connection.js';
+import { withController } from '../controller-connection.js';
 import { createOutput, formatTable } from '../output.js';
 import { runAction } from '../run-action.js';
 import { followJob } from './follow-job.js';
@@ -18,17 +18,12 @@ export function registerJobs(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const output = createOutput({ json: options.json === true });
       await runAction(output, async () => {
-        const client = connectController(command.optsWithGlobals<{ config?: string }>().config);
-        try {
-          const jobs = await client.jobs.list.query().catch((error: unknown) => {
-            throw fromControllerError(error);
-          });
-          if (output.json) return output.printJson(jobs);
-          if (jobs.length === 0) return output.result('No jobs yet.');
-          output.result(formatTable([['job', 'mode', 'provider', 'state', 'phase', 'started'], ...jobs.map((j) => [j.id, j.spec.mode, j.provider, j.state, j.phase ?? '', since(j.createdAt)])]));
-        } finally {
-          await client.close();
-        }
+        return withController(command, async (client) => {
+        const jobs = await client.jobs.list.query();
+        if (output.json) return output.printJson(jobs);
+        if (jobs.length === 0) return output.result('No jobs yet.');
+        output.result(formatTable([['job', 'mode', 'provider', 'state', 'phase', 'started'], ...jobs.map((j) => [j.id, j.spec.mode, j.provider, j.state, j.phase ?? '', since(j.createdAt)])]));
+        });
       });
     });
 
@@ -41,23 +36,18 @@ export function registerJobs(program: Command): void {
     .action(async (jobId: string | undefined, options: { watch?: boolean; json?: boolean }, command: Command) => {
       const output = createOutput({ json: options.json === true });
       await runAction(output, async () => {
-        const client = connectController(command.optsWithGlobals<{ config?: string }>().config);
-        try {
-          const id = jobId ?? (await client.jobs.list.query({ limit: 1 }))[0]?.id;
-          if (!id) return output.result('No jobs yet.');
-          if (options.watch) return await followJob(client, id, output);
-          const { job, phases } = await client.jobs.get.query({ jobId: id }).catch((error: unknown) => {
-            throw fromControllerError(error);
-          });
-          if (output.json) return output.printJson({ job, phases });
-          const lines = [`job ${job.id}: ${job.state}${job.phase ? ` (${job.phase})` : ''}, ${job.spec.mode} on ${job.provider}, started ${since(job.createdAt)}`];
-          for (const phase of phases) lines.push(`  ${phase.state === 'done' ? '✓' : phase.state === 'failed' ? '✗' : phase.state === 'skipped' ? '-' : '›'} ${phase.phase} ${phase.state}`);
-          if (job.error) lines.push(`  ${job.error.code}: ${job.error.message}`);
-          if (job.report) lines.push(formatReport(job.id, job.report));
-          output.result(lines.join('\n'));
-        } finally {
-          await client.close();
-        }
+        return withController(command, async (client) => {
+        const id = jobId ?? (await client.jobs.list.query({ limit: 1 }))[0]?.id;
+        if (!id) return output.result('No jobs yet.');
+        if (options.watch) return await followJob(client, id, output);
+        const { job, phases } = await client.jobs.get.query({ jobId: id });
+        if (output.json) return output.printJson({ job, phases });
+        const lines = [`job ${job.id}: ${job.state}${job.phase ? ` (${job.phase})` : ''}, ${job.spec.mode} on ${job.provider}, started ${since(job.createdAt)}`];
+        for (const phase of phases) lines.push(`  ${phase.state === 'done' ? '✓' : phase.state === 'failed' ? '✗' : phase.state === 'skipped' ? '-' : '›'} ${phase.phase} ${phase.state}`);
+        if (job.error) lines.push(`  ${job.error.code}: ${job.error.message}`);
+        if (job.report) lines.push(formatReport(job.id, job.report));
+        output.result(lines.join('\n'));
+        });
       });
     });
 
@@ -69,15 +59,10 @@ export function registerJobs(program: Command): void {
     .action(async (jobId: string, options: { reason: string }, command: Command) => {
       const output = createOutput({ json: false });
       await runAction(output, async () => {
-        const client = connectController(command.optsWithGlobals<{ config?: string }>().config);
-        try {
-          await client.jobs.abort.mutate({ jobId, reason: options.reason }).catch((error: unknown) => {
-            throw fromControllerError(error);
-          });
-          output.result(`job ${jobId} aborted`);
-        } finally {
-          await client.close();
-        }
+        return withController(command, async (client) => {
+        await client.jobs.abort.mutate({ jobId, reason: options.reason });
+        output.result(`job ${jobId} aborted`);
+        });
       });
     });
 }

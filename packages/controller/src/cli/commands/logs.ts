@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { AgentEvent } from '@plexlift/shared/protocol';
-import { connectController, fromControllerError } from '../controller-connection.js';
+import { withController } from '../controller-connection.js';
 import { formatProgress } from '../job-progress.js';
 import { createOutput } from '../output.js';
 import { runAction } from '../run-action.js';
@@ -35,17 +35,14 @@ export function registerLogs(program: Command): void {
     .action(async (jobId: string, options: { follow?: boolean; cpu?: boolean; json?: boolean }, command: Command) => {
       const output = createOutput({ json: options.json === true });
       await runAction(output, async () => {
-        const client = connectController(command.optsWithGlobals<{ config?: string }>().config);
         const print = (entry: { at: number; event: AgentEvent }) => {
           if (entry.event.type === 'cpu:sample' && !options.cpu) return;
           output.result(output.json ? JSON.stringify(entry) : formatLogLine(entry.at, entry.event));
         };
-        try {
+        return withController(command, async (client) => {
           let after = 0;
           for (;;) {
-            const page = await client.jobs.log.query({ jobId, afterId: after }).catch((error: unknown) => {
-              throw fromControllerError(error);
-            });
+            const page = await client.jobs.log.query({ jobId, afterId: after });
             page.forEach(print);
             after = page.at(-1)?.id ?? after;
             if (page.length > 0) continue;
@@ -54,9 +51,7 @@ export function registerLogs(program: Command): void {
             if (['done', 'failed', 'aborted'].includes(job.state)) return;
             await new Promise((resolve) => setTimeout(resolve, 1_000));
           }
-        } finally {
-          await client.close();
-        }
+        });
       });
     });
 }

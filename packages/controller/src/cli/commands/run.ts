@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { PlexliftError } from '@plexlift/shared';
-import { connectController, fromControllerError } from '../controller-connection.js';
+import { withController } from '../controller-connection.js';
 import { createOutput } from '../output.js';
 import { runAction } from '../run-action.js';
 import { followJob } from './follow-job.js';
@@ -45,7 +45,6 @@ export function registerRun(program: Command): void {
         if (options.provider !== undefined && !['local', 'docker', 'scaleway'].includes(options.provider)) {
           throw new PlexliftError('BAD_ARGUMENT', `--provider: must be local, docker or scaleway, not "${options.provider}"`);
         }
-        const client = connectController(command.optsWithGlobals<{ config?: string }>().config);
         const request = {
           mode: options.mode === 'scan' ? ('scan' as const) : ('delta' as const),
           sections: options.section,
@@ -58,37 +57,31 @@ export function registerRun(program: Command): void {
           yes: options.yes === true,
           ...(options.provider ? { provider: options.provider as 'local' } : {}),
         };
-        try {
-          if (options.dryRun) {
-            const plan = await client.jobs.plan.query(request).catch((error: unknown) => {
-              throw fromControllerError(error);
-            });
-            if (output.json) return output.printJson(plan);
-            const analyses = Object.entries(plan.spec.analyses).filter(([, on]) => on).map(([name]) => name);
-            output.result(
-              [
-                `plan: a ${plan.spec.mode} job on ${plan.provider}, Plex ${plan.spec.plex.version}, sections ${plan.spec.sections.length > 0 ? plan.spec.sections.join(', ') : 'all'}`,
-                `  media ${plan.spec.media.remote} at ${plan.spec.media.mountPath} (${plan.spec.media.vfsProfile}); analyses: ${plan.spec.skipAnalysis ? 'none' : analyses.join(', ')}${plan.spec.skipSonic ? ' (no Sonic)' : ''}`,
-                `  cost: ${plan.hourlyPrice} €/h${plan.hourlyPrice === 0 ? ' (nothing to pay)' : ''}`,
-                ...plan.checks.map((c) => `${c.ok ? 'ok ' : 'FIX'}  ${c.name}: ${c.detail}`),
-                'nothing was started (--dry-run)',
-              ].join('\n'),
-            );
-            return plan.checks.every((c) => c.ok) ? 0 : 78;
-          }
-          const job = await client.jobs.run.mutate(request).catch((error: unknown) => {
-            throw fromControllerError(error);
-          });
-          output.info(`job ${job.id} started (${job.spec.mode}, provider ${job.provider})`);
-          if (!options.wait) {
-            if (output.json) output.printJson(job);
-            else output.result(job.id);
-            return;
-          }
-          return await followJob(client, job.id, output);
-        } finally {
-          await client.close();
+        return withController(command, async (client) => {
+        if (options.dryRun) {
+          const plan = await client.jobs.plan.query(request);
+          if (output.json) return output.printJson(plan);
+          const analyses = Object.entries(plan.spec.analyses).filter(([, on]) => on).map(([name]) => name);
+          output.result(
+            [
+              `plan: a ${plan.spec.mode} job on ${plan.provider}, Plex ${plan.spec.plex.version}, sections ${plan.spec.sections.length > 0 ? plan.spec.sections.join(', ') : 'all'}`,
+              `  media ${plan.spec.media.remote} at ${plan.spec.media.mountPath} (${plan.spec.media.vfsProfile}); analyses: ${plan.spec.skipAnalysis ? 'none' : analyses.join(', ')}${plan.spec.skipSonic ? ' (no Sonic)' : ''}`,
+              `  cost: ${plan.hourlyPrice} €/h${plan.hourlyPrice === 0 ? ' (nothing to pay)' : ''}`,
+              ...plan.checks.map((c) => `${c.ok ? 'ok ' : 'FIX'}  ${c.name}: ${c.detail}`),
+              'nothing was started (--dry-run)',
+            ].join('\n'),
+          );
+          return plan.checks.every((c) => c.ok) ? 0 : 78;
         }
+        const job = await client.jobs.run.mutate(request);
+        output.info(`job ${job.id} started (${job.spec.mode}, provider ${job.provider})`);
+        if (!options.wait) {
+          if (output.json) output.printJson(job);
+          else output.result(job.id);
+          return;
+        }
+        return await followJob(client, job.id, output);
+        });
       });
     });
 }
