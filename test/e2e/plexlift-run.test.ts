@@ -99,6 +99,8 @@ describe('plexlift run, end to end with the local provider', () => {
     expect(doctor.stdout).toMatch(/^ok {3}home library: 2 sections: Movies, Music$/m);
     expect(doctor.stdout).toMatch(/^ok {3}plex\.tv account: token accepted, Plex Pass active/m);
     expect(doctor.stdout).toMatch(/^ok {3}daemon: answers with the admin token; last job job-/m);
+    // The whole job ran over TLS: the daemon's self-signed certificate, pinned by the agent and the CLI.
+    expect(doctor.stdout).toMatch(/^ok {3}tls: .*cert\.pem, SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2} \(agents pin it\)$/m);
     const broken = join(dirname(configPath), 'broken.json');
     writeFileSync(broken, JSON.stringify({ ...(JSON.parse(readFileSync(configPath, 'utf8')) as { media: object }), media: { mountPath: '/media', remote: ':http,url=\'http://127.0.0.1:1\':' } }));
     const sick = await runCli(['doctor', '--config', broken]);

@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { PlexliftError } from '@plexlift/shared';
 import { AgentJobSchema, PROTOCOL_VERSION, type AgentCommand, type AgentEvent, type AgentJob, type AgentRootRouter } from '@plexlift/shared/protocol';
+import { PinnedTls } from '@plexlift/shared/tls';
+import type { HomeFetch } from './home-fetch.js';
 import type { Journal } from './journal.js';
 
 /** The close code the controller uses for a refused token: retrying cannot help. */
@@ -11,6 +13,12 @@ export const AUTH_REFUSED_CLOSE_CODE = 4401;
 export interface HomeConnectionOptions {
   /** `ws://…` or `wss://…` of the controller's agent endpoint. */
   url: string;
+  /**
+   * SHA-256 of the controller's self-signed certificate: every TLS connection home (the socket
+   * and the data plane) is checked against it before anything is sent. Without it, `wss://` is
+   * checked against the system's CAs (a tunnel with a real certificate).
+   */
+  fingerprint?: string | undefined;
   jobId: string;
   agentVersion: string;
   /** Evaluated on every (re)connect, so a renewed token is picked up. */
@@ -27,10 +35,12 @@ export interface HomeConnectionOptions {
  * ws waits up to 30 s for a closing handshake with a hung peer before the reconnect starts
  * (measured: 33 s); 1 s is enough (agent-protocol.md §1.8).
  */
+// closeTimeout exists in ws 8.23 but not yet in its type definitions.
+const QUICK_CLOSE = { closeTimeout: 1_000 } as WebSocket.ClientOptions;
+
 class QuickCloseWebSocket extends WebSocket {
   constructor(address: string | URL, protocols?: string | string[]) {
-    // closeTimeout exists in ws 8.23 but not yet in its type definitions.
-    super(address, protocols, { closeTimeout: 1_000 } as WebSocket.ClientOptions);
+    super(address, protocols, QUICK_CLOSE);
   }
 }
 
@@ -53,14 +63,20 @@ export class HomeConnection {
   private readonly onlineWaiters = new Set<() => void>();
   /** What home gave for the bootstrap token; used on every reconnect from then on (and kept in the journal). */
   private sessionToken: string | undefined;
+  private readonly pin: PinnedTls | undefined;
+  /** The data plane's fetch: through the pinned TLS when there is one. */
+  readonly fetch: HomeFetch;
 
   constructor(private readonly options: HomeConnectionOptions) {
     this.sessionToken = options.journal.sessionToken;
+    // A certificate that is not the pinned one stops the agent: retrying would only ask again.
+    this.pin = options.fingerprint ? new PinnedTls(options.fingerprint, (error) => this.fail(error)) : undefined;
+    this.fetch = this.pin ? this.pin.fetch : (url, init) => fetch(url, init);
     this.fatalError = new Promise<never>((_, reject) => (this.rejectFatal = reject));
     this.fatalError.catch(() => undefined); // observed through start() and drained()
     this.ws = createWSClient({
       url: options.url,
-      WebSocket: QuickCloseWebSocket as unknown as typeof globalThis.WebSocket,
+      WebSocket: (this.pin ? this.pin.webSocket(QUICK_CLOSE) : QuickCloseWebSocket) as unknown as typeof globalThis.WebSocket,
       connectionParams: async () => ({ token: this.sessionToken ?? (await options.token()), jobId: options.jobId }),
       retryDelayMs: options.retryDelayMs ?? ((attempt) => Math.min(250 * 2 ** attempt, 10_000)),
       keepAlive: { enabled: true, ...(options.keepAlive ?? { intervalMs: 5_000, pongTimeoutMs: 2_000 }) },
@@ -166,6 +182,7 @@ export class HomeConnection {
     this.closed = true;
     this.subscription?.unsubscribe();
     await this.ws.close();
+    await this.pin?.close();
   }
 
   private kick(): void {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PlexliftError } from '@plexlift/shared';
-import { fetchHome } from './home-fetch.js';
+import { fetchHome, refusalOf, type HomeFetch } from './home-fetch.js';
 
 export interface DownloadOptions {
   baseUrl: string;
@@ -11,6 +11,8 @@ export interface DownloadOptions {
   /** Attempts per chunk (cuts, digest mismatches). @default 8 */
   maxAttempts?: number;
   signal?: AbortSignal;
+  /** How to reach home (the connection's pinned TLS). @default the global fetch */
+  fetch?: HomeFetch | undefined;
   onProgress?: (progress: { chunks: number; of: number; bytes: number }) => void;
 }
 
@@ -33,7 +35,7 @@ export function downloadArchive(options: DownloadOptions): Readable {
 async function* chunks(options: DownloadOptions): AsyncGenerator<Buffer> {
   const base = `${options.baseUrl.replace(/\/+$/, '')}/transfers/${encodeURIComponent(options.transferId)}`;
   const headers = { Authorization: `Bearer ${options.token}` };
-  const listing = await getJson<TransferListing>(base, headers, options.signal);
+  const listing = await getJson<TransferListing>(base, headers, options);
   if (!listing.complete || !listing.sha256) {
     throw new PlexliftError('CONTROLLER_UNREACHABLE', `home has no complete snapshot ${options.transferId} yet`);
   }
@@ -60,7 +62,7 @@ async function fetchChunk(url: string, sha256: string, headers: Record<string, s
     options.signal?.throwIfAborted();
     let problem: string;
     try {
-      const response = await fetch(url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
+      const response = await (options.fetch ?? fetch)(url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
       if (response.status === 401) throw new PlexliftError('AUTH_REFUSED', 'home refused the restore token');
       if (response.ok) {
         const data = Buffer.from(await response.arrayBuffer());
@@ -72,6 +74,8 @@ async function fetchChunk(url: string, sha256: string, headers: Record<string, s
     } catch (error) {
       if (error instanceof PlexliftError) throw error;
       options.signal?.throwIfAborted();
+      const refused = refusalOf(error);
+      if (refused) throw refused;
       problem = (error as Error).message;
     }
     if (attempt >= attempts) throw new PlexliftError('CONTROLLER_UNREACHABLE', `${url} could not be fetched after ${attempts} attempts (${problem})`);
@@ -79,8 +83,8 @@ async function fetchChunk(url: string, sha256: string, headers: Record<string, s
   }
 }
 
-async function getJson<T>(url: string, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<T> {
-  const response = await fetchHome(url, { headers, ...(signal ? { signal } : {}) });
+async function getJson<T>(url: string, headers: Record<string, string>, options: DownloadOptions): Promise<T> {
+  const response = await fetchHome(url, { headers, ...(options.signal ? { signal: options.signal } : {}) }, undefined, options.fetch);
   if (response.status === 401) throw new PlexliftError('AUTH_REFUSED', 'home refused the restore token');
   if (!response.ok) throw new PlexliftError('CONTROLLER_UNREACHABLE', `home answered GET ${url} with HTTP ${response.status}`);
   return (await response.json()) as T;

@@ -10,18 +10,22 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT_CODES, PlexliftError } from '@plexlift/shared';
 import { readPreferencesFile } from '@plexlift/shared/plex-api';
+import { normalizeFingerprint } from '@plexlift/shared/tls';
 import { createLocalPlexRuntime } from './local-plex-runtime.js';
 import { runJob, type RunJobOptions } from './run-job.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 const USAGE = `Usage: plexlift-agent --controller WS_URL --job JOB_ID --work-dir DIR --plex-config DIR
-                      --plex-command JSON_ARRAY [--token-file FILE] [--tuning FILE]
+                      --plex-command JSON_ARRAY [--fingerprint SHA256] [--token-file FILE]
+                      [--tuning FILE]
        plexlift-agent --version | --help
 
 Carries out a job's cloud phases (mount, restore, repair, remap, plex-start, preflight, scan,
 warm, analyze, refresh, stabilize, sonic, plex-stop, export, upload) next to Plex Media Server,
-reporting to the plexlift controller. The token is read from --token-file or PLEXLIFT_AGENT_TOKEN.`;
+reporting to the plexlift controller. The token is read from --token-file or PLEXLIFT_AGENT_TOKEN.
+With --fingerprint, a wss:// controller is trusted only if its certificate has that SHA-256
+fingerprint (the controller's self-signed certificate); without it, the system's CAs decide.`;
 
 async function main(argv: string[]): Promise<number> {
   let values;
@@ -37,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
         'plex-config': { type: 'string' },
         'plex-command': { type: 'string' },
         'token-file': { type: 'string' },
+        fingerprint: { type: 'string' },
         tuning: { type: 'string' },
       },
     }));
@@ -65,6 +70,13 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`plexlift-agent: --plex-command must be a JSON array of strings (${(error as Error).message})\n`);
     return EXIT_CODES.usage;
   }
+  let fingerprint: string | undefined;
+  try {
+    fingerprint = values.fingerprint ? normalizeFingerprint(values.fingerprint, '--fingerprint') : undefined;
+  } catch (error) {
+    process.stderr.write(`plexlift-agent: ${(error as Error).message}\n`);
+    return EXIT_CODES.usage;
+  }
   const tokenFile = values['token-file'];
   const token = () => (tokenFile ? readFileSync(tokenFile, 'utf8').trim() : (process.env.PLEXLIFT_AGENT_TOKEN ?? ''));
   const plexConfig = values['plex-config']!;
@@ -75,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort(new PlexliftError('JOB_ABORTED', `stopped by ${signal}`)));
   const outcome = await runJob({
     controllerUrl: values.controller!,
+    fingerprint,
     jobId: values.job!,
     agentVersion: version,
     token,

@@ -13,6 +13,8 @@ import type { PlexRuntime } from './plex-runtime.js';
 
 export interface RunJobOptions {
   controllerUrl: string;
+  /** SHA-256 of the controller's certificate, pinned. */
+  fingerprint?: string | undefined;
   jobId: string;
   agentVersion: string;
   token: () => string;
@@ -43,7 +45,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
   const onCommand = (command: AgentCommand) => {
     if (command.type === 'abort' && command.jobId === options.jobId) aborted.abort(new PlexliftError('JOB_ABORTED', `the job was aborted from home: ${command.reason}`));
   };
-  const connection = new HomeConnection({ url: options.controllerUrl, jobId: options.jobId, agentVersion: options.agentVersion, token: options.token, journal, onCommand });
+  const connection = new HomeConnection({ url: options.controllerUrl, fingerprint: options.fingerprint, jobId: options.jobId, agentVersion: options.agentVersion, token: options.token, journal, onCommand });
   const cpu = new CpuSampler(await createHostCpuMonitor(), {
     intervalMs: options.tuning?.cpuSampleMs ?? 30_000,
     onSample: (percent) => connection.report({ type: 'cpu:sample', percent: Math.round(percent * 10) / 10 }),

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PlexliftError } from '@plexlift/shared';
-import { fetchHome } from './home-fetch.js';
+import { fetchHome, refusalOf, type HomeFetch } from './home-fetch.js';
 import { cutIntoChunks, DEFAULT_CHUNK_BYTES, type ArchiveChunk } from '@plexlift/shared/archive';
 
 export interface UploadOptions {
@@ -16,6 +16,8 @@ export interface UploadOptions {
   /** Attempts per chunk before giving up. @default 8 */
   maxAttempts?: number;
   signal?: AbortSignal;
+  /** How to reach home (the connection's pinned TLS). @default the global fetch */
+  fetch?: HomeFetch | undefined;
   onProgress?: (progress: { chunks: number; bytes: number; skipped: number }) => void;
   /**
    * Awaited after the last chunk and before home is told the archive is whole: the producer
@@ -44,7 +46,7 @@ export interface UploadResult {
 export async function uploadArchive(stream: Readable, options: UploadOptions): Promise<UploadResult> {
   const base = `${options.baseUrl.replace(/\/+$/, '')}/transfers/${encodeURIComponent(options.transferId)}`;
   const headers = { Authorization: `Bearer ${options.token}` };
-  const held = await heldChunks(base, headers, options.signal, options.patienceMs);
+  const held = await heldChunks(base, headers, options);
   const whole: { sha256?: string; bytes?: number } = {};
   const inFlight = new Set<Promise<void>>();
   const result: UploadResult = { chunks: 0, bytes: 0, sha256: '', skipped: 0 };
@@ -77,7 +79,7 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
     headers: { ...headers, 'Content-Type': 'application/json' },
     body: JSON.stringify({ chunks: result.chunks, bytes: result.bytes, sha256: result.sha256 }),
     ...(options.signal ? { signal: options.signal } : {}),
-  }, options.patienceMs);
+  }, options.patienceMs, options.fetch);
   if (!response.ok) {
     throw new PlexliftError('SAFETY_STOP', `home refused the archive of ${options.transferId}: HTTP ${response.status} ${await response.text()}`, {
       details: { status: response.status },
@@ -86,8 +88,8 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
   return result;
 }
 
-async function heldChunks(base: string, headers: Record<string, string>, signal: AbortSignal | undefined, patienceMs: number | undefined): Promise<Map<number, string>> {
-  const response = await fetchHome(base, { headers, ...(signal ? { signal } : {}) }, patienceMs);
+async function heldChunks(base: string, headers: Record<string, string>, options: UploadOptions): Promise<Map<number, string>> {
+  const response = await fetchHome(base, { headers, ...(options.signal ? { signal: options.signal } : {}) }, options.patienceMs, options.fetch);
   if (response.status === 404) return new Map();
   if (response.status === 401) throw new PlexliftError('AUTH_REFUSED', 'home refused the upload token');
   if (!response.ok) throw new PlexliftError('CONTROLLER_UNREACHABLE', `home answered GET ${base} with HTTP ${response.status}`);
@@ -101,7 +103,7 @@ async function sendChunk(base: string, headers: Record<string, string>, chunk: A
     options.signal?.throwIfAborted();
     let problem: string;
     try {
-      const response = await fetch(`${base}/chunks/${chunk.index}`, {
+      const response = await (options.fetch ?? fetch)(`${base}/chunks/${chunk.index}`, {
         method: 'PUT',
         headers: { ...headers, 'Content-Type': 'application/octet-stream', 'X-Plexlift-Chunk-Sha256': chunk.sha256 },
         body: chunk.data,
@@ -113,6 +115,8 @@ async function sendChunk(base: string, headers: Record<string, string>, chunk: A
     } catch (error) {
       if (error instanceof PlexliftError) throw error;
       options.signal?.throwIfAborted();
+      const refused = refusalOf(error);
+      if (refused) throw refused;
       problem = (error as Error).message;
     }
     if (attempt >= attempts) throw new PlexliftError('CONTROLLER_UNREACHABLE', `chunk ${chunk.index} could not be sent after ${attempts} attempts (${problem})`);

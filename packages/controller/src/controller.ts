@@ -27,6 +27,8 @@ export interface ControllerOptions {
   onRefused?: (where: string, reason: string) => void;
   transfers?: { maxChunkBytes?: number; reserveBytes?: number };
   keepAlive?: { pingMs: number; pongWaitMs: number };
+  /** HTTPS/WSS with this certificate and key (PEM); plain HTTP without. */
+  tls?: { cert: string; key: string };
   /** Called once the stores exist and before the port opens (an agent may connect at once). */
   beforeListen?: (controller: Controller) => void;
 }
@@ -76,6 +78,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     ...(options.host ? { host: options.host } : {}),
     ...(options.keepAlive ? { keepAlive: options.keepAlive } : {}),
     ...(options.onRefused ? { onRefused: options.onRefused } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
   });
   const close = async () => {
     await controller.server.close();

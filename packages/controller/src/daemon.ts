@@ -5,6 +5,7 @@ import { PlexliftError, type Config } from '@plexlift/shared';
 import { startController, type Controller } from './controller.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { createLocalProvider } from './providers/local-provider.js';
+import { ensureCertificate } from './server/tls-certificate.js';
 import type { Provider } from './providers/provider.js';
 
 export interface Daemon extends AsyncDisposable {
@@ -12,8 +13,10 @@ export interface Daemon extends AsyncDisposable {
   runner: JobRunner;
   /** Takes a new config (SIGHUP); the port and the state folder need a restart. */
   reload(config: Config): void;
-  /** `http://…` where the CLI and agents reach it. */
+  /** `http(s)://127.0.0.1:port`, where the CLI reaches it. */
   url: string;
+  /** The certificate's SHA-256 fingerprint (agents pin it); undefined when TLS is off. */
+  fingerprint: string | undefined;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,14 @@ export function adminTokenPath(config: Config): string {
 /** The daemon (`plexlift serve`): controller, job runner and providers, wired from the config. */
 export async function startDaemon(config: Config, options: { log: (level: 'info' | 'warn' | 'error', message: string) => void; port?: number }): Promise<Daemon> {
   const { token } = ensureAdminToken(config);
+  const certificate = config.server.tls.enabled ? await ensureCertificate(config) : undefined;
+  if (certificate) {
+    if (config.server.publicUrl && !config.server.publicUrl.startsWith('https:')) {
+      throw new PlexliftError('CONFIG_INVALID', `server.publicUrl: ${config.server.publicUrl} must start with https:// while server.tls.enabled is true (agents talk TLS to this port)`);
+    }
+    options.log('info', `${certificate.created ? 'made a self-signed TLS certificate' : 'TLS certificate'} ${certificate.certPath}, SHA-256 fingerprint ${certificate.fingerprint}`);
+  }
+  const scheme = certificate ? 'https' : 'http';
   const providers: Partial<Record<Provider['name'], Provider>> = {};
   const local = config.providers.local;
   if (local) providers.local = createLocalProvider({ workRoot: local.workDir ?? join(config.server.stateDir, 'agents'), plexCommand: local.plexCommand, tuningFile: local.tuningFile });
@@ -49,6 +60,7 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
     adminToken: token,
     port: options.port ?? config.server.port,
     host: config.server.host,
+    ...(certificate ? { tls: { cert: certificate.cert, key: certificate.key } } : {}),
     agentJob: (jobId) => ready().agentJob(jobId),
     onHello: (jobId) => ready().onHello(jobId),
     onConnect: (jobId) => ready().onHello(jobId),
@@ -62,10 +74,10 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
     },
     // The runner exists before the port opens: an agent of a resumed job may call at once.
     beforeListen: (core) => {
-      wired.runner = new JobRunner({ config, controller: core, providers, controllerUrl: () => url!, log: options.log });
+      wired.runner = new JobRunner({ config, controller: core, providers, controllerUrl: () => url!, controllerFingerprint: certificate?.fingerprint, log: options.log });
     },
   });
-  url ??= `http://127.0.0.1:${controller.server.port}`;
+  url ??= `${scheme}://127.0.0.1:${controller.server.port}`;
   const runner = ready();
   const pruned = controller.jobs.prune(config.server.keepJobsDays * 86_400_000);
   if (pruned > 0) options.log('info', `forgot ${pruned} finished jobs older than ${config.server.keepJobsDays} days`);
@@ -85,5 +97,5 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
     runner.updateConfig(next);
     options.log('info', 'config reloaded');
   };
-  return { controller, runner, url: `http://127.0.0.1:${controller.server.port}`, reload, close, [Symbol.asyncDispose]: close };
+  return { controller, runner, url: `${scheme}://127.0.0.1:${controller.server.port}`, fingerprint: certificate?.fingerprint, reload, close, [Symbol.asyncDispose]: close };
 }

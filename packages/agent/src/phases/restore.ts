@@ -22,6 +22,7 @@ export const restore: Phase<JobState> = {
         baseUrl: transfers.baseUrl,
         transferId: transfers.restoreId,
         token: transfers.token,
+        fetch: state.connection?.fetch,
         signal,
         onProgress: (p) => {
           const perChunkMs = (performance.now() - started) / Math.max(p.chunks, 1);

@@ -48,6 +48,7 @@ async function streamHome({ state, signal, progress }: PhaseContext<JobState>, p
       baseUrl: transfers.baseUrl,
       transferId: transfers.exportId,
       token: transfers.token,
+      fetch: state.connection?.fetch,
       signal,
       // The archive's size is known only at its end: a rate, no percent.
       onProgress: (p) => progress({ rate: mebibytesPerSecond(p.bytes, started), message: `${p.chunks} chunks, ${(p.bytes / 1024 / 1024).toFixed(1)} MiB sent` }),
@@ -81,6 +82,7 @@ async function holdThenSend({ job, state, signal, progress, report }: PhaseConte
         baseUrl: transfers.baseUrl,
         transferId: transfers.exportId,
         token: transfers.token,
+        fetch: state.connection?.fetch,
         signal,
         onProgress: (p) => {
           const rate = mebibytesPerSecond(p.bytes, started);

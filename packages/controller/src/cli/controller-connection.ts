@@ -1,18 +1,21 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TRPCClientError } from '@trpc/client';
-import { ERROR_CODES, PlexliftError, type ErrorCode } from '@plexlift/shared';
+import { ERROR_CODES, PlexliftError, type Config, type ErrorCode } from '@plexlift/shared';
+import { fingerprintOf } from '@plexlift/shared/tls';
 import { createControllerClient, type ControllerClient } from '../client.js';
 import { loadConfig } from '../config.js';
 import { adminTokenPath } from '../daemon.js';
+import { certificatePaths } from '../server/tls-certificate.js';
 
 /**
- * The CLI's line to the daemon: `PLEXLIFT_URL` and `PLEXLIFT_TOKEN` when set, else the config's
- * port on loopback and its admin token file.
+ * The CLI's line to the daemon: `PLEXLIFT_URL`, `PLEXLIFT_TOKEN` and `PLEXLIFT_FINGERPRINT` when
+ * set, else the config's port on loopback, its admin token file and its certificate's fingerprint.
  */
 export function connectController(configPath: string | undefined, env: NodeJS.ProcessEnv = process.env): ControllerClient {
   const { config } = loadConfig({ path: configPath, env });
-  const url = env.PLEXLIFT_URL ?? `http://127.0.0.1:${config.server.port}`;
+  const url = env.PLEXLIFT_URL ?? `${config.server.tls.enabled ? 'https' : 'http'}://127.0.0.1:${config.server.port}`;
+  const fingerprint = url.startsWith('https:') ? (env.PLEXLIFT_FINGERPRINT ?? daemonFingerprint(config)) : undefined;
   let token = env.PLEXLIFT_TOKEN;
   if (!token) {
     const path = adminTokenPath(config);
@@ -22,7 +25,23 @@ export function connectController(configPath: string | undefined, env: NodeJS.Pr
       throw new PlexliftError('CONFIG_INVALID', `server.adminTokenFile: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run as a user who can, or set PLEXLIFT_TOKEN`);
     }
   }
-  return createControllerClient({ url, token });
+  return createControllerClient({ url, token, ...(fingerprint ? { fingerprint } : {}) });
+}
+
+/** The fingerprint of the daemon's own certificate file, read where the daemon keeps it. */
+function daemonFingerprint(config: Config): string | undefined {
+  if (!config.server.tls.enabled) return undefined;
+  const { certPath } = certificatePaths(config);
+  let pem: string;
+  try {
+    pem = readFileSync(certPath, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Not made yet: the daemon has never run, which the connection itself will say.
+    if (code === 'ENOENT') return undefined;
+    throw new PlexliftError('CONFIG_INVALID', `server.tls: cannot read the daemon's certificate ${certPath} (${code ?? (error as Error).message}); run as a user who can, or set PLEXLIFT_FINGERPRINT`);
+  }
+  return fingerprintOf(pem);
 }
 
 /**

@@ -36,6 +36,8 @@ export interface JobRunnerOptions {
   providers: Partial<Record<Provider['name'], Provider>>;
   /** How agents reach this controller (known once its port is open). */
   controllerUrl: () => string;
+  /** The certificate agents pin (the daemon's own TLS); absent when TLS is off. */
+  controllerFingerprint?: string | undefined;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -341,12 +343,16 @@ export class JobRunner implements JobControl {
     } catch (error) {
       if (this.stopping) return;
       const failure = signal.aborted && signal.reason instanceof PlexliftError ? signal.reason : toPlexliftError(error);
-      if (failure.details?.reportedBy !== 'agent') this.event(job.id, { type: 'phase:fail', phase, code: failure.code, message: failure.message });
+      // A machine gone while the agent ran fails the phase the agent was in, not provision.
+      const at = job.state === 'running' ? (jobs.get(job.id)?.phase ?? phase) : phase;
+      if (failure.details?.reportedBy !== 'agent') this.event(job.id, { type: 'phase:fail', phase: at, code: failure.code, message: failure.message });
       const resource = jobs.get(job.id)?.resource;
       if (resource && job.state !== 'verified' && job.state !== 'installing') {
         await provider.teardown(resource, { keep: job.options.keep }).catch((teardownError: unknown) => this.options.log('error', `job ${job.id}: teardown failed: ${(teardownError as Error).message}`));
       }
       const current = jobs.get(job.id)!;
+      // What the job did and cost before it stopped: the report of a failure too.
+      jobs.setReport(job.id, { ...buildJobReport({ jobId: job.id, jobs, transfers: transferStore, before: beforeOf(current), after: undefined, hourlyPrice: provider.hourlyPrice }), before: beforeOf(current) });
       jobs.transition(current, current.state, failure.code === 'JOB_ABORTED' ? 'aborted' : 'failed', { error: { code: failure.code, message: failure.message } });
     } finally {
       // Ends the helpers that watched this job (event followers, machine checks).
@@ -365,6 +371,7 @@ export class JobRunner implements JobControl {
     await provider.provision({
       jobId: job.id,
       controllerUrl: this.options.controllerUrl(),
+      ...(this.options.controllerFingerprint ? { controllerFingerprint: this.options.controllerFingerprint } : {}),
       bootstrapToken,
       record: (resource) => jobs.setResource(job.id, resource),
     });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,7 +23,7 @@ interface LocalResource extends ProviderResource {
  * The agent as a process on this machine (no cloud, no cost): its own session, process group
  * and mount namespace (so it needs root), so it outlives a controller crash and a restarted
  * controller finds it again; torn down with SIGTERM (the agent stops Plex and unmounts), then
- * SIGKILL to its whole group.
+ * SIGKILL to its whole group. Its output is kept as `<workRoot>/logs/<job>.log`.
  */
 export function createLocalProvider(options: LocalProviderOptions): Provider {
   return {
@@ -38,9 +38,16 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
     teardown: async (resource, { keep }) => {
       const { pid, workDir } = resource as LocalResource;
       if (pid !== undefined && isAgentOf(pid, jobOf(resource))) await stopGroup(pid);
-      if (!keep) rmSync(workDir, { recursive: true, force: true });
+      if (keep) return;
+      // The agent's own output outlives its folder: a crash says why only there.
+      const log = join(workDir, 'agent.log');
+      if (existsSync(log)) {
+        mkdirSync(join(options.workRoot, 'logs'), { recursive: true, mode: 0o700 });
+        renameSync(log, join(options.workRoot, 'logs', `${jobOf(resource)}.log`));
+      }
+      rmSync(workDir, { recursive: true, force: true });
     },
-    list: () => Promise.resolve(agentProcesses().map(({ pid, jobId }) => ({ jobId, resource: { pid, workDir: join(options.workRoot, jobId) } }))),
+    list: () => Promise.resolve(agentProcesses().map(({ pid, jobId }) => ({ jobId, resource: { jobId, pid, workDir: join(options.workRoot, jobId) } }))),
   };
 }
 
@@ -61,6 +68,7 @@ function provision(options: LocalProviderOptions, request: ProvisionRequest): Lo
     '--plex-config', join(workDir, 'plex'),
     '--plex-command', JSON.stringify(options.plexCommand),
     '--token-file', tokenFile,
+    ...(request.controllerFingerprint ? ['--fingerprint', request.controllerFingerprint] : []),
     ...(options.tuningFile ? ['--tuning', options.tuningFile] : []),
   ];
   // Its own mount namespace: the agent mounts the media at home's path, which on this machine

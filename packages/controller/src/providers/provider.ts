@@ -5,6 +5,8 @@ export interface ProvisionRequest {
   jobId: string;
   /** How the agent reaches the controller. */
   controllerUrl: string;
+  /** SHA-256 of the controller's self-signed certificate, which the agent pins; absent without TLS of our own. */
+  controllerFingerprint?: string;
   /** Works once, expires within minutes; the only secret the machine is given at birth. */
   bootstrapToken: string;
   /** Called with the resource before it is created, so a crash in between still leaves a trace to reap. */

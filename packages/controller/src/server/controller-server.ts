@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
@@ -22,12 +23,14 @@ export interface ControllerServerOptions {
   keepAlive?: { pingMs: number; pongWaitMs: number };
   /** A refused connection or call, for the daemon's log (never the token itself). */
   onRefused?: (where: string, reason: string) => void;
+  /** HTTPS and WSS with this certificate; plain HTTP without. */
+  tls?: { cert: string; key: string };
 }
 
 export interface ControllerServer extends AsyncDisposable {
-  /** `http://host:port` of the data plane and the HTTP tRPC endpoint (`/trpc`). */
+  /** `http(s)://host:port` of the data plane and the HTTP tRPC endpoint (`/trpc`). */
   url: string;
-  /** `ws://host:port` of the tRPC WebSocket. */
+  /** `ws(s)://host:port` of the tRPC WebSocket. */
   wsUrl: string;
   port: number;
   /** Drops every WebSocket (tests: a network cut). */
@@ -55,7 +58,7 @@ export async function startControllerServer(options: ControllerServerOptions): P
       return { admin: false, agent: undefined };
     },
   });
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (options.transfers.handle(req, res)) return;
     if (path.startsWith('/trpc/')) return trpcHttp(req, res);
@@ -65,7 +68,8 @@ export async function startControllerServer(options: ControllerServerOptions): P
     }
     res.writeHead(404, { 'Content-Type': 'text/plain' });
     res.end('not found\n');
-  });
+  };
+  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
   const wss = new WebSocketServer({ server });
   const handler = applyWSSHandler({
     wss,
@@ -99,8 +103,8 @@ export async function startControllerServer(options: ControllerServerOptions): P
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   return {
-    url: `http://${host}:${port}`,
-    wsUrl: `ws://${host}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
+    wsUrl: `${options.tls ? 'wss' : 'ws'}://${host}:${port}`,
     port,
     dropConnections: () => {
       for (const client of wss.clients) client.terminate();

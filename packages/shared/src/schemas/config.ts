@@ -86,6 +86,20 @@ export const ServerConfigSchema = z
     keepJobsDays: z.number().int().min(1).default(90),
     /** An agent that has not said hello by then gets its machine deleted. */
     agentConnectTimeoutSeconds: z.number().int().min(10).default(900),
+    /**
+     * HTTPS and WSS on the one port. Without files, a self-signed certificate is made at first
+     * start in `<stateDir>/tls/` and agents pin its fingerprint. Off only behind a tunnel that
+     * already encrypts (then `publicUrl` should be the tunnel's address).
+     */
+    tls: z
+      .object({
+        enabled: z.boolean().default(true),
+        certFile: absolutePath.optional(),
+        keyFile: absolutePath.optional(),
+      })
+      .strict()
+      .refine((tls) => Boolean(tls.certFile) === Boolean(tls.keyFile), { message: 'certFile and keyFile go together: set both or neither' })
+      .default({ enabled: true }),
   })
   .strict();
 
@@ -110,7 +124,7 @@ export const ConfigSchema = z
     database: DatabaseConfigSchema.default({}),
     home: HomeConfigSchema.optional(),
     media: MediaConfigSchema.optional(),
-    server: ServerConfigSchema.default({ port: 7878, host: '0.0.0.0', stateDir: '/var/lib/plexlift', keepJobsDays: 90, agentConnectTimeoutSeconds: 900 }),
+    server: ServerConfigSchema.default({ port: 7878, host: '0.0.0.0', stateDir: '/var/lib/plexlift', keepJobsDays: 90, agentConnectTimeoutSeconds: 900, tls: { enabled: true } }),
     /** The provider `plexlift run` uses when `--provider` is not given: never a cloud by surprise. */
     provider: z.enum(['local', 'docker', 'scaleway']).optional(),
     providers: z.object({ local: LocalProviderConfigSchema.optional() }).strict().default({}),

@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { EXIT_CODES, type Config } from '@plexlift/shared';
 import { PlexClient } from '@plexlift/shared/plex-api';
 import { closeDatabase, formatBytes, freeBytes, MAIN_DB_NAME, openDatabaseReadOnly, readLibraryStats } from '@plexlift/shared/plex-db';
+import { fingerprintOf } from '@plexlift/shared/tls';
 import { loadConfig } from '../../config.js';
+import { certificatePaths } from '../../server/tls-certificate.js';
 import { PlexAccount, readOnlineToken } from '../../plex-account.js';
 import { withController } from '../controller-connection.js';
 import { createOutput } from '../output.js';
@@ -85,6 +87,15 @@ async function checks(config: Config, path: string | undefined, command: Command
       return `Plex command ${config.providers.local.plexCommand[0] ?? ''}`;
     });
   } else results.push({ name: `provider ${provider}`, ok: false, detail: `providers.${provider}: not available in this version` });
+  await attempt('tls', () => {
+    if (!config.server.tls.enabled) {
+      if (config.server.publicUrl?.startsWith('https:')) return `off here; agents use ${config.server.publicUrl} (a tunnel's TLS)`;
+      throw new Error('server.tls.enabled is false and server.publicUrl is not https://: tokens and the library would cross the internet in clear; enable TLS or put a tunnel in front');
+    }
+    const { certPath } = certificatePaths(config);
+    if (!existsSync(certPath)) return `a self-signed certificate is made at the first plexlift serve (${certPath})`;
+    return `${certPath}, SHA-256 ${fingerprintOf(readFileSync(certPath, 'utf8'))} (agents pin it)`;
+  });
   await attempt('daemon', async () => {
     try {
       const jobs = await withController(command, (client) => client.jobs.list.query({ limit: 1 }));
