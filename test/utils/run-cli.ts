@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../packages/controller/src/cli/bin.ts', import.meta.url));
+/** The CLI entry point, run from its sources. */
+export const CLI_BIN = fileURLToPath(new URL('../../packages/controller/src/cli/bin.ts', import.meta.url));
 
 export interface CliResult {
   status: number;
@@ -14,7 +15,7 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', BIN, ...args],
+      ['--conditions=source', '--import', 'tsx', CLI_BIN, ...args],
       { env: { ...process.env, PLEXLIFT_CONFIG: undefined, ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(new Error(`could not run the CLI: ${error.message}`, { cause: error }));

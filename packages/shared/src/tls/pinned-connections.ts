@@ -39,12 +39,12 @@ export class PinnedTls {
   /** A fetch whose TLS connections are checked against the pin before any request is written. */
   readonly fetch = (url: string | URL, init?: RequestInit): Promise<Response> => {
     this.dispatcher ??= this.createDispatcher();
-    return undiciFetch(url, { ...(init as object), dispatcher: this.dispatcher }) as unknown as Promise<Response>;
+    return undiciFetch(url, { ...(init as object), dispatcher: this.dispatcher });
   };
 
   /** A `ws` WebSocket class (for tRPC's `createWSClient`) that checks the pin on every (re)connect. */
   webSocket(options: WebSocket.ClientOptions = {}): WebSocketClass {
-    const pin = this;
+    const check = (socket: TLSSocket, url: string) => this.check(socket, url);
     return class PinnedWebSocket extends WebSocket {
       constructor(address: string | URL, protocols?: string | string[]) {
         super(address, protocols, { ...options, rejectUnauthorized: false });
@@ -52,7 +52,7 @@ export class PinnedTls {
         this.once('upgrade', (response) => {
           const socket = response.socket as TLSSocket;
           if (typeof socket.getPeerCertificate !== 'function') return;
-          if (pin.check(socket, String(address))) this.terminate();
+          if (check(socket, String(address))) this.terminate();
         });
       }
     };
@@ -68,10 +68,10 @@ export class PinnedTls {
     return new Agent({
       connect: (options, callback) =>
         connect(options, (error, socket) => {
-          if (error || options.protocol !== 'https:') return error ? callback(error, null) : callback(null, socket!);
+          if (error || options.protocol !== 'https:') return error ? callback(error, null) : callback(null, socket);
           const mismatch = this.check(socket as TLSSocket, `${options.protocol}//${options.hostname}:${options.port}`);
-          if (!mismatch) return callback(null, socket!);
-          socket!.destroy();
+          if (!mismatch) return callback(null, socket);
+          socket.destroy();
           callback(mismatch, null);
         }),
     });

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline/promises';
-import { PlexliftError, parseConfig } from '@plexlift/shared';
+import { createInterface } from 'node:readline';
+import type { z } from 'zod';
+import { HomeConfigSchema, MediaConfigSchema, PlexliftError, parseConfig } from '@plexlift/shared';
 import { configPathFor, openConfigStore } from '../../config.js';
 import { createOutput } from '../output.js';
 import { runAction } from '../run-action.js';
@@ -21,13 +22,24 @@ interface InitOptions {
   force?: boolean;
 }
 
-const QUESTIONS: { key: keyof InitOptions; flag: string; question: string; fallback?: string }[] = [
-  { key: 'plexDataDir', flag: '--plex-data-dir', question: "the home Plex's data folder (…/Plex Media Server)" },
-  { key: 'plexUrl', flag: '--plex-url', question: 'the home Plex address', fallback: 'http://127.0.0.1:32400' },
-  { key: 'control', flag: '--control', question: 'how to stop and start the home Plex (docker:CONTAINER or systemd:UNIT)' },
-  { key: 'mediaPath', flag: '--media-path', question: 'where the home Plex sees the media' },
-  { key: 'remote', flag: '--remote', question: 'the rclone remote holding the same media (remote:path)' },
+/** Checks one answer with the config schema's own rule for its key, so the message is the same. */
+function schemaCheck(schema: z.ZodType, field: string): (answer: string) => void {
+  return (answer) => {
+    const result = schema.safeParse(answer);
+    if (!result.success) throw new PlexliftError('CONFIG_INVALID', `${field}: ${result.error.issues[0]?.message ?? 'invalid'}`);
+  };
+}
+
+const QUESTIONS: { key: keyof InitOptions; flag: string; question: string; fallback?: string; check: (answer: string) => void }[] = [
+  { key: 'plexDataDir', flag: '--plex-data-dir', question: "the home Plex's data folder (…/Plex Media Server)", check: schemaCheck(HomeConfigSchema.shape.plexDataDir, 'home.plexDataDir') },
+  { key: 'plexUrl', flag: '--plex-url', question: 'the home Plex address', fallback: 'http://127.0.0.1:32400', check: schemaCheck(HomeConfigSchema.shape.plexUrl, 'home.plexUrl') },
+  { key: 'control', flag: '--control', question: 'how to stop and start the home Plex (docker:CONTAINER or systemd:UNIT)', check: (answer) => parseControl(answer) },
+  { key: 'mediaPath', flag: '--media-path', question: 'where the home Plex sees the media', check: schemaCheck(MediaConfigSchema.shape.mountPath, 'media.mountPath') },
+  { key: 'remote', flag: '--remote', question: 'the rclone remote holding the same media (remote:path)', check: schemaCheck(MediaConfigSchema.shape.remote, 'media.remote') },
 ];
+
+/** Wrong answers are said and asked again, three times at most. */
+const ATTEMPTS = 3;
 
 /** `docker:plex` or `systemd:plexmediaserver.service` as a control entry. */
 function parseControl(text: string): unknown {
@@ -60,11 +72,26 @@ export function registerInit(program: Command): void {
         const answers = { ...options };
         const missing = QUESTIONS.filter((q) => !answers[q.key]);
         if (missing.length > 0 && process.stdin.isTTY && process.stderr.isTTY) {
-          const prompt = createInterface({ input: process.stdin, output: process.stderr });
+          // Lines are read as they come, buffered: answers typed ahead (or pasted) are not lost.
+          const prompt = createInterface({ input: process.stdin, crlfDelay: Infinity });
+          const lines = prompt[Symbol.asyncIterator]();
           try {
             for (const q of missing) {
-              const answer = (await prompt.question(`${q.question}${q.fallback ? ` [${q.fallback}]` : ''}: `)).trim();
-              (answers as Record<string, unknown>)[q.key] = answer || q.fallback;
+              for (let attempt = 1; ; attempt++) {
+                process.stderr.write(`${q.question}${q.fallback ? ` [${q.fallback}]` : ''}: `);
+                const line = await lines.next();
+                if (line.done) throw new PlexliftError('BAD_ARGUMENT', 'the input ended before every question was answered; nothing written');
+                const answer = (line.value).trim() || q.fallback;
+                try {
+                  if (!answer) throw new PlexliftError('BAD_ARGUMENT', `${q.flag}: an answer is needed`);
+                  q.check(answer);
+                  (answers as Record<string, unknown>)[q.key] = answer;
+                  break;
+                } catch (error) {
+                  if (attempt >= ATTEMPTS) throw error;
+                  process.stderr.write(`  ${(error as Error).message}\n`);
+                }
+              }
             }
           } finally {
             prompt.close();
