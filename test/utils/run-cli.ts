@@ -11,12 +11,12 @@ export interface CliResult {
 }
 
 /** Runs the real `plexlift` CLI (from source) in a child process, as a user would. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       ['--conditions=source', '--import', 'tsx', CLI_BIN, ...args],
-      { env: { ...process.env, PLEXLIFT_CONFIG: undefined, ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
+      { env: { ...process.env, PLEXLIFT_CONFIG: undefined, ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 60_000 },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(new Error(`could not run the CLI: ${error.message}`, { cause: error }));
         else resolve({ status: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlexliftError, toPlexliftError } from '@plexlift/shared';
 import { parseJobSpec, type AgentCommand } from '@plexlift/shared/protocol';
@@ -38,6 +39,8 @@ export type RunJobOutcome = { ok: true; run: PhaseRun } | { ok: false; error: Pl
  * before anything starts), run every phase in order, and make sure home has every event.
  */
 export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
+  // A fresh VM has no work folder yet: made here, private (the journal holds the session token).
+  mkdirSync(options.workDir, { recursive: true, mode: 0o700 });
   const journal = new Journal(join(options.workDir, 'journal.db'), options.jobId);
   // An `abort` from home stops the phase in flight through the same signal as a local one.
   const aborted = new AbortController();

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { AgentJob } from '@plexlift/shared/protocol';
 import { createAgentGateway } from './server/agent-gateway.js';
 import type { JobControl } from './server/admin-router.js';
+import { createAgentBundleHandler } from './server/agent-bundle.js';
 import { createAppRouter } from './server/app-router.js';
 import { startControllerServer, type ControllerServer } from './server/controller-server.js';
 import { JobBus } from './server/job-bus.js';
@@ -79,6 +80,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     ...(options.keepAlive ? { keepAlive: options.keepAlive } : {}),
     ...(options.onRefused ? { onRefused: options.onRefused } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
+    handlers: [createAgentBundleHandler({ tokens, stagingDir: join(options.stateDir, 'tmp'), ...(options.onRefused ? { onRefused: options.onRefused } : {}) })],
   });
   const close = async () => {
     await controller.server.close();

@@ -5,6 +5,7 @@ import { PlexliftError, type Config } from '@plexlift/shared';
 import { startController, type Controller } from './controller.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { createLocalProvider } from './providers/local-provider.js';
+import { createScalewayProvider } from './providers/scaleway/scaleway-provider.js';
 import { ensureCertificate } from './server/tls-certificate.js';
 import type { Provider } from './providers/provider.js';
 
@@ -48,6 +49,7 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
   const providers: Partial<Record<Provider['name'], Provider>> = {};
   const local = config.providers.local;
   if (local) providers.local = createLocalProvider({ workRoot: local.workDir ?? join(config.server.stateDir, 'agents'), plexCommand: local.plexCommand, tuningFile: local.tuningFile });
+  if (config.providers.scaleway) providers.scaleway = createScalewayProvider({ config: config.providers.scaleway });
   // The runner needs the controller and the controller calls the runner: wired once both exist.
   const wired: { runner?: JobRunner } = {};
   const ready = () => {
@@ -74,7 +76,7 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
     },
     // The runner exists before the port opens: an agent of a resumed job may call at once.
     beforeListen: (core) => {
-      wired.runner = new JobRunner({ config, controller: core, providers, controllerUrl: () => url!, controllerFingerprint: certificate?.fingerprint, log: options.log });
+      wired.runner = new JobRunner({ config, controller: core, providers, controllerUrl: () => url!, controllerTls: certificate ? { fingerprint: certificate.fingerprint, publicKeyPin: certificate.publicKeyPin } : undefined, log: options.log });
     },
   });
   url ??= `${scheme}://127.0.0.1:${controller.server.port}`;

@@ -63,6 +63,8 @@ export const ERROR_CODES = {
   PROTOCOL_MISMATCH: { exit: EXIT_CODES.badConfig, trpc: 'PRECONDITION_FAILED' },
   /** The controller could not be reached. */
   CONTROLLER_UNREACHABLE: { exit: EXIT_CODES.controllerUnreachable, trpc: 'INTERNAL_SERVER_ERROR' },
+  /** The cloud refused or failed a call (quota, stock, outage): the message says which and what to do. */
+  CLOUD_ERROR: { exit: EXIT_CODES.jobFailed, trpc: 'INTERNAL_SERVER_ERROR' },
   /** The job was aborted on request (`plexlift abort`, Ctrl-C, a signal). */
   JOB_ABORTED: { exit: EXIT_CODES.jobAborted, trpc: 'CONFLICT' },
   /** Anything not foreseen. */

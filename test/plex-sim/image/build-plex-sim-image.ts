@@ -1,14 +1,11 @@
-import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REAL_DB_DIR } from '../../utils/library-generator.js';
+import { bundleNodeApp } from '../../../scripts/node-app-bundle.js';
 import type { DockerEngine } from '../../utils/docker-engine.js';
-
-const require = createRequire(import.meta.url);
 
 /**
  * Builds the double's image with no registry: `FROM scratch`, the machine's own Node runtime
@@ -22,26 +19,7 @@ export async function buildPlexSimImage(engine: DockerEngine, tag: string): Prom
   try {
     const rootfs = join(context, 'rootfs');
     copyNodeRuntime(rootfs);
-    await build({
-      entryPoints: [fileURLToPath(new URL('../main.ts', import.meta.url))],
-      outfile: join(rootfs, 'app', 'plex-sim.mjs'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      external: ['better-sqlite3'],
-      conditions: ['source'],
-      // Bundled CommonJS (ws) still calls require().
-      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-      logLevel: 'error',
-    });
-    for (const name of ['better-sqlite3', 'bindings', 'file-uri-to-path']) {
-      const root = dirname(require.resolve(`${name}/package.json`));
-      cpSync(root, join(rootfs, 'app', 'node_modules', name), {
-        recursive: true,
-        filter: (source) => !/[/\\](src|deps|docs|test_extension\.node|obj\.target|\.deps)([/\\]|$)/.test(source),
-      });
-    }
+    await bundleNodeApp(fileURLToPath(new URL('../main.ts', import.meta.url)), join(rootfs, 'app'), 'plex-sim.mjs');
     // The bundle resolves the DB template next to it, as test/utils does in the repo.
     cpSync(REAL_DB_DIR, join(rootfs, 'fixtures', 'pms-1.43.2'), { recursive: true });
     writeFileSync(

@@ -10,7 +10,7 @@ import type { Controller } from '../controller.js';
 import { installArchive } from '../install/home-install.js';
 import { createPlexControl } from '../install/plex-control.js';
 import { PlexAccount, readOnlineToken } from '../plex-account.js';
-import type { Provider, ProviderResource } from '../providers/provider.js';
+import type { ControllerTls, Provider, ProviderResource } from '../providers/provider.js';
 import type { JobControl, RunRequestSchema } from '../server/admin-router.js';
 import type { z } from 'zod';
 import type { JobRecord } from '../store/job-store.js';
@@ -37,7 +37,7 @@ export interface JobRunnerOptions {
   /** How agents reach this controller (known once its port is open). */
   controllerUrl: () => string;
   /** The certificate agents pin (the daemon's own TLS); absent when TLS is off. */
-  controllerFingerprint?: string | undefined;
+  controllerTls?: ControllerTls | undefined;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -91,7 +91,7 @@ export class JobRunner implements JobControl {
     return {
       spec: prepared.spec,
       provider: prepared.provider.name,
-      hourlyPrice: prepared.provider.hourlyPrice,
+      hourlyPrice: (await prepared.provider.refreshPrice?.()) ?? prepared.provider.hourlyPrice,
       checks: [
         { name: 'home Plex', ok: true, detail: `answers, version ${prepared.spec.plex.version} (the cloud Plex is pinned to it)` },
         { name: 'Plex Pass', ok: true, detail: prepared.spec.skipSonic ? 'not needed (no Sonic)' : 'active: Sonic will run' },
@@ -371,7 +371,7 @@ export class JobRunner implements JobControl {
     await provider.provision({
       jobId: job.id,
       controllerUrl: this.options.controllerUrl(),
-      ...(this.options.controllerFingerprint ? { controllerFingerprint: this.options.controllerFingerprint } : {}),
+      ...(this.options.controllerTls ? { controllerTls: this.options.controllerTls } : {}),
       bootstrapToken,
       record: (resource) => jobs.setResource(job.id, resource),
     });

@@ -68,7 +68,7 @@ function provision(options: LocalProviderOptions, request: ProvisionRequest): Lo
     '--plex-config', join(workDir, 'plex'),
     '--plex-command', JSON.stringify(options.plexCommand),
     '--token-file', tokenFile,
-    ...(request.controllerFingerprint ? ['--fingerprint', request.controllerFingerprint] : []),
+    ...(request.controllerTls ? ['--fingerprint', request.controllerTls.fingerprint] : []),
     ...(options.tuningFile ? ['--tuning', options.tuningFile] : []),
   ];
   // Its own mount namespace: the agent mounts the media at home's path, which on this machine

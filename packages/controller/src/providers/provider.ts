@@ -1,12 +1,20 @@
 /** What a provider knows about the machine it made for a job; stored before the machine exists. */
 export type ProviderResource = Record<string, unknown>;
 
+/** What a machine needs to trust the controller's self-signed certificate (both public). */
+export interface ControllerTls {
+  /** SHA-256 of the certificate, `AB:CD:…` (the agent's pin). */
+  fingerprint: string;
+  /** base64 SHA-256 of its public key (curl's `--pinnedpubkey`, for the agent's download). */
+  publicKeyPin: string;
+}
+
 export interface ProvisionRequest {
   jobId: string;
   /** How the agent reaches the controller. */
   controllerUrl: string;
-  /** SHA-256 of the controller's self-signed certificate, which the agent pins; absent without TLS of our own. */
-  controllerFingerprint?: string;
+  /** The controller's own certificate, which the agent pins; absent without TLS of our own. */
+  controllerTls?: ControllerTls;
   /** Works once, expires within minutes; the only secret the machine is given at birth. */
   bootstrapToken: string;
   /** Called with the resource before it is created, so a crash in between still leaves a trace to reap. */
@@ -33,4 +41,6 @@ export interface Provider {
   list: () => Promise<{ jobId: string; resource: ProviderResource }[]>;
   /** The hourly price of one machine (0 for local), for the report and the caps. */
   hourlyPrice: number;
+  /** Reads the current price from the cloud's catalogue (and keeps it in `hourlyPrice`). */
+  refreshPrice?: () => Promise<number>;
 }

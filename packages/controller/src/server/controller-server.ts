@@ -23,6 +23,8 @@ export interface ControllerServerOptions {
   keepAlive?: { pingMs: number; pongWaitMs: number };
   /** A refused connection or call, for the daemon's log (never the token itself). */
   onRefused?: (where: string, reason: string) => void;
+  /** Other plain-HTTP routes (the agent bundle); each answers true when the request was its. */
+  handlers?: ((req: IncomingMessage, res: ServerResponse) => boolean)[];
   /** HTTPS and WSS with this certificate; plain HTTP without. */
   tls?: { cert: string; key: string };
 }
@@ -61,6 +63,7 @@ export async function startControllerServer(options: ControllerServerOptions): P
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (options.transfers.handle(req, res)) return;
+    if (options.handlers?.some((handle) => handle(req, res))) return;
     if (path.startsWith('/trpc/')) return trpcHttp(req, res);
     if (path === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'text/plain' });

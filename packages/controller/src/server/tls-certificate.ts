@@ -1,3 +1,4 @@
+import { createHash, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
@@ -11,6 +12,8 @@ export interface ServerCertificate {
   key: string;
   /** SHA-256, `AB:CD:…`: what agents pin (it goes into their user data). */
   fingerprint: string;
+  /** base64 SHA-256 of the public key (SPKI): curl's `--pinnedpubkey` on the VM. */
+  publicKeyPin: string;
   certPath: string;
   /** True when it was made just now (first start). */
   created: boolean;
@@ -72,7 +75,8 @@ export async function ensureCertificate(config: Config): Promise<ServerCertifica
   } catch (error) {
     throw new PlexliftError('CONFIG_INVALID', `${own ? 'server.tls.certFile' : 'server.tls'}: ${certPath} is not a PEM certificate (${(error as Error).message})`);
   }
-  return { cert, key, fingerprint, certPath, created };
+  const publicKeyPin = createHash('sha256').update(new X509Certificate(cert).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  return { cert, key, fingerprint, publicKeyPin, certPath, created };
 }
 
 /** Names the certificate carries (clients pin it, so they matter only to tools that check names). */

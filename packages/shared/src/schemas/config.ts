@@ -116,6 +116,43 @@ export const LocalProviderConfigSchema = z
   .strict();
 
 /**
+ * The `scaleway` provider: one Instance per job, deleted with everything it made. Credentials come
+ * from here or from the standard `SCW_*` environment variables (`SCW_ACCESS_KEY`, `SCW_SECRET_KEY`,
+ * `SCW_DEFAULT_PROJECT_ID`, `SCW_API_URL`, …).
+ */
+export const ScalewayProviderConfigSchema = z
+  .object({
+    zone: z.string().regex(/^[a-z]{2}-[a-z]{3}-[1-9]$/, { message: 'must be a Scaleway zone such as fr-par-1' }).default('fr-par-1'),
+    /** The Instance type: dedicated vCPUs suit Plex's analysis (POP2-HC: compute-optimised). */
+    commercialType: z.string().regex(/^[A-Z0-9][A-Z0-9-]+$/, { message: 'must be an Instance type such as POP2-HC-8C-16G' }).default('POP2-HC-8C-16G'),
+    /** Marketplace label of the OS image (resolved per zone and type). */
+    image: z.string().regex(/^[a-z0-9_]+$/, { message: 'must be a marketplace image label such as debian_bookworm' }).default('debian_bookworm'),
+    /** Root (SBS) volume size: the OS, Plex's data dir and the archive. */
+    rootVolumeGb: z.number().int().min(10).max(10_000).default(50),
+    accessKey: z.string().regex(/^SCW[A-Z0-9]{17}$/i, { message: 'must be a Scaleway access key (SCW followed by 17 characters)' }).optional(),
+    secretKey: z.uuid({ message: 'must be a Scaleway secret key (a UUID)' }).optional(),
+    projectId: z.uuid({ message: 'must be a Scaleway project id (a UUID)' }).optional(),
+    /** The API's address (a proxy, or a double in tests); `SCW_API_URL` also sets it. */
+    apiUrl: z.url().optional(),
+    /** €/hour when the API's catalogue has no price for the type. */
+    hourlyPrice: z.number().min(0).optional(),
+    /** Hard caps per job, enforced by the controller with a teardown. */
+    maxHours: z.number().positive().default(12),
+    maxCost: z.number().positive().default(10),
+    /** How often machines tagged plexlift that no job owns are looked for. */
+    reaperIntervalMinutes: z.number().min(1).default(10),
+    /**
+     * argv of Plex on the VM (the agent adds `--data-dir`); required in this version, which has
+     * no Docker image runtime for Plex yet.
+     */
+    plexCommand: z.array(z.string()).min(1).optional(),
+    /** How long a machine may take from power-on to `running`. */
+    bootTimeoutSeconds: z.number().int().min(30).default(600),
+  })
+  .strict();
+export type ScalewayProviderConfig = z.output<typeof ScalewayProviderConfigSchema>;
+
+/**
  * The plexlift configuration file (JSON, managed through `conf`). Each later part of plexlift
  * adds its section here; unknown keys are rejected so a typo never passes silently.
  */
@@ -127,7 +164,7 @@ export const ConfigSchema = z
     server: ServerConfigSchema.default({ port: 7878, host: '0.0.0.0', stateDir: '/var/lib/plexlift', keepJobsDays: 90, agentConnectTimeoutSeconds: 900, tls: { enabled: true } }),
     /** The provider `plexlift run` uses when `--provider` is not given: never a cloud by surprise. */
     provider: z.enum(['local', 'docker', 'scaleway']).optional(),
-    providers: z.object({ local: LocalProviderConfigSchema.optional() }).strict().default({}),
+    providers: z.object({ local: LocalProviderConfigSchema.optional(), scaleway: ScalewayProviderConfigSchema.optional() }).strict().default({}),
   })
   .strict();
 

@@ -7,7 +7,7 @@ import { createOutput } from '../output.js';
 import { runAction } from '../run-action.js';
 
 /** Keys whose values are secrets: `config get` shows that they are set, never what they are. */
-const SECRET_KEYS = ['home.plexToken'];
+const SECRET_KEYS = ['home.plexToken', 'providers.scaleway.secretKey'];
 
 function lookup(values: Record<string, unknown>, key: string): unknown {
   return key.split('.').reduce<unknown>((node, part) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), values);

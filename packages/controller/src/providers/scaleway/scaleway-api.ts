@@ -1,0 +1,116 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Blockv1 } from '@scaleway/sdk-block';
+import { createClient, Errors } from '@scaleway/sdk-client';
+import { Instancev1 } from '@scaleway/sdk-instance';
+import { Marketplacev2 } from '@scaleway/sdk-marketplace';
+import { PlexliftError, type ScalewayProviderConfig } from '@plexlift/shared';
+
+export interface ScalewayApis {
+  instance: Instancev1.API;
+  block: Blockv1.API;
+  marketplace: Marketplacev2.API;
+  zone: ScalewayProviderConfig['zone'];
+  projectId: string | undefined;
+}
+
+/**
+ * The SDK's clients from the config, with the standard `SCW_*` environment variables filling what
+ * the config leaves out (`SCW_API_URL` included). A malformed key is named here, before any call.
+ */
+export function createScalewayApis(config: ScalewayProviderConfig, env: NodeJS.ProcessEnv = process.env): ScalewayApis {
+  // The standard variables of every Scaleway tool; the config wins where it says something.
+  const profile = {
+    ...definedOnly({
+      accessKey: env.SCW_ACCESS_KEY,
+      secretKey: env.SCW_SECRET_KEY,
+      defaultProjectId: env.SCW_DEFAULT_PROJECT_ID,
+      defaultOrganizationId: env.SCW_DEFAULT_ORGANIZATION_ID,
+      apiURL: env.SCW_API_URL?.replace(/\/+$/, ''),
+    }),
+    ...(config.accessKey ? { accessKey: config.accessKey } : {}),
+    ...(config.secretKey ? { secretKey: config.secretKey } : {}),
+    ...(config.projectId ? { defaultProjectId: config.projectId } : {}),
+    ...(config.apiUrl ? { apiURL: config.apiUrl.replace(/\/+$/, '') } : {}),
+    defaultZone: config.zone,
+  };
+  let client;
+  try {
+    client = createClient(profile);
+  } catch (error) {
+    // The SDK's own check (key shapes, the API URL): said without the values.
+    throw new PlexliftError('CONFIG_INVALID', `providers.scaleway: ${(error as Error).message.replace(/[0-9a-f-]{36}|SCW[A-Z0-9]{17}/gi, '…')} (from the config or the SCW_* variables)`);
+  }
+  return {
+    instance: new Instancev1.API(client),
+    block: new Blockv1.API(client),
+    marketplace: new Marketplacev2.API(client),
+    zone: config.zone,
+    projectId: profile.defaultProjectId,
+  };
+}
+
+function definedOnly<T extends Record<string, string | undefined>>(values: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value)) as { [K in keyof T]?: string };
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  /** First wait; doubles each time, capped at 30 s. */
+  baseMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 1_000 };
+
+/** A 404 from the API (any resource): "already gone" for a teardown. */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof Errors.ScalewayError && error.status === 404;
+}
+
+/** Worth trying again: the API's own outages, rate limits, transient states, and the network. */
+function isRetryable(error: unknown): boolean {
+  if (error instanceof Errors.TransientStateError || error instanceof Errors.TooManyRequestsError) return true;
+  if (error instanceof Errors.ScalewayError) return error.status >= 500 && !(error instanceof Errors.OutOfStockError);
+  return error instanceof TypeError; // fetch failed: connection refused, reset, DNS
+}
+
+/**
+ * One API call, tried again with backoff when that can help; any failure comes out as a
+ * PlexliftError that says what was being done, what the API said and what to do.
+ */
+export async function scalewayCall<T>(what: string, call: () => Promise<T>, retry: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (isNotFound(error)) throw error; // the caller decides what a 404 means
+      if (attempt < retry.attempts && isRetryable(error)) {
+        await sleep(Math.min(retry.baseMs * 2 ** (attempt - 1), 30_000));
+        continue;
+      }
+      throw toCloudError(what, error, attempt);
+    }
+  }
+}
+
+export function toCloudError(what: string, error: unknown, attempts = 1): PlexliftError {
+  if (error instanceof PlexliftError) return error;
+  const tried = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+  if (error instanceof Errors.QuotasExceededError) {
+    const resources = error.list.map((q) => `${q.resource} (quota ${q.quota}, in use ${q.current})`).join(', ');
+    return new PlexliftError('CLOUD_ERROR', `Scaleway: ${what}: quota exceeded${resources ? ` for ${resources}` : ''}; ask Scaleway for a higher quota (console → Organization → Quotas) or choose a smaller providers.scaleway.commercialType`, { cause: error });
+  }
+  if (error instanceof Errors.OutOfStockError) {
+    return new PlexliftError('CLOUD_ERROR', `Scaleway: ${what}: ${error.resource || 'this type'} is out of stock in this zone; try another providers.scaleway.commercialType or providers.scaleway.zone, or later`, { cause: error });
+  }
+  if (error instanceof Errors.DeniedAuthenticationError || error instanceof Errors.PermissionsDeniedError) {
+    return new PlexliftError('CONFIG_INVALID', `Scaleway: ${what}: the API refused the credentials (${error.rawMessage ?? error.message}); check providers.scaleway.secretKey / SCW_SECRET_KEY and its permissions (InstancesFullAccess, BlockStorageFullAccess)`, { cause: error });
+  }
+  if (error instanceof Errors.InvalidArgumentsError) {
+    return new PlexliftError('CONFIG_INVALID', `Scaleway: ${what}: ${error.message}`, { cause: error });
+  }
+  if (error instanceof Errors.ScalewayError) {
+    const message = error.rawMessage ?? (typeof error.body === 'string' ? error.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() : error.message);
+    return new PlexliftError('CLOUD_ERROR', `Scaleway: ${what}: HTTP ${error.status} ${message}${tried}`, { cause: error });
+  }
+  return new PlexliftError('CLOUD_ERROR', `Scaleway: ${what}: ${(error as Error).message}${tried}; is the API reachable from here?`, { cause: error });
+}

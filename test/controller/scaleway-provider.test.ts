@@ -1,0 +1,133 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { parseConfig, PlexliftError } from '@plexlift/shared';
+import type { ProviderResource } from '../../packages/controller/src/providers/provider.js';
+import { createScalewayProvider, type ScalewayResource } from '../../packages/controller/src/providers/scaleway/scaleway-provider.js';
+import { startScalewaySim, type ScalewaySim } from '../scaleway-sim/scaleway-sim.js';
+
+async function setup(overrides: Record<string, unknown> = {}) {
+  const sim = await startScalewaySim({ timeScale: 0.01 });
+  onTestFinished(() => sim.close());
+  const config = parseConfig({ providers: { scaleway: { apiUrl: sim.url, plexCommand: ['/usr/bin/plex'], ...overrides } } }, 'test').providers.scaleway!;
+  const provider = createScalewayProvider({ config, env: {}, pollMs: 20, retry: { attempts: 5, baseMs: 10 }, teardownTimeoutMs: 20_000 });
+  const recorded: ProviderResource[] = [];
+  const request = (jobId = 'job-2026-11-21-abcdef') => ({
+    jobId,
+    controllerUrl: 'https://203.0.113.7:7878',
+    controllerTls: { fingerprint: 'AB:'.repeat(31) + 'AB', publicKeyPin: 'cGlu' },
+    bootstrapToken: 'plx_b_one-time-token',
+    record: (resource: ProviderResource) => recorded.push(structuredClone(resource)),
+  });
+  return { sim, provider, recorded, request };
+}
+
+function leftovers(sim: ScalewaySim) {
+  return { servers: sim.servers().length, volumes: sim.volumes().length, ips: sim.ips().length };
+}
+
+describe('the scaleway provider against the API double', () => {
+  it('records the machine before it exists, sets cloud-init before power-on, and a teardown leaves nothing (the SBS root volume included)', async () => {
+    const { sim, provider, recorded, request } = await setup();
+    const resource = (await provider.provision(request())) as ScalewayResource;
+    // The first record has no server id: written before the create.
+    expect(recorded[0]).toMatchObject({ jobId: 'job-2026-11-21-abcdef', name: 'plexlift-job-2026-11-21-abcdef', volumeIds: [] });
+    expect(recorded[0]).not.toHaveProperty('serverId');
+    expect(resource.serverId).toBeDefined();
+    expect(resource.hourlyPrice).toBe(0.2128); // POP2-HC-8C-16G in the recorded catalogue
+    expect(sim.servers()).toEqual([expect.objectContaining({ name: 'plexlift-job-2026-11-21-abcdef', state: 'running', tags: ['plexlift', 'plexlift-job=job-2026-11-21-abcdef'], commercialType: 'POP2-HC-8C-16G' })]);
+    const order = sim.requests.map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, 'ID')}`);
+    const userData = order.indexOf('PATCH /instance/v1/zones/fr-par-1/servers/ID/user_data/cloud-init');
+    const powerOn = order.indexOf('POST /instance/v1/zones/fr-par-1/servers/ID/action');
+    expect(userData).toBeGreaterThan(order.indexOf('POST /instance/v1/zones/fr-par-1/servers'));
+    expect(powerOn).toBeGreaterThan(userData);
+    expect(sim.requests.find((r) => r.path.endsWith('/user_data/cloud-init'))).toMatchObject({ contentType: 'text/plain', body: expect.stringMatching(/^#cloud-config\n/) });
+    expect(JSON.parse(sim.requests.find((r) => r.method === 'POST' && r.path.endsWith('/servers'))!.body)).toMatchObject({ volumes: { '0': { size: 50_000_000_000, volume_type: 'sbs_volume' } }, dynamic_ip_required: true, protected: false });
+    expect((await provider.status(resource)).exists).toBe(true);
+
+    await provider.teardown(resource, { keep: false });
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0 });
+    expect((await provider.status(resource)).exists).toBe(false);
+    // Terminate (it was running), then the volume deleted through Block once available.
+    expect(sim.requests.filter((r) => r.path.endsWith('/action')).map((r) => (JSON.parse(r.body) as { action: string }).action)).toEqual(['poweron', 'terminate']);
+    expect(sim.requests.some((r) => r.method === 'DELETE' && r.path.startsWith('/block/v1/'))).toBe(true);
+    // Again: nothing to do, no error.
+    await provider.teardown(resource, { keep: false });
+  });
+
+  it.each([
+    ['a quota', { quotaExceeded: true }, /quota exceeded for instances_pop2_hc_8c_16g \(quota 0, in use 0\); ask Scaleway for a higher quota/],
+    ['an out-of-stock type', { outOfStock: ['POP2-HC-8C-16G'] }, /POP2-HC-8C-16G is out of stock in this zone; try another providers\.scaleway\.commercialType or providers\.scaleway\.zone/],
+  ])('%s: a clear message, no retry, no orphan', async (_name, faults, message) => {
+    const { sim, provider, recorded, request } = await setup();
+    Object.assign(sim.faults, faults);
+    const error = await provider.provision(request()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PlexliftError);
+    expect((error as PlexliftError).code).toBe('CLOUD_ERROR');
+    expect((error as PlexliftError).message).toMatch(message);
+    expect(sim.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/servers'))).toHaveLength(1);
+    // What was recorded is enough for a teardown that finds nothing to delete.
+    await provider.teardown(recorded.at(-1)!, { keep: false });
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0 });
+  });
+
+  it('bursts of 5xx are retried; a create whose answer was lost is adopted, not doubled', async () => {
+    const { sim, provider, request } = await setup();
+    sim.faults.gatewayErrors = 3;
+    sim.faults.createdThenFailed = 1;
+    const resource = (await provider.provision(request())) as ScalewayResource;
+    expect(sim.servers()).toHaveLength(1);
+    expect(sim.servers()[0]!.id).toBe(resource.serverId);
+    expect(sim.requests.filter((r) => r.status === 503)).toHaveLength(3);
+    await provider.teardown(resource, { keep: false });
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0 });
+  });
+
+  it('an outage longer than the retries: the error says what failed and how often it was tried', async () => {
+    const { sim, provider, request } = await setup();
+    sim.faults.gatewayErrors = 100;
+    await expect(provider.provision(request())).rejects.toThrow(/Scaleway: read the Instance catalogue: HTTP 503 503 Service Unavailable \(after 5 attempts\)/);
+    sim.faults.gatewayErrors = 0;
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0 });
+  });
+
+  it('a stopped server is deleted (terminate needs running), and list() finds servers and volumes left without one', async () => {
+    const { sim, provider, request } = await setup();
+    const first = (await provider.provision(request('job-a'))) as ScalewayResource;
+    const second = (await provider.provision(request('job-b'))) as ScalewayResource;
+    await provider.apis.instance.serverAction({ zone: 'fr-par-1', serverId: second.serverId!, action: 'poweroff' });
+    const found = await provider.list();
+    expect(found.map((f) => f.jobId).sort()).toEqual(['job-a', 'job-b']);
+    expect(found.find((f) => f.jobId === 'job-a')!.resource).toMatchObject({ serverId: first.serverId, volumeIds: first.volumeIds });
+    // A server gone with its volume left behind (the API keeps SBS volumes): still listed, by its tag.
+    await provider.teardown(second, { keep: false });
+    expect(sim.requests.filter((r) => r.method === 'DELETE' && r.path.includes('/instance/v1/zones/fr-par-1/servers/'))).toHaveLength(1);
+    await provider.apis.instance.serverAction({ zone: 'fr-par-1', serverId: first.serverId!, action: 'terminate' });
+    await expect.poll(() => sim.servers().length, { timeout: 5_000 }).toBe(0);
+    const orphans = await provider.list();
+    expect(orphans).toEqual([{ jobId: 'job-a', resource: expect.objectContaining({ volumeIds: first.volumeIds }) }]);
+    expect(orphans[0]!.resource).not.toHaveProperty('serverId');
+    await provider.teardown(orphans[0]!.resource, { keep: false });
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0 });
+  });
+
+  it('config mistakes are named before anything is created', async () => {
+    const { sim, provider, request } = await setup({ image: 'no_such_os' });
+    await expect(provider.provision(request())).rejects.toThrow(/providers\.scaleway\.image: no image labelled no_such_os in the marketplace/);
+    const unknown = await setup({ commercialType: 'NOPE-1' });
+    await expect(unknown.provider.provision(unknown.request())).rejects.toThrow(/NOPE-1 is not in the fr-par-1 catalogue/);
+    expect(() => parseConfig({ providers: { scaleway: { zone: 'paris', secretKey: 'not-a-uuid' } } }, 'test')).toThrow(/providers\.scaleway\.zone: must be a Scaleway zone such as fr-par-1; providers\.scaleway\.secretKey: must be a Scaleway secret key/);
+    expect(sim.servers()).toEqual([]);
+    expect(unknown.sim.servers()).toEqual([]);
+  });
+
+  it('takes its credentials and API address from the standard SCW_* variables when the config has none', async () => {
+    const sim = await startScalewaySim({ timeScale: 0.01 });
+    onTestFinished(() => sim.close());
+    const config = parseConfig({ providers: { scaleway: { plexCommand: ['/usr/bin/plex'] } } }, 'test').providers.scaleway!;
+    const env = { SCW_API_URL: `${sim.url}/`, SCW_ACCESS_KEY: 'SCWABCDEFGHIJKLMNOPQ', SCW_SECRET_KEY: '11111111-2222-4333-8444-555555555555', SCW_DEFAULT_PROJECT_ID: '99999999-2222-4333-8444-555555555555' };
+    const provider = createScalewayProvider({ config, env, pollMs: 20, retry: { attempts: 2, baseMs: 10 } });
+    expect(await provider.refreshPrice()).toBe(0.2128);
+    expect(sim.requests).toHaveLength(1);
+    expect(() => createScalewayProvider({ config, env: { ...env, SCW_SECRET_KEY: 'nope' } })).toThrow(/providers\.scaleway: .*secret key.*\(from the config or the SCW_\* variables\)/i);
+  });
+});
+

@@ -1,0 +1,63 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { Journal } from '../../packages/agent/src/journal.js';
+import { HomeConnection } from '../../packages/agent/src/connection.js';
+import { startScalewaySim } from '../scaleway-sim/scaleway-sim.js';
+import { cloudInitBoot } from '../scaleway-sim/vm-boot.js';
+import { plexSimCommand } from '../utils/local-plex.js';
+import { runCli } from '../utils/run-cli.js';
+import { readStatsOf } from '../utils/sqlite-files.js';
+import { createTempDir } from '../utils/temp-dir.js';
+import { prepare, serve } from './plexlift-fixture.js';
+
+/** The local-provider fixture, switched to the scaleway provider against the API double whose VMs boot from their user data. */
+async function prepareScaleway() {
+  const fixture = await prepare({ daemon: false });
+  const booted: Parameters<typeof cloudInitBoot>[0]['booted'] = [];
+  const sim = await startScalewaySim({ timeScale: 0.01, boot: cloudInitBoot({ root: createTempDir('vms-'), extraAgentArgs: ['--tuning', join(fixture.dir, 'tuning.json')], booted }) });
+  onTestFinished(() => sim.close());
+  const config = JSON.parse(readFileSync(fixture.configPath, 'utf8')) as Record<string, Record<string, unknown>>;
+  config.server!.publicUrl = `https://127.0.0.1:${String(config.server!.port)}`;
+  config.server!.agentConnectTimeoutSeconds = 60;
+  config.provider = 'scaleway' as never;
+  config.providers = { scaleway: { apiUrl: sim.url, plexCommand: plexSimCommand(join(fixture.dir, 'knobs.json'), fixture.tv.url), bootTimeoutSeconds: 60 } };
+  writeFileSync(fixture.configPath, JSON.stringify(config, null, 2));
+  const daemon = await serve(fixture.configPath);
+  return { ...fixture, sim, daemon, booted };
+}
+
+describe('plexlift run with the scaleway provider (API double, VM booted from its cloud-init)', () => {
+  it('creates the VM, the agent comes up from the rendered user data, the job completes, and the server, volumes and IPs are deleted', { timeout: 240_000 }, async () => {
+    const { home, sim, daemon, booted, configPath } = await prepareScaleway();
+    const run = await runCli(['run', '--mode', 'delta', '--wait', '--config', configPath], { timeoutMs: 180_000 });
+    const vmLogs = () => booted.map((vm) => readFileSync(join(vm.root, 'cloud-init-output.log'), 'utf8')).join('\n');
+    expect(run.status, `${run.stderr}\n${daemon.log()}\n${sim.bootErrors.join('\n')}\n${vmLogs()}`).toBe(0);
+    expect(run.stdout).toMatch(/Movies +4 → 6 \(\+2\)/);
+    expect(readStatsOf(home.paths.mainDb).library.sections.find((s) => s.title === 'Movies')?.counts.movie).toBe(6);
+    // The VM ran the agent the controller served (its Node, its bundle), not this checkout.
+    expect(booted).toHaveLength(1);
+    const vm = booted[0]!;
+    expect(readdirSync(join(vm.root, 'opt', 'plexlift')).sort()).toEqual(['agent', 'bin', 'package.json']);
+    expect(vmLogs()).toMatch(/job job-[\w-]+: done \(/);
+    // Everything the job made is gone: billing has stopped.
+    expect({ servers: sim.servers(), volumes: sim.volumes(), ips: sim.ips() }).toEqual({ servers: [], volumes: [], ips: [] });
+    const jobs = JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout) as { state: string; report: { cost: number; hours: number } }[];
+    expect(jobs[0]?.state).toBe('done');
+    expect(jobs[0]?.report.cost).toBeGreaterThanOrEqual(0);
+
+    // The bootstrap token in the user data was spent by the agent's hello: refused now, for the
+    // socket (closed with 4401) and for the bundle.
+    const env = readFileSync(join(vm.root, 'etc', 'plexlift', 'agent.env'), 'utf8');
+    const token = /^PLEXLIFT_AGENT_TOKEN=(.+)$/m.exec(env)![1]!;
+    const fingerprint = /^PLEXLIFT_FINGERPRINT=(.+)$/m.exec(env)![1]!;
+    const url = /^PLEXLIFT_CONTROLLER_URL=(.+)$/m.exec(env)![1]!;
+    const journal = new Journal(join(createTempDir(), 'j.db'), 'replay');
+    const replay = new HomeConnection({ url: url.replace(/^http/, 'ws'), fingerprint, jobId: 'replay', agentVersion: '0.1.0', token: () => token, journal, onCommand: () => undefined, retryDelayMs: () => 50 });
+    await expect(replay.start()).rejects.toMatchObject({ code: 'AUTH_REFUSED' });
+    const bundle = await replay.fetch(`${url}/agent/bundle?arch=x86_64`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(bundle.status).toBe(401);
+    await replay.close();
+    journal.close();
+  });
+});
