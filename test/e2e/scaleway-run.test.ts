@@ -12,16 +12,18 @@ import { createTempDir } from '../utils/temp-dir.js';
 import { prepare, serve } from './plexlift-fixture.js';
 
 /** The local-provider fixture, switched to the scaleway provider against the API double whose VMs boot from their user data. */
-async function prepareScaleway() {
+async function prepareScaleway(options: { scaleway?: Record<string, unknown>; bootGate?: Promise<void> } = {}) {
   const fixture = await prepare({ daemon: false });
   const booted: Parameters<typeof cloudInitBoot>[0]['booted'] = [];
-  const sim = await startScalewaySim({ timeScale: 0.01, boot: cloudInitBoot({ root: createTempDir('vms-'), extraAgentArgs: ['--tuning', join(fixture.dir, 'tuning.json')], booted }) });
+  const boot = cloudInitBoot({ root: createTempDir('vms-'), extraAgentArgs: ['--tuning', join(fixture.dir, 'tuning.json')], booted });
+  // A gate holds the guest's boot: the API says running while no agent has called yet.
+  const sim = await startScalewaySim({ timeScale: 0.01, boot: async (server, userData) => (await options.bootGate, boot(server, userData)) });
   onTestFinished(() => sim.close());
   const config = JSON.parse(readFileSync(fixture.configPath, 'utf8')) as Record<string, Record<string, unknown>>;
   config.server!.publicUrl = `https://127.0.0.1:${String(config.server!.port)}`;
   config.server!.agentConnectTimeoutSeconds = 60;
   config.provider = 'scaleway' as never;
-  config.providers = { scaleway: { apiUrl: sim.url, plexCommand: plexSimCommand(join(fixture.dir, 'knobs.json'), fixture.tv.url), bootTimeoutSeconds: 60 } };
+  config.providers = { scaleway: { apiUrl: sim.url, plexCommand: plexSimCommand(join(fixture.dir, 'knobs.json'), fixture.tv.url), bootTimeoutSeconds: 60, ...options.scaleway } };
   writeFileSync(fixture.configPath, JSON.stringify(config, null, 2));
   const daemon = await serve(fixture.configPath);
   return { ...fixture, sim, daemon, booted };
@@ -60,4 +62,43 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
     await replay.close();
     journal.close();
   });
+
+  it.each([
+    // 0.2128 €/h (the recorded price of POP2-HC-8C-16G): 0.0003 € is reached in about 5 s.
+    ['cost', { maxCost: 0.0003 }, /stopped at 12 h or 0\.0003 € whatever happens/, /the job reached its cost cap of 0\.0003 € \([\d.]+ € at 0\.2128 €\/h\); its machine is deleted/],
+    ['lifetime', { maxHours: 0.0015 }, /stopped at 0\.0015 h or 10 € whatever happens/, /the job reached its lifetime cap of 0\.0015 h; its machine is deleted/],
+  ])('the %s cap stops the job and deletes the VM, whatever the agent is doing', { timeout: 120_000 }, async (_cap, scaleway, estimate, stopped) => {
+    const { sim, configPath } = await prepareScaleway({ scaleway });
+    const run = await runCli(['run', '--mode', 'delta', '--wait', '--config', configPath], { timeoutMs: 100_000 });
+    expect(run.stderr).toMatch(/started \(delta, provider scaleway; 0\.2128 €\/h, /);
+    expect(run.stderr).toMatch(estimate);
+    expect(run.status, run.stderr).toBe(6);
+    expect(run.stderr).toMatch(stopped);
+    expect({ servers: sim.servers(), volumes: sim.volumes(), ips: sim.ips() }).toEqual({ servers: [], volumes: [], ips: [] });
+  });
+
+  it('the controller killed after creating the VM and before its agent called: the restarted one adopts the VM, the job completes, nothing is left', { timeout: 240_000 }, async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const { sim, daemon, configPath, home } = await prepareScaleway({ bootGate: gate });
+    const running = runCli(['run', '--mode', 'delta', '--config', configPath]);
+    expect((await running).status).toBe(0);
+    await expect.poll(() => sim.servers().map((s) => s.state), { timeout: 30_000 }).toEqual(['running']);
+    const [server] = sim.servers();
+    await daemon.kill();
+    const again = await serve(configPath);
+    expect(again.log()).toMatch(/resuming job job-[\w-]+ \(provisioning, provision\)/);
+    open();
+    const watch = await runCli(['status', '--watch', '--config', configPath], { timeoutMs: 180_000 });
+    expect(watch.status, `${watch.stderr}\n${again.log()}\n${sim.bootErrors.join('\n')}`).toBe(0);
+    // The same machine: adopted, not replaced; then deleted with its volume.
+    expect(sim.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/servers'))).toHaveLength(1);
+    expect(sim.requests.some((r) => r.path.includes(server!.id) && r.path.endsWith('/action') && r.body.includes('terminate'))).toBe(true);
+    expect({ servers: sim.servers(), volumes: sim.volumes(), ips: sim.ips() }).toEqual({ servers: [], volumes: [], ips: [] });
+    expect(readStatsOf(home.paths.mainDb).library.sections.find((s) => s.title === 'Movies')?.counts.movie).toBe(6);
+    // The inventory is empty, and a reap finds nothing.
+    expect((await runCli(['vms', '--config', configPath])).stdout).toMatch(/^Nothing: no machine, volume or IP of plexlift exists\.$/m);
+    expect((await runCli(['reap', '--dry-run', '--json', '--config', configPath])).stdout.trim()).toBe('[]');
+  });
 });
+

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { PlexliftError, type Config } from '@plexlift/shared';
 import { startController, type Controller } from './controller.js';
 import { JobRunner } from './jobs/job-runner.js';
+import { OrphanReaper } from './jobs/orphan-reaper.js';
 import { createLocalProvider } from './providers/local-provider.js';
 import { createScalewayProvider } from './providers/scaleway/scaleway-provider.js';
 import { ensureCertificate } from './server/tls-certificate.js';
@@ -51,7 +52,7 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
   if (local) providers.local = createLocalProvider({ workRoot: local.workDir ?? join(config.server.stateDir, 'agents'), plexCommand: local.plexCommand, tuningFile: local.tuningFile });
   if (config.providers.scaleway) providers.scaleway = createScalewayProvider({ config: config.providers.scaleway });
   // The runner needs the controller and the controller calls the runner: wired once both exist.
-  const wired: { runner?: JobRunner } = {};
+  const wired: { runner?: JobRunner; reaper?: OrphanReaper } = {};
   const ready = () => {
     if (!wired.runner) throw new PlexliftError('UNEXPECTED', 'the controller is still starting');
     return wired.runner;
@@ -73,22 +74,29 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
       plan: (request) => ready().plan(request),
       install: (jobId) => ready().install(jobId),
       abort: (jobId, reason) => ready().abort(jobId, reason),
+      holdings: () => wired.reaper!.holdings(),
+      reap: (dryRun) => wired.reaper!.pass({ dryRun }),
     },
     // The runner exists before the port opens: an agent of a resumed job may call at once.
     beforeListen: (core) => {
       wired.runner = new JobRunner({ config, controller: core, providers, controllerUrl: () => url!, controllerTls: certificate ? { fingerprint: certificate.fingerprint, publicKeyPin: certificate.publicKeyPin } : undefined, log: options.log });
+      wired.reaper = new OrphanReaper({ providers, jobs: core.jobs, log: options.log });
     },
   });
   url ??= `${scheme}://127.0.0.1:${controller.server.port}`;
   const runner = ready();
+  const reaper = wired.reaper!;
   const pruned = controller.jobs.prune(config.server.keepJobsDays * 86_400_000);
   if (pruned > 0) options.log('info', `forgot ${pruned} finished jobs older than ${config.server.keepJobsDays} days`);
   // A restart loses nothing: every job that was under way is taken up where it stood.
   for (const job of runner.resume()) options.log('info', `resuming job ${job.id} (${job.state}${job.phase ? `, ${job.phase}` : ''})`);
+  // What no live job owns is deleted in two passes: one now (after the resumed jobs took theirs), then periodically.
+  reaper.start((config.providers.scaleway?.reaperIntervalMinutes ?? 10) * 60_000);
   // Job history is kept for server.keepJobsDays, checked daily.
   const pruning = setInterval(() => controller.jobs.prune(config.server.keepJobsDays * 86_400_000), 86_400_000).unref();
   const close = async () => {
     clearInterval(pruning);
+    reaper.stop();
     await runner.close();
     await controller.close();
   };

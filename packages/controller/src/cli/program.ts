@@ -13,6 +13,7 @@ import { registerJobs } from './commands/jobs.js';
 import { registerLogs } from './commands/logs.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
+import { registerVms } from './commands/vms.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -36,6 +37,7 @@ export function createProgram(): Command {
   registerJobs(program);
   registerLogs(program);
   registerInstall(program);
+  registerVms(program);
   registerServe(program);
   registerConfig(program);
   registerDoctor(program);

@@ -24,7 +24,14 @@ export interface JobPlan {
   spec: JobSpec;
   provider: Provider['name'];
   hourlyPrice: number;
+  caps?: Provider['caps'];
   checks: { name: string; ok: boolean; detail: string }[];
+}
+
+/** What a job costs per hour and where the controller stops it. */
+export interface CostEstimate {
+  hourlyPrice: number;
+  caps?: Provider['caps'];
 }
 
 /** What `plexlift run` asks for (DESIGN.md, "A job"), defaults filled. */
@@ -67,9 +74,10 @@ export class JobRunner implements JobControl {
     this.options = { ...this.options, config };
   }
 
-  /** Checks everything a job needs, records it and starts it; resolves once it is under way. */
-  async run(request: RunRequest): Promise<JobRecord> {
+  /** Checks everything a job needs, records it and starts it; resolves once it is under way, with its cost estimate. */
+  async run(request: RunRequest): Promise<JobRecord & { estimate: CostEstimate }> {
     const prepared = await this.prepare(request);
+    const hourlyPrice = (await prepared.provider.refreshPrice?.()) ?? prepared.provider.hourlyPrice;
     const job = this.options.controller.jobs.create({
       id: prepared.spec.jobId,
       library: prepared.library,
@@ -78,7 +86,7 @@ export class JobRunner implements JobControl {
       options: { keep: request.keep, noInstall: request.noInstall },
     });
     this.drive(job, prepared.provider);
-    return job;
+    return { ...job, estimate: { hourlyPrice, ...(prepared.provider.caps ? { caps: prepared.provider.caps } : {}) } };
   }
 
   /** `--dry-run`: the plan, the cost estimate and the checks, and nothing started. */
@@ -92,6 +100,7 @@ export class JobRunner implements JobControl {
       spec: prepared.spec,
       provider: prepared.provider.name,
       hourlyPrice: (await prepared.provider.refreshPrice?.()) ?? prepared.provider.hourlyPrice,
+      ...(prepared.provider.caps ? { caps: prepared.provider.caps } : {}),
       checks: [
         { name: 'home Plex', ok: true, detail: `answers, version ${prepared.spec.plex.version} (the cloud Plex is pinned to it)` },
         { name: 'Plex Pass', ok: true, detail: prepared.spec.skipSonic ? 'not needed (no Sonic)' : 'active: Sonic will run' },
@@ -264,9 +273,38 @@ export class JobRunner implements JobControl {
   private drive(job: JobRecord, provider: Provider): void {
     const live: Live = { abort: new AbortController(), done: Promise.resolve() };
     this.live.set(job.id, live);
+    const watch = this.watchCaps(job, provider, live);
     live.done = this.execute(job, provider, live)
       .catch((error: unknown) => this.options.log('error', `job ${job.id}: ${(error as Error).message}`))
-      .finally(() => this.live.delete(job.id));
+      .finally(() => {
+        clearInterval(watch);
+        this.live.delete(job.id);
+      });
+  }
+
+  /**
+   * The provider's caps (lifetime, cost), enforced here whatever the agent does: past either, the
+   * job stops as a safety stop, which tears its machine down. Billing runs from provisioning to
+   * the teardown, so the watch ends once the archive is verified (the machine is gone then).
+   */
+  private watchCaps(job: JobRecord, provider: Provider, live: Live): NodeJS.Timeout | undefined {
+    const caps = provider.caps;
+    if (!caps) return undefined;
+    const check = () => {
+      const current = this.options.controller.jobs.get(job.id);
+      if (!current || !['queued', 'provisioning', 'running'].includes(current.state)) return;
+      const hours = (Date.now() - current.createdAt) / 3_600_000;
+      const price = typeof current.resource?.hourlyPrice === 'number' ? current.resource.hourlyPrice : provider.hourlyPrice;
+      const cost = hours * price;
+      const over = hours >= caps.maxHours ? `its lifetime cap of ${caps.maxHours} h` : cost >= caps.maxCost ? `its cost cap of ${caps.maxCost} € (${cost.toFixed(2)} € at ${price} €/h)` : undefined;
+      if (!over || live.abort.signal.aborted) return;
+      const reason = `the job reached ${over}; its machine is deleted (providers.${provider.name}.maxHours / maxCost)`;
+      this.options.controller.jobs.pushCommand(job.id, { type: 'abort', jobId: job.id, reason });
+      this.options.controller.bus.commandQueued(job.id);
+      live.abort.abort(new PlexliftError('SAFETY_STOP', reason));
+    };
+    const capMs = Math.min(caps.maxHours * 3_600_000, provider.hourlyPrice > 0 ? (caps.maxCost / provider.hourlyPrice) * 3_600_000 : Infinity);
+    return setInterval(check, Math.max(250, Math.min(60_000, capMs / 20))).unref();
   }
 
   /** Runs a job from whatever state it is in to its end; every step is safe to take up again. */

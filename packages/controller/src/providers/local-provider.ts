@@ -47,7 +47,9 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
       }
       rmSync(workDir, { recursive: true, force: true });
     },
-    list: () => Promise.resolve(agentProcesses().map(({ pid, jobId }) => ({ jobId, resource: { jobId, pid, workDir: join(options.workRoot, jobId) } }))),
+    // Only the agents of this controller (their work folders are under its root).
+    describe: (resource) => `agent process ${String((resource as LocalResource).pid ?? '?')} in ${(resource as LocalResource).workDir}`,
+    list: () => Promise.resolve(agentProcesses().filter((p) => p.workDir === join(options.workRoot, p.jobId)).map(({ pid, jobId, workDir }) => ({ jobId, resource: { jobId, pid, workDir } }))),
   };
 }
 
@@ -98,8 +100,8 @@ function isAgentOf(pid: number, jobId: string): boolean {
   return agentProcesses().some((p) => p.pid === pid && p.jobId === jobId);
 }
 
-function agentProcesses(): { pid: number; jobId: string }[] {
-  const found: { pid: number; jobId: string }[] = [];
+function agentProcesses(): { pid: number; jobId: string; workDir: string | undefined }[] {
+  const found: { pid: number; jobId: string; workDir: string | undefined }[] = [];
   for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     let argv: string[];
     try {
@@ -108,7 +110,8 @@ function agentProcesses(): { pid: number; jobId: string }[] {
       continue;
     }
     const job = argv.indexOf('--job');
-    if (job > 0 && argv.some((a) => /agent[/\\](src|dist)[/\\]main\.[jt]s$/.test(a)) && argv[job + 1]) found.push({ pid: Number(name), jobId: argv[job + 1]! });
+    const workDir = argv.indexOf('--work-dir');
+    if (job > 0 && argv.some((a) => /agent[/\\](src|dist)[/\\]main\.[jt]s$/.test(a)) && argv[job + 1]) found.push({ pid: Number(name), jobId: argv[job + 1]!, workDir: workDir > 0 ? argv[workDir + 1] : undefined });
   }
   return found;
 }

@@ -41,6 +41,10 @@ export interface Provider {
   list: () => Promise<{ jobId: string; resource: ProviderResource }[]>;
   /** The hourly price of one machine (0 for local), for the report and the caps. */
   hourlyPrice: number;
+  /** What a resource is, in a few words (`plexlift vms`). */
+  describe: (resource: ProviderResource) => string;
+  /** Hard limits per job, enforced by the controller with a teardown (clouds only). */
+  caps?: { maxHours: number; maxCost: number };
   /** Reads the current price from the cloud's catalogue (and keeps it in `hourlyPrice`). */
   refreshPrice?: () => Promise<number>;
 }

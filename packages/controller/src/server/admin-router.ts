@@ -1,6 +1,7 @@
 import { tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import type { JobPlan } from '../jobs/job-runner.js';
+import type { CostEstimate, JobPlan } from '../jobs/job-runner.js';
+import type { Holding, ReapOutcome } from '../jobs/orphan-reaper.js';
 import type { JobRecord, JobStore } from '../store/job-store.js';
 import type { JobBus } from './job-bus.js';
 import { adminProcedure, router } from './trpc.js';
@@ -25,12 +26,16 @@ export type RunRequestInput = z.input<typeof RunRequestSchema>;
 
 /** What runs jobs; the admin router only forwards to it. */
 export interface JobControl {
-  run?: (request: z.output<typeof RunRequestSchema>) => Promise<JobRecord>;
+  run?: (request: z.output<typeof RunRequestSchema>) => Promise<JobRecord & { estimate: CostEstimate }>;
   /** What `run` would do, its cost estimate and its checks; starts nothing (`--dry-run`). */
   plan?: (request: z.output<typeof RunRequestSchema>) => Promise<JobPlan>;
   /** Installs the verified archive of a `--no-install` job. */
   install?: (jobId: string) => Promise<JobRecord>;
   abort: (jobId: string, reason: string) => Promise<void>;
+  /** Everything the providers hold (`plexlift vms`). */
+  holdings?: () => Promise<Holding[]>;
+  /** One pass of the orphan reaper (`plexlift reap`). */
+  reap?: (dryRun: boolean) => Promise<ReapOutcome[]>;
 }
 
 /** The procedures the CLI and other tools call (admin token only). */
@@ -81,5 +86,7 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
       await options.control.abort(input.jobId, input.reason);
       return { aborted: input.jobId };
     }),
+    vms: adminProcedure.query(() => needs(options.control.holdings, 'list cloud resources')()),
+    reap: adminProcedure.input(z.object({ dryRun: z.boolean().default(false) })).mutation(({ input }) => needs(options.control.reap, 'reap orphans')(input.dryRun)),
   });
 }

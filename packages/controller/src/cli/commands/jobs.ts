@@ -43,6 +43,11 @@ export function registerJobs(program: Command): void {
         const { job, phases } = await client.jobs.get.query({ jobId: id });
         if (output.json) return output.printJson({ job, phases });
         const lines = [`job ${job.id}: ${job.state}${job.phase ? ` (${job.phase})` : ''}, ${job.spec.mode} on ${job.provider}, started ${since(job.createdAt)}`];
+        const price = typeof job.resource?.hourlyPrice === 'number' ? job.resource.hourlyPrice : undefined;
+        if (price !== undefined && ['provisioning', 'running'].includes(job.state)) {
+          const hours = (Date.now() - job.createdAt) / 3_600_000;
+          lines.push(`  cost so far: ≈ ${(hours * price).toFixed(2)} € (${hours.toFixed(2)} h at ${price} €/h)`);
+        }
         for (const phase of phases) lines.push(`  ${phase.state === 'done' ? '✓' : phase.state === 'failed' ? '✗' : phase.state === 'skipped' ? '-' : '›'} ${phase.phase} ${phase.state}`);
         if (job.error) lines.push(`  ${job.error.code}: ${job.error.message}`);
         if (job.report) lines.push(formatReport(job.id, job.report));

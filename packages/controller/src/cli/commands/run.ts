@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CostEstimate } from '../../jobs/job-runner.js';
 import { PlexliftError } from '@plexlift/shared';
 import { withController } from '../controller-connection.js';
 import { createOutput } from '../output.js';
@@ -66,7 +67,7 @@ export function registerRun(program: Command): void {
             [
               `plan: a ${plan.spec.mode} job on ${plan.provider}, Plex ${plan.spec.plex.version}, sections ${plan.spec.sections.length > 0 ? plan.spec.sections.join(', ') : 'all'}`,
               `  media ${plan.spec.media.remote} at ${plan.spec.media.mountPath} (${plan.spec.media.vfsProfile}); analyses: ${plan.spec.skipAnalysis ? 'none' : analyses.join(', ')}${plan.spec.skipSonic ? ' (no Sonic)' : ''}`,
-              `  cost: ${plan.hourlyPrice} €/h${plan.hourlyPrice === 0 ? ' (nothing to pay)' : ''}`,
+              `  cost: ${formatEstimate({ hourlyPrice: plan.hourlyPrice, ...(plan.caps ? { caps: plan.caps } : {}) })}`,
               ...plan.checks.map((c) => `${c.ok ? 'ok ' : 'FIX'}  ${c.name}: ${c.detail}`),
               'nothing was started (--dry-run)',
             ].join('\n'),
@@ -74,7 +75,7 @@ export function registerRun(program: Command): void {
           return plan.checks.every((c) => c.ok) ? 0 : 78;
         }
         const job = await client.jobs.run.mutate(request);
-        output.info(`job ${job.id} started (${job.spec.mode}, provider ${job.provider})`);
+        output.info(`job ${job.id} started (${job.spec.mode}, provider ${job.provider}; ${formatEstimate(job.estimate)})`);
         if (!options.wait) {
           if (output.json) output.printJson(job);
           else output.result(job.id);
@@ -84,4 +85,10 @@ export function registerRun(program: Command): void {
         });
       });
     });
+}
+
+/** "0.2128 €/h, stopped at 12 h or 10 €" */
+function formatEstimate(estimate: CostEstimate): string {
+  if (estimate.hourlyPrice === 0 && !estimate.caps) return 'nothing to pay';
+  return `${estimate.hourlyPrice} €/h${estimate.caps ? `, stopped at ${estimate.caps.maxHours} h or ${estimate.caps.maxCost} € whatever happens` : ''}`;
 }

@@ -17,6 +17,8 @@ export interface ScalewayResource extends ProviderResource {
   volumeIds: string[];
   ipIds: string[];
   hourlyPrice: number;
+  /** When the oldest of its parts was made (from the API; listings only). */
+  createdAt?: string;
 }
 
 export interface ScalewayProviderOptions {
@@ -44,6 +46,7 @@ export function createScalewayProvider(options: ScalewayProviderOptions): Provid
   const provider = {
     name: 'scaleway' as const,
     hourlyPrice: config.hourlyPrice ?? 0,
+    caps: { maxHours: config.maxHours, maxCost: config.maxCost },
     apis,
     refreshPrice: async () => {
       provider.hourlyPrice = await hourlyPrice();
@@ -63,6 +66,11 @@ export function createScalewayProvider(options: ScalewayProviderOptions): Provid
       }
     },
     teardown: (resource: ProviderResource) => teardown(resource as ScalewayResource),
+    describe: (resource: ProviderResource) => {
+      const r = resource as ScalewayResource;
+      const parts = [r.serverId ? `server ${r.name} (${r.serverId})` : 'no server', `${r.volumeIds.length} volume${r.volumeIds.length === 1 ? '' : 's'}`, `${r.ipIds.length} IP${r.ipIds.length === 1 ? '' : 's'}`];
+      return `${parts.join(', ')} in ${r.zone}`;
+    },
     list: () => list(),
   };
 
@@ -262,12 +270,14 @@ export function createScalewayProvider(options: ScalewayProviderOptions): Provid
       const entry = of(server.tags, server.name);
       if (!entry) continue;
       entry.serverId = server.id;
+      if (server.creationDate) entry.createdAt = server.creationDate.toISOString();
       for (const volume of Object.values(server.volumes)) if (volume?.id && !entry.volumeIds.includes(volume.id)) entry.volumeIds.push(volume.id);
     }
     const volumes = await scalewayCall('list the volumes', () => apis.block.listVolumes({ zone, tags: [PLEXLIFT_TAG], includeDeleted: false }).all(), retry);
     for (const volume of volumes) {
       const entry = of(volume.tags);
       if (entry && !entry.volumeIds.includes(volume.id)) entry.volumeIds.push(volume.id);
+      if (entry && volume.createdAt && (!entry.createdAt || volume.createdAt.toISOString() < entry.createdAt)) entry.createdAt = volume.createdAt.toISOString();
     }
     const ips = await scalewayCall('list the IPs', () => apis.instance.listIps({ zone, tags: [PLEXLIFT_TAG] }).all(), retry);
     for (const ip of ips) {
