@@ -112,6 +112,8 @@ describe('the scaleway provider against the API double', () => {
   it('config mistakes are named before anything is created', async () => {
     const { sim, provider, request } = await setup({ image: 'no_such_os' });
     await expect(provider.provision(request())).rejects.toThrow(/providers\.scaleway\.image: no image labelled no_such_os in the marketplace/);
+    const arm = await setup({ commercialType: 'BASIC2-A2C-4G' });
+    await expect(arm.provider.provision(arm.request())).rejects.toThrow(/providers\.scaleway\.commercialType: BASIC2-A2C-4G is arm64 and this controller is x86_64; the VM runs the controller's own Node/);
     const unknown = await setup({ commercialType: 'NOPE-1' });
     await expect(unknown.provider.provision(unknown.request())).rejects.toThrow(/NOPE-1 is not in the fr-par-1 catalogue/);
     expect(() => parseConfig({ providers: { scaleway: { zone: 'paris', secretKey: 'not-a-uuid' } } }, 'test')).toThrow(/providers\.scaleway\.zone: must be a Scaleway zone such as fr-par-1; providers\.scaleway\.secretKey: must be a Scaleway secret key/);

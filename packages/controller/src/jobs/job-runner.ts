@@ -121,6 +121,10 @@ export class JobRunner implements JobControl {
     if (!providerName) throw new PlexliftError('BAD_ARGUMENT', '--provider: no provider given and none in the config (provider); plexlift never picks a cloud by itself');
     const provider = this.options.providers[providerName];
     if (!provider) throw new PlexliftError('CONFIG_INVALID', `providers.${providerName}: not configured`);
+    // A cloud machine calls home: it needs an address it can reach, said on purpose.
+    if (provider.caps && !config.server.publicUrl) {
+      throw new PlexliftError('CONFIG_INVALID', `server.publicUrl: not set; a ${providerName} VM must reach this daemon (a forwarded port such as https://HOME:${config.server.port}, or a tunnel's address)`);
+    }
 
     const plex = new PlexClient({ url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) });
     const identity = await plex.identity().catch((error: unknown) => {

@@ -8,6 +8,7 @@ import { PlexClient } from '@plexlift/shared/plex-api';
 import { closeDatabase, formatBytes, freeBytes, MAIN_DB_NAME, openDatabaseReadOnly, readLibraryStats } from '@plexlift/shared/plex-db';
 import { fingerprintOf } from '@plexlift/shared/tls';
 import { loadConfig } from '../../config.js';
+import { createScalewayProvider } from '../../providers/scaleway/scaleway-provider.js';
 import { certificatePaths } from '../../server/tls-certificate.js';
 import { PlexAccount, readOnlineToken } from '../../plex-account.js';
 import { withController } from '../controller-connection.js';
@@ -85,6 +86,20 @@ async function checks(config: Config, path: string | undefined, command: Command
       if (!config.providers.local) throw new Error('providers.local: missing; set providers.local.plexCommand');
       if (process.getuid?.() !== 0) throw new Error('the local provider needs root (a private mount namespace for the agent)');
       return `Plex command ${config.providers.local.plexCommand[0] ?? ''}`;
+    });
+  } else if (provider === 'scaleway') {
+    await attempt('provider scaleway', async () => {
+      const scaleway = config.providers.scaleway;
+      if (!scaleway) throw new Error('providers.scaleway: missing; set at least providers.scaleway.plexCommand (credentials may come from SCW_* variables)');
+      if (!scaleway.secretKey && !process.env.SCW_SECRET_KEY) throw new Error('providers.scaleway.secretKey (or SCW_SECRET_KEY): not set');
+      if (!scaleway.projectId && !process.env.SCW_DEFAULT_PROJECT_ID) throw new Error('providers.scaleway.projectId (or SCW_DEFAULT_PROJECT_ID): not set');
+      if (!scaleway.plexCommand) throw new Error('providers.scaleway.plexCommand: not set (this version starts Plex on the VM from a command)');
+      const price = await createScalewayProvider({ config: scaleway }).refreshPrice();
+      return `the API answers; ${scaleway.commercialType} in ${scaleway.zone} at ${price} €/h, stopped at ${scaleway.maxHours} h or ${scaleway.maxCost} €`;
+    });
+    await attempt('public address', () => {
+      if (!config.server.publicUrl) throw new Error(`server.publicUrl: not set; a VM must reach this daemon (a forwarded port or a tunnel), not 127.0.0.1:${config.server.port}`);
+      return `agents call ${config.server.publicUrl}`;
     });
   } else results.push({ name: `provider ${provider}`, ok: false, detail: `providers.${provider}: not available in this version` });
   await attempt('tls', () => {

@@ -100,8 +100,19 @@ export function createScalewayProvider(options: ScalewayProviderOptions): Provid
       if (isNotFound(error)) throw new PlexliftError('CONFIG_INVALID', `providers.scaleway.image: no image labelled ${config.image} in the marketplace (try debian_bookworm or ubuntu_noble)`);
       throw error;
     }
-    const match = images.localImages.find((image) => image.compatibleCommercialTypes.includes(config.commercialType));
-    if (!match) throw new PlexliftError('CONFIG_INVALID', `providers.scaleway.image: ${config.image} has no image for ${config.commercialType} in ${zone}`);
+    // The VM runs the Node this controller serves: same architecture, or it cannot start the agent.
+    const arch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
+    const fits = images.localImages.filter((image) => image.compatibleCommercialTypes.includes(config.commercialType));
+    const match = fits.find((image) => image.arch === arch);
+    if (!match) {
+      const other = fits[0];
+      throw new PlexliftError(
+        'CONFIG_INVALID',
+        other
+          ? `providers.scaleway.commercialType: ${config.commercialType} is ${other.arch} and this controller is ${arch}; the VM runs the controller's own Node, so choose an ${arch} type`
+          : `providers.scaleway.image: ${config.image} has no image for ${config.commercialType} in ${zone}`,
+      );
+    }
     return match.id;
   }
 
