@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { parseConfig } from '@plexlift/shared';
 import { Journal } from '../../packages/agent/src/journal.js';
+import { createScalewayProvider } from '../../packages/controller/src/providers/scaleway/scaleway-provider.js';
 import { HomeConnection } from '../../packages/agent/src/connection.js';
 import { startScalewaySim } from '../scaleway-sim/scaleway-sim.js';
 import { cloudInitBoot } from '../scaleway-sim/vm-boot.js';
@@ -54,6 +56,10 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
     const token = /^PLEXLIFT_AGENT_TOKEN=(.+)$/m.exec(env)![1]!;
     const fingerprint = /^PLEXLIFT_FINGERPRINT=(.+)$/m.exec(env)![1]!;
     const url = /^PLEXLIFT_CONTROLLER_URL=(.+)$/m.exec(env)![1]!;
+    // The one-time token lives in the VM's root-only env file and nowhere else: not in the
+    // daemon's log, the CLI's output, the VM's boot log, or the request log of the API.
+    const apiTraffic = sim.requests.filter((r) => !r.path.endsWith('/user_data/cloud-init')).map((r) => `${r.path} ${r.body}`).join('\n');
+    for (const text of [daemon.log(), run.stdout, run.stderr, vmLogs(), apiTraffic]) expect(text.includes(token)).toBe(false);
     const journal = new Journal(join(createTempDir(), 'j.db'), 'replay');
     const replay = new HomeConnection({ url: url.replace(/^http/, 'ws'), fingerprint, jobId: 'replay', agentVersion: '0.1.0', token: () => token, journal, onCommand: () => undefined, retryDelayMs: () => 50 });
     await expect(replay.start()).rejects.toMatchObject({ code: 'AUTH_REFUSED' });
@@ -99,6 +105,17 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
     // The inventory is empty, and a reap finds nothing.
     expect((await runCli(['vms', '--config', configPath])).stdout).toMatch(/^Nothing: no machine, volume or IP of plexlift exists\.$/m);
     expect((await runCli(['reap', '--dry-run', '--json', '--config', configPath])).stdout.trim()).toBe('[]');
+
+    // A machine no job owns (a crash between a create and its record, another tool): listed as an
+    // orphan with its age, marked by one reap and deleted by the next, volume included.
+    const config = parseConfig({ providers: { scaleway: { apiUrl: sim.url, plexCommand: ['x'] } } }, 'test').providers.scaleway!;
+    await createScalewayProvider({ config, env: {}, pollMs: 20 }).provision({ jobId: 'job-ghost', controllerUrl: 'https://127.0.0.1:1', bootstrapToken: 'x', record: () => undefined });
+    const vms = await runCli(['vms', '--config', configPath]);
+    expect(vms.stdout).toMatch(/^scaleway +job-ghost +\(unknown job\) +NO: orphan +\d+ min +server plexlift-job-ghost \([\w-]+\), 1 volume, 0 IPs in fr-par-1$/m);
+    expect((await runCli(['reap', '--config', configPath])).stdout).toMatch(/job-ghost +marked/);
+    expect(sim.servers()).toHaveLength(1);
+    expect((await runCli(['reap', '--config', configPath], { timeoutMs: 120_000 })).stdout).toMatch(/job-ghost +deleted/);
+    expect({ servers: sim.servers(), volumes: sim.volumes() }).toEqual({ servers: [], volumes: [] });
   });
 });
 
