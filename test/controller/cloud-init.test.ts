@@ -41,9 +41,11 @@ describe('the VM user data (cloud-init)', () => {
   it("passes cloud-init's own schema validator; a broken one does not (the validator is live)", async () => {
     const dir = createTempDir();
     writeFileSync(join(dir, 'good.yaml'), renderCloudInit(input));
+    writeFileSync(join(dir, 'docker.yaml'), renderCloudInit({ ...input, plexCommand: undefined }));
     const run = promisify(execFile);
     const good = await run('cloud-init', ['schema', '--config-file', join(dir, 'good.yaml')]);
     expect(good.stdout).toMatch(/Valid cloud-config/);
+    expect((await run('cloud-init', ['schema', '--config-file', join(dir, 'docker.yaml')])).stdout).toMatch(/Valid cloud-config/);
     writeFileSync(join(dir, 'bad.yaml'), '#cloud-config\npackages: 5\nwrite_files: [{content: x}]\n');
     await expect(run('cloud-init', ['schema', '--config-file', join(dir, 'bad.yaml')])).rejects.toMatchObject({ stderr: expect.stringMatching(/Cloud config schema errors: packages: 5 is not of type 'array'/) });
   });
@@ -86,6 +88,13 @@ describe('the VM user data (cloud-init)', () => {
     // Quoting survives systemd: spaces, $ and % come through as written.
     expect(JSON.parse(flag('--plex-command')!)).toEqual(input.plexCommand);
     expect(words).not.toContain(input.bootstrapToken);
+    // Without a Plex command: the official image in the VM's Docker, which the unit then requires.
+    const docker = parse(renderCloudInit({ ...input, plexCommand: undefined })) as CloudConfig;
+    const dockerUnit = file(docker, VM_PATHS.unit).content;
+    expect(dockerUnit).toMatch(/^Requires=docker\.service$/m);
+    const dockerWords = execStartWords(/^ExecStart=(.*)$/m.exec(dockerUnit)![1]!);
+    expect(dockerWords[dockerWords.indexOf('--plex-runtime') + 1]).toBe('docker');
+    expect(dockerWords).not.toContain('--plex-command');
     expect(file(parsed, VM_PATHS.installer).content).not.toMatch(/Bearer \$PLEXLIFT_AGENT_TOKEN"? *\\?\n.*curl/);
   });
 

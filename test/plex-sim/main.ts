@@ -22,7 +22,12 @@ const { values } = parseArgs({
   },
 });
 
-const fromFile = values.config ? (JSON.parse(readFileSync(values.config, 'utf8')) as Partial<PlexSimOptions>) : {};
+// Knobs from a file, or (the image, started with no arguments as the real one is) PLEX_SIM_KNOBS as JSON.
+const fromFile = values.config
+  ? (JSON.parse(readFileSync(values.config, 'utf8')) as Partial<PlexSimOptions>)
+  : process.env.PLEX_SIM_KNOBS
+    ? (JSON.parse(process.env.PLEX_SIM_KNOBS) as Partial<PlexSimOptions>)
+    : {};
 const dataDir = values['data-dir'] ?? fromFile.dataDir;
 if (!dataDir) {
   process.stderr.write('plex-sim: --data-dir (or dataDir in --config) is required\n');

@@ -11,21 +11,28 @@ import { parseArgs } from 'node:util';
 import { EXIT_CODES, PlexliftError } from '@plexlift/shared';
 import { readPreferencesFile } from '@plexlift/shared/plex-api';
 import { normalizeFingerprint } from '@plexlift/shared/tls';
+import { DockerApi } from '@plexlift/shared/docker';
+import { createContainerCpuMonitor } from './cpu-monitor.js';
+import { createDockerPlexRuntime } from './docker-plex-runtime.js';
 import { createLocalPlexRuntime } from './local-plex-runtime.js';
 import { runJob, type RunJobOptions } from './run-job.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 const USAGE = `Usage: plexlift-agent --controller WS_URL --job JOB_ID --work-dir DIR --plex-config DIR
-                      --plex-command JSON_ARRAY [--fingerprint SHA256] [--token-file FILE]
-                      [--tuning FILE]
+                      (--plex-runtime docker [--plex-image IMAGE] [--plex-url URL] [--plex-env K=V]...
+                       | --plex-command JSON_ARRAY)
+                      [--fingerprint SHA256] [--token-file FILE] [--tuning FILE]
        plexlift-agent --version | --help
 
 Carries out a job's cloud phases (mount, restore, repair, remap, plex-start, preflight, scan,
 warm, analyze, refresh, stabilize, sonic, plex-stop, export, upload) next to Plex Media Server,
 reporting to the plexlift controller. The token is read from --token-file or PLEXLIFT_AGENT_TOKEN.
 With --fingerprint, a wss:// controller is trusted only if its certificate has that SHA-256
-fingerprint (the controller's self-signed certificate); without it, the system's CAs decide.`;
+fingerprint (the controller's self-signed certificate); without it, the system's CAs decide.
+--plex-runtime docker runs Plex in IMAGE (default plexinc/pms-docker) tagged with the home's
+exact version, through the Docker Engine at DOCKER_SOCKET (default /var/run/docker.sock);
+--plex-command runs it as a child process instead.`;
 
 async function main(argv: string[]): Promise<number> {
   let values;
@@ -41,6 +48,10 @@ async function main(argv: string[]): Promise<number> {
         'plex-config': { type: 'string' },
         'plex-command': { type: 'string' },
         'token-file': { type: 'string' },
+        'plex-runtime': { type: 'string' },
+        'plex-image': { type: 'string' },
+        'plex-url': { type: 'string' },
+        'plex-env': { type: 'string', multiple: true },
         fingerprint: { type: 'string' },
         tuning: { type: 'string' },
       },
@@ -57,18 +68,34 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return EXIT_CODES.ok;
   }
-  const missing = (['controller', 'job', 'work-dir', 'plex-config', 'plex-command'] as const).filter((name) => !values[name]);
-  if (missing.length > 0) {
-    process.stderr.write(`plexlift-agent: missing ${missing.map((m) => `--${m}`).join(', ')}\n${USAGE}\n`);
+  const missing = (['controller', 'job', 'work-dir', 'plex-config'] as const).filter((name) => !values[name]);
+  if (missing.length > 0 || (!values['plex-command'] && values['plex-runtime'] !== 'docker')) {
+    const names = [...missing.map((m) => `--${m}`), ...(values['plex-command'] || values['plex-runtime'] === 'docker' ? [] : ['--plex-runtime docker or --plex-command'])];
+    process.stderr.write(`plexlift-agent: missing ${names.join(', ')}\n${USAGE}\n`);
     return EXIT_CODES.usage;
   }
-  let command: string[];
-  try {
-    command = JSON.parse(values['plex-command']!) as string[];
-    if (!Array.isArray(command) || command.some((part) => typeof part !== 'string')) throw new Error('not an array of strings');
-  } catch (error) {
-    process.stderr.write(`plexlift-agent: --plex-command must be a JSON array of strings (${(error as Error).message})\n`);
+  if (values['plex-runtime'] && values['plex-runtime'] !== 'docker') {
+    process.stderr.write(`plexlift-agent: --plex-runtime: "${values['plex-runtime']}" is not a runtime (docker; or give --plex-command)\n`);
     return EXIT_CODES.usage;
+  }
+  let command: string[] | undefined;
+  if (values['plex-command']) {
+    try {
+      command = JSON.parse(values['plex-command']) as string[];
+      if (!Array.isArray(command) || command.some((part) => typeof part !== 'string')) throw new Error('not an array of strings');
+    } catch (error) {
+      process.stderr.write(`plexlift-agent: --plex-command must be a JSON array of strings (${(error as Error).message})\n`);
+      return EXIT_CODES.usage;
+    }
+  }
+  const plexEnv: Record<string, string> = {};
+  for (const pair of values['plex-env'] ?? []) {
+    const at = pair.indexOf('=');
+    if (at < 1) {
+      process.stderr.write(`plexlift-agent: --plex-env: "${pair}" is not KEY=VALUE\n`);
+      return EXIT_CODES.usage;
+    }
+    plexEnv[pair.slice(0, at)] = pair.slice(at + 1);
   }
   let fingerprint: string | undefined;
   try {
@@ -85,15 +112,34 @@ async function main(argv: string[]): Promise<number> {
   // `on`, not `once`: a teardown may signal twice (a restarted controller tearing down again);
   // the agent still stops Plex, unmounts and hands home its last events. SIGKILL is the hard stop.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort(new PlexliftError('JOB_ABORTED', `stopped by ${signal}`)));
+  const workDir = values['work-dir']!;
+  const plexRuntime = (): Pick<RunJobOptions, 'runtime' | 'cpuMonitor'> => {
+    if (command) return { runtime: createLocalPlexRuntime({ command, configDir: plexConfig }) };
+    // The container alone is what the idle waits and the CPU samples watch.
+    const containerName = `plexlift-plex-${values.job!}`;
+    return {
+      runtime: createDockerPlexRuntime({
+        docker: new DockerApi(),
+        ...(values['plex-image'] ? { image: values['plex-image'] } : {}),
+        ...(values['plex-url'] ? { url: values['plex-url'] } : {}),
+        env: plexEnv,
+        configDir: plexConfig,
+        transcodeDir: join(workDir, 'transcode'),
+        containerName,
+        onLog: (line) => process.stdout.write(`plex: ${line}\n`),
+      }),
+      cpuMonitor: createContainerCpuMonitor(containerName),
+    };
+  };
   const outcome = await runJob({
     controllerUrl: values.controller!,
     fingerprint,
     jobId: values.job!,
     agentVersion: version,
     token,
-    workDir: values['work-dir']!,
+    workDir,
     plexConfigDir: plexConfig,
-    runtime: createLocalPlexRuntime({ command, configDir: plexConfig }),
+    ...plexRuntime(),
     readPlexToken: () => {
       try {
         return readPreferencesFile(pmsDir).get('PlexOnlineToken') || undefined;

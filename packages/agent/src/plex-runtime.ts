@@ -14,6 +14,10 @@ export interface PlexRuntime {
 }
 
 export interface PlexStartOptions {
+  /** The exact version to run (the Docker runtime pins its image tag to it). */
+  version?: string;
+  /** Host paths Plex must see, read-only, at the same place (the media mount). */
+  mediaPaths?: string[];
   /** A single-use claim token, minted just in time by the controller; never logged. */
   claimToken?: string | undefined;
   timeZone?: string;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PlexliftError, toPlexliftError } from '@plexlift/shared';
 import { parseJobSpec, type AgentCommand } from '@plexlift/shared/protocol';
 import { HomeConnection } from './connection.js';
-import { createHostCpuMonitor } from './cpu-monitor.js';
+import { createHostCpuMonitor, type CpuMonitor } from './cpu-monitor.js';
 import { CpuSampler } from './cpu-sampler.js';
 import { IDLE_PROFILES, SCAN_TIMEOUT_MS } from './idle-waiter.js';
 import type { JobState } from './job-state.js';
@@ -23,6 +23,8 @@ export interface RunJobOptions {
   /** Plex's config dir (the image's /config). */
   plexConfigDir: string;
   runtime: PlexRuntime;
+  /** What the CPU samples and idle waits read. @default the whole machine */
+  cpuMonitor?: CpuMonitor;
   /** Reads the cloud Plex's `PlexOnlineToken`. */
   readPlexToken: () => string | undefined;
   signal: AbortSignal;
@@ -49,7 +51,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
     if (command.type === 'abort' && command.jobId === options.jobId) aborted.abort(new PlexliftError('JOB_ABORTED', `the job was aborted from home: ${command.reason}`));
   };
   const connection = new HomeConnection({ url: options.controllerUrl, fingerprint: options.fingerprint, jobId: options.jobId, agentVersion: options.agentVersion, token: options.token, journal, onCommand });
-  const cpu = new CpuSampler(await createHostCpuMonitor(), {
+  const cpu = new CpuSampler(options.cpuMonitor ?? (await createHostCpuMonitor()), {
     intervalMs: options.tuning?.cpuSampleMs ?? 30_000,
     onSample: (percent) => connection.report({ type: 'cpu:sample', percent: Math.round(percent * 10) / 10 }),
   });

@@ -7,6 +7,8 @@ import { safePreferences } from './safe-preferences.js';
 export interface StartPlexOptions {
   /** The home version: the cloud Plex must be exactly it (a newer one migrates the DB forward). */
   version: string;
+  /** What Plex must see read-only at the same path (the media mount). */
+  mediaPaths?: string[];
   claimToken?: string | undefined;
   /** Reads `PlexOnlineToken` once Plex has claimed itself (from its Preferences.xml). */
   readToken: () => string | undefined;
@@ -28,7 +30,7 @@ export interface StartedPlex {
  * Plex is stopped again, so nothing scans with unsafe settings.
  */
 export async function startPlex(runtime: PlexRuntime, options: StartPlexOptions): Promise<StartedPlex> {
-  const { url } = await runtime.start({ claimToken: options.claimToken, timeZone: options.timeZone, ...(options.signal ? { signal: options.signal } : {}) });
+  const { url } = await runtime.start({ version: options.version, mediaPaths: options.mediaPaths ?? [], claimToken: options.claimToken, timeZone: options.timeZone, ...(options.signal ? { signal: options.signal } : {}) });
   try {
     const expectClaimed = options.claimToken !== undefined;
     // The image exchanges the claim before PMS starts, so once /identity answers the token is

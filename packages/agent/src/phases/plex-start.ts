@@ -12,6 +12,7 @@ export const plexStart: Phase<JobState> = {
     const claimToken = state.connection ? (await state.connection.job()).secrets.claimToken : state.secrets?.claimToken;
     const started = await startPlex(state.runtime, {
       version: job.plex.version,
+      mediaPaths: [job.media.mountPath],
       claimToken,
       readToken: state.readPlexToken,
       timeZone: state.timeZone ?? 'UTC',

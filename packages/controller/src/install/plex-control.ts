@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { request } from 'node:http';
 import { promisify } from 'node:util';
 import { PlexliftError } from '@plexlift/shared';
 import type { PlexControlConfig } from '@plexlift/shared';
+import { DockerApi } from '@plexlift/shared/docker';
 
 /** Stops and starts the home Plex; each resolves once the service manager says it is done. */
 export interface PlexControl {
@@ -44,25 +44,9 @@ async function run(argv: string[], what: string): Promise<void> {
  * container to exit (204, or 304 when it already had); `…/start` likewise.
  */
 function dockerControl(container: string, socketPath: string): PlexControl {
-  const call = (action: 'stop' | 'start') =>
-    new Promise<void>((resolve, reject) => {
-      const req = request({ socketPath, method: 'POST', path: `/containers/${encodeURIComponent(container)}/${action}${action === 'stop' ? '?t=60' : ''}` }, (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        res.on('end', () => {
-          if (res.statusCode === 204 || res.statusCode === 304) return resolve();
-          const message = (() => {
-            try {
-              return (JSON.parse(body) as { message?: string }).message ?? body;
-            } catch {
-              return body;
-            }
-          })();
-          reject(new PlexliftError('PLEX_API_ERROR', `docker could not ${action} the container ${container}: HTTP ${res.statusCode ?? '?'} ${message.trim()}`));
-        });
-      });
-      req.on('error', (error) => reject(new PlexliftError('PLEX_API_ERROR', `cannot reach docker at ${socketPath}: ${error.message}`, { cause: error })));
-      req.end();
-    });
+  const docker = new DockerApi(socketPath);
+  const call = async (action: 'stop' | 'start') => {
+    await docker.expect(`${action} the container ${container}`, 'POST', `/containers/${encodeURIComponent(container)}/${action}${action === 'stop' ? '?t=60' : ''}`, [204, 304], undefined, 10 * 60_000);
+  };
   return { describe: `docker container ${container}`, stop: () => call('stop'), start: () => call('start') };
 }

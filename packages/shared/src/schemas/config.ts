@@ -142,8 +142,8 @@ export const ScalewayProviderConfigSchema = z
     /** How often machines tagged plexlift that no job owns are looked for. */
     reaperIntervalMinutes: z.number().min(1).default(10),
     /**
-     * argv of Plex on the VM (the agent adds `--data-dir`); required in this version, which has
-     * no Docker image runtime for Plex yet.
+     * argv of Plex on the VM (the agent adds `--data-dir`), for an image that brings its own Plex.
+     * @default the official `plexinc/pms-docker` image at the home's version, in the VM's Docker
      */
     plexCommand: z.array(z.string()).min(1).optional(),
     /** How long a machine may take from power-on to `running`. */

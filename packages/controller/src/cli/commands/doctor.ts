@@ -93,7 +93,6 @@ async function checks(config: Config, path: string | undefined, command: Command
       if (!scaleway) throw new Error('providers.scaleway: missing; set at least providers.scaleway.plexCommand (credentials may come from SCW_* variables)');
       if (!scaleway.secretKey && !process.env.SCW_SECRET_KEY) throw new Error('providers.scaleway.secretKey (or SCW_SECRET_KEY): not set');
       if (!scaleway.projectId && !process.env.SCW_DEFAULT_PROJECT_ID) throw new Error('providers.scaleway.projectId (or SCW_DEFAULT_PROJECT_ID): not set');
-      if (!scaleway.plexCommand) throw new Error('providers.scaleway.plexCommand: not set (this version starts Plex on the VM from a command)');
       const price = await createScalewayProvider({ config: scaleway }).refreshPrice();
       return `the API answers; ${scaleway.commercialType} in ${scaleway.zone} at ${price} €/h, stopped at ${scaleway.maxHours} h or ${scaleway.maxCost} €`;
     });

@@ -10,8 +10,8 @@ export interface AgentCloudInit {
   publicKeyPin?: string | undefined;
   /** Works once, expires within minutes. */
   bootstrapToken: string;
-  /** argv of Plex on the VM. */
-  plexCommand: string[];
+  /** argv of Plex on the VM; without it, the official Docker image at the home's version. */
+  plexCommand?: string[] | undefined;
 }
 
 /** Where things go on the VM; the install script and the unit take `PLEXLIFT_ROOT` as a prefix (the double boots into a folder). */
@@ -47,14 +47,14 @@ export function renderCloudInit(input: AgentCloudInit): string {
     '--job', input.jobId,
     '--work-dir', VM_PATHS.workDir,
     '--plex-config', `${VM_PATHS.workDir}/plex`,
-    '--plex-command', JSON.stringify(input.plexCommand),
+    ...(input.plexCommand ? ['--plex-command', JSON.stringify(input.plexCommand)] : ['--plex-runtime', 'docker']),
     ...(input.fingerprint ? ['--fingerprint', input.fingerprint] : []),
   ];
   const unit = `[Unit]
 Description=plexlift agent (job ${input.jobId})
 Wants=network-online.target
 After=network-online.target docker.service
-
+${input.plexCommand ? '' : 'Requires=docker.service\n'}
 [Service]
 Type=simple
 StateDirectory=plexlift-agent

@@ -117,9 +117,6 @@ export function createScalewayProvider(options: ScalewayProviderOptions): Provid
   }
 
   async function provision(request: ProvisionRequest): Promise<ScalewayResource> {
-    if (!config.plexCommand) {
-      throw new PlexliftError('CONFIG_INVALID', 'providers.scaleway.plexCommand: not set; this version starts Plex on the VM from a command (the Docker image runtime is not built yet)');
-    }
     const resource: ScalewayResource = { jobId: request.jobId, zone, name: `plexlift-${request.jobId}`, volumeIds: [], ipIds: [], hourlyPrice: provider.hourlyPrice };
     resource.hourlyPrice = await provider.refreshPrice();
     const image = await imageFor();

@@ -1,0 +1,2 @@
+// The Docker Engine API, for the home Plex control and the agent's Plex runtime.
+export * from './docker/docker-api.js';

@@ -1,0 +1,95 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerApi } from '@plexlift/shared/docker';
+import { createDockerPlexRuntime } from '../../packages/agent/src/docker-plex-runtime.js';
+import { buildPlexSimImage } from '../plex-sim/image/build-plex-sim-image.js';
+import { dataDirPaths } from '../plex-sim/data-dir.js';
+import { startPlexTvSim, type PlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
+import { startDockerEngine, type DockerEngine } from '../utils/docker-engine.js';
+import { freePort } from '../utils/free-port.js';
+import { createMediaTree } from '../utils/media-tree.js';
+
+const VERSION = '1.43.2.10687-563d026ea';
+// The double stands in for the official image under the official image's name and tag.
+const IMAGE = 'plexinc/pms-docker';
+
+describe('the Docker Plex runtime (a real Docker engine, the plex-sim image as plexinc/pms-docker)', () => {
+  let root: string;
+  let engine: DockerEngine;
+  let tv: PlexTvSim;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'plexlift-docker-runtime-'));
+    chmodSync(root, 0o755);
+    engine = await startDockerEngine(join(root, 'engine'));
+    await buildPlexSimImage(engine, `${IMAGE}:${VERSION}`);
+    tv = await startPlexTvSim({ accountToken: 'owner-token' });
+  }, 180_000);
+
+  afterAll(async () => {
+    await tv?.close();
+    await engine?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("runs the pinned version as the image expects (claim, uid, media read-only, host network), the container's CPU is seen during a scan, and a stop removes it with its logs kept", async () => {
+    // systeminformation finds the engine where the agent does: DOCKER_SOCKET, read when it loads.
+    process.env.DOCKER_SOCKET = engine.socket;
+    const { createContainerCpuMonitor } = await import('../../packages/agent/src/cpu-monitor.js');
+    const media = createMediaTree(join(root, 'media'), { movies: 24 });
+    const port = await freePort();
+    const logs: string[] = [];
+    const docker = new DockerApi(engine.socket);
+    const runtime = createDockerPlexRuntime({
+      docker,
+      configDir: join(root, 'config'),
+      transcodeDir: join(root, 'transcode'),
+      containerName: 'plexlift-plex-job-1',
+      url: `http://127.0.0.1:${port}`,
+      env: { PLEX_SIM_PORT: String(port), PLEX_TV_URL: tv.url, PLEX_SIM_KNOBS: JSON.stringify({ speed: 20, cpuMsPerItem: 4_000 }) },
+      onLog: (line) => logs.push(line),
+    });
+    const claim = ((await (await fetch(`${tv.url}/api/claim/token.json`, { headers: { 'X-Plex-Token': 'owner-token' } })).json()) as { token: string }).token;
+    const { url } = await runtime.start({ version: VERSION, claimToken: claim, mediaPaths: [join(root, 'media')], uid: 1000, gid: 1000, timeZone: 'Europe/Paris' });
+    expect(runtime.isRunning()).toBe(true);
+    let identity = '';
+    for (let i = 0; i < 300 && !identity.includes('claimed="1"'); i++) {
+      identity = await fetch(`${url}/identity`).then((r) => r.text(), () => '');
+      await sleep(100);
+    }
+    expect(identity).toContain(`version="${VERSION}"`);
+    const inspect = JSON.parse((await docker.call('GET', '/containers/plexlift-plex-job-1/json')).body) as { Config: { Image: string; Env: string[] }; HostConfig: { NetworkMode: string }; Mounts: { Destination: string; RW: boolean }[] };
+    expect(inspect.Config.Image).toBe(`${IMAGE}:${VERSION}`);
+    expect(inspect.Config.Env).toEqual(expect.arrayContaining(['PLEX_UID=1000', 'PLEX_GID=1000', 'TZ=Europe/Paris']));
+    expect(inspect.HostConfig.NetworkMode).toBe('host');
+    expect(inspect.Mounts.map((m) => `${m.Destination}=${m.RW}`).sort()).toEqual(['/config=true', '/transcode=true', `${join(root, 'media')}=false`].sort());
+
+    const monitor = createContainerCpuMonitor('plexlift-plex-job-1');
+    const idle = await monitor.read();
+    const token = /PlexOnlineToken="([^"]+)"/.exec(readFileSync(dataDirPaths(join(root, 'config')).preferences, 'utf8'))![1]!;
+    // Plex answers /identity before its start-up is complete (plex-api.md): 400 until then.
+    let created = 0;
+    for (let i = 0; i < 300 && created !== 200; i++) {
+      created = (await fetch(`${url}/library/sections?name=Movies&type=movie&location=${encodeURIComponent(media.roots.movies)}&X-Plex-Token=${token}`, { method: 'POST' })).status;
+      if (created !== 200) await sleep(100);
+    }
+    expect(created).toBe(200);
+    // One core busy on this machine is 100 / cores percent of it. (A reading takes Docker about a second.)
+    const busy = Math.max(10, idle + 5);
+    let busiest = 0;
+    for (let i = 0; i < 15 && busiest <= busy; i++) busiest = Math.max(busiest, await monitor.read());
+    expect(busiest).toBeGreaterThan(busy);
+
+    const stopped = await runtime.stop();
+    expect(stopped.clean).toBe(true);
+    expect(runtime.isRunning()).toBe(false);
+    expect((await docker.call('GET', '/containers/plexlift-plex-job-1/json')).status).toBe(404);
+    expect(logs.some((line) => line.startsWith('listening'))).toBe(true);
+    expect(await monitor.read()).toBe(0);
+    // Stopping what is already gone is fine.
+    expect(await runtime.stop()).toEqual({ clean: true });
+  }, 120_000);
+});
