@@ -13,6 +13,7 @@ import { registerJobs } from './commands/jobs.js';
 import { registerLogs } from './commands/logs.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
+import { registerService } from './commands/service.js';
 import { registerVms } from './commands/vms.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -38,6 +39,7 @@ export function createProgram(): Command {
   registerLogs(program);
   registerInstall(program);
   registerVms(program);
+  registerService(program);
   registerServe(program);
   registerConfig(program);
   registerDoctor(program);
