@@ -10,8 +10,9 @@ cd "$REPO_ROOT"
 # sqlite3: Debian's stock shell, which the tests prove unfit for .recover and unable to
 # handle Plex's collations. docker.io: the engine the image tests start themselves (dockerd).
 # rclone and fuse3: the real FUSE mounts the agent tests read media through. zstd: archives.
-# cloud-init: its schema validator checks the VM's user data; curl: the VM's agent installer.
-apt_install sqlite3 ca-certificates docker.io rclone fuse3 zstd cloud-init curl
+# cloud-init: its schema validator checks the VM's user data; curl: the VM's agent installer;
+# systemd: systemd-analyze verify checks the controller's unit (nothing is started with it).
+apt_install sqlite3 ca-certificates docker.io rclone fuse3 zstd cloud-init curl systemd
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"
