@@ -28,9 +28,11 @@ export async function followJob(client: ControllerClient, jobId: string, output:
   });
   // A job that ends without an install event (an abort before it started) is seen by polling.
   for (;;) {
-    const { job } = await client.jobs.get.query({ jobId });
-    // A --no-install job ends at the verified archive (and its machine deleted).
-    const waitingForInstall = job.state === 'verified' && job.options.noInstall && job.report !== undefined;
+    const { job, phases } = await client.jobs.get.query({ jobId });
+    // A --no-install job ends at the verified archive, once its machine is deleted and the
+    // install marked skipped; that event is printed before the report.
+    const waitingForInstall = job.state === 'verified' && job.options.noInstall && phases.some((p) => p.phase === 'install' && p.state === 'skipped');
+    if (waitingForInstall) await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 5_000))]);
     if (['done', 'failed', 'aborted'].includes(job.state) || waitingForInstall) break;
     await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 1_000))]);
   }
