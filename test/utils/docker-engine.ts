@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface DockerEngine extends AsyncDisposable {
   socket: string;
   /** Runs the docker CLI against this engine; throws with its stderr when it fails. */
-  docker(args: string[], options?: { input?: string }): string;
+  docker(args: string[], options?: { input?: string | Buffer }): string;
   stop(): Promise<void>;
 }
 
@@ -25,8 +25,8 @@ export async function startDockerEngine(root: string): Promise<DockerEngine> {
   );
   let log = '';
   daemon.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-8192)));
-  const docker = (args: string[], options: { input?: string } = {}) => {
-    const result = spawnSync('docker', ['-H', `unix://${socket}`, ...args], { encoding: 'utf8', input: options.input, maxBuffer: 64 * 1024 * 1024 });
+  const docker = (args: string[], options: { input?: string | Buffer } = {}) => {
+    const result = spawnSync('docker', ['-H', `unix://${socket}`, ...args], { encoding: 'utf8', input: options.input, maxBuffer: 1024 * 1024 * 1024 });
     if (result.status !== 0) throw new Error(`docker ${args.join(' ')}: ${result.stderr || result.error?.message}`);
     return result.stdout;
   };

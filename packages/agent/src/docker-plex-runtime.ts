@@ -54,9 +54,7 @@ export function createDockerPlexRuntime(options: DockerPlexRuntimeOptions): Plex
 
   const collectLogs = async () => {
     if (!options.onLog) return;
-    const logs = await docker.call('GET', `/containers/${name}/logs?stdout=true&stderr=true&timestamps=false`);
-    if (logs.status !== 200) return;
-    for (const line of demultiplex(logs.raw)) options.onLog(line);
+    for (const line of await docker.logs(options.containerName)) options.onLog(line);
   };
 
   return {
@@ -107,18 +105,4 @@ export function createDockerPlexRuntime(options: DockerPlexRuntimeOptions): Plex
       return { clean: state.State?.ExitCode !== 137 };
     },
   };
-}
-
-/**
- * `GET /containers/{id}/logs` without a TTY: frames of an 8-byte header (stream, 0, 0, 0, size
- * as big-endian u32) and the payload; here as lines.
- */
-export function demultiplex(buffer: Buffer): string[] {
-  let text = '';
-  for (let at = 0; at + 8 <= buffer.length; ) {
-    const size = buffer.readUInt32BE(at + 4);
-    text += buffer.subarray(at + 8, at + 8 + size).toString('utf8');
-    at += 8 + size;
-  }
-  return text.split('\n').filter((line) => line.trim() !== '');
 }

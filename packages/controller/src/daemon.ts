@@ -5,6 +5,7 @@ import { PlexliftError, type Config } from '@plexlift/shared';
 import { startController, type Controller } from './controller.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { OrphanReaper } from './jobs/orphan-reaper.js';
+import { createDockerProvider } from './providers/docker-provider.js';
 import { createLocalProvider } from './providers/local-provider.js';
 import { createScalewayProvider } from './providers/scaleway/scaleway-provider.js';
 import { ensureCertificate } from './server/tls-certificate.js';
@@ -50,6 +51,7 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
   const providers: Partial<Record<Provider['name'], Provider>> = {};
   const local = config.providers.local;
   if (local) providers.local = createLocalProvider({ workRoot: local.workDir ?? join(config.server.stateDir, 'agents'), plexCommand: local.plexCommand, tuningFile: local.tuningFile });
+  if (config.providers.docker) providers.docker = createDockerProvider({ config: config.providers.docker, workRoot: config.providers.docker.workDir ?? join(config.server.stateDir, 'agents') });
   if (config.providers.scaleway) providers.scaleway = createScalewayProvider({ config: config.providers.scaleway });
   // The runner needs the controller and the controller calls the runner: wired once both exist.
   const wired: { runner?: JobRunner; reaper?: OrphanReaper } = {};

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REAL_DB_DIR } from '../../utils/library-generator.js';
 import { bundleNodeApp } from '../../../scripts/node-app-bundle.js';
+import { copyPrograms } from '../../utils/rootfs.js';
 import type { DockerEngine } from '../../utils/docker-engine.js';
 
 /**
@@ -48,18 +48,9 @@ export async function buildPlexSimImage(engine: DockerEngine, tag: string): Prom
 
 /** `/usr/bin/node` and every library `ldd` says it loads, at the same paths. */
 function copyNodeRuntime(rootfs: string): void {
-  const node = process.execPath;
-  const libraries = execFileSync('ldd', [node], { encoding: 'utf8' })
-    .split('\n')
-    .map((line) => /(\/\S+)/.exec(line)?.[1])
-    .filter((path): path is string => path !== undefined);
-  for (const file of [node, ...libraries]) {
-    const target = join(rootfs, file);
-    mkdirSync(dirname(target), { recursive: true });
-    cpSync(file, target, { dereference: true });
-  }
-  if (node !== '/usr/bin/node') {
+  copyPrograms(rootfs, [process.execPath]);
+  if (process.execPath !== '/usr/bin/node') {
     mkdirSync(join(rootfs, 'usr', 'bin'), { recursive: true });
-    cpSync(node, join(rootfs, 'usr', 'bin', 'node'), { dereference: true });
+    cpSync(process.execPath, join(rootfs, 'usr', 'bin', 'node'), { dereference: true });
   }
 }

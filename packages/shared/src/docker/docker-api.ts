@@ -42,6 +42,12 @@ export class DockerApi {
     });
   }
 
+  /** What a container printed (stdout and stderr), as lines; empty when it is gone. */
+  async logs(container: string): Promise<string[]> {
+    const response = await this.call('GET', `/containers/${encodeURIComponent(container)}/logs?stdout=true&stderr=true&timestamps=false`);
+    return response.status === 200 ? demultiplex(response.raw) : [];
+  }
+
   /** A call that must succeed (one of `ok` statuses); the error says what was asked and what Docker said. */
   async expect(what: string, method: string, path: string, ok: number[], body?: unknown, timeoutMs?: number): Promise<DockerResponse> {
     const response = await this.call(method, path, body, timeoutMs);
@@ -58,3 +64,18 @@ export function dockerMessage(body: string): string {
     return body.trim();
   }
 }
+
+/**
+ * `GET /containers/{id}/logs` without a TTY: frames of an 8-byte header (stream, 0, 0, 0, size
+ * as big-endian u32) and the payload; here as lines.
+ */
+export function demultiplex(buffer: Buffer): string[] {
+  let text = '';
+  for (let at = 0; at + 8 <= buffer.length; ) {
+    const size = buffer.readUInt32BE(at + 4);
+    text += buffer.subarray(at + 8, at + 8 + size).toString('utf8');
+    at += 8 + size;
+  }
+  return text.split('\n').filter((line) => line.trim() !== '');
+}
+

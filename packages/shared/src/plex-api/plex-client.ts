@@ -166,11 +166,17 @@ export class PlexClient {
     if (this.token) headers['X-Plex-Token'] = this.token;
     const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
     let response: Response;
-    try {
-      response = await fetch(url, { method, headers, signal });
-    } catch (error) {
-      options.signal?.throwIfAborted();
-      throw new PlexliftError('PLEX_NOT_READY', `Plex at ${this.url} did not answer ${method} ${path}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`, { cause: error });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        response = await fetch(url, { method, headers, signal });
+        break;
+      } catch (error) {
+        options.signal?.throwIfAborted();
+        const cause = (error as Error).cause as NodeJS.ErrnoException | undefined;
+        // A kept-alive connection Plex closed as we reused it: a GET is safe to send once more.
+        if (method === 'GET' && attempt === 1 && (cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET') && !signal.aborted) continue;
+        throw new PlexliftError('PLEX_NOT_READY', `Plex at ${this.url} did not answer ${method} ${path}: ${cause instanceof Error ? cause.message : (error as Error).message}`, { cause: error });
+      }
     }
     const body = await response.text();
     const accepted = options.accept ?? [200];

@@ -116,6 +116,29 @@ export const LocalProviderConfigSchema = z
   .strict();
 
 /**
+ * The `docker` provider: the agent as a container on this machine (a local test mode: no cloud,
+ * no cost), Plex in a sibling container through the same engine.
+ */
+export const DockerProviderConfigSchema = z
+  .object({
+    /** The agent's image (scripts/build-agent-image.sh). @default plexlift/agent:<version> */
+    image: z.string().min(1).optional(),
+    socketPath: absolutePath.default('/var/run/docker.sock'),
+    /** Plex's image, tagged with the home's version. */
+    plexImage: z.string().min(1).default('plexinc/pms-docker'),
+    /** Where Plex answers (host network). @default http://127.0.0.1:32400 */
+    plexUrl: z.url().optional(),
+    /** Extra environment for Plex's container. */
+    plexEnv: z.record(z.string(), z.string()).default({}),
+    /** Where agents get their work folders. @default <stateDir>/agents */
+    workDir: absolutePath.optional(),
+    /** Extra agent settings (shorter waits in tests). */
+    tuningFile: absolutePath.optional(),
+  })
+  .strict();
+export type DockerProviderConfig = z.output<typeof DockerProviderConfigSchema>;
+
+/**
  * The `scaleway` provider: one Instance per job, deleted with everything it made. Credentials come
  * from here or from the standard `SCW_*` environment variables (`SCW_ACCESS_KEY`, `SCW_SECRET_KEY`,
  * `SCW_DEFAULT_PROJECT_ID`, `SCW_API_URL`, …).
@@ -164,7 +187,7 @@ export const ConfigSchema = z
     server: ServerConfigSchema.default({ port: 7878, host: '0.0.0.0', stateDir: '/var/lib/plexlift', keepJobsDays: 90, agentConnectTimeoutSeconds: 900, tls: { enabled: true } }),
     /** The provider `plexlift run` uses when `--provider` is not given: never a cloud by surprise. */
     provider: z.enum(['local', 'docker', 'scaleway']).optional(),
-    providers: z.object({ local: LocalProviderConfigSchema.optional(), scaleway: ScalewayProviderConfigSchema.optional() }).strict().default({}),
+    providers: z.object({ local: LocalProviderConfigSchema.optional(), docker: DockerProviderConfigSchema.optional(), scaleway: ScalewayProviderConfigSchema.optional() }).strict().default({}),
   })
   .strict();
 

@@ -1,0 +1,72 @@
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPlexSimImage } from '../plex-sim/image/build-plex-sim-image.js';
+import { buildAgentImage } from '../utils/agent-image.js';
+import { startDockerEngine, type DockerEngine } from '../utils/docker-engine.js';
+import { freePort } from '../utils/free-port.js';
+import { runCli } from '../utils/run-cli.js';
+import { readStatsOf } from '../utils/sqlite-files.js';
+import { prepare, serve } from './plexlift-fixture.js';
+
+const VERSION = '1.43.2.10687-563d026ea';
+
+describe('plexlift run with the docker provider: the agent in a container drives Plex in another (a real Docker engine)', () => {
+  let root: string;
+  let engine: DockerEngine;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'plexlift-docker-run-'));
+    chmodSync(root, 0o755);
+    engine = await startDockerEngine(join(root, 'engine'));
+    // The plex-sim image under the official image's name and the home's version; the agent's
+    // image from the repository's Dockerfile.
+    await buildPlexSimImage(engine, `plexinc/pms-docker:${VERSION}`);
+    buildAgentImage(engine, 'plexlift/agent:test');
+  }, 300_000);
+
+  afterAll(async () => {
+    await engine?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("a delta job completes, the CPU samples follow Plex's container during the scan, and no container is left", { timeout: 240_000 }, async () => {
+    const fixture = await prepare({ daemon: false });
+    const plexPort = await freePort();
+    const config = JSON.parse(readFileSync(fixture.configPath, 'utf8')) as Record<string, unknown>;
+    config.provider = 'docker';
+    config.providers = {
+      docker: {
+        image: 'plexlift/agent:test',
+        socketPath: engine.socket,
+        plexUrl: `http://127.0.0.1:${plexPort}`,
+        // The double's knobs; real Plex needs none. Real CPU burnt per item so the monitor sees a scan.
+        plexEnv: { PLEX_SIM_PORT: String(plexPort), PLEX_TV_URL: fixture.tv.url, PLEX_SIM_KNOBS: JSON.stringify({ speed: 200, cpuMsPerItem: 30_000 }) },
+        tuningFile: join(fixture.dir, 'tuning.json'),
+      },
+    };
+    writeFileSync(fixture.configPath, JSON.stringify(config, null, 2));
+    const daemon = await serve(fixture.configPath);
+
+    const run = await runCli(['run', '--mode', 'delta', '--wait', '--config', fixture.configPath], { timeoutMs: 200_000 });
+    const containers = () => engine.docker(['ps', '-a', '--format', '{{.Names}} {{.Image}} {{.Status}}']).trim();
+    const agentLogs = () => {
+      const dir = join(fixture.dir, 'state', 'agents', 'logs');
+      return existsSync(dir) ? readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n') : '';
+    };
+    expect(run.status, `${run.stderr}\n${daemon.log()}\n${containers()}\n${agentLogs()}`).toBe(0);
+    expect(run.stdout).toMatch(/Movies +4 → 6 \(\+2\)/);
+    expect(readStatsOf(fixture.home.paths.mainDb).library.sections.find((s) => s.title === 'Movies')?.counts.movie).toBe(6);
+    // Torn down: neither the agent's container nor Plex's is left.
+    expect(containers()).toBe('');
+
+    // The samples the agent sent were of Plex's container: near zero at rest, up during the scan.
+    const log = await runCli(['logs', (JSON.parse((await runCli(['jobs', '--json', '--config', fixture.configPath])).stdout) as { id: string }[])[0]!.id, '--cpu', '--json', '--config', fixture.configPath]);
+    const entries = log.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: { type: string; percent?: number } });
+    const samples = entries.filter((e) => e.event.type === 'cpu:sample').map((e) => e.event.percent!);
+    expect(samples.length).toBeGreaterThan(3);
+    expect(Math.max(...samples)).toBeGreaterThan(10);
+    expect(Math.min(...samples)).toBeLessThan(5);
+  });
+});
