@@ -13,7 +13,7 @@ const NATIVE_PACKAGES = ['better-sqlite3', 'bindings', 'file-uri-to-path'];
  * and what it loads copied into `<outDir>/node_modules` (built for this machine's Node and arch).
  * Used for the agent the controller serves to VMs and for the test images.
  */
-export async function bundleNodeApp(entry: string, outDir: string, name: string): Promise<void> {
+export async function bundleNodeApp(entry: string, outDir: string, name: string, define: Record<string, string> = {}): Promise<void> {
   await build({
     entryPoints: [entry],
     outfile: join(outDir, name),
@@ -22,6 +22,7 @@ export async function bundleNodeApp(entry: string, outDir: string, name: string)
     format: 'esm',
     target: 'node20',
     external: ['better-sqlite3'],
+    define,
     conditions: ['source'],
     // Bundled CommonJS (ws, systeminformation) still calls require().
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },

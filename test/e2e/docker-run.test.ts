@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlexSimImage } from '../plex-sim/image/build-plex-sim-image.js';
-import { buildAgentImage } from '../utils/agent-image.js';
+import { buildAgentImage } from '../utils/local-images.js';
 import { startDockerEngine, type DockerEngine } from '../utils/docker-engine.js';
 import { freePort } from '../utils/free-port.js';
 import { runCli } from '../utils/run-cli.js';

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
 import { EXIT_CODES } from '@plexlift/shared';
+import { VERSION } from '../version.js';
 import { registerConfig } from './commands/config.js';
 import { registerDbCheck } from './commands/db-check.js';
 import { registerDbRemap } from './commands/db-remap.js';
@@ -16,12 +16,11 @@ import { registerServe } from './commands/serve.js';
 import { registerService } from './commands/service.js';
 import { registerVms } from './commands/vms.js';
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 export function createProgram(): Command {
   const program = new Command('plexlift')
     .description('Run Plex Media Server\'s heavy indexing on a short-lived cloud VM and bring the database home safely.')
-    .version(version)
+    .version(VERSION)
     .option('--config <file>', 'config file (default: $PLEXLIFT_CONFIG, else /etc/plexlift/config.json when it exists)')
     .showHelpAfterError()
     // Set before the subcommands are created: they inherit it.

@@ -1,11 +1,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PlexliftError, type DockerProviderConfig } from '@plexlift/shared';
 import { DockerApi, dockerMessage } from '@plexlift/shared/docker';
+import { VERSION } from '../version.js';
 import type { Provider, ProviderResource, ProvisionRequest } from './provider.js';
 
-const { version } = createRequire(import.meta.url)('@plexlift/agent/package.json') as { version: string };
 
 /** The label every agent container carries, with its job id: what `list` finds. */
 const JOB_LABEL = 'org.plexlift.job';
@@ -25,7 +24,7 @@ interface DockerResource extends ProviderResource {
 export function createDockerProvider(options: { config: DockerProviderConfig; workRoot: string }): Provider {
   const { config } = options;
   const docker = new DockerApi(config.socketPath);
-  const image = config.image ?? `plexlift/agent:${version}`;
+  const image = config.image ?? `plexlift/agent:${VERSION}`;
 
   const remove = async (name: string) => {
     const gone = await docker.call('DELETE', `/containers/${encodeURIComponent(name)}?force=true&v=true`);

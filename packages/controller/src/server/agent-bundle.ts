@@ -8,9 +8,12 @@ import type { TokenStore } from '../store/token-store.js';
 /** `uname -m` on the VM, as Node names the same architecture. */
 const MACHINE_TO_NODE: Record<string, string> = { x86_64: 'x64', amd64: 'x64', aarch64: 'arm64', arm64: 'arm64' };
 
-/** Where `npm run build` puts the agent bundle (beside the agent package's sources and build). */
-export function agentBundleDir(): string {
-  return join(dirname(fileURLToPath(import.meta.resolve('@plexlift/agent'))), '..', 'bundle');
+/**
+ * Where `npm run build` puts the agent bundle (beside the agent package's sources and build), or
+ * `PLEXLIFT_AGENT_BUNDLE` (the controller's container image, where the CLI is one bundled file).
+ */
+export function agentBundleDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PLEXLIFT_AGENT_BUNDLE ?? join(dirname(fileURLToPath(import.meta.resolve('@plexlift/agent'))), '..', 'bundle');
 }
 
 /**

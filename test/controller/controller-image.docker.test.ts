@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { fingerprintOf, PinnedTls } from '@plexlift/shared/tls';
+import { startDockerEngine, type DockerEngine } from '../utils/docker-engine.js';
+import { freePort } from '../utils/free-port.js';
+import { buildControllerImage } from '../utils/local-images.js';
+import { runCli } from '../utils/run-cli.js';
+
+/** The controller as a container (ZimaOS runs its apps so): its image and its compose file. */
+describe("the controller's container image", () => {
+  let root: string;
+  let engine: DockerEngine;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'plexlift-controller-image-'));
+    chmodSync(root, 0o755);
+    engine = await startDockerEngine(join(root, 'engine'));
+    buildControllerImage(engine, 'plexlift/controller:test');
+  }, 300_000);
+
+  afterAll(async () => {
+    await engine?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('serves on its port with its state in a volume; the CLI outside reaches it by the pinned certificate and the admin token', async () => {
+    const port = await freePort();
+    const config = join(root, 'config');
+    const state = join(root, 'state');
+    mkdirSync(config, { recursive: true });
+    mkdirSync(state, { recursive: true });
+    writeFileSync(join(config, 'config.json'), JSON.stringify({ server: { port, host: '127.0.0.1', stateDir: '/var/lib/plexlift' } }));
+    engine.docker(['run', '-d', '--name', 'plexlift', '--network', 'host', '-v', `${config}:/etc/plexlift`, '-v', `${state}:/var/lib/plexlift`, 'plexlift/controller:test']);
+    let logs = '';
+    for (let i = 0; i < 200 && !logs.includes('plexlift listening'); i++) {
+      await sleep(100);
+      // The daemon logs to stderr: both streams of the container.
+      const out = spawnSync('docker', ['-H', `unix://${engine.socket}`, 'logs', 'plexlift'], { encoding: 'utf8' });
+      logs = out.stdout + out.stderr;
+    }
+    expect(logs).toContain(`plexlift listening on https://127.0.0.1:${port}`);
+    const env = {
+      PLEXLIFT_URL: `https://127.0.0.1:${port}`,
+      PLEXLIFT_TOKEN: readFileSync(join(state, 'admin-token'), 'utf8').trim(),
+      PLEXLIFT_FINGERPRINT: fingerprintOf(readFileSync(join(state, 'tls', 'cert.pem'), 'utf8')),
+    };
+    const jobs = await runCli(['jobs', '--config', join(config, 'config.json')], { env });
+    expect(jobs, jobs.stderr).toMatchObject({ status: 0, stdout: 'No jobs yet.\n' });
+    const doctor = await runCli(['doctor', '--json', '--config', join(config, 'config.json')], { env });
+    expect(JSON.parse(doctor.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'daemon', ok: true })]));
+    // The data plane's routes answer on the same port (the agent bundle: refused without a job's token).
+    const pin = new PinnedTls(env.PLEXLIFT_FINGERPRINT);
+    const refused = await pin.fetch(`https://127.0.0.1:${port}/agent/bundle?arch=x86_64`, {});
+    expect([refused.status, await refused.text()]).toEqual([401, 'unauthorized\n']);
+    await pin.close();
+    engine.docker(['stop', '-t', '10', 'plexlift']);
+    expect(engine.docker(['inspect', '--format', '{{.State.ExitCode}}', 'plexlift']).trim()).toBe('0');
+  }, 120_000);
+
+  it('the compose file runs that image with the state, the config, the home Plex data and the Docker socket mounted, on the host network', () => {
+    const compose = parse(readFileSync(new URL('../../docker/controller/compose.yaml', import.meta.url), 'utf8')) as { services: Record<string, { image: string; network_mode: string; restart: string; volumes: string[] }> };
+    const service = compose.services.plexlift!;
+    expect(service).toMatchObject({ network_mode: 'host', restart: 'unless-stopped' });
+    expect(service.image).toMatch(/^plexlift\/controller:\d+\.\d+\.\d+$/);
+    expect(service.volumes.map((v) => v.split(':')[1])).toEqual(['/etc/plexlift', '/var/lib/plexlift', '/DATA/AppData/plex/config', '/var/run/docker.sock']);
+  });
+});
