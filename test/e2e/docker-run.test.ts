@@ -60,6 +60,8 @@ describe('plexlift run with the docker provider: the agent in a container drives
     expect(readStatsOf(fixture.home.paths.mainDb).library.sections.find((s) => s.title === 'Movies')?.counts.movie).toBe(6);
     // Torn down: neither the agent's container nor Plex's is left.
     expect(containers()).toBe('');
+    const doctor = await runCli(['doctor', '--config', fixture.configPath]);
+    expect(doctor.stdout).toMatch(/^ok {3}provider docker: agent image plexlift\/agent:test; Plex from plexinc\/pms-docker at the home's version$/m);
 
     // The samples the agent sent were of Plex's container: near zero at rest, up during the scan.
     const log = await runCli(['logs', (JSON.parse((await runCli(['jobs', '--json', '--config', fixture.configPath])).stdout) as { id: string }[])[0]!.id, '--cpu', '--json', '--config', fixture.configPath]);

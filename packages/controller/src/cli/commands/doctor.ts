@@ -8,7 +8,9 @@ import { PlexClient } from '@plexlift/shared/plex-api';
 import { closeDatabase, formatBytes, freeBytes, MAIN_DB_NAME, openDatabaseReadOnly, readLibraryStats } from '@plexlift/shared/plex-db';
 import { fingerprintOf } from '@plexlift/shared/tls';
 import { loadConfig } from '../../config.js';
+import { DockerApi } from '@plexlift/shared/docker';
 import { createScalewayProvider } from '../../providers/scaleway/scaleway-provider.js';
+import { VERSION } from '../../version.js';
 import { certificatePaths } from '../../server/tls-certificate.js';
 import { PlexAccount, readOnlineToken } from '../../plex-account.js';
 import { withController } from '../controller-connection.js';
@@ -87,6 +89,18 @@ async function checks(config: Config, path: string | undefined, command: Command
       if (process.getuid?.() !== 0) throw new Error('the local provider needs root (a private mount namespace for the agent)');
       return `Plex command ${config.providers.local.plexCommand[0] ?? ''}`;
     });
+  } else if (provider === 'docker') {
+    await attempt('provider docker', async () => {
+      const docker = config.providers.docker;
+      if (!docker) throw new Error("providers.docker: missing; set it (plexlift config set providers.docker '{}')");
+      const api = new DockerApi(docker.socketPath);
+      const image = docker.image ?? `plexlift/agent:${VERSION}`;
+      const found = await api.call('GET', `/images/${encodeURIComponent(image)}/json`).catch((error: unknown) => {
+        throw new Error(`providers.docker.socketPath: ${(error as Error).message}`, { cause: error });
+      });
+      if (found.status !== 200) throw new Error(`providers.docker.image: ${image} is not on this Docker; build it with scripts/build-agent-image.sh`);
+      return `agent image ${image}; Plex from ${docker.plexImage} at the home's version`;
+    });
   } else if (provider === 'scaleway') {
     await attempt('provider scaleway', async () => {
       const scaleway = config.providers.scaleway;
@@ -100,7 +114,7 @@ async function checks(config: Config, path: string | undefined, command: Command
       if (!config.server.publicUrl) throw new Error(`server.publicUrl: not set; a VM must reach this daemon (a forwarded port or a tunnel), not 127.0.0.1:${config.server.port}`);
       return `agents call ${config.server.publicUrl}`;
     });
-  } else results.push({ name: `provider ${provider}`, ok: false, detail: `providers.${provider}: not available in this version` });
+  }
   await attempt('tls', () => {
     if (!config.server.tls.enabled) {
       if (config.server.publicUrl?.startsWith('https:')) return `off here; agents use ${config.server.publicUrl} (a tunnel's TLS)`;
