@@ -1,5 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { createDockerPlexRuntime } from '../../packages/agent/src/docker-plex-ru
 import { buildPlexSimImage } from '../plex-sim/image/build-plex-sim-image.js';
 import { dataDirPaths } from '../plex-sim/data-dir.js';
 import { startPlexTvSim, type PlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
-import { startDockerEngine, type DockerEngine } from '../utils/docker-engine.js';
+import { startDockerSandbox, type DockerEngine, type DockerSandbox } from '../utils/docker-engine.js';
 import { freePort } from '../utils/free-port.js';
 import { createMediaTree } from '../utils/media-tree.js';
 
@@ -19,20 +18,19 @@ const IMAGE = 'plexinc/pms-docker';
 describe('the Docker Plex runtime (a real Docker engine, the plex-sim image as plexinc/pms-docker)', () => {
   let root: string;
   let engine: DockerEngine;
+  let sandbox: DockerSandbox | undefined;
   let tv: PlexTvSim;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'plexlift-docker-runtime-'));
-    chmodSync(root, 0o755);
-    engine = await startDockerEngine(join(root, 'engine'));
+    sandbox = await startDockerSandbox('plexlift-docker-runtime-');
+    ({ root, engine } = sandbox);
     await buildPlexSimImage(engine, `${IMAGE}:${VERSION}`);
     tv = await startPlexTvSim({ accountToken: 'owner-token' });
   }, 180_000);
 
   afterAll(async () => {
     await tv?.close();
-    await engine?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await sandbox?.close();
   });
 
   it("runs the pinned version as the image expects (claim, uid, media read-only, host network), the container's CPU is seen during a scan, and a stop removes it with its logs kept", async () => {

@@ -1,12 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { fingerprintOf, PinnedTls } from '@plexlift/shared/tls';
-import { startDockerEngine, type DockerEngine } from '../utils/docker-engine.js';
+import { startDockerSandbox, type DockerEngine, type DockerSandbox } from '../utils/docker-engine.js';
 import { freePort } from '../utils/free-port.js';
 import { buildControllerImage } from '../utils/local-images.js';
 import { runCli } from '../utils/run-cli.js';
@@ -15,17 +14,16 @@ import { runCli } from '../utils/run-cli.js';
 describe("the controller's container image", () => {
   let root: string;
   let engine: DockerEngine;
+  let sandbox: DockerSandbox | undefined;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'plexlift-controller-image-'));
-    chmodSync(root, 0o755);
-    engine = await startDockerEngine(join(root, 'engine'));
+    sandbox = await startDockerSandbox('plexlift-controller-image-');
+    ({ root, engine } = sandbox);
     buildControllerImage(engine, 'plexlift/controller:test');
   }, 300_000);
 
   afterAll(async () => {
-    await engine?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await sandbox?.close();
   });
 
   it('serves on its port with its state in a volume; the CLI outside reaches it by the pinned certificate and the admin token', async () => {

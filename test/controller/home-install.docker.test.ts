@@ -1,5 +1,4 @@
-import { chmodSync, createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,11 +7,11 @@ import { installArchive, type InstallStep } from '../../packages/controller/src/
 import { createPlexControl } from '../../packages/controller/src/install/plex-control.js';
 import { buildPlexSimImage } from '../plex-sim/image/build-plex-sim-image.js';
 import { cloudResult } from '../utils/cloud-result.js';
-import { startDockerEngine, type DockerEngine } from '../utils/docker-engine.js';
+import { startDockerSandbox, type DockerEngine, type DockerSandbox } from '../utils/docker-engine.js';
 import { freePort } from '../utils/free-port.js';
+import { homeInstallOptions } from '../utils/home-install-options.js';
 import { createHomePlex, libraryFingerprint, type HomePlex } from '../utils/home-plex.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
-import { createTempDir } from '../utils/temp-dir.js';
 
 const IMAGE = 'plexlift/plex-sim:home-install';
 
@@ -24,17 +23,16 @@ const IMAGE = 'plexlift/plex-sim:home-install';
 describe('the home install with a Docker container as the home Plex', () => {
   let root: string;
   let engine: DockerEngine;
+  let sandbox: DockerSandbox | undefined;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'plexlift-docker-home-'));
-    chmodSync(root, 0o755); // the container's plex user (PLEX_UID) must reach its config folder
-    engine = await startDockerEngine(join(root, 'engine'));
+    sandbox = await startDockerSandbox('plexlift-docker-home-');
+    ({ root, engine } = sandbox);
     await buildPlexSimImage(engine, IMAGE);
   }, 180_000);
 
   afterAll(async () => {
-    await engine?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await sandbox?.close();
   });
 
   async function homeContainer(name: string): Promise<{ home: HomePlex; url: string }> {
@@ -62,23 +60,15 @@ describe('the home install with a Docker container as the home Plex', () => {
     const firstStart = startedAt('plex-home');
     const preferences = libraryFingerprint(home.paths.pms)['Preferences.xml'];
     const steps: InstallStep[] = [];
-    const state = createTempDir('state-');
-    const result = await installArchive({
-      archive: createReadStream(archive),
-      jobId: 'job-0001',
-      pmsDir: home.paths.pms,
-      stagingDir: join(state, 'install'),
-      backupsDir: join(state, 'backups'),
-      keepBackups: 2,
-      control: createPlexControl({ type: 'docker', container: 'plex-home', socketPath: engine.socket }),
-      plex: { url, token: 'home-token' },
+    const options = homeInstallOptions({ pmsDir: home.paths.pms, control: createPlexControl({ type: 'docker', container: 'plex-home', socketPath: engine.socket }), url }, archive, {
       startTimeoutMs: 20_000,
+      steps,
+      // Stopped through the API: the container has exited before the backup starts.
       onStep: (step) => {
-        steps.push(step);
-        // Stopped through the API: the container has exited before the backup starts.
         if (step === 'backing-up') expect(engine.docker(['inspect', '--format', '{{.State.Running}}', 'plex-home']).trim()).toBe('false');
       },
     });
+    const result = await installArchive(options);
     expect(steps).toEqual(['staging', 'checking', 'stopping', 'backing-up', 'installing', 'starting', 'verifying', 'done']);
     expect(startedAt('plex-home')).not.toBe(firstStart);
     expect(engine.docker(['inspect', '--format', '{{.State.Running}}', 'plex-home']).trim()).toBe('true');
@@ -86,7 +76,7 @@ describe('the home install with a Docker container as the home Plex', () => {
     expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(6);
     expect(statSync(home.paths.mainDb)).toMatchObject({ uid: 1000, gid: 1000 });
     expect(libraryFingerprint(home.paths.pms)['Preferences.xml']).toBe(preferences);
-    expect(listBackups(join(state, 'backups'))).toHaveLength(1);
+    expect(listBackups(options.backupsDir)).toHaveLength(1);
     const films = await fetch(`${url}/library/sections/1/all?type=1&X-Plex-Container-Start=0&X-Plex-Container-Size=0`, { headers: { Accept: 'application/json' } });
     expect(((await films.json()) as { MediaContainer: { totalSize: number } }).MediaContainer.totalSize).toBe(6);
   });
@@ -95,22 +85,10 @@ describe('the home install with a Docker container as the home Plex', () => {
     const { home, url } = await homeContainer('plex-real');
     const archive = await cloudResult(home, 1);
     const before = libraryFingerprint(home.paths.pms);
-    const state = createTempDir('state-');
-    await expect(
-      installArchive({
-        archive: createReadStream(archive),
-        jobId: 'job-0002',
-        pmsDir: home.paths.pms,
-        stagingDir: join(state, 'install'),
-        backupsDir: join(state, 'backups'),
-        keepBackups: 2,
-        control: createPlexControl({ type: 'docker', container: 'plex-typo', socketPath: engine.socket }),
-        plex: { url, token: 'home-token' },
-        startTimeoutMs: 20_000,
-      }),
-    ).rejects.toThrow(/docker could not stop the container plex-typo: HTTP 404 No such container: plex-typo/);
+    const options = homeInstallOptions({ pmsDir: home.paths.pms, control: createPlexControl({ type: 'docker', container: 'plex-typo', socketPath: engine.socket }), url }, archive, { jobId: 'job-0002', startTimeoutMs: 20_000 });
+    await expect(installArchive(options)).rejects.toThrow(/docker could not stop the container plex-typo: HTTP 404 No such container: plex-typo/);
     expect(libraryFingerprint(home.paths.pms)).toEqual(before);
     expect(engine.docker(['inspect', '--format', '{{.State.Running}}', 'plex-real']).trim()).toBe('true');
-    expect(listBackups(join(state, 'backups'))).toEqual([]);
+    expect(listBackups(options.backupsDir)).toEqual([]);
   });
 });

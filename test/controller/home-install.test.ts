@@ -1,33 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAIN_DB_NAME } from '@plexlift/shared/plex-db';
 import { listBackups } from '../../packages/controller/src/install/backups.js';
-import { installArchive, rollbackToBackup, type HomeInstallOptions, type InstallStep } from '../../packages/controller/src/install/home-install.js';
+import { installArchive, rollbackToBackup, type InstallStep } from '../../packages/controller/src/install/home-install.js';
 import { cloudResult } from '../utils/cloud-result.js';
+import { homeInstallOptions } from '../utils/home-install-options.js';
 import { libraryFingerprint, type HomePlex } from '../utils/home-plex.js';
 import { startHomePlex } from '../utils/home-plex-fixture.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
 import { createTempDir } from '../utils/temp-dir.js';
 
-function installOptions(home: HomePlex, archive: string, steps: InstallStep[] = [], onStep?: (step: InstallStep) => void): HomeInstallOptions {
-  const state = createTempDir('state-');
-  return {
-    archive: createReadStream(archive),
-    jobId: 'job-0001',
-    pmsDir: home.paths.pms,
-    stagingDir: join(state, 'install'),
-    backupsDir: join(state, 'backups'),
-    keepBackups: 2,
-    control: home.control,
-    plex: { url: home.url, token: 'home-token' },
-    startTimeoutMs: 4_000,
-    onStep: (step) => {
-      steps.push(step);
-      onStep?.(step);
-    },
-  };
+function installOptions(home: HomePlex, archive: string, steps: InstallStep[] = [], onStep?: (step: InstallStep) => void) {
+  return homeInstallOptions({ pmsDir: home.paths.pms, control: home.control, url: home.url }, archive, { startTimeoutMs: 4_000, steps, ...(onStep ? { onStep } : {}) });
 }
 
 /** A crafted archive (python's tarfile writes what GNU tar refuses to), zstd-compressed. */

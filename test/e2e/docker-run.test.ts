@@ -1,10 +1,9 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlexSimImage } from '../plex-sim/image/build-plex-sim-image.js';
 import { buildAgentImage } from '../utils/local-images.js';
-import { startDockerEngine, type DockerEngine } from '../utils/docker-engine.js';
+import { startDockerSandbox, type DockerEngine, type DockerSandbox } from '../utils/docker-engine.js';
 import { freePort } from '../utils/free-port.js';
 import { runCli } from '../utils/run-cli.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
@@ -13,13 +12,12 @@ import { prepare, serve } from './plexlift-fixture.js';
 const VERSION = '1.43.2.10687-563d026ea';
 
 describe('plexlift run with the docker provider: the agent in a container drives Plex in another (a real Docker engine)', () => {
-  let root: string;
   let engine: DockerEngine;
+  let sandbox: DockerSandbox | undefined;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'plexlift-docker-run-'));
-    chmodSync(root, 0o755);
-    engine = await startDockerEngine(join(root, 'engine'));
+    sandbox = await startDockerSandbox('plexlift-docker-run-');
+    ({ engine } = sandbox);
     // The plex-sim image under the official image's name and the home's version; the agent's
     // image from the repository's Dockerfile.
     await buildPlexSimImage(engine, `plexinc/pms-docker:${VERSION}`);
@@ -27,8 +25,7 @@ describe('plexlift run with the docker provider: the agent in a container drives
   }, 300_000);
 
   afterAll(async () => {
-    await engine?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await sandbox?.close();
   });
 
   it("a delta job completes, the CPU samples follow Plex's container during the scan, and no container is left", { timeout: 240_000 }, async () => {

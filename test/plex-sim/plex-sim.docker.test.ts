@@ -1,11 +1,10 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../utils/free-port.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlexTvSim, type PlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
-import { startDockerEngine, type DockerEngine } from '../utils/docker-engine.js';
+import { startDockerSandbox, type DockerEngine, type DockerSandbox } from '../utils/docker-engine.js';
 import { createMediaTree } from '../utils/media-tree.js';
 import { runStockSqlite3 } from '../utils/sqlite-files.js';
 import { dataDirPaths } from './data-dir.js';
@@ -17,20 +16,19 @@ const IMAGE = 'plexlift/plex-sim:test';
 describe('plex-sim Docker image', () => {
   let root: string;
   let engine: DockerEngine;
+  let sandbox: DockerSandbox | undefined;
   let tv: PlexTvSim;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'plexlift-docker-'));
-    chmodSync(root, 0o755); // the plex user (PLEX_UID) must reach its config dir
-    engine = await startDockerEngine(join(root, 'engine'));
+    sandbox = await startDockerSandbox('plexlift-docker-');
+    ({ root, engine } = sandbox);
     await buildPlexSimImage(engine, IMAGE);
     tv = await startPlexTvSim({ accountToken: 'owner-token' });
   }, 180_000);
 
   afterAll(async () => {
     await tv?.close();
-    await engine?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await sandbox?.close();
   });
 
   it('builds locally from scratch, with no registry', () => {

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -52,4 +53,25 @@ export async function startDockerEngine(root: string): Promise<DockerEngine> {
     for (const point of mounts) spawnSync('umount', ['-l', point], { stdio: 'ignore' });
   };
   return { socket, docker, stop, [Symbol.asyncDispose]: stop };
+}
+
+export interface DockerSandbox extends AsyncDisposable {
+  /** A folder for the test's files, readable by containers' own users (0755). */
+  root: string;
+  engine: DockerEngine;
+  /** Stops the engine and removes the folder. */
+  close(): Promise<void>;
+}
+
+/** A private engine in a fresh folder, for a Docker test file's `beforeAll`/`afterAll`. */
+export async function startDockerSandbox(prefix: string): Promise<DockerSandbox> {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  // Containers run Plex as PLEX_UID: it must reach the config folders made under here.
+  chmodSync(root, 0o755);
+  const engine = await startDockerEngine(join(root, 'engine'));
+  const close = async () => {
+    await engine.stop();
+    rmSync(root, { recursive: true, force: true });
+  };
+  return { root, engine, close, [Symbol.asyncDispose]: close };
 }

@@ -96,3 +96,10 @@ export function formatTable(rows: (string | number)[][]): string {
     )
     .join('\n');
 }
+
+/** How long ago `ms` (epoch) was, as people say it: "12 min", "5 h", "3 days". */
+export function formatAge(ms: number): string {
+  const minutes = Math.max(0, Math.round((Date.now() - ms) / 60_000));
+  return minutes < 60 ? `${minutes} min` : minutes < 48 * 60 ? `${Math.round(minutes / 60)} h` : `${Math.round(minutes / 1440)} days`;
+}
+

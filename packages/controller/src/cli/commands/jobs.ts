@@ -1,14 +1,11 @@
 import type { Command } from 'commander';
 import { withController } from '../controller-connection.js';
-import { createOutput, formatTable } from '../output.js';
+import { createOutput, formatAge, formatTable } from '../output.js';
 import { runAction } from '../run-action.js';
 import { followJob } from './follow-job.js';
 import { formatReport } from './job-report-view.js';
 
-function since(ms: number): string {
-  const minutes = Math.round((Date.now() - ms) / 60_000);
-  return minutes < 60 ? `${minutes} min ago` : minutes < 48 * 60 ? `${Math.round(minutes / 60)} h ago` : `${Math.round(minutes / 1440)} days ago`;
-}
+const since = (ms: number) => `${formatAge(ms)} ago`;
 
 export function registerJobs(program: Command): void {
   program

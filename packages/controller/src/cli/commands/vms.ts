@@ -1,14 +1,10 @@
 import type { Command } from 'commander';
 import { EXIT_CODES } from '@plexlift/shared';
 import { withController } from '../controller-connection.js';
-import { createOutput, formatTable } from '../output.js';
+import { createOutput, formatAge, formatTable } from '../output.js';
 import { runAction } from '../run-action.js';
 
-function age(createdAt: number | undefined): string {
-  if (createdAt === undefined) return '?';
-  const minutes = Math.max(0, Math.round((Date.now() - createdAt) / 60_000));
-  return minutes < 120 ? `${minutes} min` : minutes < 48 * 60 ? `${Math.round(minutes / 60)} h` : `${Math.round(minutes / 1440)} days`;
-}
+const age = (createdAt: number | undefined) => (createdAt === undefined ? '?' : formatAge(createdAt));
 
 export function registerVms(program: Command): void {
   program

@@ -66,8 +66,14 @@ export function isNotFound(error: unknown): boolean {
   return error instanceof Errors.ScalewayError && error.status === 404;
 }
 
+/** The API's status behind an error `scalewayCall` mapped (412: a precondition, e.g. a volume still attached). */
+export function apiStatus(error: unknown): number | undefined {
+  const cause = error instanceof PlexliftError ? error.cause : error;
+  return cause instanceof Errors.ScalewayError ? cause.status : undefined;
+}
+
 /** Worth trying again: the API's own outages, rate limits, transient states, and the network. */
-function isRetryable(error: unknown): boolean {
+export function isRetryable(error: unknown): boolean {
   if (error instanceof Errors.TransientStateError || error instanceof Errors.TooManyRequestsError) return true;
   if (error instanceof Errors.ScalewayError) return error.status >= 500 && !(error instanceof Errors.OutOfStockError);
   return error instanceof TypeError; // fetch failed: connection refused, reset, DNS

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PlexliftError, type ScalewayProviderConfig } from '@plexlift/shared';
 import type { Provider, ProviderResource, ProvisionRequest } from '../provider.js';
 import { renderCloudInit } from './cloud-init.js';
-import { createScalewayApis, DEFAULT_RETRY, isNotFound, scalewayCall, toCloudError, type RetryPolicy, type ScalewayApis } from './scaleway-api.js';
+import { apiStatus, createScalewayApis, DEFAULT_RETRY, isNotFound, isRetryable, scalewayCall, toCloudError, type RetryPolicy, type ScalewayApis } from './scaleway-api.js';
 
 /** Every resource plexlift makes carries this tag, and `plexlift-job=<id>`. */
 export const PLEXLIFT_TAG = 'plexlift';
@@ -166,9 +166,7 @@ export function createScalewayProvider(options: ScalewayProviderOptions): Provid
       } catch (error) {
         const existing = await findServer(resource).catch(() => undefined);
         if (existing) return existing;
-        const cloud = toCloudError(`create the ${config.commercialType} server`, error, attempt);
-        const retryable = !(cloud.code === 'CONFIG_INVALID') && !/quota exceeded|out of stock/.test(cloud.message) && (cloud.message.includes('HTTP 5') || cloud.message.includes('HTTP 409') || cloud.message.includes('HTTP 429') || !/HTTP \d/.test(cloud.message));
-        if (!retryable || attempt >= retry.attempts) throw cloud;
+        if (!isRetryable(error) || attempt >= retry.attempts) throw toCloudError(`create the ${config.commercialType} server`, error, attempt);
         await sleep(Math.min(retry.baseMs * 2 ** (attempt - 1), 30_000));
       }
     }
@@ -221,14 +219,13 @@ export function createScalewayProvider(options: ScalewayProviderOptions): Provid
         }
         for (const volume of Object.values(server.volumes)) if (volume?.id) volumeIds.add(volume.id);
         for (const ip of server.publicIps) if (!ip.dynamic) ipIds.add(ip.id);
+        if (server.state === 'locked') throw new PlexliftError('CLOUD_ERROR', `Scaleway: server ${server.name} is locked by Scaleway and cannot be deleted now; plexlift tries again at the next sweep`);
         try {
           if (server.state === 'running') await scalewayCall('terminate the server', () => apis.instance.serverAction({ zone, serverId, action: 'terminate' }), retry);
           else if (server.state === 'stopped' || server.state === 'stopped in place') await scalewayCall('delete the server', () => apis.instance.deleteServer({ zone, serverId }), retry);
-          else if (server.state === 'locked') throw new PlexliftError('CLOUD_ERROR', `Scaleway: server ${server.name} is locked by Scaleway and cannot be deleted now; plexlift tries again at the next sweep`);
         } catch (error) {
           // Gone meanwhile, or it changed state under us: look again.
-          if (!isNotFound(error) && error instanceof PlexliftError && error.code !== 'CLOUD_ERROR') throw error;
-          if (error instanceof PlexliftError && /locked/.test(error.message)) throw error;
+          if (!isNotFound(error) && !(error instanceof PlexliftError && error.code === 'CLOUD_ERROR')) throw error;
         }
         if (Date.now() > deadline) throw new PlexliftError('CLOUD_ERROR', `Scaleway: server ${server.name} still there (${server.state}) after the teardown's wait; the orphan sweep deletes it later`);
         await sleep(pollMs);
@@ -256,7 +253,7 @@ export function createScalewayProvider(options: ScalewayProviderOptions): Provid
       } catch (error) {
         if (isNotFound(error)) return;
         // Still attached when we asked: read it again.
-        if (!(error instanceof PlexliftError && /HTTP 412/.test(error.message))) throw error;
+        if (apiStatus(error) !== 412) throw error;
       }
       if (Date.now() > deadline) throw new PlexliftError('CLOUD_ERROR', `Scaleway: volume ${volumeId} still attached after the teardown's wait; the orphan sweep deletes it later`);
       await sleep(pollMs);
