@@ -1,9 +1,17 @@
-import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerApi } from '@plexlift/shared/docker';
+import { checkIntegrity } from '@plexlift/shared/plex-db';
+import type { JobSpec } from '@plexlift/shared/protocol';
 import { createDockerPlexRuntime } from '../../packages/agent/src/docker-plex-runtime.js';
+import { repair } from '../../packages/agent/src/phases/repair.js';
+import type { JobState } from '../../packages/agent/src/job-state.js';
+import { stopPlex } from '../../packages/agent/src/stop-plex.js';
+import { generateLibrary } from '../utils/library-generator.js';
+import { countRows, destroyPage } from '../utils/sqlite-files.js';
 import { buildPlexSimImage } from '../plex-sim/image/build-plex-sim-image.js';
 import { dataDirPaths } from '../plex-sim/data-dir.js';
 import { startPlexTvSim, type PlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
@@ -86,8 +94,53 @@ describe('the Docker Plex runtime (a real Docker engine, the plex-sim image as p
     expect(runtime.isRunning()).toBe(false);
     expect((await docker.call('GET', '/containers/plexlift-plex-job-1/json')).status).toBe(404);
     expect(logs.some((line) => line.startsWith('listening'))).toBe(true);
+    // The end of its output comes back for the job's log, the claim token masked.
+    expect(stopped.output?.some((line) => line.startsWith('listening'))).toBe(true);
+    expect([...logs, ...(stopped.output ?? [])].join('\n')).not.toContain(claim);
     expect(await monitor.read()).toBe(0);
     // Stopping what is already gone is fine.
     expect(await runtime.stop()).toEqual({ clean: true });
   }, 120_000);
+
+  it("runs the image's own Plex SQLite: a killed Plex's WAL is folded in by it, and a corrupt DB is recovered by it", async () => {
+    const configDir = join(root, 'sqlite-config');
+    const dbDir = join(configDir, 'Library', 'Application Support', 'Plex Media Server', 'Plug-in Support', 'Databases');
+    mkdirSync(dbDir, { recursive: true });
+    const library = generateLibrary({ dir: dbDir, size: 'small' });
+    const runtime = createDockerPlexRuntime({ docker: new DockerApi(engine.socket), configDir, transcodeDir: join(root, 'sqlite-transcode'), containerName: 'plexlift-plex-sqlite' });
+
+    // What a SIGKILLed Plex leaves: committed rows still in the WAL only.
+    const live = new Database(library.mainDb);
+    live.pragma('journal_mode = WAL');
+    live.pragma('wal_autocheckpoint = 0');
+    live.exec("CREATE TABLE wal_probe (x TEXT); INSERT INTO wal_probe VALUES ('only-in-the-wal')");
+    copyFileSync(library.mainDb, `${library.mainDb}.killed`);
+    copyFileSync(`${library.mainDb}-wal`, `${library.mainDb}.killed-wal`);
+    live.close();
+    copyFileSync(`${library.mainDb}.killed`, library.mainDb);
+    copyFileSync(`${library.mainDb}.killed-wal`, `${library.mainDb}-wal`);
+    expect(statSync(`${library.mainDb}-wal`).size).toBeGreaterThan(0);
+
+    const stopped = await stopPlex(runtime, library.mainDb, { version: VERSION });
+    expect(stopped.checkpoint).toEqual({ by: `Plex SQLite in ${IMAGE}:${VERSION}` });
+    expect(existsSync(`${library.mainDb}-wal`) ? statSync(`${library.mainDb}-wal`).size : 0).toBe(0);
+    expect(countRows(library.mainDb, 'wal_probe')).toBe(1);
+    // Run as the agent's user: what it wrote is the agent's.
+    expect(statSync(library.mainDb).uid).toBe(process.getuid!());
+
+    const parts = countRows(library.mainDb, 'media_parts');
+    destroyPage(library.mainDb, 'index_media_parts_on_file');
+    const reports: string[] = [];
+    const partial: Partial<JobState> = { runtime, mainDb: library.mainDb, workDir: root, pmsDir: join(configDir, 'Library', 'Application Support', 'Plex Media Server') };
+    const state = partial as JobState;
+    const job = { mode: 'delta', plex: { version: VERSION } } as JobSpec;
+    const summary = await repair.run({ job, state, signal: new AbortController().signal, progress: () => undefined, report: (event) => reports.push(JSON.stringify(event)) });
+    expect(summary[library.mainDb]).toMatchObject({ repaired: true, engine: `Plex SQLite in ${IMAGE}:${VERSION}`, rowsLost: 0 });
+    expect(reports).toEqual([]);
+    expect(countRows(library.mainDb, 'media_parts')).toBe(parts);
+    expect((await checkIntegrity(library.mainDb)).ok).toBe(true);
+    expect(existsSync(`${library.mainDb}.corrupt`)).toBe(true);
+    // No container is left by the one-shot runs.
+    expect(engine.docker(['ps', '-aq']).trim()).toBe('');
+  }, 180_000);
 });

@@ -62,10 +62,14 @@ describe('plexlift run with the docker provider: the agent in a container drives
 
     // The samples the agent sent were of Plex's container: near zero at rest, up during the scan.
     const log = await runCli(['logs', (JSON.parse((await runCli(['jobs', '--json', '--config', fixture.configPath])).stdout) as { id: string }[])[0]!.id, '--cpu', '--json', '--config', fixture.configPath]);
-    const entries = log.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: { type: string; percent?: number } });
+    const entries = log.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: { type: string; percent?: number; phase?: string; summary?: Record<string, unknown>; message?: string } });
     const samples = entries.filter((e) => e.event.type === 'cpu:sample').map((e) => e.event.percent!);
     expect(samples.length).toBeGreaterThan(3);
     expect(Math.max(...samples)).toBeGreaterThan(10);
     expect(Math.min(...samples)).toBeLessThan(5);
+    // The WAL was folded in by Plex SQLite run in Plex's image, and what Plex printed is in the job's log.
+    const stopped = entries.find((e) => e.event.type === 'phase:complete' && e.event.phase === 'plex-stop');
+    expect(stopped?.event.summary).toMatchObject({ clean: true, checkpoint: expect.stringMatching(/^Plex SQLite in plexinc\/pms-docker:1\.43\.2/) as unknown });
+    expect(entries.find((e) => e.event.type === 'log' && e.event.message?.startsWith("Plex's console output"))?.event.message).toMatch(/^listening /m);
   });
 });

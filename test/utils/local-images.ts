@@ -37,7 +37,7 @@ function buildWithScript(engine: DockerEngine, script: string, tag: string, base
 
 /** The agent's image, from the real Dockerfile and `scripts/build-agent-image.sh`. */
 export function buildAgentImage(engine: DockerEngine, tag: string): void {
-  importBaseImage(engine, 'plexlift/agent-base:test', ['/usr/bin/rclone', '/usr/bin/fusermount3', '/usr/bin/zstd', '/usr/bin/tar', '/usr/bin/sqlite3']);
+  importBaseImage(engine, 'plexlift/agent-base:test', ['/usr/bin/rclone', '/usr/bin/fusermount3', '/usr/bin/zstd', '/usr/bin/tar', '/usr/bin/sqlite3', '/usr/bin/docker']);
   buildWithScript(engine, 'build-agent-image.sh', tag, 'plexlift/agent-base:test');
 }
 

@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { PlexliftError } from '@plexlift/shared';
 import { dockerMessage, type DockerApi } from '@plexlift/shared/docker';
-import { PLEX_STOP_GRACE_MS, type PlexRuntime, type PlexStartOptions } from './plex-runtime.js';
+import { PLEX_SQLITE_PATHS } from '@plexlift/shared/plex-db';
+import { maskPlexOutput, PLEX_OUTPUT_LINES } from './plex-output.js';
+import { PLEX_STOP_GRACE_MS, type PlexRuntime, type PlexSqliteShell, type PlexStartOptions } from './plex-runtime.js';
 
 export interface DockerPlexRuntimeOptions {
   docker: DockerApi;
@@ -15,8 +17,13 @@ export interface DockerPlexRuntimeOptions {
   url?: string;
   /** Extra environment for the container (a double's knobs in tests). */
   env?: Record<string, string>;
-  /** Each line Plex's container prints, for the job's log. */
+  /** Each line Plex's container prints (secrets masked), for the agent's log. */
   onLog?: (line: string) => void;
+  /**
+   * The docker CLI, which runs `Plex SQLite` in the image with its input and output piped (the
+   * Engine API would need a hijacked stream for that). @default docker
+   */
+  dockerCli?: string;
 }
 
 /**
@@ -29,6 +36,8 @@ export function createDockerPlexRuntime(options: DockerPlexRuntimeOptions): Plex
   const { docker } = options;
   const name = encodeURIComponent(options.containerName);
   let running = false;
+  let claimToken: string | undefined;
+  const repository = options.image ?? 'plexinc/pms-docker';
 
   const removeStale = async () => {
     const gone = await docker.call('DELETE', `/containers/${name}?force=true&v=true`);
@@ -53,8 +62,9 @@ export function createDockerPlexRuntime(options: DockerPlexRuntimeOptions): Plex
   };
 
   const collectLogs = async () => {
-    if (!options.onLog) return;
-    for (const line of await docker.logs(options.containerName)) options.onLog(line);
+    const lines = (await docker.logs(options.containerName)).map((line) => maskPlexOutput(line, [claimToken]));
+    for (const line of lines) options.onLog?.(line);
+    return lines.slice(-PLEX_OUTPUT_LINES);
   };
 
   return {
@@ -64,8 +74,9 @@ export function createDockerPlexRuntime(options: DockerPlexRuntimeOptions): Plex
     isRunning: () => running,
     async start(start: PlexStartOptions) {
       if (!start.version) throw new PlexliftError('BAD_ARGUMENT', 'the Docker Plex runtime needs the version to pin');
-      const reference = `${options.image ?? 'plexinc/pms-docker'}:${start.version}`;
+      const reference = `${repository}:${start.version}`;
       await ensureImage(reference, start.signal);
+      claimToken = start.claimToken;
       await removeStale();
       mkdirSync(options.configDir, { recursive: true });
       mkdirSync(options.transcodeDir, { recursive: true });
@@ -99,10 +110,29 @@ export function createDockerPlexRuntime(options: DockerPlexRuntimeOptions): Plex
       await docker.expect('stop the Plex container', 'POST', `/containers/${name}/stop?t=${graceSeconds}`, [204, 304], undefined, (graceSeconds + 60) * 1000);
       // Exit 137 is the SIGKILL after the grace period: Plex did not get to close its DB.
       const state = JSON.parse((await docker.call('GET', `/containers/${name}/json`)).body) as { State?: { ExitCode?: number } };
-      await collectLogs();
+      const output = await collectLogs();
       await removeStale();
       running = false;
-      return { clean: state.State?.ExitCode !== 137 };
+      return { clean: state.State?.ExitCode !== 137, output };
+    },
+    async plexSqlite(version, { signal } = {}): Promise<PlexSqliteShell> {
+      const reference = `${repository}:${version}`;
+      await ensureImage(reference, signal);
+      mkdirSync(options.configDir, { recursive: true });
+      mkdirSync(options.transcodeDir, { recursive: true });
+      // As the agent's own user, so what it writes stays the agent's; no network: it needs none.
+      const user = process.getuid && process.getgid ? ['--user', `${process.getuid()}:${process.getgid()}`] : [];
+      return {
+        command: [
+          options.dockerCli ?? 'docker', '-H', `unix://${docker.socketPath}`,
+          'run', '--rm', '-i', '--network', 'none', ...user,
+          '--entrypoint', PLEX_SQLITE_PATHS[0]!,
+          '-v', `${options.configDir}:${options.configDir}`, '-v', `${options.transcodeDir}:${options.transcodeDir}`,
+          reference,
+        ],
+        scratchDir: options.transcodeDir,
+        source: `Plex SQLite in ${reference}`,
+      };
     },
   };
 }

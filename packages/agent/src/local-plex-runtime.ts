@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { PlexliftError } from '@plexlift/shared';
+import { maskPlexOutput, OutputTail } from './plex-output.js';
 import { PLEX_STOP_GRACE_MS, type PlexRuntime, type PlexStartOptions } from './plex-runtime.js';
 
 export interface LocalPlexRuntimeOptions {
@@ -15,6 +16,8 @@ export interface LocalPlexRuntimeOptions {
 export function createLocalPlexRuntime(options: LocalPlexRuntimeOptions): PlexRuntime {
   let child: ChildProcess | undefined;
   let url: string | undefined;
+  let claimToken: string | undefined;
+  const output = new OutputTail();
   const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
 
   return {
@@ -35,24 +38,28 @@ export function createLocalPlexRuntime(options: LocalPlexRuntimeOptions): PlexRu
           ...(start.uid !== undefined ? { PLEX_UID: String(start.uid), PLEX_GID: String(start.gid ?? start.uid) } : {}),
         },
       });
-      let output = '';
+      claimToken = start.claimToken;
+      output.take();
+      let printed = '';
       let errors = '';
-      child.stderr!.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4096)));
+      child.stdout!.on('data', (chunk: Buffer) => output.write(chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => {
+        errors = (errors + chunk.toString()).slice(-4096);
+        output.write(chunk.toString());
+      });
       url = await new Promise<string>((resolve, reject) => {
         const onData = (chunk: Buffer) => {
-          output += chunk.toString();
-          const match = /listening (\S+)/.exec(output);
+          printed += chunk.toString();
+          const match = /listening (\S+)/.exec(printed);
           if (match) {
             child!.stdout!.off('data', onData);
             resolve(match[1]!);
           }
         };
         child!.stdout!.on('data', onData);
-        child!.once('exit', (code, signal) => reject(new PlexliftError('PLEX_NOT_READY', `Plex exited before serving (${signal ?? `exit ${code}`}): ${errors.trim().split('\n').at(-1) ?? ''}`)));
+        child!.once('exit', (code, signal) => reject(new PlexliftError('PLEX_NOT_READY', `Plex exited before serving (${signal ?? `exit ${code}`}): ${maskPlexOutput(errors.trim().split('\n').at(-1) ?? '', [claimToken])}`)));
         start.signal?.addEventListener('abort', () => reject(start.signal!.reason as Error), { once: true });
       });
-      // Keep the pipe drained so Plex never blocks on a full stdout.
-      child.stdout!.resume();
       return { url };
     },
     async stop(stop = {}) {
@@ -66,7 +73,7 @@ export function createLocalPlexRuntime(options: LocalPlexRuntimeOptions): PlexRu
       }, stop.graceMs ?? PLEX_STOP_GRACE_MS);
       await exited;
       clearTimeout(killer);
-      return { clean: !killed };
+      return { clean: !killed, output: output.take().map((line) => maskPlexOutput(line, [claimToken])) };
     },
   };
 }

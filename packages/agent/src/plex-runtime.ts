@@ -8,9 +8,26 @@ export interface PlexRuntime {
   /** The config dir (the image's `/config`) as the agent sees it. */
   readonly configDir: string;
   start(options: PlexStartOptions): Promise<{ url: string }>;
-  /** `clean` is false when the grace period ran out and Plex was killed (expect `-wal`/`-shm`). */
-  stop(options?: { graceMs?: number }): Promise<{ clean: boolean }>;
+  /**
+   * `clean` is false when the grace period ran out and Plex was killed (expect `-wal`/`-shm`);
+   * `output` is the end of what Plex printed since it started, secrets masked.
+   */
+  stop(options?: { graceMs?: number }): Promise<{ clean: boolean; output?: string[] }>;
   isRunning(): boolean;
+  /**
+   * Plex's own `Plex SQLite` at this version, where the runtime can run it (in the image): it
+   * knows Plex's tokenizer and collations, so a checkpoint or a recovery through it is complete.
+   */
+  plexSqlite?(version: string, options?: { signal?: AbortSignal }): Promise<PlexSqliteShell>;
+}
+
+export interface PlexSqliteShell {
+  /** Program and leading arguments; the config dir is seen at the same path. */
+  command: string[];
+  /** A folder it sees at the same path, for its self-test. */
+  scratchDir: string;
+  /** Where it runs, for reports (`Plex SQLite in plexinc/pms-docker:1.43.2…`). */
+  source: string;
 }
 
 export interface PlexStartOptions {

@@ -10,6 +10,7 @@ import type { JobState } from './job-state.js';
 import { Journal } from './journal.js';
 import { runPhases, type PhaseRun } from './phase-runner.js';
 import { AGENT_PHASE_LIST } from './phases/index.js';
+import { reportPlexOutput } from './plex-output.js';
 import type { PlexRuntime } from './plex-runtime.js';
 
 export interface RunJobOptions {
@@ -82,7 +83,9 @@ export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
     } finally {
       cpu.stop();
       await state.mountSupervisor?.stop();
-      await options.runtime.stop().catch(() => undefined);
+      // Plex still running here means a phase failed: what it printed may say why.
+      const stopped = await options.runtime.stop().catch(() => undefined);
+      reportPlexOutput((event) => connection.report(event), stopped?.output);
       await state.mount?.unmount().catch(() => undefined);
     }
   } catch (error) {

@@ -16,6 +16,8 @@ export interface StartPlexOptions {
   readyTimeoutMs: number;
   signal?: AbortSignal;
   onStep?: (step: ReadinessStep | 'preferences-set') => void;
+  /** What Plex printed, when a failed start stopped it again (it tells why). */
+  onStopped?: (output: string[] | undefined) => void;
 }
 
 export interface StartedPlex {
@@ -49,7 +51,8 @@ export async function startPlex(runtime: PlexRuntime, options: StartPlexOptions)
     options.onStep?.('preferences-set');
     return { client, machineIdentifier: ready.machineIdentifier, preferences };
   } catch (error) {
-    await runtime.stop();
+    const { output } = await runtime.stop();
+    options.onStopped?.(output);
     throw error;
   }
 }

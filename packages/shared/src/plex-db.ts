@@ -10,6 +10,8 @@ export * from './plex-db/scratch-space.js';
 export * from './plex-db/backup-database.js';
 export * from './plex-db/integrity-check.js';
 export * from './plex-db/recovery-engine.js';
+export * from './plex-db/shell-checkpoint.js';
+export { runSqliteShell, type SqliteShellCommand, type ShellResult } from './plex-db/sqlite-shell.js';
 export * from './plex-db/repair-database.js';
 export * from './plex-db/path-mappings.js';
 export * from './plex-db/prefix-rules.js';

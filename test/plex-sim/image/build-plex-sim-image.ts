@@ -2,6 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findRecoveryEngine, PLEX_SQLITE_PATHS } from '@plexlift/shared/plex-db';
 import { REAL_DB_DIR } from '../../utils/library-generator.js';
 import { bundleNodeApp } from '../../../scripts/node-app-bundle.js';
 import { copyPrograms } from '../../utils/rootfs.js';
@@ -10,7 +11,8 @@ import type { DockerEngine } from '../../utils/docker-engine.js';
 /**
  * Builds the double's image with no registry: `FROM scratch`, the machine's own Node runtime
  * and the libraries it links, the double bundled into one file, better-sqlite3's native
- * addon, and the real 1.43.2 DB template. It follows `plexinc/pms-docker`: `/config` and
+ * addon, the real 1.43.2 DB template, and a SQLite shell with a working `.recover` (the project's
+ * DBPAGE build) where the image has `Plex SQLite`. It follows `plexinc/pms-docker`: `/config` and
  * `/transcode` volumes, port 32400, `PLEX_CLAIM`/`PLEX_UID`/`PLEX_GID`/`TZ`, a health check on
  * `/identity` (every 5 s, 20 retries).
  */
@@ -22,6 +24,10 @@ export async function buildPlexSimImage(engine: DockerEngine, tag: string): Prom
     await bundleNodeApp(fileURLToPath(new URL('../main.ts', import.meta.url)), join(rootfs, 'app'), 'plex-sim.mjs');
     // The bundle resolves the DB template next to it, as test/utils does in the repo.
     cpSync(REAL_DB_DIR, join(rootfs, 'fixtures', 'pms-1.43.2'), { recursive: true });
+    const shell = (await findRecoveryEngine({ kind: 'sqlite3' })).command[0]!;
+    copyPrograms(rootfs, [shell]);
+    mkdirSync(join(rootfs, PLEX_SQLITE_PATHS[0]!, '..'), { recursive: true });
+    cpSync(shell, join(rootfs, PLEX_SQLITE_PATHS[0]!));
     writeFileSync(
       join(rootfs, 'app', 'healthcheck.mjs'),
       "const port = process.env.PLEX_SIM_PORT ?? '32400';\nconst r = await fetch(`http://127.0.0.1:${port}/identity`).catch(() => undefined);\nprocess.exit(r?.ok ? 0 : 1);\n",

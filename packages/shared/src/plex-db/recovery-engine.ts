@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PlexliftError } from '../errors.js';
+import { firstLine, runSqliteShell, waitForExit, type SqliteShellCommand } from './sqlite-shell.js';
 
 /**
  * A SQLite shell that can `.recover` a damaged DB. `plex-sqlite` is the shell Plex ships, which
@@ -97,20 +98,41 @@ export type SelfTestResult = { ok: true; version: string } | { ok: false; error:
 /**
  * Recovers a tiny DB with the shell and checks every row came back. Debian's stock shell
  * fails here ("SQL logic error"): it lacks the DBPAGE table `.recover` reads pages with.
- * Memoised per command.
+ * `scratchDir` must be a folder the shell sees at the same path (a bind mount for a shell in a
+ * container); default the system's temporary folder. Memoised per command and folder.
  */
-export function selfTestRecovery(command: string[]): Promise<SelfTestResult> {
-  const key = command.join('\0');
+export function selfTestRecovery(command: SqliteShellCommand, options: { scratchDir?: string } = {}): Promise<SelfTestResult> {
+  const scratchDir = options.scratchDir ?? tmpdir();
+  const key = [...command, scratchDir].join('\0');
   let result = selfTests.get(key);
   if (!result) {
-    result = runSelfTest(command);
+    result = runSelfTest(command, scratchDir);
     selfTests.set(key, result);
   }
   return result;
 }
 
-async function runSelfTest(command: string[]): Promise<SelfTestResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'plexlift-recover-test-'));
+/**
+ * A given shell as an engine, once its self-test passes; a shell that fails it is an error that
+ * says why (the caller may fall back to `findRecoveryEngine`).
+ */
+export async function testRecoveryEngine(candidate: Omit<RecoveryEngine, 'version'>, options: { scratchDir?: string } = {}): Promise<RecoveryEngine> {
+  const test = await selfTestRecovery(candidate.command, options);
+  if (!test.ok) {
+    throw new PlexliftError('RECOVERY_ENGINE_UNAVAILABLE', `${candidate.source}: ${candidate.command.join(' ')} cannot recover databases (${test.error})`, {
+      details: { field: candidate.source, command: candidate.command },
+    });
+  }
+  return { ...candidate, version: test.version };
+}
+
+async function runSelfTest(command: SqliteShellCommand, scratchDir: string): Promise<SelfTestResult> {
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(scratchDir, 'plexlift-recover-test-'));
+  } catch (error) {
+    return { ok: false, error: `cannot make a test folder in ${scratchDir}: ${(error as Error).message}` };
+  }
   try {
     const source = join(dir, 'source.db');
     const dest = join(dir, 'dest.db');
@@ -118,9 +140,9 @@ async function runSelfTest(command: string[]): Promise<SelfTestResult> {
     db.exec(`CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT); CREATE INDEX t_name ON t(name);
              INSERT INTO t(name) VALUES ('a'), ('b'), ('c');`);
     db.close();
-    const version = await runShell(command, ['--version'], undefined);
+    const version = await runSqliteShell(command, ['--version']);
     if (version.code !== 0) return { ok: false, error: firstLine(version.stderr) || `exit ${version.code}` };
-    const outcome = await recoverDatabase({ kind: 'sqlite3', command, source: 'self-test', version: '' }, source, dest);
+    const outcome = await recoverDatabase({ kind: 'sqlite3', command: [...command], source: 'self-test', version: '' }, source, dest);
     if (outcome.recoverError) return { ok: false, error: outcome.recoverError };
     const check = new Database(dest, { readonly: true });
     try {
@@ -178,32 +200,6 @@ export async function recoverDatabase(
     importMessages.push(`import exited with ${imported.code}`);
   }
   return { recoverError, importMessages, sqlBytes };
-}
-
-function waitForExit(child: ReturnType<typeof spawn>): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      // Keep the tail only: a badly damaged DB can make the shell print a lot.
-      stderr = (stderr + chunk.toString('utf8')).slice(-64 * 1024);
-    });
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stderr }));
-  });
-}
-
-async function runShell(command: string[], args: string[], input: string | undefined) {
-  const [program, ...prefix] = command;
-  const child = spawn(program ?? '', [...prefix, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stdin.end(input);
-  const { code, stderr } = await waitForExit(child);
-  return { code, stdout, stderr };
-}
-
-function firstLine(text: string): string {
-  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? '';
 }
 
 function findOnPath(program: string, path: string): string | undefined {
