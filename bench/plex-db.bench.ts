@@ -7,8 +7,7 @@
  *   npm run bench -- --size small # quick run
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -22,14 +21,14 @@ import {
   remapPaths,
   type PathMapping,
 } from '@plexlift/shared/plex-db';
-import { generateLibrary, REAL_DB_DIR } from '../test/utils/library-generator.js';
 import type { LibrarySizeName } from '../test/utils/library-profile.js';
+import { BENCH_CACHE, referenceLibrary } from './lib/reference-library.js';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: 'reference' }, runs: { type: 'string', default: '3' } } });
 const size = values.size as LibrarySizeName;
 const runs = Number(values.runs);
 const SHELL = '/usr/bin/sqlite3';
-const root = join(import.meta.dirname, '..', '.cache', 'bench');
+const root = BENCH_CACHE;
 
 const library = prepareLibrary();
 const MAPPINGS: PathMapping[] = [
@@ -131,21 +130,7 @@ SELECT mi.library_section_id, count(*) FROM media_parts mp JOIN media_items mi O
 report(rows);
 
 function prepareLibrary(): string {
-  // Reuse a library built by the same generator from the same real DB.
-  const hash = createHash('sha256');
-  for (const file of ['../test/utils/library-generator.ts', '../test/utils/library-profile.ts']) hash.update(readFileSync(join(import.meta.dirname, file)));
-  hash.update(readFileSync(join(REAL_DB_DIR, 'com.plexapp.plugins.library.db')));
-  const key = `${size}-${hash.digest('hex').slice(0, 12)}`;
-  const dir = join(root, key);
-  const stamp = join(dir, 'complete');
-  if (!existsSync(stamp)) {
-    rmSync(root, { recursive: true, force: true });
-    console.log(`generating the ${size} library (once; cached in ${dir}) …`);
-    const started = performance.now();
-    generateLibrary({ dir, size, seed: 1, deletedRatio: 0.002, sonicRatio: 0.18 });
-    console.log(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    writeFileSync(stamp, '');
-  }
+  const dir = referenceLibrary(size);
   const path = join(dir, 'com.plexapp.plugins.library.db');
   const stats = withDb((db) => readLibraryStats(db)).value;
   const items = stats.sections.reduce((n, s) => n + Object.values(s.counts).reduce((a, b) => a + b, 0), 0);

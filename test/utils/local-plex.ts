@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 import { createLocalPlexRuntime } from '../../packages/agent/src/local-plex-runtime.js';
 import type { PlexRuntime } from '../../packages/agent/src/plex-runtime.js';
@@ -9,13 +8,9 @@ import type { PlexSimOptions } from '../plex-sim/options.js';
 import { readPreferences } from '../plex-sim/preferences-file.js';
 import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 
-const SIM = fileURLToPath(new URL('../plex-sim/main.ts', import.meta.url));
+import { plexSimCommand } from '../plex-sim/sim-command.js';
 
-/** The command line of plex-sim as a process, for the agent's local Plex runtime. */
-export function plexSimCommand(knobsFile: string, plexTvUrl: string): string[] {
-  // tsx by its full address: the command may run from any folder (an agent's work folder).
-  return [process.execPath, '--conditions=source', '--import', import.meta.resolve('tsx'), SIM, '--port', '0', '--host', '127.0.0.1', '--config', knobsFile, '--plex-tv-url', plexTvUrl];
-}
+export { plexSimCommand };
 
 export interface LocalPlex {
   runtime: PlexRuntime;

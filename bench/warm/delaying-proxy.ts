@@ -1,0 +1,40 @@
+import { createServer, request, type Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface DelayingProxy extends AsyncDisposable {
+  url: string;
+  requests: number;
+}
+
+/**
+ * A loopback HTTP proxy that holds every request `delayMs` before passing it on: the first-byte
+ * latency of an object store (S3 answers in tens of milliseconds), in front of a local server.
+ */
+export async function startDelayingProxy(target: string, delayMs: number): Promise<DelayingProxy> {
+  const upstream = new URL(target);
+  const state = { requests: 0 };
+  const server: Server = createServer((req, res) => {
+    state.requests += 1;
+    void sleep(delayMs).then(() => {
+      const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      forward.on('error', () => res.destroy());
+      req.pipe(forward);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get requests() {
+      return state.requests;
+    },
+    [Symbol.asyncDispose]: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
