@@ -3,16 +3,14 @@
  * with one connected agent whose Plex is busy analysing (the agent waits and reports a CPU
  * sample every 30 s, as in production), measured over 60 s from /proc.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { plexSimCommand } from '../test/plex-sim/sim-command.js';
 import { startPlexTvSim } from '../test/plex-tv-sim/plex-tv-sim.js';
 import { freePort } from '../test/utils/free-port.js';
 import { createHomePlex } from '../test/utils/home-plex.js';
+import { startPlexliftDaemon, writeLocalJobConfig, type PlexliftDaemon } from '../test/utils/plexlift-daemon.js';
 import { serveBucket } from '../test/utils/rclone-mount.js';
 import { CLI_BIN, runCli } from '../test/utils/run-cli.js';
 import { bundled } from './lib/bundles.js';
@@ -30,48 +28,40 @@ export async function idleFootprintBench(): Promise<Report> {
   writeFileSync(join(home.media.roots.movies, 'Fresh Film (2026)', 'Fresh Film (2026).mkv'), Buffer.alloc(8192, 1));
   const bucket = await serveBucket(join(home.dir, 'media'));
   const tv = await startPlexTvSim({ accountToken: OWNER_TOKEN });
-  // The cloud Plex analyses forever: the agent sits in its analyze wait, connected.
-  writeFileSync(join(dir, 'knobs.json'), JSON.stringify({ speed: 200, faults: { stallAnalysis: true } }));
   const fast = { graceMs: 150, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 120_000 };
-  writeFileSync(join(dir, 'tuning.json'), JSON.stringify({ idle: { scan: fast, analyze: { ...fast, intervalMs: 5_000, timeoutMs: 30 * 60_000 }, refresh: fast }, readyTimeoutMs: 30_000, cpuSampleMs: 30_000, mountCheckMs: 60_000 }));
-  const configPath = join(dir, 'config.json');
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      server: { port: await freePort(), host: '127.0.0.1', stateDir: join(dir, 'state') },
-      home: { plexDataDir: home.paths.pms, plexUrl: home.url, plexToken: OWNER_TOKEN, plexTvUrl: tv.url, control: home.controlConfig, startTimeoutSeconds: 30 },
-      media: { mountPath: join(home.dir, 'media'), remote: bucket.remote, vfsProfile: 'lite' },
-      provider: 'local',
-      providers: { local: { plexCommand: plexSimCommand(join(dir, 'knobs.json'), tv.url), tuningFile: join(dir, 'tuning.json') } },
-    }),
-  );
-  const daemon = spawn(process.execPath, [await bundled(CLI_BIN, 'plexlift.mjs'), 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  daemon.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  daemon.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const configPath = writeLocalJobConfig({
+    dir,
+    port: await freePort(),
+    home,
+    plexTvUrl: tv.url,
+    plexToken: OWNER_TOKEN,
+    remote: bucket.remote,
+    // The cloud Plex analyses forever: the agent sits in its analyze wait, connected, and sends a
+    // CPU sample every 30 s as in production.
+    knobs: { speed: 200, faults: { stallAnalysis: true } },
+    tuning: { idle: { scan: fast, analyze: { ...fast, intervalMs: 5_000, timeoutMs: 30 * 60_000 }, refresh: fast }, readyTimeoutMs: 30_000, cpuSampleMs: 30_000, mountCheckMs: 60_000 },
+  });
+  let daemon: PlexliftDaemon | undefined;
   try {
-    for (let i = 0; !log.includes('plexlift listening'); i++) {
-      if (daemon.exitCode !== null || i > 300) throw new Error(`plexlift serve did not start: ${log}`);
-      await sleep(100);
-    }
+    daemon = await startPlexliftDaemon(configPath, [process.execPath, await bundled(CLI_BIN, 'plexlift.mjs')]);
     const run = await runCli(['run', '--mode', 'delta', '--json', '--config', configPath]);
     if (run.status !== 0) throw new Error(`plexlift run: ${run.stderr}`);
     const jobId = (JSON.parse(run.stdout) as { id: string }).id;
     for (let i = 0; ; i++) {
       const status = JSON.parse((await runCli(['status', jobId, '--json', '--config', configPath])).stdout) as { job: { state: string; phase?: string } };
       if (status.job.phase === 'analyze') break;
-      if (status.job.state !== 'running' || i > 180) throw new Error(`the job did not reach analyze: ${JSON.stringify(status.job)}\n${log}`);
+      if (status.job.state !== 'running' || i > 180) throw new Error(`the job did not reach analyze: ${JSON.stringify(status.job)}\n${daemon.log()}`);
       await sleep(1_000);
     }
     // The daemon as it is between events: measured alone, sampled each second.
-    const first = processUsage(daemon.pid!);
+    const first = processUsage(daemon.pid);
     const rss: number[] = [];
     const end = performance.now() + WINDOW_MS;
     while (performance.now() < end) {
       await sleep(1_000);
-      rss.push(processUsage(daemon.pid!).rssBytes);
+      rss.push(processUsage(daemon.pid).rssBytes);
     }
-    const last = processUsage(daemon.pid!);
+    const last = processUsage(daemon.pid);
     const cpuPercent = ((last.cpuMs - first.cpuMs) / WINDOW_MS) * 100;
     const peak = Math.max(...rss);
     await runCli(['abort', jobId, '--reason', 'benchmark over', '--config', configPath]);
@@ -81,15 +71,12 @@ export async function idleFootprintBench(): Promise<Report> {
       await sleep(1_000);
     }
     report.table(['process', 'RSS (peak over the window)', 'RSS (mean)', 'CPU'], [['controller (plexlift serve)', megabytes(peak), megabytes(rss.reduce((a, b) => a + b, 0) / rss.length), `${cpuPercent.toFixed(2)} % of a core`]]);
-    report.line('The daemon is the CLI bundled into one file, as installed; the agent runs beside it (not measured: it lives on the VM).');
+    report.line('The daemon is the CLI bundled into one file, as installed. The agent (here a local process, on a VM in real use) is not counted.');
     report.target('RSS < 80 MB', megabytes(peak), peak < 80 * 1_000_000);
     report.target('CPU < 1 % of a core', `${cpuPercent.toFixed(2)} %`, cpuPercent < 1);
     return report;
   } finally {
-    if (daemon.exitCode === null) {
-      daemon.kill('SIGTERM');
-      await once(daemon, 'exit');
-    }
+    await daemon?.stop();
     await home.close();
     await tv.close();
     await bucket.stop();

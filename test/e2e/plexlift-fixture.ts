@@ -1,48 +1,21 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { freePort } from '../utils/free-port.js';
 import { startHomePlex } from '../utils/home-plex-fixture.js';
-import { plexSimCommand } from '../utils/local-plex.js';
+import { startPlexliftDaemon, writeLocalJobConfig, type PlexliftDaemon } from '../utils/plexlift-daemon.js';
 import { serveBucket } from '../utils/rclone-mount.js';
 import { createTempDir } from '../utils/temp-dir.js';
 
-const BIN = fileURLToPath(new URL('../../packages/controller/src/cli/bin.ts', import.meta.url));
 export const OWNER_TOKEN = 'owner-Zq81xKp2vT9wLm4';
 const FAST = { graceMs: 150, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 120_000 };
 
 /** `plexlift serve` as its own process, until the test ends. */
-export async function serve(configPath: string) {
-  const daemon = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  daemon.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  daemon.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  onTestFinished(async () => {
-    if (daemon.exitCode === null && daemon.signalCode === null) {
-      daemon.kill('SIGTERM');
-      await once(daemon, 'exit');
-    }
-  });
-  for (let i = 0; !log.includes('plexlift listening'); i++) {
-    if (daemon.exitCode !== null || i > 300) throw new Error(`plexlift serve did not start: ${log}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    log: () => log,
-    /** SIGHUP: reread the config. */
-    reload: () => daemon.kill('SIGHUP'),
-    /** SIGKILL: no goodbye, no cleanup (what a power cut or an OOM kill does). */
-    kill: async () => {
-      if (daemon.exitCode !== null || daemon.signalCode !== null) return;
-      const exited = once(daemon, 'exit');
-      daemon.kill('SIGKILL');
-      await exited;
-    },
-  };
+export async function serve(configPath: string): Promise<PlexliftDaemon> {
+  const daemon = await startPlexliftDaemon(configPath);
+  onTestFinished(() => daemon.stop());
+  return daemon;
 }
 
 /** A home Plex with two films it has not seen yet, the media bucket, plex.tv, a config, and the daemon. */
@@ -59,19 +32,18 @@ export async function prepare(options: { daemon?: boolean } = {}) {
   onTestFinished(() => tv.close());
 
   const dir = createTempDir('plexlift-');
-  writeFileSync(join(dir, 'knobs.json'), JSON.stringify({ speed: 200 }));
-  writeFileSync(join(dir, 'tuning.json'), JSON.stringify({ idle: { scan: FAST, analyze: FAST, refresh: FAST }, sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } }, readyTimeoutMs: 30_000, cpuSampleMs: 500, mountCheckMs: 1_000 }));
-  const port = await freePort();
-  const config = {
-    server: { port, host: '127.0.0.1', stateDir: join(dir, 'state') },
-    home: { plexDataDir: home.paths.pms, plexUrl: home.url, plexToken: OWNER_TOKEN, plexTvUrl: tv.url, control: home.controlConfig, startTimeoutSeconds: 30 },
-    media: { mountPath: join(home.dir, 'media'), remote: bucket.remote, vfsProfile: 'lite' },
-    provider: 'local',
-    providers: { local: { plexCommand: plexSimCommand(join(dir, 'knobs.json'), tv.url), tuningFile: join(dir, 'tuning.json') } },
-  };
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  const daemon = options.daemon === false ? undefined : await serve(join(dir, 'config.json'));
+  const configPath = writeLocalJobConfig({
+    dir,
+    port: await freePort(),
+    home,
+    plexTvUrl: tv.url,
+    plexToken: OWNER_TOKEN,
+    remote: bucket.remote,
+    knobs: { speed: 200 },
+    tuning: { idle: { scan: FAST, analyze: FAST, refresh: FAST }, sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } }, readyTimeoutMs: 30_000, cpuSampleMs: 500, mountCheckMs: 1_000 },
+  });
+  const daemon = options.daemon === false ? undefined : await serve(configPath);
 
-  return { home, tv, dir, daemon, configPath: join(dir, 'config.json') };
+  return { home, tv, dir, daemon, configPath };
 }
 
