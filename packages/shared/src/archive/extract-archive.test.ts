@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -52,6 +52,32 @@ describe('extractArchive', () => {
     await expect(extractArchive(createReadStream(file), join(dir, 'target', 'inner'))).rejects.toMatchObject({ code: 'SAFETY_STOP', message: expect.stringMatching(message) });
     expect(existsSync(join(dir, 'target', 'outside.txt'))).toBe(false);
     expect(existsSync(join(dir, 'target', 'inner', 'passwd'))).toBe(false);
+  });
+
+  it('keeps empty files and modification times', async () => {
+    const dir = workspace();
+    writeFileSync(join(dir, 'source', 'Metadata', 'empty'), '');
+    utimesSync(join(dir, 'source', 'library.db'), new Date('2024-05-01T10:00:00Z'), new Date('2024-05-01T10:00:00Z'));
+    const file = await archive(dir, join(dir, 'source'), ['Metadata', 'library.db']);
+    expect(await extractArchive(createReadStream(file), join(dir, 'target'))).toEqual({ files: 3, bytes: 8 });
+    expect(statSync(join(dir, 'target', 'Metadata', 'empty')).size).toBe(0);
+    expect(statSync(join(dir, 'target', 'library.db')).mtime.toISOString()).toBe('2024-05-01T10:00:00.000Z');
+  });
+
+  it('follows no symbolic link already in the target, for a folder or a file', async () => {
+    const dir = workspace();
+    const file = await archive(dir, join(dir, 'source'), ['Metadata', 'library.db']);
+    mkdirSync(join(dir, 'elsewhere'));
+    mkdirSync(join(dir, 'target'));
+    symlinkSync(join(dir, 'elsewhere'), join(dir, 'target', 'Metadata'));
+    await expect(extractArchive(createReadStream(file), join(dir, 'target'))).rejects.toMatchObject({ code: 'SAFETY_STOP', message: expect.stringMatching(/Metadata" goes through something that is not a folder \(a symbolic link\)/) });
+    expect(readdirSync(join(dir, 'elsewhere'))).toEqual([]);
+
+    rmSync(join(dir, 'target'), { recursive: true });
+    mkdirSync(join(dir, 'target'));
+    symlinkSync(join(dir, 'elsewhere', 'db'), join(dir, 'target', 'library.db'));
+    await expect(extractArchive(createReadStream(file), join(dir, 'target'))).rejects.toMatchObject({ code: 'SAFETY_STOP' });
+    expect(existsSync(join(dir, 'elsewhere', 'db'))).toBe(false);
   });
 
   it('reports a damaged archive', async () => {
