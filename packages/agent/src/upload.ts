@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PlexliftError } from '@plexlift/shared';
 import { fetchHome, refusalOf, type HomeFetch } from './home-fetch.js';
@@ -105,8 +105,11 @@ async function sendChunk(base: string, headers: Record<string, string>, chunk: A
     try {
       const response = await (options.fetch ?? fetch)(`${base}/chunks/${chunk.index}`, {
         method: 'PUT',
-        headers: { ...headers, 'Content-Type': 'application/octet-stream', 'X-Plexlift-Chunk-Sha256': chunk.sha256 },
-        body: chunk.data,
+        headers: { ...headers, 'Content-Type': 'application/octet-stream', 'Content-Length': String(chunk.data.length), 'X-Plexlift-Chunk-Sha256': chunk.sha256 },
+        // In slices, so TLS encrypts as the socket drains instead of queueing a whole encrypted
+        // copy of the chunk (the agent's memory was several chunks deep).
+        body: Readable.from(slices(chunk.data)),
+        duplex: 'half',
         ...(options.signal ? { signal: options.signal } : {}),
       });
       if (response.ok) return;
@@ -122,4 +125,8 @@ async function sendChunk(base: string, headers: Record<string, string>, chunk: A
     if (attempt >= attempts) throw new PlexliftError('CONTROLLER_UNREACHABLE', `chunk ${chunk.index} could not be sent after ${attempts} attempts (${problem})`);
     await sleep(Math.min(200 * 2 ** (attempt - 1), 10_000));
   }
+}
+
+function* slices(data: Buffer, size = 1024 * 1024): Generator<Buffer> {
+  for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
 }

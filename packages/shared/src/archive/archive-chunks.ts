@@ -12,20 +12,23 @@ export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
 
 /**
  * Cuts a stream into fixed-size chunks (the last one shorter), each with its sha256, and keeps
- * the digest of the whole. Only the chunk being filled is held in memory; the consumer's pace
- * pauses the producer.
+ * the digest of the whole. Only the chunk being filled is held in memory, copied straight into
+ * its own buffer (no second copy to join pieces); the consumer's pace pauses the producer.
  */
 export async function* cutIntoChunks(stream: Readable, chunkBytes: number, whole: { sha256?: string; bytes?: number } = {}): AsyncGenerator<ArchiveChunk> {
   const total = createHash('sha256');
-  let parts: Buffer[] = [];
+  let buffer = Buffer.allocUnsafe(chunkBytes);
+  let hash = createHash('sha256');
   let filled = 0;
   let index = 0;
   let bytes = 0;
   const emit = (): ArchiveChunk => {
-    const data = Buffer.concat(parts, filled);
-    parts = [];
+    const data = filled === chunkBytes ? buffer : buffer.subarray(0, filled);
+    const chunk = { index: index++, data, sha256: hash.digest('hex') };
+    buffer = Buffer.allocUnsafe(chunkBytes);
+    hash = createHash('sha256');
     filled = 0;
-    return { index: index++, data, sha256: createHash('sha256').update(data).digest('hex') };
+    return chunk;
   };
   for await (const piece of stream as AsyncIterable<Buffer>) {
     total.update(piece);
@@ -33,7 +36,8 @@ export async function* cutIntoChunks(stream: Readable, chunkBytes: number, whole
     let offset = 0;
     while (offset < piece.length) {
       const take = Math.min(chunkBytes - filled, piece.length - offset);
-      parts.push(piece.subarray(offset, offset + take));
+      piece.copy(buffer, filled, offset, offset + take);
+      hash.update(piece.subarray(offset, offset + take));
       filled += take;
       offset += take;
       if (filled === chunkBytes) yield emit();
