@@ -6,13 +6,14 @@ import { mountWithRclone } from '../utils/rclone-mount.js';
 import { createTempDir } from '../utils/temp-dir.js';
 
 describe('rclone mount', () => {
-  it('builds the command line of a VFS profile: read-only, full cache, short attribute cache', () => {
+  it('builds the command line of a VFS profile: read-only, full cache, small ranges, short attribute cache', () => {
     const args = rcloneMountArgs({ remote: 'media:bucket', mountPoint: '/Media', profile: 'power', cacheDir: '/var/cache/plexlift', uid: 1000 });
     expect(args.slice(0, 4)).toEqual(['mount', 'media:bucket', '/Media', '--read-only']);
     const flag = (name: string) => args[args.indexOf(name) + 1];
     expect(flag('--vfs-cache-mode')).toBe('full');
     expect(flag('--vfs-cache-max-size')).toBe('20G');
-    expect(flag('--buffer-size')).toBe('256M');
+    // Small ranges, no read-ahead: warming a head costs about 1 MB of egress (see warm.test.ts).
+    expect([flag('--vfs-read-chunk-size'), flag('--buffer-size'), flag('--vfs-read-ahead')]).toEqual(['1M', '1M', '0']);
     expect(flag('--transfers')).toBe('16');
     expect(flag('--attr-timeout')).toBe('1m');
     expect(flag('--uid')).toBe('1000');

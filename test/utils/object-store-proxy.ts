@@ -1,10 +1,12 @@
 import { createServer, request, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface DelayingProxy extends AsyncDisposable {
+export interface ObjectStoreProxy extends AsyncDisposable {
   url: string;
   /** Requests seen (reads and the rest). */
   requests: number;
+  /** Bytes of objects sent to the client: what an object store would bill as egress. */
+  bytesRead: number;
 }
 
 /**
@@ -14,15 +16,16 @@ export interface DelayingProxy extends AsyncDisposable {
  * thousand per request, where rclone's http backend asks each file (a listing of 5,000 files took
  * minutes through the delay, and the benchmark times reads, not listings).
  */
-export async function startDelayingProxy(target: string, delayMs: number): Promise<DelayingProxy> {
+export async function startObjectStoreProxy(target: string, delayMs: number): Promise<ObjectStoreProxy> {
   const upstream = new URL(target);
-  const state = { requests: 0 };
+  const state = { requests: 0, bytesRead: 0 };
   const server: Server = createServer((req, res) => {
     state.requests += 1;
     const read = req.method === 'GET' && !(req.url ?? '/').split('?')[0]!.endsWith('/');
     void sleep(read ? delayMs : 0).then(() => {
       const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        if (read) answer.on('data', (chunk: Buffer) => (state.bytesRead += chunk.length));
         answer.pipe(res);
       });
       forward.on('error', () => res.destroy());
@@ -36,6 +39,9 @@ export async function startDelayingProxy(target: string, delayMs: number): Promi
     url: `http://127.0.0.1:${port}`,
     get requests() {
       return state.requests;
+    },
+    get bytesRead() {
+      return state.bytesRead;
     },
     [Symbol.asyncDispose]: async () => {
       server.closeAllConnections();
