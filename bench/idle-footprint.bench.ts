@@ -50,7 +50,7 @@ export async function idleFootprintBench(): Promise<Report> {
     for (let i = 0; ; i++) {
       const status = JSON.parse((await runCli(['status', jobId, '--json', '--config', configPath])).stdout) as { job: { state: string; phase?: string } };
       if (status.job.phase === 'analyze') break;
-      if (status.job.state !== 'running' || i > 180) throw new Error(`the job did not reach analyze: ${JSON.stringify(status.job)}\n${daemon.log()}`);
+      if (!['queued', 'provisioning', 'running'].includes(status.job.state) || i > 180) throw new Error(`the job did not reach analyze: ${JSON.stringify(status.job)}\n${daemon.log()}`);
       await sleep(1_000);
     }
     // The daemon as it is between events: measured alone, sampled each second.

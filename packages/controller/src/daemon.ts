@@ -7,7 +7,6 @@ import { JobRunner } from './jobs/job-runner.js';
 import { OrphanReaper } from './jobs/orphan-reaper.js';
 import { createDockerProvider } from './providers/docker-provider.js';
 import { createLocalProvider } from './providers/local-provider.js';
-import { createScalewayProvider } from './providers/scaleway/scaleway-provider.js';
 import { ensureCertificate } from './server/tls-certificate.js';
 import type { Provider } from './providers/provider.js';
 
@@ -52,7 +51,11 @@ export async function startDaemon(config: Config, options: { log: (level: 'info'
   const local = config.providers.local;
   if (local) providers.local = createLocalProvider({ workRoot: local.workDir ?? join(config.server.stateDir, 'agents'), plexCommand: local.plexCommand, tuningFile: local.tuningFile });
   if (config.providers.docker) providers.docker = createDockerProvider({ config: config.providers.docker, workRoot: config.providers.docker.workDir ?? join(config.server.stateDir, 'agents') });
-  if (config.providers.scaleway) providers.scaleway = createScalewayProvider({ config: config.providers.scaleway });
+  if (config.providers.scaleway) {
+    // Loaded only when configured: the SDK and the cloud-init writer weigh on an idle daemon.
+    const { createScalewayProvider } = await import('./providers/scaleway/scaleway-provider.js');
+    providers.scaleway = createScalewayProvider({ config: config.providers.scaleway });
+  }
   // The runner needs the controller and the controller calls the runner: wired once both exist.
   const wired: { runner?: JobRunner; reaper?: OrphanReaper } = {};
   const ready = () => {

@@ -3,7 +3,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import { PlexliftError, type Config } from '@plexlift/shared';
 import { fingerprintOf } from '@plexlift/shared/tls';
 
@@ -37,7 +36,9 @@ export async function ensureCertificate(config: Config): Promise<ServerCertifica
   const own = Boolean(config.server.tls.certFile);
   let created = false;
   if (!own && !existsSync(certPath)) {
-    const pems = await generate([{ name: 'commonName', value: 'plexlift controller' }], {
+    // Loaded only to make a certificate (once per install): half a megabyte of X.509 code.
+    const { default: selfsigned } = await import('selfsigned');
+    const pems = await selfsigned.generate([{ name: 'commonName', value: 'plexlift controller' }], {
       keyType: 'ec',
       curve: 'P-256',
       algorithm: 'sha256',

@@ -1,5 +1,5 @@
 import type { TLSSocket } from 'node:tls';
-import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+import type { Agent } from 'undici';
 import WebSocket from 'ws';
 import { PlexliftError } from '../errors.js';
 import { normalizeFingerprint } from './fingerprint.js';
@@ -18,7 +18,7 @@ export type PinMismatch = (error: PlexliftError) => void;
  */
 export class PinnedTls {
   readonly fingerprint: string;
-  private dispatcher: Agent | undefined;
+  private dispatcher: Promise<Agent> | undefined;
 
   constructor(fingerprint: string, private readonly onMismatch?: PinMismatch) {
     this.fingerprint = normalizeFingerprint(fingerprint);
@@ -37,9 +37,10 @@ export class PinnedTls {
   }
 
   /** A fetch whose TLS connections are checked against the pin before any request is written. */
-  readonly fetch = (url: string | URL, init?: RequestInit): Promise<Response> => {
+  readonly fetch = async (url: string | URL, init?: RequestInit): Promise<Response> => {
     this.dispatcher ??= this.createDispatcher();
-    return undiciFetch(url, { ...(init as object), dispatcher: this.dispatcher });
+    const [{ default: undici }, dispatcher] = await Promise.all([import('undici'), this.dispatcher]);
+    return undici.fetch(url, { ...(init as object), dispatcher });
   };
 
   /** A `ws` WebSocket class (for tRPC's `createWSClient`) that checks the pin on every (re)connect. */
@@ -59,10 +60,13 @@ export class PinnedTls {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher?.close();
+    await (await this.dispatcher)?.close();
   }
 
-  private createDispatcher(): Agent {
+  /** undici is loaded on the first fetch: a megabyte of code the daemon and most commands never run. */
+  private async createDispatcher(): Promise<Agent> {
+    // CommonJS: its exports are the default export of the dynamic import, bundled or not.
+    const { default: { Agent, buildConnector } } = await import('undici');
     // No session resumption: a resumed TLS session shows no peer certificate to check.
     const connect = buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
     return new Agent({

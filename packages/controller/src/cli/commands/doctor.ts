@@ -9,7 +9,6 @@ import { closeDatabase, formatBytes, freeBytes, MAIN_DB_NAME, openDatabaseReadOn
 import { fingerprintOf } from '@plexlift/shared/tls';
 import { loadConfig } from '../../config.js';
 import { DockerApi } from '@plexlift/shared/docker';
-import { createScalewayProvider } from '../../providers/scaleway/scaleway-provider.js';
 import { VERSION } from '../../version.js';
 import { certificatePaths } from '../../server/tls-certificate.js';
 import { PlexAccount, readOnlineToken } from '../../plex-account.js';
@@ -107,6 +106,7 @@ async function checks(config: Config, path: string | undefined, command: Command
       if (!scaleway) throw new Error('providers.scaleway: missing; set at least providers.scaleway.plexCommand (credentials may come from SCW_* variables)');
       if (!scaleway.secretKey && !process.env.SCW_SECRET_KEY) throw new Error('providers.scaleway.secretKey (or SCW_SECRET_KEY): not set');
       if (!scaleway.projectId && !process.env.SCW_DEFAULT_PROJECT_ID) throw new Error('providers.scaleway.projectId (or SCW_DEFAULT_PROJECT_ID): not set');
+      const { createScalewayProvider } = await import('../../providers/scaleway/scaleway-provider.js');
       const price = await createScalewayProvider({ config: scaleway }).refreshPrice();
       return `the API answers; ${scaleway.commercialType} in ${scaleway.zone} at ${price} €/h, stopped at ${scaleway.maxHours} h or ${scaleway.maxCost} €`;
     });
