@@ -12,7 +12,7 @@ import { startLoopbackSshd } from './archive/loopback-sshd.js';
 import { freePort } from '../test/utils/free-port.js';
 import { plexDataDir, type PlexDataDir } from './lib/plex-data-dir.js';
 import { dropCaches, mbPerSecond, megabytes, seconds, timeShell } from './lib/measure.js';
-import { Report } from './lib/report.js';
+import { describeLevels, Report } from './lib/report.js';
 import { BENCH_CACHE } from './lib/reference-library.js';
 
 export interface ArchiveBench {
@@ -24,6 +24,10 @@ export interface ArchiveBench {
   tarBytes: number;
   /** zstd -T0 -3 alone on this machine, MB/s of input. */
   zstdMbPerSecond: number;
+  /** What zstd -3 makes of the tar stream. */
+  zstdBytes: number;
+  /** The levels of plexlift's archive frames on loopback. */
+  levels: number[];
 }
 
 export async function archivePipelineBench(): Promise<ArchiveBench> {
@@ -92,7 +96,7 @@ export async function archivePipelineBench(): Promise<ArchiveBench> {
     ['run', 'wall time', 'throughput (tar bytes)', 'bytes on the wire', 'peak RSS'],
     [
       ['previous tool: tar czf, then scp, then tar xzf', `${seconds(baselineMs)} (${seconds(czf)} + ${seconds(scpMs)} + ${seconds(xzf)})`, rate(baselineMs), megabytes(baselineArchiveBytes), '–'],
-      ['plexlift: export → upload → verify → unpack', `${seconds(ours.wallMs)} (verified at ${seconds(ours.verifiedMs)})`, rate(ours.wallMs), megabytes(ours.bytesOnWire), `controller ${megabytes(ours.controllerPeakRss)}, agent ${megabytes(ours.agentPeakRss)}`],
+      [`plexlift: export → upload → verify → unpack (zstd level ${describeLevels(ours.levels)})`, `${seconds(ours.wallMs)} (verified at ${seconds(ours.verifiedMs)})`, rate(ours.wallMs), megabytes(ours.bytesOnWire), `controller ${megabytes(ours.controllerPeakRss)}, agent ${megabytes(ours.agentPeakRss)}`],
       ['shell: tar | zstd -T0 -3 | socat ⇒ socat | zstd -d | tar x', seconds(shellMs), rate(shellMs), megabytes(zstdBytes), '–'],
     ],
   );
@@ -116,5 +120,5 @@ export async function archivePipelineBench(): Promise<ArchiveBench> {
   report.target('≥ 5× faster than the previous tool', `${speedup.toFixed(1)}×`, speedup >= 5);
   report.target('≥ 80 % of the plain shell pipeline', `${(ofShell * 100).toFixed(0)} %`, ofShell >= 0.8);
   report.target('controller peak RSS < 150 MB', megabytes(ours.controllerPeakRss), ours.controllerPeakRss < 150 * 1_000_000);
-  return { report, data, baselineArchiveBytes, tarBytes, zstdMbPerSecond: mbPerSecond(tarBytes, compressMs) };
+  return { report, data, baselineArchiveBytes, tarBytes, zstdMbPerSecond: mbPerSecond(tarBytes, compressMs), zstdBytes, levels: ours.levels };
 }

@@ -14,7 +14,8 @@ const started = performance.now();
 const pin = new PinnedTls(values.fingerprint!, (error) => {
   throw error;
 });
-const archive = createPlexArchive(values.pms!, values.level ? { level: Number(values.level) } : {});
+// --level fixes the level (min = max); without it, the agent's own adaptive level.
+const archive = createPlexArchive(values.pms!, values.level ? { compression: { min: Number(values.level), max: Number(values.level) } } : {});
 const result = await uploadArchive(archive.stream, {
   baseUrl: values.url!,
   transferId: 'bench-export',
@@ -22,4 +23,4 @@ const result = await uploadArchive(archive.stream, {
   fetch: pin.fetch,
   beforeComplete: () => archive.finished,
 });
-process.stdout.write(`${JSON.stringify({ uploadedMs: performance.now() - started, chunks: result.chunks, bytes: result.bytes, peakRssBytes: peakRssBytes() })}\n`);
+process.stdout.write(`${JSON.stringify({ uploadedMs: performance.now() - started, chunks: result.chunks, bytes: result.bytes, peakRssBytes: peakRssBytes(), levels: archive.levels })}\n`);

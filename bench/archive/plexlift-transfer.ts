@@ -15,6 +15,8 @@ export interface TransferRun {
   controllerPeakRss: number;
   agentPeakRss: number;
   files: number;
+  /** The zstd level of each frame of the archive, in order. */
+  levels: number[];
 }
 
 export interface TransferPlaces {
@@ -46,9 +48,9 @@ export async function runPlexliftTransfer(pmsDir: string, workDir: string, place
   if (home.done) throw new Error(`controller side failed: ${await controller.stderr()}`);
   const wallMs = performance.now() - started;
   const homeResult = JSON.parse(String(home.value)) as { verifiedMs: number; bytesReceived: number; peakRssBytes: number; files: number };
-  const agentResult = (await agentOut) as { peakRssBytes: number };
+  const agentResult = (await agentOut) as { peakRssBytes: number; levels: number[] };
   lines.close();
-  return { wallMs, verifiedMs: homeResult.verifiedMs, bytesOnWire: homeResult.bytesReceived, controllerPeakRss: homeResult.peakRssBytes, agentPeakRss: agentResult.peakRssBytes, files: homeResult.files };
+  return { wallMs, verifiedMs: homeResult.verifiedMs, bytesOnWire: homeResult.bytesReceived, controllerPeakRss: homeResult.peakRssBytes, agentPeakRss: agentResult.peakRssBytes, files: homeResult.files, levels: agentResult.levels };
 }
 
 interface Side {

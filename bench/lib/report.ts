@@ -31,3 +31,10 @@ export class Report {
     return [`## ${this.title}`, '', ...targets, ...this.lines, ''].join('\n');
   }
 }
+
+/** "3 → 4 → 5" for the frames' levels ("3 throughout" for one; first, last and highest for many). */
+export function describeLevels(levels: number[]): string {
+  if (levels.length <= 1) return `${levels[0] ?? 3} throughout`;
+  if (levels.length <= 8) return levels.join(' → ');
+  return `${levels[0]} → … → ${levels.at(-1)} (${levels.length} frames, highest ${Math.max(...levels)})`;
+}

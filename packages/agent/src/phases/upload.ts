@@ -51,7 +51,7 @@ async function streamHome({ state, signal, progress }: PhaseContext<JobState>, p
       fetch: state.connection?.fetch,
       signal,
       // The archive's size is known only at its end: a rate, no percent.
-      onProgress: (p) => progress({ rate: mebibytesPerSecond(p.bytes, started), message: `${p.chunks} chunks, ${(p.bytes / 1024 / 1024).toFixed(1)} MiB sent` }),
+      onProgress: (p) => progress({ rate: mebibytesPerSecond(p.bytes, started), message: `${p.chunks} chunks, ${(p.bytes / 1024 / 1024).toFixed(1)} MiB sent, zstd level ${archive.levels.at(-1)}` }),
       beforeComplete: () => archive.finished,
       patienceMs,
     });

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { BLOBS_DB_NAME, MAIN_DB_NAME } from '../plex-db.js';
+import { adaptiveZstd, type AdaptiveLevel } from './adaptive-zstd.js';
 
 /**
  * What travels home, relative to `…/Plex Media Server/` (plex-api.md §6.1): the two DBs (their
@@ -21,35 +22,32 @@ export interface PlexArchive {
   stream: Readable;
   /** Resolves when the compressor has finished (rejects if tar or zstd failed). */
   finished: Promise<void>;
+  /** The zstd level of each frame so far: it rises while the upload is slower than the compressor. */
+  levels: number[];
 }
 
 /**
  * Streams the archive: GNU tar (numeric owner 0, no user or group names, symbolic links kept as
- * links: the unpacker refuses them) piped through `zstd -T0`, which uses every core. Nothing is
+ * links: the unpacker refuses them) piped through `zstd -T0`, which uses every core, at a level
+ * that rises while the reader (the link home) is the slow side (`adaptiveZstd`). Nothing is
  * staged on disk; memory stays at the pipe buffers. GNU tar, not node-tar: node-tar's packer kept
  * a core busy and fed zstd at a fraction of the disk's speed (bench B1).
  */
-export function createPlexArchive(pmsDir: string, options: { level?: number; signal?: AbortSignal } = {}): PlexArchive {
+export function createPlexArchive(pmsDir: string, options: { compression?: AdaptiveLevel; signal?: AbortSignal } = {}): PlexArchive {
   const entries = archiveEntries(pmsDir);
-  const spawnOptions = options.signal ? { signal: options.signal } : {};
-  const tar = spawn('tar', ['-C', pmsDir, '-c', '--numeric-owner', '--owner=0', '--group=0', '--', ...entries], { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOptions });
-  const zstd = spawn('zstd', ['-T0', `-${options.level ?? 3}`, '-q', '-c'], { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions });
-  const done = (child: ChildProcess, name: string) => {
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4096)));
-    return new Promise<void>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${signal ?? code}: ${stderr.trim()}`))));
-    });
-  };
-  const tarDone = done(tar, 'tar');
-  const zstdDone = done(zstd, 'zstd');
-  tar.stdout.pipe(zstd.stdin);
-  // zstd gone (aborted, or failed): stop tar instead of failing on EPIPE.
-  zstd.stdin.on('error', () => tar.kill());
-  const finished = Promise.all([tarDone, zstdDone]).then(() => undefined);
+  const tar = spawn('tar', ['-C', pmsDir, '-c', '--numeric-owner', '--owner=0', '--group=0', '--', ...entries], { stdio: ['ignore', 'pipe', 'pipe'], ...(options.signal ? { signal: options.signal } : {}) });
+  let stderr = '';
+  tar.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4096)));
+  const tarDone = new Promise<void>((resolve, reject) => {
+    tar.once('error', reject);
+    tar.once('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`tar exited with ${signal ?? code}: ${stderr.trim()}`))));
+  });
+  const compressed = adaptiveZstd(tar.stdout, { ...options.compression, ...(options.signal ? { signal: options.signal } : {}) });
+  // The compressor gone (aborted, or failed): stop tar instead of leaving it blocked on its pipe.
+  compressed.finished.catch(() => tar.kill());
+  const finished = Promise.all([tarDone, compressed.finished]).then(() => undefined);
   finished.catch(() => undefined); // reported to whoever awaits `finished`, never unhandled
-  return { stream: heldOutput(zstd.stdout), finished };
+  return { stream: compressed.stream, finished, levels: compressed.levels };
 }
 
 /**
