@@ -28,7 +28,7 @@ function plexDir(): string {
 describe('createPlexArchive', () => {
   it('holds the DBs, Metadata and Media only: no Preferences.xml, no logs', async () => {
     const dir = plexDir();
-    expect(archiveEntries(dir)).toEqual([join('Plug-in Support', 'Databases', 'com.plexapp.plugins.library.db'), 'Metadata']);
+    expect(archiveEntries(dir)).toEqual(['Metadata', join('Plug-in Support', 'Databases', 'com.plexapp.plugins.library.db')]);
     const archive = createPlexArchive(dir);
     const target = join(dir, 'out');
     await Promise.all([extractArchive(archive.stream, target), archive.finished]);

@@ -6,15 +6,16 @@ import { BLOBS_DB_NAME, MAIN_DB_NAME } from '../plex-db.js';
 import { adaptiveZstd, type AdaptiveLevel } from './adaptive-zstd.js';
 
 /**
- * What travels home, relative to `…/Plex Media Server/` (plex-api.md §6.1): the two DBs (their
- * WAL already folded in by plex-stop), `Metadata/` and `Media/`. Never `Preferences.xml` (the
- * server's identity and token), logs, caches, `.LocalAdminToken` or dated DB backups.
+ * What travels home, relative to `…/Plex Media Server/` (plex-api.md §6.1): `Metadata/`, `Media/`
+ * and the two DBs (their WAL already folded in by plex-stop). Never `Preferences.xml` (the
+ * server's identity and token), logs, caches, `.LocalAdminToken` or dated DB backups. The DBs go
+ * last: they are what compresses, and by then a slow link has raised the zstd level.
  */
 export function archiveEntries(pmsDir: string): string[] {
   const databases = join('Plug-in Support', 'Databases');
-  const entries = [MAIN_DB_NAME, BLOBS_DB_NAME].map((name) => join(databases, name)).filter((entry) => existsSync(join(pmsDir, entry)));
-  for (const folder of ['Metadata', 'Media']) if (existsSync(join(pmsDir, folder)) && readdirSync(join(pmsDir, folder)).length > 0) entries.push(folder);
-  return entries;
+  const folders = ['Metadata', 'Media'].filter((folder) => existsSync(join(pmsDir, folder)) && readdirSync(join(pmsDir, folder)).length > 0);
+  const dbs = [MAIN_DB_NAME, BLOBS_DB_NAME].map((name) => join(databases, name)).filter((entry) => existsSync(join(pmsDir, entry)));
+  return [...folders, ...dbs];
 }
 
 export interface PlexArchive {
