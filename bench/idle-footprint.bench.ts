@@ -93,11 +93,14 @@ export async function idleFootprintBench(): Promise<Report> {
   }
 }
 
-/** Peak RSS of `node <args>` in bytes (the child reports its own high-water mark on exit). */
+/**
+ * Peak RSS of `node <args>` in bytes: the child's own `VmHWM` on exit (its `maxRSS` would start
+ * at this process's size, which a spawned child inherits).
+ */
 function maxRssOf(args: string[]): number {
-  const report = "data:text/javascript,process.on('exit',()=>process.stderr.write('maxrss='+process.resourceUsage().maxRSS))";
+  const report = "data:text/javascript,import{readFileSync}from'node:fs';process.on('exit',()=>process.stderr.write(readFileSync('/proc/self/status','utf8').match(/VmHWM:.*/)[0]))";
   const run = spawnSync(process.execPath, ['--import', report, ...(args.length > 0 ? args : ['-e', '0'])], { encoding: 'utf8' });
-  const kib = Number(/maxrss=(\d+)/.exec(run.stderr)?.[1]);
+  const kib = Number(/VmHWM:\s*(\d+) kB/.exec(run.stderr)?.[1]);
   if (!Number.isFinite(kib)) throw new Error(`node ${args.join(' ')}: no memory figure (${run.stderr.trim()})`);
   return kib * 1024;
 }
