@@ -117,6 +117,16 @@ export async function archivePipelineBench(): Promise<ArchiveBench> {
   report.line(
     `What limits it: the unpack starts only once the whole archive is verified (a safety rule: nothing unverified is written where it could be installed), so plexlift's time is the streamed export+upload (${seconds(ours.verifiedMs)}) plus a second pass to unpack (${seconds(ours.wallMs - ours.verifiedMs)}); the shell pipeline does both at once.`,
   );
+  if (speedup < 5 || ofShell < 0.8) {
+    report.line(
+      `What would close the speed targets: unpacking into a staging folder while the chunks arrive in order, with the whole-digest verify still gating the install, would hide the second pass (plexlift at about ${seconds(ours.verifiedMs)}: ${(baselineMs / ours.verifiedMs).toFixed(1)}× the previous tool, ${((shellMs / ours.verifiedMs) * 100).toFixed(0)} % of the shell pipeline). 5× means ${seconds(baselineMs / 5)}, near this machine's limit: the shell pipeline, which skips every check, takes ${seconds(shellMs)}. The streamed unpack is not built: it changes the transfer store, the job runner and the installer, and needs a rule for a controller restarted mid-transfer (discard the partial unpack and unpack again after the verify).`,
+    );
+  }
+  if (ours.controllerPeakRss >= 150 * 1_000_000) {
+    report.line(
+      `The controller's peak (${megabytes(ours.controllerPeakRss)}) is missed by little; what it holds at that moment (the chunk being received, the unpack's buffers, beside Node's own 45 MB) was not broken down further.`,
+    );
+  }
   report.target('≥ 5× faster than the previous tool', `${speedup.toFixed(1)}×`, speedup >= 5);
   report.target('≥ 80 % of the plain shell pipeline', `${(ofShell * 100).toFixed(0)} %`, ofShell >= 0.8);
   report.target('controller peak RSS < 150 MB', megabytes(ours.controllerPeakRss), ours.controllerPeakRss < 150 * 1_000_000);
