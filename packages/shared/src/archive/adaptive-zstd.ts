@@ -70,7 +70,10 @@ export function adaptiveZstd(input: Readable, options: AdaptiveLevel & { signal?
       const waiting = backlog.samples === 0 ? 0 : backlog.waiting / backlog.samples;
       backlog.samples = 0;
       backlog.waiting = 0;
-      const step = waiting >= 0.9 ? 2 : waiting >= 0.5 ? 1 : waiting < 0.1 ? -1 : 0;
+      // With the link busy the output waits nearly always (the uploader only pauses to take a
+      // chunk); below 60 % the compressor has been holding the link back, which costs more than
+      // the bytes a harder level saves.
+      const step = waiting >= 0.9 ? 2 : waiting >= 0.75 ? 1 : waiting < 0.6 ? -1 : 0;
       const next = Math.min(max, Math.max(min, level + step));
       if (next === level) continue;
       frame.zstd.stdin.end();
