@@ -3,7 +3,6 @@
  * with one connected agent whose Plex is busy analysing (the agent waits and reports a CPU
  * sample every 30 s, as in production), measured over 60 s from /proc.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import { startPlexliftDaemon, writeLocalJobConfig, type PlexliftDaemon } from '.
 import { serveBucket } from '../test/utils/rclone-mount.js';
 import { CLI_BIN, runCli } from '../test/utils/run-cli.js';
 import { bundled } from './lib/bundles.js';
-import { megabytes, processUsage } from './lib/measure.js';
+import { maxRssOf, megabytes, processUsage } from './lib/measure.js';
 import { Report } from './lib/report.js';
 
 const WINDOW_MS = 60_000;
@@ -91,16 +90,4 @@ export async function idleFootprintBench(): Promise<Report> {
     await bucket.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * Peak RSS of `node <args>` in bytes: the child's own `VmHWM` on exit (its `maxRSS` would start
- * at this process's size, which a spawned child inherits).
- */
-function maxRssOf(args: string[]): number {
-  const report = "data:text/javascript,import{readFileSync}from'node:fs';process.on('exit',()=>process.stderr.write(readFileSync('/proc/self/status','utf8').match(/VmHWM:.*/)[0]))";
-  const run = spawnSync(process.execPath, ['--import', report, ...(args.length > 0 ? args : ['-e', '0'])], { encoding: 'utf8' });
-  const kib = Number(/VmHWM:\s*(\d+) kB/.exec(run.stderr)?.[1]);
-  if (!Number.isFinite(kib)) throw new Error(`node ${args.join(' ')}: no memory figure (${run.stderr.trim()})`);
-  return kib * 1024;
 }

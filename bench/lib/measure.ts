@@ -57,3 +57,15 @@ export const MB = 1_000_000;
 export const mbPerSecond = (bytes: number, ms: number): number => bytes / MB / (ms / 1000);
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 export const megabytes = (bytes: number): string => `${(bytes / MB).toFixed(0)} MB`;
+
+/**
+ * Peak RSS of `node <args>` in bytes: the child's own `VmHWM` on exit (its `maxRSS` would start
+ * at this process's size, which a spawned child inherits).
+ */
+export function maxRssOf(args: string[]): number {
+  const report = "data:text/javascript,import{readFileSync}from'node:fs';process.on('exit',()=>process.stderr.write(readFileSync('/proc/self/status','utf8').match(/VmHWM:.*/)[0]))";
+  const run = spawnSync(process.execPath, ['--import', report, ...(args.length > 0 ? args : ['-e', '0'])], { encoding: 'utf8' });
+  const kib = Number(/VmHWM:\s*(\d+) kB/.exec(run.stderr)?.[1]);
+  if (!Number.isFinite(kib)) throw new Error(`node ${args.join(' ')}: no memory figure (${run.stderr.trim()})`);
+  return kib * 1024;
+}

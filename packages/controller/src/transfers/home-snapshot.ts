@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { heldOutput } from '@plexlift/shared/archive';
+import { exitedCleanly, heldOutput } from '@plexlift/shared/archive';
 import { backupDatabase, BLOBS_DB_NAME, MAIN_DB_NAME } from '@plexlift/shared/plex-db';
 
 export interface HomeSnapshot {
@@ -30,14 +30,7 @@ export async function createHomeSnapshot(pmsDir: string, workDir: string, option
   const tar = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const zstd = spawn('zstd', ['-T0', '-3', '-q', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
   tar.stdout.pipe(zstd.stdin);
-  let errors = '';
-  for (const child of [tar, zstd]) child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  const exited = (child: ChildProcess, name: string) =>
-    new Promise<void>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}: ${errors.trim()}`))));
-    });
-  const finished = Promise.all([exited(tar, 'tar'), exited(zstd, 'zstd')]).then(
+  const finished = Promise.all([exitedCleanly(tar, 'tar'), exitedCleanly(zstd, 'zstd')]).then(
     () => rmSync(workDir, { recursive: true, force: true }),
     (error: unknown) => {
       rmSync(workDir, { recursive: true, force: true });

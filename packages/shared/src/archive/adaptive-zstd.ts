@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { exitedCleanly } from './child-exit.js';
 
 export interface AdaptiveLevel {
   /** The level of the first frame, and the lowest. @default 3 */
@@ -111,14 +112,9 @@ interface Frame {
 
 function startFrame(level: number, output: PassThrough, signal: AbortSignal | undefined): Frame {
   const zstd = spawn('zstd', ['-T0', `-${level}`, '-q', '-c'], { stdio: ['pipe', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
-  let stderr = '';
-  zstd.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4096)));
   // Piped at once and never ended by one frame: the next frame follows in the same stream.
   zstd.stdout.pipe(output, { end: false });
-  const exited = new Promise<void>((resolve, reject) => {
-    zstd.on('error', reject);
-    zstd.once('close', (code, signalName) => (code === 0 ? resolve() : reject(new Error(`zstd -${level} exited with ${signalName ?? code}: ${stderr.trim()}`))));
-  });
+  const exited = exitedCleanly(zstd, `zstd -${level}`);
   // A zstd that died shows as its exit status, not as EPIPE on its input.
   zstd.stdin.on('error', () => undefined);
   const drained = once(zstd.stdout, 'end').then(() => undefined);

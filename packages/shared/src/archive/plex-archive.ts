@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { BLOBS_DB_NAME, MAIN_DB_NAME } from '../plex-db.js';
 import { adaptiveZstd, type AdaptiveLevel } from './adaptive-zstd.js';
+import { exitedCleanly } from './child-exit.js';
 
 /**
  * What travels home, relative to `…/Plex Media Server/` (plex-api.md §6.1): `Metadata/`, `Media/`
@@ -37,12 +38,7 @@ export interface PlexArchive {
 export function createPlexArchive(pmsDir: string, options: { compression?: AdaptiveLevel; signal?: AbortSignal } = {}): PlexArchive {
   const entries = archiveEntries(pmsDir);
   const tar = spawn('tar', ['-C', pmsDir, '-c', '--numeric-owner', '--owner=0', '--group=0', '--', ...entries], { stdio: ['ignore', 'pipe', 'pipe'], ...(options.signal ? { signal: options.signal } : {}) });
-  let stderr = '';
-  tar.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4096)));
-  const tarDone = new Promise<void>((resolve, reject) => {
-    tar.once('error', reject);
-    tar.once('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`tar exited with ${signal ?? code}: ${stderr.trim()}`))));
-  });
+  const tarDone = exitedCleanly(tar, 'tar');
   const compressed = adaptiveZstd(tar.stdout, { ...options.compression, ...(options.signal ? { signal: options.signal } : {}) });
   // The compressor gone (aborted, or failed): stop tar instead of leaving it blocked on its pipe.
   compressed.finished.catch(() => tar.kill());
