@@ -18,6 +18,38 @@ export default tseslint.config(
     },
   },
   {
+    // The controller's layers point one way: the server forwards to the jobs (through
+    // jobs/job-control.ts) and the jobs never reach back into the server.
+    files: ['packages/controller/src/{jobs,store,transfers,providers,install}/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/server/*', '**/cli/*', '**/daemon.js', '**/controller.js'],
+              message: 'jobs, stores, transfers, providers and the install never import the server, the CLI or the wiring',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The agent and the shared contract stand alone: neither knows the controller.
+    files: ['packages/agent/src/**', 'packages/shared/src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@plexlift/controller', '@plexlift/controller/*', '**/controller/src/**'], message: 'the agent and shared never import the controller' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },

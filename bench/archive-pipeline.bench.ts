@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { archiveEntries } from '@plexlift/shared/archive';
+import { mainDatabasePath } from '@plexlift/shared/plex-db';
 import { runPlexliftTransfer, type TransferRun } from './archive/plexlift-transfer.js';
 import { startLoopbackSshd } from './archive/loopback-sshd.js';
 import { freePort } from '../test/utils/free-port.js';
@@ -36,9 +37,13 @@ export async function archivePipelineBench(): Promise<ArchiveBench> {
   const work = join(BENCH_CACHE, 'run-b1');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const entries = archiveEntries(data.pmsDir).map((e) => `'${e}'`).join(' ');
+  const entries = archiveEntries(data.pmsDir)
+    .map((e) => `'${e}'`)
+    .join(' ');
   const tarTree = `tar -C '${data.pmsDir}' -c ${entries}`;
-  report.line(`Data: ${megabytes(data.bytes)} in ${data.files.toLocaleString('en-US')} files (the reference library's DBs, ${megabytes(statSync(join(data.pmsDir, 'Plug-in Support', 'Databases', 'com.plexapp.plugins.library.db')).size)}, and Metadata/Media bundles: XML and JPEG-like artwork).`);
+  report.line(
+    `Data: ${megabytes(data.bytes)} in ${data.files.toLocaleString('en-US')} files (the reference library's DBs, ${megabytes(statSync(mainDatabasePath(data.pmsDir)).size)}, and Metadata/Media bundles: XML and JPEG-like artwork).`,
+  );
   report.line(`Page cache dropped before every end-to-end run and before the read stage.`);
   report.line();
 
@@ -76,7 +81,9 @@ export async function archivePipelineBench(): Promise<ArchiveBench> {
   const zstdBytes = Number(execFileSync('bash', ['-c', `zstd -T0 -3 -q -c '${tarFile}' | wc -c`], { encoding: 'utf8' }).trim());
   const gzipMs = await timeShell(`gzip -6 -c '${tarFile}' > /dev/null`);
   const port = await freePort();
-  const tcpMs = await timeShell(`socat -u TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr - > /dev/null & sleep 0.3; socat -u 'FILE:${tarFile}' TCP:127.0.0.1:${port}; wait`);
+  const tcpMs = await timeShell(
+    `socat -u TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr - > /dev/null & sleep 0.3; socat -u 'FILE:${tarFile}' TCP:127.0.0.1:${port}; wait`,
+  );
   mkdirSync(join(work, 'write-out'));
   const writeMs = await timeShell(`tar -C '${join(work, 'write-out')}' -xf '${tarFile}'`);
   rmSync(join(work, 'write-out'), { recursive: true });
@@ -95,8 +102,20 @@ export async function archivePipelineBench(): Promise<ArchiveBench> {
   report.table(
     ['run', 'wall time', 'throughput (tar bytes)', 'bytes on the wire', 'peak RSS'],
     [
-      ['previous tool: tar czf, then scp, then tar xzf', `${seconds(baselineMs)} (${seconds(czf)} + ${seconds(scpMs)} + ${seconds(xzf)})`, rate(baselineMs), megabytes(baselineArchiveBytes), '–'],
-      [`plexlift: export → upload → verify → unpack (zstd level ${describeLevels(ours.levels)})`, `${seconds(ours.wallMs)} (verified at ${seconds(ours.verifiedMs)})`, rate(ours.wallMs), megabytes(ours.bytesOnWire), `controller ${megabytes(ours.controllerPeakRss)}, agent ${megabytes(ours.agentPeakRss)}`],
+      [
+        'previous tool: tar czf, then scp, then tar xzf',
+        `${seconds(baselineMs)} (${seconds(czf)} + ${seconds(scpMs)} + ${seconds(xzf)})`,
+        rate(baselineMs),
+        megabytes(baselineArchiveBytes),
+        '–',
+      ],
+      [
+        `plexlift: export → upload → verify → unpack (zstd level ${describeLevels(ours.levels)})`,
+        `${seconds(ours.wallMs)} (verified at ${seconds(ours.verifiedMs)})`,
+        rate(ours.wallMs),
+        megabytes(ours.bytesOnWire),
+        `controller ${megabytes(ours.controllerPeakRss)}, agent ${megabytes(ours.agentPeakRss)}`,
+      ],
       ['shell: tar | zstd -T0 -3 | socat ⇒ socat | zstd -d | tar x', seconds(shellMs), rate(shellMs), megabytes(zstdBytes), '–'],
     ],
   );
@@ -107,13 +126,18 @@ export async function archivePipelineBench(): Promise<ArchiveBench> {
     ['loopback TCP (socat)', tcpMs],
     ['write the tree (tar x)', writeMs],
   ];
-  report.table(['stage alone', 'time', 'throughput'], stages.map(([name, ms]) => [name, seconds(ms), rate(ms)]));
+  report.table(
+    ['stage alone', 'time', 'throughput'],
+    stages.map(([name, ms]) => [name, seconds(ms), rate(ms)]),
+  );
   const slowest = [readMs, compressMs, tcpMs, writeMs].reduce((a, b) => Math.max(a, b));
   const slowestName = stages.find(([, ms]) => ms === slowest)![0];
   const speedup = baselineMs / ours.wallMs;
   const ofShell = shellMs / ours.wallMs;
   const ofSlowest = slowest / ours.wallMs;
-  report.line(`plexlift runs at ${(ofSlowest * 100).toFixed(0)} % of its slowest stage (${slowestName}, ${rate(slowest)}) and at ${(ofShell * 100).toFixed(0)} % of the plain shell pipeline.`);
+  report.line(
+    `plexlift runs at ${(ofSlowest * 100).toFixed(0)} % of its slowest stage (${slowestName}, ${rate(slowest)}) and at ${(ofShell * 100).toFixed(0)} % of the plain shell pipeline.`,
+  );
   report.line(
     `What limits it: the unpack starts only once the whole archive is verified (a safety rule: nothing unverified is written where it could be installed), so plexlift's time is the streamed export+upload (${seconds(ours.verifiedMs)}) plus a second pass to unpack (${seconds(ours.wallMs - ours.verifiedMs)}); the shell pipeline does both at once.`,
   );

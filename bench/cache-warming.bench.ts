@@ -8,8 +8,9 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mountRclone, type VfsProfile } from '../packages/agent/src/rclone-mount.js';
-import { warmFiles } from '../packages/agent/src/warm.js';
+import { mountRclone } from '../packages/agent/src/media/rclone-mount.js';
+import type { VfsProfile } from '../packages/agent/src/media/vfs-profiles.js';
+import { warmFiles } from '../packages/agent/src/media/warm.js';
 import { serveBucket } from '../test/utils/rclone-mount.js';
 import { startObjectStoreProxy } from '../test/utils/object-store-proxy.js';
 import { dropCaches, seconds, timeShell } from './lib/measure.js';
@@ -45,7 +46,14 @@ export async function cacheWarmingBench(): Promise<Report> {
     overrides: Partial<VfsProfile> = {},
   ): Promise<{ result: T; requests: number; bytes: number; sequentialMs: number }> => {
     const mountPoint = join(work, `mnt-${name}`);
-    const mount = await mountRclone({ remote: ':http:', remoteArgs: ['--http-url', proxy.url], mountPoint, profile: 'standard', cacheDir: join(work, `cache-${name}`), overrides });
+    const mount = await mountRclone({
+      remote: ':http:',
+      remoteArgs: ['--http-url', proxy.url],
+      mountPoint,
+      profile: 'standard',
+      cacheDir: join(work, `cache-${name}`),
+      overrides,
+    });
     try {
       // The scan before analysis listed the tree: listings are cached, file heads are not.
       // Asynchronously: the delaying proxy answers rclone from this process's event loop.
@@ -65,7 +73,9 @@ export async function cacheWarmingBench(): Promise<Report> {
     }
   };
 
-  const baseline = await onFreshMount('baseline', (mountPoint) => timeShell(`find '${mountPoint}' -type f -print0 | xargs -0 -P4 -n1 head -c 65536 > /dev/null`));
+  const baseline = await onFreshMount('baseline', (mountPoint) =>
+    timeShell(`find '${mountPoint}' -type f -print0 | xargs -0 -P4 -n1 head -c 65536 > /dev/null`),
+  );
   const ours = await onFreshMount('plexlift', async (_mountPoint, files) => warmFiles(files));
   const oldFlags = await onFreshMount('old-flags', async (_mountPoint, files) => warmFiles(files.slice(0, OLD_FLAGS_SAMPLE)), OLD_FLAGS);
   await bucket.stop();
@@ -76,8 +86,24 @@ export async function cacheWarmingBench(): Promise<Report> {
   report.table(
     ['run', 'files', 'time', 'files/s', 'requests to the store', 'fetched per file', 'concurrency'],
     [
-      ['xargs -P4 head -c 65536', String(FILES), seconds(baseline.result), (FILES / (baseline.result / 1000)).toFixed(0), String(baseline.requests), perFile(baseline.bytes, FILES), '4'],
-      ["plexlift's warming (adaptive)", String(FILES), seconds(ours.result.elapsedMs), (FILES / (ours.result.elapsedMs / 1000)).toFixed(0), String(ours.requests), perFile(ours.bytes, FILES), `4 → ${ours.result.concurrency}`],
+      [
+        'xargs -P4 head -c 65536',
+        String(FILES),
+        seconds(baseline.result),
+        (FILES / (baseline.result / 1000)).toFixed(0),
+        String(baseline.requests),
+        perFile(baseline.bytes, FILES),
+        '4',
+      ],
+      [
+        "plexlift's warming (adaptive)",
+        String(FILES),
+        seconds(ours.result.elapsedMs),
+        (FILES / (ours.result.elapsedMs / 1000)).toFixed(0),
+        String(ours.requests),
+        perFile(ours.bytes, FILES),
+        `4 → ${ours.result.concurrency}`,
+      ],
       [
         "the same with the predecessor's read flags",
         String(OLD_FLAGS_SAMPLE),

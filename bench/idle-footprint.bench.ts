@@ -39,7 +39,12 @@ export async function idleFootprintBench(): Promise<Report> {
     // The cloud Plex analyses forever: the agent sits in its analyze wait, connected, and sends a
     // CPU sample every 30 s as in production.
     knobs: { speed: 200, faults: { stallAnalysis: true } },
-    tuning: { idle: { scan: fast, analyze: { ...fast, intervalMs: 5_000, timeoutMs: 30 * 60_000 }, refresh: fast }, readyTimeoutMs: 30_000, cpuSampleMs: 30_000, mountCheckMs: 60_000 },
+    tuning: {
+      idle: { scan: fast, analyze: { ...fast, intervalMs: 5_000, timeoutMs: 30 * 60_000 }, refresh: fast },
+      readyTimeoutMs: 30_000,
+      cpuSampleMs: 30_000,
+      mountCheckMs: 60_000,
+    },
   });
   let daemon: PlexliftDaemon | undefined;
   try {
@@ -50,7 +55,8 @@ export async function idleFootprintBench(): Promise<Report> {
     for (let i = 0; ; i++) {
       const status = JSON.parse((await runCli(['status', jobId, '--json', '--config', configPath])).stdout) as { job: { state: string; phase?: string } };
       if (status.job.phase === 'analyze') break;
-      if (!['queued', 'provisioning', 'running'].includes(status.job.state) || i > 180) throw new Error(`the job did not reach analyze: ${JSON.stringify(status.job)}\n${daemon.log()}`);
+      if (!['queued', 'provisioning', 'running'].includes(status.job.state) || i > 180)
+        throw new Error(`the job did not reach analyze: ${JSON.stringify(status.job)}\n${daemon.log()}`);
       await sleep(1_000);
     }
     // The daemon as it is between events: measured alone, sampled each second.
@@ -70,8 +76,13 @@ export async function idleFootprintBench(): Promise<Report> {
       if (status.job.state !== 'running') break;
       await sleep(1_000);
     }
-    report.table(['process', 'RSS (peak over the window)', 'RSS (mean)', 'CPU'], [['controller (plexlift serve)', megabytes(peak), megabytes(rss.reduce((a, b) => a + b, 0) / rss.length), `${cpuPercent.toFixed(2)} % of a core`]]);
-    report.line('The daemon is the CLI bundled as installed (one file, with what only some commands need split off and loaded on use: the Scaleway SDK, undici, the X.509 code). The agent (here a local process, on a VM in real use) is not counted.');
+    report.table(
+      ['process', 'RSS (peak over the window)', 'RSS (mean)', 'CPU'],
+      [['controller (plexlift serve)', megabytes(peak), megabytes(rss.reduce((a, b) => a + b, 0) / rss.length), `${cpuPercent.toFixed(2)} % of a core`]],
+    );
+    report.line(
+      'The daemon is the CLI bundled as installed (one file, with what only some commands need split off and loaded on use: the Scaleway SDK, undici, the X.509 code). The agent (here a local process, on a VM in real use) is not counted.',
+    );
     if (peak >= 80 * 1_000_000) {
       const cli = await bundled(CLI_BIN, 'plexlift.mjs');
       const node = maxRssOf([]);

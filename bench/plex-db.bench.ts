@@ -101,7 +101,13 @@ SELECT mi.library_section_id, count(*) FROM media_parts mp JOIN media_items mi O
     const copy = freshCopy('remap-shell');
     return shell(copy, shellSql.join('\n'));
   }, true);
-  rows.push({ name: 'full remap', oursMs: ours, shellMs: theirs, target: '≤ 1.5×', note: 'ours also rewrites metadata_items.guid and verifies every TEXT column of both DBs' });
+  rows.push({
+    name: 'full remap',
+    oursMs: ours,
+    shellMs: theirs,
+    target: '≤ 1.5×',
+    note: 'ours also rewrites metadata_items.guid and verifies every TEXT column of both DBs',
+  });
 }
 
 // Integrity check: the shell cannot check a Plex DB as a whole (missing collations), so its
@@ -110,8 +116,14 @@ SELECT mi.library_section_id, count(*) FROM media_parts mp JOIN media_items mi O
   const db = openDatabaseReadOnly(library);
   const schema = readSchema(db);
   closeDatabase(db);
-  const blocked = new Set(findPlexOnlyObjects(schema).filter((o) => o.kind === 'custom-collation-index').map((o) => o.tableName));
-  const checkable = schema.filter((o) => o.type === 'table' && !/^\s*CREATE\s+VIRTUAL/i.test(o.sql ?? '') && !blocked.has(o.name) && !o.name.startsWith('sqlite_'));
+  const blocked = new Set(
+    findPlexOnlyObjects(schema)
+      .filter((o) => o.kind === 'custom-collation-index')
+      .map((o) => o.tableName),
+  );
+  const checkable = schema.filter(
+    (o) => o.type === 'table' && !/^\s*CREATE\s+VIRTUAL/i.test(o.sql ?? '') && !blocked.has(o.name) && !o.name.startsWith('sqlite_'),
+  );
   const sql = checkable.map((t) => `PRAGMA integrity_check("${t.name}");`).join('\n');
   rows.push({
     name: 'integrity check',

@@ -27,9 +27,19 @@ export async function slowLinkBench(b1: Pick<ArchiveBench, 'data' | 'baselineArc
   const utilisation = linkSeconds / (run.verifiedMs / 1000);
   report.table(
     ['run', 'upload time', 'bytes on the wire', 'link utilisation', 'wall time (with unpack)'],
-    [[`plexlift (zstd, level ${describeLevels(run.levels)})`, seconds(run.verifiedMs), megabytes(run.bytesOnWire), `${(utilisation * 100).toFixed(0)} %`, seconds(run.wallMs)]],
+    [
+      [
+        `plexlift (zstd, level ${describeLevels(run.levels)})`,
+        seconds(run.verifiedMs),
+        megabytes(run.bytesOnWire),
+        `${(utilisation * 100).toFixed(0)} %`,
+        seconds(run.wallMs),
+      ],
+    ],
   );
-  report.line(`The previous tool's archive (tar czf, gzip -6) of the same tree is ${megabytes(b1.baselineArchiveBytes)}: it would need ${seconds(((b1.baselineArchiveBytes * 8) / (RATE_MBIT * 1_000_000)) * 1000)} on this link at best; the tree is ${megabytes(b1.tarBytes)} uncompressed.`);
+  report.line(
+    `The previous tool's archive (tar czf, gzip -6) of the same tree is ${megabytes(b1.baselineArchiveBytes)}: it would need ${seconds(((b1.baselineArchiveBytes * 8) / (RATE_MBIT * 1_000_000)) * 1000)} on this link at best; the tree is ${megabytes(b1.tarBytes)} uncompressed.`,
+  );
   report.line(
     `The level follows the link (\`adaptiveZstd\`): it starts at 3 and, every 3 s (and 32 MiB of tar) at most, rises while the upload kept output waiting at least three quarters of the time (by two when nine tenths), and comes down when it waited less than 60 % (the compressor then holds the link back) (zstd's own --adapt is documented to stick at low levels with several threads). Frames by level here: ${describeLevels(run.levels)}. In B1, on loopback, it stayed at ${describeLevels(b1.levels)}. Level 3 alone (B1's shell pipeline) makes ${megabytes(b1.zstdBytes)} of this tree.`,
   );
@@ -37,6 +47,10 @@ export async function slowLinkBench(b1: Pick<ArchiveBench, 'data' | 'baselineArc
     `What limits it: the link (${RATE_MBIT / 8} MB/s). The bytes saved by harder levels are few on this tree: three quarters of it is artwork (JPEG-like, incompressible), which goes first while the level climbs; the DBs, which do compress better at higher levels, go last (the whole tree compresses ${(b1.tarBytes / b1.zstdBytes).toFixed(2)}:1 at level 3).`,
   );
   report.target('≥ 90 % link utilisation', `${(utilisation * 100).toFixed(0)} %`, utilisation >= 0.9);
-  report.target("bytes on the wire ≤ the gzip -6 archive's", `${megabytes(run.bytesOnWire)} vs ${megabytes(b1.baselineArchiveBytes)}`, run.bytesOnWire <= b1.baselineArchiveBytes);
+  report.target(
+    "bytes on the wire ≤ the gzip -6 archive's",
+    `${megabytes(run.bytesOnWire)} vs ${megabytes(b1.baselineArchiveBytes)}`,
+    run.bytesOnWire <= b1.baselineArchiveBytes,
+  );
   return report;
 }

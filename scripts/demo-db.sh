@@ -7,7 +7,7 @@ bash scripts/setup.sh
 
 DEMO="$CACHE_DIR/demo"
 SIZE="${1:-small}"
-plexlift() { echo; echo "\$ plexlift $*"; node packages/controller/dist/cli/bin.js "$@"; }
+plexlift() { echo; echo "\$ plexlift $*"; node packages/controller/bin/plexlift.js "$@"; }
 
 node --conditions=source --import tsx scripts/demo-library.ts --dir "$DEMO" --size "$SIZE"
 DB="$DEMO/Databases/com.plexapp.plugins.library.db"

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { parseConfig } from '@plexlift/shared';
 import { runCli } from '../packages/controller/src/cli/program.js';
 import { startDaemon } from '../packages/controller/src/daemon.js';
+import { createLogger } from '../packages/controller/src/logger.js';
 import { startPlexTvSim } from '../test/plex-tv-sim/plex-tv-sim.js';
 import { createHomePlex } from '../test/utils/home-plex.js';
 import { plexSimCommand } from '../test/utils/local-plex.js';
@@ -28,7 +29,10 @@ const say = (text: string) => process.stderr.write(`\n== ${text}\n`);
 const running: (() => Promise<void>)[] = [];
 try {
   say('home: a Plex (plex-sim) with films, shows and music, scanned');
-  const home = await createHomePlex(join(dir, 'home'), { media: { movies: 8, shows: 2, seasons: 1, episodes: 4, artists: 2, albums: 2, tracks: 5 }, sections: ['movie', 'show', 'artist'] });
+  const home = await createHomePlex(join(dir, 'home'), {
+    media: { movies: 8, shows: 2, seasons: 1, episodes: 4, artists: 2, albums: 2, tracks: 5 },
+    sections: ['movie', 'show', 'artist'],
+  });
   running.push(() => home.close());
   for (let i = 1; i <= 3; i++) {
     const folder = join(home.media.roots.movies, `New Release ${i} (2026)`);
@@ -43,11 +47,26 @@ try {
 
   const fast = { graceMs: 500, intervalMs: 200, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 600_000 };
   writeFileSync(join(dir, 'cloud-plex.json'), JSON.stringify({ speed: 100 }));
-  writeFileSync(join(dir, 'agent-tuning.json'), JSON.stringify({ idle: { scan: fast, analyze: fast, refresh: fast }, sonic: { intervalMs: 300, timeoutMs: 600_000, tracker: { stallReadings: 100 } }, readyTimeoutMs: 60_000, cpuSampleMs: 2_000 }));
+  writeFileSync(
+    join(dir, 'agent-tuning.json'),
+    JSON.stringify({
+      idle: { scan: fast, analyze: fast, refresh: fast },
+      sonic: { intervalMs: 300, timeoutMs: 600_000, tracker: { stallReadings: 100 } },
+      readyTimeoutMs: 60_000,
+      cpuSampleMs: 2_000,
+    }),
+  );
   const config = parseConfig(
     {
       server: { port: await freePort(), host: '127.0.0.1', stateDir: join(dir, 'state') },
-      home: { plexDataDir: home.paths.pms, plexUrl: home.url, plexToken: 'demo-owner-token', plexTvUrl: tv.url, control: home.controlConfig, startTimeoutSeconds: 60 },
+      home: {
+        plexDataDir: home.paths.pms,
+        plexUrl: home.url,
+        plexToken: 'demo-owner-token',
+        plexTvUrl: tv.url,
+        control: home.controlConfig,
+        startTimeoutSeconds: 60,
+      },
       media: { mountPath: join(dir, 'home', 'media'), remote: bucket.remote, vfsProfile: 'lite' },
       provider: 'local',
       providers: { local: { plexCommand: plexSimCommand(join(dir, 'cloud-plex.json'), tv.url), tuningFile: join(dir, 'agent-tuning.json') } },
@@ -56,7 +75,7 @@ try {
   );
   // The CLI finds the daemon (its port) and its admin token (a file in the state folder) through the config.
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  const daemon = await startDaemon(config, { log: (level, message) => process.stderr.write(`daemon ${level}: ${message}\n`) });
+  const daemon = await startDaemon(config, { logger: createLogger((level, line) => process.stderr.write(`daemon ${level}: ${line}\n`)) });
   running.push(() => daemon.close());
 
   say('plexlift db stats (home, before)');

@@ -6,10 +6,12 @@
 import { parseArgs } from 'node:util';
 import { createPlexArchive } from '@plexlift/shared/archive';
 import { PinnedTls } from '@plexlift/shared/tls';
-import { uploadArchive } from '../../packages/agent/src/upload.js';
+import { uploadArchive } from '../../packages/agent/src/home/upload-archive.js';
 import { peakRssBytes } from '../lib/measure.js';
 
-const { values } = parseArgs({ options: { pms: { type: 'string' }, url: { type: 'string' }, token: { type: 'string' }, fingerprint: { type: 'string' }, level: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { pms: { type: 'string' }, url: { type: 'string' }, token: { type: 'string' }, fingerprint: { type: 'string' }, level: { type: 'string' } },
+});
 const started = performance.now();
 const pin = new PinnedTls(values.fingerprint!, (error) => {
   throw error;
@@ -23,4 +25,6 @@ const result = await uploadArchive(archive.stream, {
   fetch: pin.fetch,
   beforeComplete: () => archive.finished,
 });
-process.stdout.write(`${JSON.stringify({ uploadedMs: performance.now() - started, chunks: result.chunks, bytes: result.bytes, peakRssBytes: peakRssBytes(), levels: archive.levels })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ uploadedMs: performance.now() - started, chunks: result.chunks, bytes: result.bytes, peakRssBytes: peakRssBytes(), levels: archive.levels })}\n`,
+);

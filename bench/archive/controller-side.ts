@@ -12,6 +12,7 @@ import { extractArchive, PLEX_LIBRARY_ENTRIES } from '@plexlift/shared/archive';
 import { parseConfig } from '@plexlift/shared';
 import { ensureCertificate } from '../../packages/controller/src/server/tls-certificate.js';
 import { parseJobSpec } from '@plexlift/shared/protocol';
+import { matchTransferRoute } from '@plexlift/shared/transfer';
 import { JobStore } from '../../packages/controller/src/store/job-store.js';
 import { openStoreDatabase } from '../../packages/controller/src/store/schema.js';
 import { TokenStore } from '../../packages/controller/src/store/token-store.js';
@@ -26,7 +27,12 @@ const certificate = await ensureCertificate(config);
 const db = openStoreDatabase(join(stateDir, 'plexlift.db'));
 const tokens = new TokenStore(db);
 // Transfers belong to a job, as in the daemon.
-const spec = parseJobSpec({ jobId: 'bench-job', mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: '/Media', remote: 's3:media' } });
+const spec = parseJobSpec({
+  jobId: 'bench-job',
+  mode: 'delta',
+  plex: { version: '1.43.2.10687-563d026ea' },
+  media: { mountPath: '/Media', remote: 's3:media' },
+});
 new JobStore(db).create({ id: 'bench-job', library: 'home', provider: 'local', spec, options: { keep: false, noInstall: false } });
 const store = new TransferStore(db);
 const started = performance.now();
@@ -41,7 +47,9 @@ const transfers = new ChunkTransfers({
     verifiedMs = performance.now() - started;
     void extractArchive(transfers.read(transfer.id), values.out!, { allow: PLEX_LIBRARY_ENTRIES }).then((extracted) => {
       const doneMs = performance.now() - started;
-      process.stdout.write(`${JSON.stringify({ firstByteMs, verifiedMs, doneMs, bytesReceived: transfers.bytesReceived, files: extracted.files, bytes: extracted.bytes, peakRssBytes: peakRssBytes() })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ firstByteMs, verifiedMs, doneMs, bytesReceived: transfers.bytesReceived, files: extracted.files, bytes: extracted.bytes, peakRssBytes: peakRssBytes() })}\n`,
+      );
       server.close();
       db.close();
     });
@@ -49,7 +57,9 @@ const transfers = new ChunkTransfers({
 });
 const server = createServer({ cert: certificate.cert, key: certificate.key }, (req, res) => {
   firstByteMs ??= performance.now() - started;
-  if (!transfers.handle(req, res)) res.writeHead(404).end();
+  const route = matchTransferRoute(new URL(req.url ?? '/', 'http://localhost').pathname);
+  if (route) transfers.handle(req, res, route);
+  else res.writeHead(404).end();
 });
 server.listen(0, values.host, () => {
   const address = server.address() as { port: number };

@@ -22,7 +22,19 @@ export async function startLoopbackSshd(dir: string, port: number): Promise<Loop
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client.pub')));
   writeFileSync(
     join(dir, 'sshd_config'),
-    [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${join(dir, 'host')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PermitRootLogin yes', 'StrictModes no', 'PasswordAuthentication no', 'UsePAM no', 'Subsystem sftp internal-sftp', `PidFile ${join(dir, 'sshd.pid')}`, ''].join('\n'),
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${join(dir, 'host')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PermitRootLogin yes',
+      'StrictModes no',
+      'PasswordAuthentication no',
+      'UsePAM no',
+      'Subsystem sftp internal-sftp',
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      '',
+    ].join('\n'),
   );
   const daemon: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -37,7 +49,19 @@ export async function startLoopbackSshd(dir: string, port: number): Promise<Loop
     if (i > 100) throw new Error(`sshd did not listen: ${log}`);
     await sleep(100);
   }
-  const options = ['-q', '-i', join(dir, 'client'), '-P', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes'];
+  const options = [
+    '-q',
+    '-i',
+    join(dir, 'client'),
+    '-P',
+    String(port),
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'BatchMode=yes',
+  ];
   return {
     port,
     scp: (from, to) => `scp ${options.join(' ')} '${from}' 'root@127.0.0.1:${to}'`,

@@ -35,14 +35,36 @@ export interface TransferPlaces {
  */
 export async function runPlexliftTransfer(pmsDir: string, workDir: string, places: TransferPlaces = {}): Promise<TransferRun> {
   const started = performance.now();
-  const [controllerSide, agentSide] = await Promise.all([bundled(join(HERE, 'controller-side.ts'), 'controller-side.mjs'), bundled(join(HERE, 'agent-side.ts'), 'agent-side.mjs')]);
-  const controller = start(places.controllerNetns, [controllerSide, '--state', join(workDir, 'state'), '--out', join(workDir, 'out'), '--host', places.host ?? '127.0.0.1']);
+  const [controllerSide, agentSide] = await Promise.all([
+    bundled(join(HERE, 'controller-side.ts'), 'controller-side.mjs'),
+    bundled(join(HERE, 'agent-side.ts'), 'agent-side.mjs'),
+  ]);
+  const controller = start(places.controllerNetns, [
+    controllerSide,
+    '--state',
+    join(workDir, 'state'),
+    '--out',
+    join(workDir, 'out'),
+    '--host',
+    places.host ?? '127.0.0.1',
+  ]);
   const lines = createInterface({ input: controller.child.stdout! });
   const iterator = lines[Symbol.asyncIterator]();
   const ready = await iterator.next();
   if (ready.done || !String(ready.value).startsWith('ready ')) throw new Error(`controller side did not start: ${await controller.stderr()}`);
   const { url, token, fingerprint } = JSON.parse(String(ready.value).slice(6)) as { url: string; token: string; fingerprint: string };
-  const agent = start(places.agentNetns, [agentSide, '--pms', pmsDir, '--url', url, '--token', token, '--fingerprint', fingerprint, ...(places.level ? ['--level', String(places.level)] : [])]);
+  const agent = start(places.agentNetns, [
+    agentSide,
+    '--pms',
+    pmsDir,
+    '--url',
+    url,
+    '--token',
+    token,
+    '--fingerprint',
+    fingerprint,
+    ...(places.level ? ['--level', String(places.level)] : []),
+  ]);
   const agentOut = lastJsonLine(agent);
   const home = await iterator.next();
   if (home.done) throw new Error(`controller side failed: ${await controller.stderr()}`);
@@ -50,7 +72,15 @@ export async function runPlexliftTransfer(pmsDir: string, workDir: string, place
   const homeResult = JSON.parse(String(home.value)) as { verifiedMs: number; bytesReceived: number; peakRssBytes: number; files: number };
   const agentResult = (await agentOut) as { peakRssBytes: number; levels: number[] };
   lines.close();
-  return { wallMs, verifiedMs: homeResult.verifiedMs, bytesOnWire: homeResult.bytesReceived, controllerPeakRss: homeResult.peakRssBytes, agentPeakRss: agentResult.peakRssBytes, files: homeResult.files, levels: agentResult.levels };
+  return {
+    wallMs,
+    verifiedMs: homeResult.verifiedMs,
+    bytesOnWire: homeResult.bytesReceived,
+    controllerPeakRss: homeResult.peakRssBytes,
+    agentPeakRss: agentResult.peakRssBytes,
+    files: homeResult.files,
+    levels: agentResult.levels,
+  };
 }
 
 interface Side {

@@ -29,7 +29,10 @@ export function createShapedLink(rateMbit: number): ShapedLink {
     ip('link', 'add', `${tag}h`, 'type', 'veth', 'peer', 'name', `${tag}v`);
     ip('link', 'set', `${tag}h`, 'netns', home);
     ip('link', 'set', `${tag}v`, 'netns', vm);
-    for (const [ns, dev, address] of [[home, `${tag}h`, '192.0.2.1/24'], [vm, `${tag}v`, '192.0.2.2/24']] as const) {
+    for (const [ns, dev, address] of [
+      [home, `${tag}h`, '192.0.2.1/24'],
+      [vm, `${tag}v`, '192.0.2.2/24'],
+    ] as const) {
       ip('-n', ns, 'addr', 'add', address, 'dev', dev);
       ip('-n', ns, 'link', 'set', dev, 'up');
       ip('-n', ns, 'link', 'set', 'lo', 'up');

@@ -13,7 +13,9 @@ const built = new Map<string, Promise<string>>();
 export function bundled(entry: string, name: string): Promise<string> {
   let path = built.get(entry);
   if (!path) {
-    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'packages', 'controller', 'package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'packages', 'controller', 'package.json'), 'utf8')) as {
+      version: string;
+    };
     path = bundleNodeApp(entry, BIN, name, { define: { __PLEXLIFT_VERSION__: JSON.stringify(version) }, splitting: true }).then(() => join(BIN, name));
     built.set(entry, path);
   }

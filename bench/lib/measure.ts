@@ -21,7 +21,9 @@ export async function timeShell(command: string, options: { env?: NodeJS.Process
 
 /** Peak resident memory of this process (`VmHWM`), in bytes. */
 export function peakRssBytes(pid: number | 'self' = 'self'): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
 }
 
@@ -63,7 +65,8 @@ export const megabytes = (bytes: number): string => `${(bytes / MB).toFixed(0)} 
  * at this process's size, which a spawned child inherits).
  */
 export function maxRssOf(args: string[]): number {
-  const report = "data:text/javascript,import{readFileSync}from'node:fs';process.on('exit',()=>process.stderr.write(readFileSync('/proc/self/status','utf8').match(/VmHWM:.*/)[0]))";
+  const report =
+    "data:text/javascript,import{readFileSync}from'node:fs';process.on('exit',()=>process.stderr.write(readFileSync('/proc/self/status','utf8').match(/VmHWM:.*/)[0]))";
   const run = spawnSync(process.execPath, ['--import', report, ...(args.length > 0 ? args : ['-e', '0'])], { encoding: 'utf8' });
   const kib = Number(/VmHWM:\s*(\d+) kB/.exec(run.stderr)?.[1]);
   if (!Number.isFinite(kib)) throw new Error(`node ${args.join(' ')}: no memory figure (${run.stderr.trim()})`);

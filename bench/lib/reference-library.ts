@@ -14,13 +14,15 @@ export const BENCH_CACHE = join(import.meta.dirname, '..', '..', '.cache', 'benc
  */
 export function referenceLibrary(size: LibrarySizeName): string {
   const hash = createHash('sha256');
-  for (const file of ['../../test/utils/library-generator.ts', '../../test/utils/library-profile.ts']) hash.update(readFileSync(join(import.meta.dirname, file)));
+  for (const file of ['../../test/utils/library-generator.ts', '../../test/utils/library-profile.ts'])
+    hash.update(readFileSync(join(import.meta.dirname, file)));
   hash.update(readFileSync(join(REAL_DB_DIR, 'com.plexapp.plugins.library.db')));
   const key = `${size}-${hash.digest('hex').slice(0, 12)}`;
   const dir = join(BENCH_CACHE, key);
   const stamp = join(dir, 'complete');
   if (!existsSync(stamp)) {
-    if (existsSync(BENCH_CACHE)) for (const old of readdirSync(BENCH_CACHE)) if (old.startsWith(`${size}-`)) rmSync(join(BENCH_CACHE, old), { recursive: true, force: true });
+    if (existsSync(BENCH_CACHE))
+      for (const old of readdirSync(BENCH_CACHE)) if (old.startsWith(`${size}-`)) rmSync(join(BENCH_CACHE, old), { recursive: true, force: true });
     console.log(`generating the ${size} library (once; cached in ${dir}) …`);
     const started = performance.now();
     generateLibrary({ dir, size, seed: 1, deletedRatio: 0.002, sonicRatio: 0.18 });

@@ -1,11 +1,11 @@
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { AgentCommand, AgentEvent, AgentRootRouter } from '@plexlift/shared/protocol';
-import { HomeConnection } from '../../packages/agent/src/connection.js';
-import { Journal } from '../../packages/agent/src/journal.js';
+import { HomeConnection } from '../../packages/agent/src/home/connection.js';
+import { Journal } from '../../packages/agent/src/home/journal.js';
 import { startAgentHome } from '../utils/agent-home.js';
 import { createTempDir } from '../utils/temp-dir.js';
 
@@ -30,6 +30,8 @@ function connect(url: string, options: { token?: string; dir?: string } = {}) {
   return { connection, journal, commands, dir };
 }
 
+const PATIENCE = { timeout: 10_000, interval: 10 };
+
 const progress = (i: number): AgentEvent => ({ type: 'phase:progress', phase: 'scan', percent: i % 101, message: `item ${i}` });
 
 describe('the agent connection home', () => {
@@ -46,8 +48,7 @@ describe('the agent connection home', () => {
       { type: 'phase:start', phase: 'mount' },
       { type: 'phase:complete', phase: 'mount', summary: { files: 3 } },
     ]);
-    await waitFor(() => commands.length === 1);
-    expect(commands).toEqual([{ type: 'run', jobId: 'job-1' }]);
+    await vi.waitFor(() => expect(commands, 'the command home queued').toEqual([{ type: 'run', jobId: 'job-1' }]), PATIENCE);
   });
 
   it('loses and doubles nothing across repeated network cuts in the middle of a phase', async () => {
@@ -58,6 +59,7 @@ describe('the agent connection home', () => {
     for (let i = 0; i < 300; i++) {
       connection.report(progress(i));
       if (i % 50 === 25) home.cutConnections();
+      // Time passes between bursts, so reports go out over each connection and the cuts land mid-stream.
       if (i % 10 === 0) await sleep(5);
     }
     await connection.drained();
@@ -73,6 +75,7 @@ describe('the agent connection home', () => {
     await connection.start();
     await home.stop();
     for (let i = 0; i < 50; i++) connection.report(progress(i));
+    // Time for several reconnect attempts (every 50 ms) to fail: the reports stay pending meanwhile.
     await sleep(300);
     expect(journal.pendingCount()).toBe(50);
     await home.start();
@@ -86,18 +89,32 @@ describe('the agent connection home', () => {
     const first = connect(home.url);
     await first.connection.start();
     home.pushCommand({ type: 'run', jobId: 'job-1' });
-    await waitFor(() => first.commands.length === 1);
+    await vi.waitFor(
+      () =>
+        expect(
+          first.commands.map((c) => c.type),
+          'the first command',
+        ).toEqual(['run']),
+      PATIENCE,
+    );
     home.cutConnections();
     home.pushCommand({ type: 'pause', jobId: 'job-1' });
-    await waitFor(() => first.commands.length === 2);
-    expect(first.commands.map((c) => c.type)).toEqual(['run', 'pause']);
+    await vi.waitFor(
+      () =>
+        expect(
+          first.commands.map((c) => c.type),
+          'the command pushed across the cut, once',
+        ).toEqual(['run', 'pause']),
+      PATIENCE,
+    );
     await first.connection.close();
     first.journal.close();
 
     home.pushCommand({ type: 'abort', jobId: 'job-1', reason: 'user' });
     const second = connect(home.url, { dir: first.dir });
     await second.connection.start();
-    await waitFor(() => second.commands.length === 1);
+    await vi.waitFor(() => expect(second.commands, 'the command pushed while it was down').toHaveLength(1), PATIENCE);
+    // Time for a replay of the commands it already saw to arrive, if it were to.
     await sleep(100);
     expect(second.commands).toEqual([{ type: 'abort', jobId: 'job-1', reason: 'user' }]);
   });
@@ -114,7 +131,11 @@ describe('the agent connection home', () => {
   it('refuses another protocol version with a message for both sides', async () => {
     const home = await startAgentHome({ tokens: ['bootstrap-token'] });
     onTestFinished(() => home.close());
-    const ws = createWSClient({ url: home.url, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, connectionParams: { token: 'bootstrap-token' } });
+    const ws = createWSClient({
+      url: home.url,
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+      connectionParams: { token: 'bootstrap-token' },
+    });
     onTestFinished(() => ws.close());
     const client = createTRPCClient<AgentRootRouter>({ links: [wsLink({ client: ws })] });
     await expect(client.agent.hello.mutate({ protocolVersion: 99, agentVersion: '9.0.0', jobId: 'job-1' })).rejects.toThrow(
@@ -122,11 +143,3 @@ describe('the agent connection home', () => {
     );
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}

@@ -1,15 +1,13 @@
 import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DockerApi } from '@plexlift/shared/docker';
 import { checkIntegrity } from '@plexlift/shared/plex-db';
 import type { JobSpec } from '@plexlift/shared/protocol';
-import { createDockerPlexRuntime } from '../../packages/agent/src/docker-plex-runtime.js';
+import { createDockerPlexRuntime } from '../../packages/agent/src/plex/docker-plex-runtime.js';
 import { repair } from '../../packages/agent/src/phases/repair.js';
-import type { JobState } from '../../packages/agent/src/job-state.js';
-import { stopPlex } from '../../packages/agent/src/stop-plex.js';
+import { stopPlex } from '../../packages/agent/src/plex/stop-plex.js';
 import { generateLibrary } from '../utils/library-generator.js';
 import { countRows, destroyPage } from '../utils/sqlite-files.js';
 import { buildPlexSimImage } from '../plex-sim/image/build-plex-sim-image.js';
@@ -18,6 +16,7 @@ import { startPlexTvSim, type PlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { startDockerSandbox, type DockerEngine, type DockerSandbox } from '../utils/docker-engine.js';
 import { freePort } from '../utils/free-port.js';
 import { createMediaTree } from '../utils/media-tree.js';
+import { jobStateFor } from '../utils/agent-job-state.js';
 
 const VERSION = '1.43.2.10687-563d026ea';
 // The double stands in for the official image under the official image's name and tag.
@@ -44,7 +43,7 @@ describe('the Docker Plex runtime (a real Docker engine, the plex-sim image as p
   it("runs the pinned version as the image expects (claim, uid, media read-only, host network), the container's CPU is seen during a scan, and a stop removes it with its logs kept", async () => {
     // systeminformation finds the engine where the agent does: DOCKER_SOCKET, read when it loads.
     process.env.DOCKER_SOCKET = engine.socket;
-    const { createContainerCpuMonitor } = await import('../../packages/agent/src/cpu-monitor.js');
+    const { createContainerCpuMonitor } = await import('../../packages/agent/src/monitors/cpu-monitor.js');
     const media = createMediaTree(join(root, 'media'), { movies: 24 });
     const port = await freePort();
     const logs: string[] = [];
@@ -59,15 +58,32 @@ describe('the Docker Plex runtime (a real Docker engine, the plex-sim image as p
       onLog: (line) => logs.push(line),
     });
     const claim = ((await (await fetch(`${tv.url}/api/claim/token.json`, { headers: { 'X-Plex-Token': 'owner-token' } })).json()) as { token: string }).token;
-    const { url } = await runtime.start({ version: VERSION, claimToken: claim, mediaPaths: [join(root, 'media')], uid: 1000, gid: 1000, timeZone: 'Europe/Paris' });
+    const { url } = await runtime.start({
+      version: VERSION,
+      claimToken: claim,
+      mediaPaths: [join(root, 'media')],
+      uid: 1000,
+      gid: 1000,
+      timeZone: 'Europe/Paris',
+    });
     expect(runtime.isRunning()).toBe(true);
-    let identity = '';
-    for (let i = 0; i < 300 && !identity.includes('claimed="1"'); i++) {
-      identity = await fetch(`${url}/identity`).then((r) => r.text(), () => '');
-      await sleep(100);
-    }
+    const identity = await vi.waitFor(
+      async () => {
+        const text = await fetch(`${url}/identity`).then(
+          (r) => r.text(),
+          () => '',
+        );
+        expect(text, 'the container claimed').toContain('claimed="1"');
+        return text;
+      },
+      { timeout: 30_000, interval: 100 },
+    );
     expect(identity).toContain(`version="${VERSION}"`);
-    const inspect = JSON.parse((await docker.call('GET', '/containers/plexlift-plex-job-1/json')).body) as { Config: { Image: string; Env: string[] }; HostConfig: { NetworkMode: string }; Mounts: { Destination: string; RW: boolean }[] };
+    const inspect = JSON.parse((await docker.call('GET', '/containers/plexlift-plex-job-1/json')).body) as {
+      Config: { Image: string; Env: string[] };
+      HostConfig: { NetworkMode: string };
+      Mounts: { Destination: string; RW: boolean }[];
+    };
     expect(inspect.Config.Image).toBe(`${IMAGE}:${VERSION}`);
     expect(inspect.Config.Env).toEqual(expect.arrayContaining(['PLEX_UID=1000', 'PLEX_GID=1000', 'TZ=Europe/Paris']));
     expect(inspect.HostConfig.NetworkMode).toBe('host');
@@ -77,12 +93,15 @@ describe('the Docker Plex runtime (a real Docker engine, the plex-sim image as p
     const idle = await monitor.read();
     const token = /PlexOnlineToken="([^"]+)"/.exec(readFileSync(dataDirPaths(join(root, 'config')).preferences, 'utf8'))![1]!;
     // Plex answers /identity before its start-up is complete (plex-api.md): 400 until then.
-    let created = 0;
-    for (let i = 0; i < 300 && created !== 200; i++) {
-      created = (await fetch(`${url}/library/sections?name=Movies&type=movie&location=${encodeURIComponent(media.roots.movies)}&X-Plex-Token=${token}`, { method: 'POST' })).status;
-      if (created !== 200) await sleep(100);
-    }
-    expect(created).toBe(200);
+    await vi.waitFor(
+      async () => {
+        const created = await fetch(`${url}/library/sections?name=Movies&type=movie&location=${encodeURIComponent(media.roots.movies)}&X-Plex-Token=${token}`, {
+          method: 'POST',
+        });
+        expect(created.status, 'the section created once start-up is complete').toBe(200);
+      },
+      { timeout: 30_000, interval: 100 },
+    );
     // One core busy on this machine is 100 / cores percent of it. (A reading takes Docker about a second.)
     const busy = Math.max(10, idle + 5);
     let busiest = 0;
@@ -107,7 +126,12 @@ describe('the Docker Plex runtime (a real Docker engine, the plex-sim image as p
     const dbDir = join(configDir, 'Library', 'Application Support', 'Plex Media Server', 'Plug-in Support', 'Databases');
     mkdirSync(dbDir, { recursive: true });
     const library = generateLibrary({ dir: dbDir, size: 'small' });
-    const runtime = createDockerPlexRuntime({ docker: new DockerApi(engine.socket), configDir, transcodeDir: join(root, 'sqlite-transcode'), containerName: 'plexlift-plex-sqlite' });
+    const runtime = createDockerPlexRuntime({
+      docker: new DockerApi(engine.socket),
+      configDir,
+      transcodeDir: join(root, 'sqlite-transcode'),
+      containerName: 'plexlift-plex-sqlite',
+    });
 
     // What a SIGKILLed Plex leaves: committed rows still in the WAL only.
     const live = new Database(library.mainDb);
@@ -131,10 +155,21 @@ describe('the Docker Plex runtime (a real Docker engine, the plex-sim image as p
     const parts = countRows(library.mainDb, 'media_parts');
     destroyPage(library.mainDb, 'index_media_parts_on_file');
     const reports: string[] = [];
-    const partial: Partial<JobState> = { runtime, mainDb: library.mainDb, workDir: root, pmsDir: join(configDir, 'Library', 'Application Support', 'Plex Media Server') };
-    const state = partial as JobState;
+    const state = jobStateFor({
+      runtime,
+      mainDb: library.mainDb,
+      workDir: root,
+      pmsDir: join(configDir, 'Library', 'Application Support', 'Plex Media Server'),
+    });
     const job = { mode: 'delta', plex: { version: VERSION } } as JobSpec;
-    const summary = await repair.run({ job, state, signal: new AbortController().signal, progress: () => undefined, report: (event) => reports.push(JSON.stringify(event)) });
+    const summary = await repair.run({
+      job,
+      state,
+      signal: new AbortController().signal,
+      make: () => undefined,
+      progress: () => undefined,
+      report: (event) => reports.push(JSON.stringify(event)),
+    });
     expect(summary[library.mainDb]).toMatchObject({ repaired: true, engine: `Plex SQLite in ${IMAGE}:${VERSION}`, rowsLost: 0 });
     expect(reports).toEqual([]);
     expect(countRows(library.mainDb, 'media_parts')).toBe(parts);

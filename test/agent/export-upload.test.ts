@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createPlexArchive } from '@plexlift/shared/archive';
-import { uploadArchive } from '../../packages/agent/src/upload.js';
+import { uploadArchive } from '../../packages/agent/src/home/upload-archive.js';
 import { startTestSim } from '../plex-sim/sim-fixture.js';
 import { startTransferHome } from '../utils/transfer-home.js';
 import { createTempDir } from '../utils/temp-dir.js';

@@ -2,10 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { MountSupervisor, type MountSupervisorOptions } from '../../packages/agent/src/mount-supervisor.js';
-import { readHead } from '../../packages/agent/src/read-head.js';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { MountSupervisor, type MountSupervisorOptions } from '../../packages/agent/src/media/mount-supervisor.js';
+import { readHead } from '../../packages/agent/src/media/read-head.js';
 import { createMediaTree } from '../utils/media-tree.js';
 import { mountWithRclone } from '../utils/rclone-mount.js';
 import { createTempDir } from '../utils/temp-dir.js';
@@ -15,22 +14,26 @@ type SupervisorEvent = Parameters<NonNullable<MountSupervisorOptions['onEvent']>
 /** Another process reading a file through the mount, as Plex's scanner does. */
 async function holdOpen(file: string) {
   const reader = spawn('bash', ['-c', 'exec 3<"$0"; sleep 120', file], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const fds = readdirSync(`/proc/${reader.pid}/fd`).map((fd) => {
+  const openFiles = () =>
+    readdirSync(`/proc/${reader.pid}/fd`).map((fd) => {
       try {
         return readlinkSync(`/proc/${reader.pid}/fd/${fd}`);
       } catch {
         return '';
       }
     });
-    if (fds.includes(file)) break;
-    await sleep(20);
-  }
-  return async () => {
+  const release = async () => {
     const exited = once(reader, 'exit');
     reader.kill('SIGKILL');
     await exited;
   };
+  await vi
+    .waitFor(() => expect(openFiles(), 'the reader holds the file open').toContain(file), { timeout: 10_000, interval: 20 })
+    .catch(async (error: unknown) => {
+      await release();
+      throw error;
+    });
+  return release;
 }
 
 describe('the mount supervisor, on a real rclone FUSE mount', () => {

@@ -2,8 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import type { PlexSimOptions } from '../plex-sim/options.js';
 import { readPreferences } from '../plex-sim/preferences-file.js';
 import { describe, expect, it } from 'vitest';
-import { startPlex } from '../../packages/agent/src/start-plex.js';
-import { stopPlex } from '../../packages/agent/src/stop-plex.js';
+import { startPlex } from '../../packages/agent/src/plex/start-plex.js';
+import { stopPlex } from '../../packages/agent/src/plex/stop-plex.js';
 import { runStockSqlite3 } from '../utils/sqlite-files.js';
 import { createLocalPlex } from '../utils/local-plex.js';
 import { createTempDir } from '../utils/temp-dir.js';
@@ -19,7 +19,14 @@ describe('plex-start and plex-stop with a local Plex process', () => {
   it('starts the pinned version, claims it, waits until ready and sets the safe preferences', async () => {
     const { runtime, claim, paths, readToken } = await setUp({ speed: 100 });
     const steps: string[] = [];
-    const started = await startPlex(runtime, { version: VERSION, claimToken: claim, readToken, timeZone: 'UTC', readyTimeoutMs: 20_000, onStep: (s) => steps.push(s) });
+    const started = await startPlex(runtime, {
+      version: VERSION,
+      claimToken: claim,
+      readToken,
+      timeZone: 'UTC',
+      readyTimeoutMs: 20_000,
+      onStep: (s) => steps.push(s),
+    });
     expect(steps).toEqual(['identity', 'claimed', 'started', 'preferences', 'ready', 'preferences-set']);
     expect(started.preferences.find((p) => p.id === 'autoEmptyTrash')).toEqual({ id: 'autoEmptyTrash', before: true, after: false });
     const file = readPreferences(paths.preferences);

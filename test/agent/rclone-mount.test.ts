@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { decideRemount, rcloneMountArgs } from '../../packages/agent/src/rclone-mount.js';
+import { decideRemount } from '../../packages/agent/src/media/mount-health.js';
+import { rcloneMountArgs } from '../../packages/agent/src/media/rclone-mount.js';
 import { createMediaTree } from '../utils/media-tree.js';
 import { mountWithRclone } from '../utils/rclone-mount.js';
 import { createTempDir } from '../utils/temp-dir.js';

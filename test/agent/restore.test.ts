@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { extractArchive } from '@plexlift/shared/archive';
-import { backupDatabase, MAIN_DB_NAME } from '@plexlift/shared/plex-db';
+import { backupDatabase, DATABASES_DIR, mainDatabasePath } from '@plexlift/shared/plex-db';
 import { parseJobSpec, type AgentEvent } from '@plexlift/shared/protocol';
-import { downloadArchive } from '../../packages/agent/src/download.js';
-import type { JobState } from '../../packages/agent/src/job-state.js';
+import { downloadArchive } from '../../packages/agent/src/home/download-archive.js';
 import { runPhases } from '../../packages/agent/src/phase-runner.js';
 import { restore } from '../../packages/agent/src/phases/restore.js';
 import { createPlexArchive } from '@plexlift/shared/archive';
+import { jobStateFor } from '../utils/agent-job-state.js';
 import { generateLibrary } from '../utils/library-generator.js';
 import { startTransferHome } from '../utils/transfer-home.js';
 import { createTempDir } from '../utils/temp-dir.js';
@@ -23,15 +23,15 @@ async function publishSnapshot() {
   const dir = createTempDir();
   const library = generateLibrary({ dir: join(dir, 'home'), size: 'small' });
   const pms = join(dir, 'snapshot', 'Plex Media Server');
-  mkdirSync(join(pms, 'Plug-in Support', 'Databases'), { recursive: true });
-  await backupDatabase(library.mainDb, join(pms, 'Plug-in Support', 'Databases', MAIN_DB_NAME));
+  mkdirSync(join(pms, DATABASES_DIR), { recursive: true });
+  await backupDatabase(library.mainDb, mainDatabasePath(pms));
   const archive = createPlexArchive(pms);
   const file = join(dir, 'snapshot.tar.zst');
   await Promise.all([pipeline(archive.stream, createWriteStream(file)), archive.finished]);
   const home = await startTransferHome(join(dir, 'transfers'), 'session-token');
   onTestFinished(() => home.close());
   await home.publish('job-1-restore', file, 48 * 1024);
-  return { home, snapshotDb: join(pms, 'Plug-in Support', 'Databases', MAIN_DB_NAME), dir };
+  return { home, snapshotDb: mainDatabasePath(pms), dir };
 }
 
 describe('restore', () => {
@@ -39,8 +39,11 @@ describe('restore', () => {
     const { home, snapshotDb, dir } = await publishSnapshot();
     const progress: number[] = [];
     const target = join(dir, 'vm', 'Plex Media Server');
-    await extractArchive(downloadArchive({ baseUrl: home.url, transferId: 'job-1-restore', token: 'session-token', onProgress: (p) => progress.push(p.chunks) }), target);
-    expect(sha(join(target, 'Plug-in Support', 'Databases', MAIN_DB_NAME))).toBe(sha(snapshotDb));
+    await extractArchive(
+      downloadArchive({ baseUrl: home.url, transferId: 'job-1-restore', token: 'session-token', onProgress: (p) => progress.push(p.chunks) }),
+      target,
+    );
+    expect(sha(mainDatabasePath(target))).toBe(sha(snapshotDb));
     expect(progress.length).toBeGreaterThan(1);
   });
 
@@ -49,13 +52,17 @@ describe('restore', () => {
     home.corruptNext(2);
     const target = join(dir, 'vm', 'Plex Media Server');
     await extractArchive(downloadArchive({ baseUrl: home.url, transferId: 'job-1-restore', token: 'session-token' }), target);
-    expect(sha(join(target, 'Plug-in Support', 'Databases', MAIN_DB_NAME))).toBe(sha(snapshotDb));
+    expect(sha(mainDatabasePath(target))).toBe(sha(snapshotDb));
   });
 
   it('refuses a transfer that is not complete, and a refused token', async () => {
     const { home, dir } = await publishSnapshot();
-    await expect(extractArchive(downloadArchive({ baseUrl: home.url, transferId: 'job-2-restore', token: 'session-token' }), join(dir, 'x'))).rejects.toMatchObject({ code: 'CONTROLLER_UNREACHABLE', message: expect.stringMatching(/no complete snapshot job-2-restore/) });
-    await expect(extractArchive(downloadArchive({ baseUrl: home.url, transferId: 'job-1-restore', token: 'wrong' }), join(dir, 'y'))).rejects.toMatchObject({ code: 'AUTH_REFUSED' });
+    await expect(
+      extractArchive(downloadArchive({ baseUrl: home.url, transferId: 'job-2-restore', token: 'session-token' }), join(dir, 'x')),
+    ).rejects.toMatchObject({ code: 'CONTROLLER_UNREACHABLE', message: expect.stringMatching(/no complete snapshot job-2-restore/) });
+    await expect(extractArchive(downloadArchive({ baseUrl: home.url, transferId: 'job-1-restore', token: 'wrong' }), join(dir, 'y'))).rejects.toMatchObject({
+      code: 'AUTH_REFUSED',
+    });
   });
 });
 
@@ -64,14 +71,19 @@ describe('the restore phase', () => {
     const dir = createTempDir();
     const library = generateLibrary({ dir: join(dir, 'home'), size: 'small' });
     const pms = join(dir, 'snapshot', 'Plex Media Server');
-    mkdirSync(join(pms, 'Plug-in Support', 'Databases'), { recursive: true });
-    await backupDatabase(library.mainDb, join(pms, 'Plug-in Support', 'Databases', MAIN_DB_NAME));
+    mkdirSync(join(pms, DATABASES_DIR), { recursive: true });
+    await backupDatabase(library.mainDb, mainDatabasePath(pms));
     const file = await build(pms, dir);
     const home = await startTransferHome(join(dir, 'transfers'), 'session-token');
     onTestFinished(() => home.close());
     await home.publish('job-1-restore', file, 48 * 1024);
     const job = parseJobSpec({ jobId: 'job-1', mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: '/Media', remote: 'r:' } });
-    const state = { workDir: dir, pmsDir: join(dir, 'vm', 'Plex Media Server'), mainDb: '', transfers: { baseUrl: home.url, token: 'session-token', restoreId: 'job-1-restore', exportId: 'job-1-export' } } as JobState;
+    const state = jobStateFor({
+      workDir: dir,
+      pmsDir: join(dir, 'vm', 'Plex Media Server'),
+      mainDb: '',
+      transfers: { baseUrl: home.url, token: 'session-token', restoreId: 'job-1-restore', exportId: 'job-1-export' },
+    });
     const events: AgentEvent[] = [];
     const run = runPhases([restore], { job, state, signal: new AbortController().signal, report: (e) => events.push(e) });
     return { run, state, pms, events };
@@ -102,7 +114,10 @@ describe('the restore phase', () => {
       execFileSync('bash', ['-c', 'tar -C "$0" -c "Plug-in Support" Preferences.xml | zstd -q -c > "$1"', pms, file]);
       return Promise.resolve(file);
     });
-    await expect(run).rejects.toMatchObject({ code: 'SAFETY_STOP', message: expect.stringMatching(/archive entry "Preferences.xml" refused: not part of a Plex library archive/) });
+    await expect(run).rejects.toMatchObject({
+      code: 'SAFETY_STOP',
+      message: expect.stringMatching(/archive entry "Preferences.xml" refused: not part of a Plex library archive/),
+    });
     expect(existsSync(join(state.pmsDir, 'Preferences.xml'))).toBe(false);
   });
 });

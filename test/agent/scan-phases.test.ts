@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { PlexClient, applyPreferences } from '@plexlift/shared/plex-api';
 import { parseJobSpec, type AgentEvent } from '@plexlift/shared/protocol';
-import type { JobState } from '../../packages/agent/src/job-state.js';
 import { runPhases } from '../../packages/agent/src/phase-runner.js';
 import { preflight } from '../../packages/agent/src/phases/preflight.js';
 import { scan } from '../../packages/agent/src/phases/scan.js';
 import { warm } from '../../packages/agent/src/phases/warm.js';
 import { startTestSim } from '../plex-sim/sim-fixture.js';
+import { jobStateFor } from '../utils/agent-job-state.js';
 import { createMediaTree } from '../utils/media-tree.js';
 import { mountWithRclone } from '../utils/rclone-mount.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
@@ -17,7 +17,13 @@ import { createTempDir } from '../utils/temp-dir.js';
 const FAST = { graceMs: 100, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 60_000 };
 
 function job(extra: Record<string, unknown> = {}) {
-  return parseJobSpec({ jobId: 'job-scan', mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: '/Media', remote: 'r:' }, ...extra });
+  return parseJobSpec({
+    jobId: 'job-scan',
+    mode: 'delta',
+    plex: { version: '1.43.2.10687-563d026ea' },
+    media: { mountPath: '/Media', remote: 'r:' },
+    ...extra,
+  });
 }
 
 /** A library already scanned once, with autoEmptyTrash off as plex-start leaves it. */
@@ -27,7 +33,17 @@ async function scannedLibrary(mediaRoot?: string) {
   await test.addSection('Movies', 'movie', roots);
   const client = new PlexClient({ url: test.sim.url });
   await applyPreferences(client, { autoEmptyTrash: false });
-  const state: JobState = { plex: client, mainDb: test.sim.paths.mainDb, workDir: test.dir, pmsDir: test.sim.paths.pms, idle: { scan: FAST, analyze: FAST, refresh: FAST }, sonic: { intervalMs: 50, timeoutMs: 60_000, tracker: {} } };
+  // As mount, plex-start and a scan leave it.
+  const state = jobStateFor({
+    plex: client,
+    sections: await client.sections(),
+    mountSample: [],
+    mainDb: test.sim.paths.mainDb,
+    workDir: test.dir,
+    pmsDir: test.sim.paths.pms,
+    idle: { scan: FAST, analyze: FAST, refresh: FAST },
+    sonic: { intervalMs: 50, timeoutMs: 60_000, tracker: {} },
+  });
   const events: AgentEvent[] = [];
   return { ...test, state, events, report: (event: AgentEvent) => events.push(event) };
 }
@@ -37,7 +53,9 @@ describe('preflight and scan phases', () => {
     const { state, events, report } = await scannedLibrary();
     const run = await runPhases([preflight, scan], { job: job(), state, signal: new AbortController().signal, report });
     expect(run.completed).toEqual(['preflight', 'scan']);
-    expect(events.find((e) => e.type === 'phase:complete' && e.phase === 'scan')).toMatchObject({ summary: { sections: { Movies: { before: 224, lost: 0 } } } });
+    expect(events.find((e) => e.type === 'phase:complete' && e.phase === 'scan')).toMatchObject({
+      summary: { sections: { Movies: { before: 224, lost: 0 } } },
+    });
   });
 
   it('the 221-of-224 mount: preflight stops the job before the scan, and nothing is marked deleted', async () => {
@@ -53,7 +71,9 @@ describe('preflight and scan phases', () => {
     onTestFinished(() => mount.unmount());
     await mount.stopRemote(); // folders still list, files cannot be read
 
-    await expect(runPhases([preflight, scan], { job: job(), state: library.state, signal: new AbortController().signal, report: library.report })).rejects.toMatchObject({
+    await expect(
+      runPhases([preflight, scan], { job: job(), state: library.state, signal: new AbortController().signal, report: library.report }),
+    ).rejects.toMatchObject({
       code: 'SAFETY_STOP',
       exitCode: 6,
       message: expect.stringMatching(/^section "Movies": 50 of 50 files the library knows are not visible or readable on the mount/),
@@ -72,7 +92,12 @@ describe('preflight and scan phases', () => {
 
     const allowed = await scannedLibrary();
     allowed.sim.faults.invisibleFiles = true;
-    const run = await runPhases([scan], { job: job({ allowDeletions: true }), state: allowed.state, signal: new AbortController().signal, report: allowed.report });
+    const run = await runPhases([scan], {
+      job: job({ allowDeletions: true }),
+      state: allowed.state,
+      signal: new AbortController().signal,
+      report: allowed.report,
+    });
     expect(run.completed).toEqual(['scan']);
   });
 
@@ -80,9 +105,16 @@ describe('preflight and scan phases', () => {
     const library = await scannedLibrary();
     renameSync(library.media.movies[0]!, `${library.media.movies[0]!}.renamed`);
     await runPhases([warm], { job: job(), state: library.state, signal: new AbortController().signal, report: library.report });
-    expect(library.events.find((e) => e.type === 'phase:complete')).toMatchObject({ summary: { sections: { Movies: { total: 224, warmed: 223, errors: 0, stale: 1 } } } });
+    expect(library.events.find((e) => e.type === 'phase:complete')).toMatchObject({
+      summary: { sections: { Movies: { total: 224, warmed: 223, errors: 0, stale: 1 } } },
+    });
     expect(library.events.some((e) => e.type === 'phase:progress' && e.rate?.unit === 'files/s')).toBe(true);
-    const skipped = await runPhases([warm], { job: job({ skipAnalysis: true }), state: library.state, signal: new AbortController().signal, report: () => undefined });
+    const skipped = await runPhases([warm], {
+      job: job({ skipAnalysis: true }),
+      state: library.state,
+      signal: new AbortController().signal,
+      report: () => undefined,
+    });
     expect(skipped.skipped).toEqual(['warm']);
   });
 

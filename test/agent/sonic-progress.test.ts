@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { createHostCpuMonitor } from '../../packages/agent/src/cpu-monitor.js';
-import { SonicProgressTracker, type SonicStatus } from '../../packages/agent/src/sonic-progress-tracker.js';
+import { createHostCpuMonitor } from '../../packages/agent/src/monitors/cpu-monitor.js';
+import { SonicProgressTracker, type SonicStatus } from '../../packages/agent/src/monitors/sonic-progress-tracker.js';
 import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { readPreferences } from '../plex-sim/preferences-file.js';
 import { startTestSim } from '../plex-sim/sim-fixture.js';
@@ -25,6 +25,7 @@ async function watch(dbPath: string, tracker: SonicProgressTracker, intervalMs: 
   const cpu = await createHostCpuMonitor();
   const statuses: SonicStatus[] = [];
   for (let i = 0; i < limit; i++) {
+    // Time between readings is what the tracker measures (rate, ETA, stall), so it has to pass.
     await sleep(intervalMs);
     const progress = readStatsOf(dbPath).sonic[0]!;
     const status = tracker.add({ at: performance.now(), analyzed: progress.analyzed, total: progress.total, cpuPercent: await cpu.read() });

@@ -2,12 +2,13 @@ import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { closeDatabase, openDatabaseReadOnly } from '@plexlift/shared/plex-db';
+import { PlexClient } from '@plexlift/shared/plex-api';
 import { parseJobSpec } from '@plexlift/shared/protocol';
-import type { JobState } from '../../packages/agent/src/job-state.js';
 import { runPhases } from '../../packages/agent/src/phase-runner.js';
 import { preflight } from '../../packages/agent/src/phases/preflight.js';
-import { assertVisible, filesUnder, knownFiles, probeVisibility } from '../../packages/agent/src/visibility-probe.js';
+import { assertVisible, filesUnder, knownFiles, probeVisibility } from '../../packages/agent/src/media/visibility-probe.js';
 import { startTestSim } from '../plex-sim/sim-fixture.js';
+import { jobStateFor } from '../utils/agent-job-state.js';
 import { createMediaTree } from '../utils/media-tree.js';
 import { mountWithRclone } from '../utils/rclone-mount.js';
 import { createTempDir } from '../utils/temp-dir.js';
@@ -39,7 +40,11 @@ describe('probeVisibility over a real rclone FUSE mount', () => {
     expect(report.visible).toBe(0);
     expect(new Set(report.missing.map((m) => m.error))).toEqual(new Set(['EIO']));
     expect(() => assertVisible(report, { section: 'Movies', maxMissingPercent: 5 })).toThrow(
-      expect.objectContaining({ code: 'SAFETY_STOP', exitCode: 6, message: expect.stringMatching(/^section "Movies": 12 of 12 files the library knows are not visible or readable on the mount \(e\.g\. .*EIO\)/) }),
+      expect.objectContaining({
+        code: 'SAFETY_STOP',
+        exitCode: 6,
+        message: expect.stringMatching(/^section "Movies": 12 of 12 files the library knows are not visible or readable on the mount \(e\.g\. .*EIO\)/),
+      }),
     );
   });
 
@@ -88,13 +93,29 @@ describe('a scan job, which has no DB yet: the library locations on the mount', 
     const files = await filesUnder(join(dir, 'mnt', 'Movies'), { limit: 3 });
     expect(files).toHaveLength(3);
     expect(files.every((f) => f.startsWith(join(dir, 'mnt', 'Movies')) && f.endsWith('.mkv'))).toBe(true);
-    await expect(filesUnder(join(dir, 'mnt', 'Films'))).rejects.toMatchObject({ code: 'SAFETY_STOP', message: expect.stringMatching(/library location .*\/mnt\/Films does not list on the mount \(ENOENT\)/) });
+    await expect(filesUnder(join(dir, 'mnt', 'Films'))).rejects.toMatchObject({
+      code: 'SAFETY_STOP',
+      message: expect.stringMatching(/library location .*\/mnt\/Films does not list on the mount \(ENOENT\)/),
+    });
   });
 
   it('preflight refuses a library whose location holds no file', async () => {
     const { dir } = await mounted({ movies: 2 }, (tree) => mkdirSync(join(tree.roots.movies, '..', 'Empty')));
-    const job = parseJobSpec({ jobId: 'job-scan', mode: 'scan', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: join(dir, 'mnt'), remote: 'r:' }, libraries: [{ name: 'Films', type: 'movie', locations: [join(dir, 'mnt', 'Empty')] }] });
-    const state = { workDir: dir, pmsDir: dir, mainDb: join(dir, 'none.db') } as JobState;
+    const job = parseJobSpec({
+      jobId: 'job-scan',
+      mode: 'scan',
+      plex: { version: '1.43.2.10687-563d026ea' },
+      media: { mountPath: join(dir, 'mnt'), remote: 'r:' },
+      libraries: [{ name: 'Films', type: 'movie', locations: [join(dir, 'mnt', 'Empty')] }],
+    });
+    // A scan job's preflight reads the mount, not Plex: a client nobody calls.
+    const state = jobStateFor({
+      workDir: dir,
+      pmsDir: dir,
+      mainDb: join(dir, 'none.db'),
+      plex: new PlexClient({ url: 'http://127.0.0.1:9' }),
+      mountSample: [],
+    });
     await expect(runPhases([preflight], { job, state, signal: new AbortController().signal, report: () => undefined })).rejects.toMatchObject({
       code: 'SAFETY_STOP',
       message: expect.stringMatching(/library "Films": no file found under .*\/mnt\/Empty on the mount; a scan would build an empty library/),

@@ -23,7 +23,8 @@ describe('the agent bundle a VM downloads (GET /agent/bundle)', () => {
     const spec = parseJobSpec({ jobId: 'job-1', mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: '/media', remote: 's3:m' } });
     controller.jobs.create({ id: 'job-1', library: 'home', provider: 'scaleway', spec, options: { keep: false, noInstall: false } });
     const token = controller.tokens.issue('job-1', 'bootstrap', { ttlMs: 600_000 });
-    const get = (auth: string | undefined, arch = MACHINE) => fetch(`${controller.server.url}/agent/bundle?arch=${arch}`, { headers: auth ? { Authorization: `Bearer ${auth}` } : {} });
+    const get = (auth: string | undefined, arch = MACHINE) =>
+      fetch(`${controller.server.url}/agent/bundle?arch=${arch}`, { headers: auth ? { Authorization: `Bearer ${auth}` } : {} });
 
     const response = await get(token);
     expect(response.status).toBe(200);

@@ -4,14 +4,19 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseJobSpec } from '@plexlift/shared/protocol';
-import { downloadArchive } from '../../packages/agent/src/download.js';
-import { uploadArchive } from '../../packages/agent/src/upload.js';
+import { downloadArchive } from '../../packages/agent/src/home/download-archive.js';
+import { uploadArchive } from '../../packages/agent/src/home/upload-archive.js';
 import { startController } from '../../packages/controller/src/controller.js';
 import type { TransferRecord } from '../../packages/controller/src/transfers/transfer-store.js';
 import { startCuttingProxy } from '../utils/cutting-proxy.js';
 import { createTempDir } from '../utils/temp-dir.js';
 
-const spec = parseJobSpec({ jobId: 'job-0001', mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: '/Media', remote: 's3:media' } });
+const spec = parseJobSpec({
+  jobId: 'job-0001',
+  mode: 'delta',
+  plex: { version: '1.43.2.10687-563d026ea' },
+  media: { mountPath: '/Media', remote: 's3:media' },
+});
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 async function home(transfers: { reserveBytes?: number } = {}) {
@@ -34,7 +39,7 @@ async function home(transfers: { reserveBytes?: number } = {}) {
 
 /** A deterministic random sequence (a test that fails can be replayed). */
 function seeded(seed: number) {
-  return () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  return () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
 
 describe('the chunk protocol, agent client against the controller', () => {
@@ -49,7 +54,13 @@ describe('the chunk protocol, agent client against the controller', () => {
     const chunkBytes = 256 * 1024;
     const concurrency = 2;
 
-    const result = await uploadArchive(createReadStream(join(dir, 'archive.tar.zst')), { baseUrl: proxy.url, transferId: 'job-0001-export', token, chunkBytes, concurrency });
+    const result = await uploadArchive(createReadStream(join(dir, 'archive.tar.zst')), {
+      baseUrl: proxy.url,
+      transferId: 'job-0001-export',
+      token,
+      chunkBytes,
+      concurrency,
+    });
 
     expect(proxy.cuts, `offsets ${offsets.join(', ')}`).toBe(10);
     expect(result.sha256).toBe(sha256(archive));
@@ -72,7 +83,11 @@ describe('the chunk protocol, agent client against the controller', () => {
     expect((await fetch(`${controller.server.url}/transfers/job-9999-export`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(401);
     expect((await put(data, sha256(data))).status).toBe(201);
     const complete = (sha: string) =>
-      fetch(`${base}/complete`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ chunks: 1, bytes: 1000, sha256: sha }) });
+      fetch(`${base}/complete`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ chunks: 1, bytes: 1000, sha256: sha }),
+      });
     const wrong = await complete(sha256(randomBytes(10)));
     expect(wrong.status).toBe(409);
     expect(await wrong.text()).toMatch(/does not match/);
@@ -96,7 +111,9 @@ describe('the chunk protocol, agent client against the controller', () => {
     writeFileSync(join(dir, 'snapshot'), snapshot);
     await controller.transfers.publish('job-0001-restore', 'job-0001', createReadStream(join(dir, 'snapshot')), 64 * 1024);
     const chunks: number[] = [];
-    const received = await buffer(downloadArchive({ baseUrl: controller.server.url, transferId: 'job-0001-restore', token, onProgress: (p) => chunks.push(p.chunks) }));
+    const received = await buffer(
+      downloadArchive({ baseUrl: controller.server.url, transferId: 'job-0001-restore', token, onProgress: (p) => chunks.push(p.chunks) }),
+    );
     expect(sha256(received)).toBe(sha256(readFileSync(join(dir, 'snapshot'))));
     expect(chunks).toEqual([1, 2, 3, 4, 5]);
   });

@@ -47,10 +47,30 @@ describe('plexlift init', () => {
       stderr: expect.stringMatching(/home\.plexDataDir: must be an absolute path/),
     });
     expect(existsSync(file)).toBe(false);
-    const ok = await init('--plex-data-dir', '/srv/plex', '--control', 'docker:plex', '--media-path', '/media', '--remote', 's3:media', '--provider', 'local', '--plex-command', '["/usr/lib/plexmediaserver/Plex Media Server"]');
+    const ok = await init(
+      '--plex-data-dir',
+      '/srv/plex',
+      '--control',
+      'docker:plex',
+      '--media-path',
+      '/media',
+      '--remote',
+      's3:media',
+      '--provider',
+      'local',
+      '--plex-command',
+      '["/usr/lib/plexmediaserver/Plex Media Server"]',
+    );
     expect(ok).toMatchObject({ status: 0, stdout: expect.stringMatching(/wrote .*config\.json; check it with plexlift doctor/) });
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ home: { plexDataDir: '/srv/plex', control: { type: 'docker', container: 'plex' } }, media: { remote: 's3:media' }, provider: 'local' });
-    expect(await init('--plex-data-dir', '/x', '--control', 'docker:plex', '--media-path', '/media', '--remote', 's3:media')).toMatchObject({ status: 2, stderr: expect.stringMatching(/exists; edit it with plexlift config set, or pass --force/) });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+      home: { plexDataDir: '/srv/plex', control: { type: 'docker', container: 'plex' } },
+      media: { remote: 's3:media' },
+      provider: 'local',
+    });
+    expect(await init('--plex-data-dir', '/x', '--control', 'docker:plex', '--media-path', '/media', '--remote', 's3:media')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/exists; edit it with plexlift config set, or pass --force/),
+    });
   });
 });
 
@@ -59,10 +79,15 @@ describe('plexlift init on a terminal', () => {
   function onTerminal(args: string[], typed: string): Promise<{ status: number; output: string }> {
     const command = [process.execPath, '--conditions=source', '--import', 'tsx', CLI_BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     return new Promise((resolve, reject) => {
-      const child = execFile('script', ['-qec', command, '/dev/null'], { env: { ...process.env, PLEXLIFT_CONFIG: undefined }, timeout: 60_000 }, (error, stdout) => {
-        if (error && typeof error.code !== 'number') reject(new Error(`could not run script: ${error.message}`, { cause: error }));
-        else resolve({ status: typeof error?.code === 'number' ? error.code : 0, output: stdout.replace(/\r/g, '') });
-      });
+      const child = execFile(
+        'script',
+        ['-qec', command, '/dev/null'],
+        { env: { ...process.env, PLEXLIFT_CONFIG: undefined }, timeout: 60_000 },
+        (error, stdout) => {
+          if (error && typeof error.code !== 'number') reject(new Error(`could not run script: ${error.message}`, { cause: error }));
+          else resolve({ status: typeof error?.code === 'number' ? error.code : 0, output: stdout.replace(/\r/g, '') });
+        },
+      );
       child.stdin!.end(typed);
     });
   }

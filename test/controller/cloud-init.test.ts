@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig } from '@plexlift/shared';
-import { renderCloudInit, VM_PATHS, type AgentCloudInit } from '../../packages/controller/src/providers/scaleway/cloud-init.js';
+import { renderCloudInit, VM_PATHS, type AgentCloudInit } from '../../packages/controller/src/providers/cloud-init.js';
 import { ensureCertificate } from '../../packages/controller/src/server/tls-certificate.js';
 import { createTempDir } from '../utils/temp-dir.js';
 
@@ -47,7 +47,9 @@ describe('the VM user data (cloud-init)', () => {
     expect(good.stdout).toMatch(/Valid cloud-config/);
     expect((await run('cloud-init', ['schema', '--config-file', join(dir, 'docker.yaml')])).stdout).toMatch(/Valid cloud-config/);
     writeFileSync(join(dir, 'bad.yaml'), '#cloud-config\npackages: 5\nwrite_files: [{content: x}]\n');
-    await expect(run('cloud-init', ['schema', '--config-file', join(dir, 'bad.yaml')])).rejects.toMatchObject({ stderr: expect.stringMatching(/Cloud config schema errors: packages: 5 is not of type 'array'/) });
+    await expect(run('cloud-init', ['schema', '--config-file', join(dir, 'bad.yaml')])).rejects.toMatchObject({
+      stderr: expect.stringMatching(/Cloud config schema errors: packages: 5 is not of type 'array'/),
+    });
   });
 
   it('holds only the controller address, its certificate pins and the one-time token: no other secret', () => {
@@ -61,7 +63,15 @@ describe('the VM user data (cloud-init)', () => {
       },
       'test',
     );
-    for (const secret of [config.home!.plexToken!, config.providers.scaleway!.secretKey!, config.providers.scaleway!.accessKey!, 'plx_a_', 'plx_s_', 'PlexOnlineToken', 'secret_access_key']) {
+    for (const secret of [
+      config.home!.plexToken!,
+      config.providers.scaleway!.secretKey!,
+      config.providers.scaleway!.accessKey!,
+      'plx_a_',
+      'plx_s_',
+      'PlexOnlineToken',
+      'secret_access_key',
+    ]) {
       expect(text).not.toContain(secret);
     }
     const values = [...text.matchAll(/^\s+(PLEXLIFT_\w+)=(.*)$/gm)].map((m) => m[1]);

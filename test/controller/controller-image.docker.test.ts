@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { fingerprintOf, PinnedTls } from '@plexlift/shared/tls';
 import { startDockerSandbox, type DockerEngine, type DockerSandbox } from '../utils/docker-engine.js';
@@ -33,15 +32,25 @@ describe("the controller's container image", () => {
     mkdirSync(config, { recursive: true });
     mkdirSync(state, { recursive: true });
     writeFileSync(join(config, 'config.json'), JSON.stringify({ server: { port, host: '127.0.0.1', stateDir: '/var/lib/plexlift' } }));
-    engine.docker(['run', '-d', '--name', 'plexlift', '--network', 'host', '-v', `${config}:/etc/plexlift`, '-v', `${state}:/var/lib/plexlift`, 'plexlift/controller:test']);
-    let logs = '';
-    for (let i = 0; i < 200 && !logs.includes('plexlift listening'); i++) {
-      await sleep(100);
-      // The daemon logs to stderr: both streams of the container.
+    engine.docker([
+      'run',
+      '-d',
+      '--name',
+      'plexlift',
+      '--network',
+      'host',
+      '-v',
+      `${config}:/etc/plexlift`,
+      '-v',
+      `${state}:/var/lib/plexlift`,
+      'plexlift/controller:test',
+    ]);
+    // The daemon logs to stderr: both streams of the container.
+    const logs = () => {
       const out = spawnSync('docker', ['-H', `unix://${engine.socket}`, 'logs', 'plexlift'], { encoding: 'utf8' });
-      logs = out.stdout + out.stderr;
-    }
-    expect(logs).toContain(`plexlift listening on https://127.0.0.1:${port}`);
+      return out.stdout + out.stderr;
+    };
+    await vi.waitFor(() => expect(logs()).toContain(`plexlift listening on https://127.0.0.1:${port}`), { timeout: 20_000, interval: 100 });
     const env = {
       PLEXLIFT_URL: `https://127.0.0.1:${port}`,
       PLEXLIFT_TOKEN: readFileSync(join(state, 'admin-token'), 'utf8').trim(),
@@ -61,7 +70,9 @@ describe("the controller's container image", () => {
   }, 120_000);
 
   it('the compose file runs that image with the state, the config, the home Plex data and the Docker socket mounted, on the host network', () => {
-    const compose = parse(readFileSync(new URL('../../docker/controller/compose.yaml', import.meta.url), 'utf8')) as { services: Record<string, { image: string; network_mode: string; restart: string; volumes: string[] }> };
+    const compose = parse(readFileSync(new URL('../../docker/controller/compose.yaml', import.meta.url), 'utf8')) as {
+      services: Record<string, { image: string; network_mode: string; restart: string; volumes: string[] }>;
+    };
     const service = compose.services.plexlift!;
     expect(service).toMatchObject({ network_mode: 'host', restart: 'unless-stopped' });
     expect(service.image).toMatch(/^plexlift\/controller:\d+\.\d+\.\d+$/);

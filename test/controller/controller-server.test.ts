@@ -1,15 +1,19 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { parseJobSpec, type AgentCommand, type AgentEvent } from '@plexlift/shared/protocol';
-import { HomeConnection } from '../../packages/agent/src/connection.js';
-import { Journal } from '../../packages/agent/src/journal.js';
+import { HomeConnection } from '../../packages/agent/src/home/connection.js';
+import { Journal } from '../../packages/agent/src/home/journal.js';
 import { createControllerClient } from '../../packages/controller/src/client.js';
 import { startController } from '../../packages/controller/src/controller.js';
 import { createTempDir } from '../utils/temp-dir.js';
 
-const spec = parseJobSpec({ jobId: 'job-0001', mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: '/Media', remote: 's3:media' } });
+const spec = parseJobSpec({
+  jobId: 'job-0001',
+  mode: 'delta',
+  plex: { version: '1.43.2.10687-563d026ea' },
+  media: { mountPath: '/Media', remote: 's3:media' },
+});
 
 async function controllerWithJob() {
   const dir = createTempDir();
@@ -30,7 +34,15 @@ async function controllerWithJob() {
 function agent(dir: string, url: string, token: string, name = 'agent') {
   const journal = new Journal(join(dir, `${name}.db`), 'job-0001');
   const commands: AgentCommand[] = [];
-  const connection = new HomeConnection({ url, jobId: 'job-0001', agentVersion: '0.1.0', token: () => token, journal, onCommand: (c) => commands.push(c), retryDelayMs: () => 50 });
+  const connection = new HomeConnection({
+    url,
+    jobId: 'job-0001',
+    agentVersion: '0.1.0',
+    token: () => token,
+    journal,
+    onCommand: (c) => commands.push(c),
+    retryDelayMs: () => 50,
+  });
   onTestFinished(async () => {
     await connection.close();
     journal.close();
@@ -109,7 +121,10 @@ describe('the controller server and a real agent connection', () => {
     // A job's events, live, over the WebSocket: the backlog first, then new ones.
     controller.jobs.appendEvent('job-0001', 'job-0001:1', log(1));
     const seen: string[] = [];
-    const subscription = admin.jobs.events.subscribe({ jobId: 'job-0001' }, { onData: ({ data }) => seen.push(data.event.type === 'log' ? data.event.message : data.event.type) });
+    const subscription = admin.jobs.events.subscribe(
+      { jobId: 'job-0001' },
+      { onData: ({ data }) => seen.push(data.event.type === 'log' ? data.event.message : data.event.type) },
+    );
     onTestFinished(() => subscription.unsubscribe());
     await vi.waitFor(() => expect(seen).toEqual(['event 1']));
     const stored = controller.jobs.appendEvent('job-0001', 'job-0001:2', log(2))!;
@@ -119,9 +134,13 @@ describe('the controller server and a real agent connection', () => {
     let closeCode: number | undefined;
     const { createWSClient } = await import('@trpc/client');
     const WebSocket = (await import('ws')).default;
-    const ws = createWSClient({ url: controller.server.wsUrl, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, connectionParams: { token: 'admin-secret-wrong' }, onClose: (cause) => (closeCode ??= cause?.code) });
+    const ws = createWSClient({
+      url: controller.server.wsUrl,
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+      connectionParams: { token: 'admin-secret-wrong' },
+      onClose: (cause) => (closeCode ??= cause?.code),
+    });
     onTestFinished(() => ws.close());
     await vi.waitFor(() => expect(closeCode).toBe(4401));
-    await sleep(10);
   });
 });

@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listBackups } from '../../packages/controller/src/install/backups.js';
 import { installArchive, type InstallStep } from '../../packages/controller/src/install/home-install.js';
 import { createPlexControl } from '../../packages/controller/src/install/plex-control.js';
@@ -42,13 +41,38 @@ describe('the home install with a Docker container as the home Plex', () => {
     await home.close();
     const port = await freePort();
     engine.docker([
-      'run', '-d', '--network', 'host', '--name', name,
-      '-e', 'PLEX_UID=1000', '-e', 'PLEX_GID=1000', '-e', `PLEX_SIM_PORT=${port}`,
-      '-v', `${home.paths.config}:/config`, '-v', `${join(dir, 'media')}:${join(dir, 'media')}:ro`,
-      IMAGE, '--speed', '10000',
+      'run',
+      '-d',
+      '--network',
+      'host',
+      '--name',
+      name,
+      '-e',
+      'PLEX_UID=1000',
+      '-e',
+      'PLEX_GID=1000',
+      '-e',
+      `PLEX_SIM_PORT=${port}`,
+      '-v',
+      `${home.paths.config}:/config`,
+      '-v',
+      `${join(dir, 'media')}:${join(dir, 'media')}:ro`,
+      IMAGE,
+      '--speed',
+      '10000',
     ]);
     const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 200 && !(await fetch(`${url}/identity`).then((r) => r.ok, () => false)); i++) await sleep(100);
+    await vi.waitFor(
+      async () =>
+        expect(
+          await fetch(`${url}/identity`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+          'plex-sim answers',
+        ).toBe(true),
+      { timeout: 20_000, interval: 100 },
+    );
     return { home, url };
   }
 
@@ -60,14 +84,18 @@ describe('the home install with a Docker container as the home Plex', () => {
     const firstStart = startedAt('plex-home');
     const preferences = libraryFingerprint(home.paths.pms)['Preferences.xml'];
     const steps: InstallStep[] = [];
-    const options = homeInstallOptions({ pmsDir: home.paths.pms, control: createPlexControl({ type: 'docker', container: 'plex-home', socketPath: engine.socket }), url }, archive, {
-      startTimeoutMs: 20_000,
-      steps,
-      // Stopped through the API: the container has exited before the backup starts.
-      onStep: (step) => {
-        if (step === 'backing-up') expect(engine.docker(['inspect', '--format', '{{.State.Running}}', 'plex-home']).trim()).toBe('false');
+    const options = homeInstallOptions(
+      { pmsDir: home.paths.pms, control: createPlexControl({ type: 'docker', container: 'plex-home', socketPath: engine.socket }), url },
+      archive,
+      {
+        startTimeoutMs: 20_000,
+        steps,
+        // Stopped through the API: the container has exited before the backup starts.
+        onStep: (step) => {
+          if (step === 'backing-up') expect(engine.docker(['inspect', '--format', '{{.State.Running}}', 'plex-home']).trim()).toBe('false');
+        },
       },
-    });
+    );
     const result = await installArchive(options);
     expect(steps).toEqual(['staging', 'checking', 'stopping', 'backing-up', 'installing', 'starting', 'verifying', 'done']);
     expect(startedAt('plex-home')).not.toBe(firstStart);
@@ -77,7 +105,9 @@ describe('the home install with a Docker container as the home Plex', () => {
     expect(statSync(home.paths.mainDb)).toMatchObject({ uid: 1000, gid: 1000 });
     expect(libraryFingerprint(home.paths.pms)['Preferences.xml']).toBe(preferences);
     expect(listBackups(options.backupsDir)).toHaveLength(1);
-    const films = await fetch(`${url}/library/sections/1/all?type=1&X-Plex-Container-Start=0&X-Plex-Container-Size=0`, { headers: { Accept: 'application/json' } });
+    const films = await fetch(`${url}/library/sections/1/all?type=1&X-Plex-Container-Start=0&X-Plex-Container-Size=0`, {
+      headers: { Accept: 'application/json' },
+    });
     expect(((await films.json()) as { MediaContainer: { totalSize: number } }).MediaContainer.totalSize).toBe(6);
   });
 
@@ -85,7 +115,11 @@ describe('the home install with a Docker container as the home Plex', () => {
     const { home, url } = await homeContainer('plex-real');
     const archive = await cloudResult(home, 1);
     const before = libraryFingerprint(home.paths.pms);
-    const options = homeInstallOptions({ pmsDir: home.paths.pms, control: createPlexControl({ type: 'docker', container: 'plex-typo', socketPath: engine.socket }), url }, archive, { jobId: 'job-0002', startTimeoutMs: 20_000 });
+    const options = homeInstallOptions(
+      { pmsDir: home.paths.pms, control: createPlexControl({ type: 'docker', container: 'plex-typo', socketPath: engine.socket }), url },
+      archive,
+      { jobId: 'job-0002', startTimeoutMs: 20_000 },
+    );
     await expect(installArchive(options)).rejects.toThrow(/docker could not stop the container plex-typo: HTTP 404 No such container: plex-typo/);
     expect(libraryFingerprint(home.paths.pms)).toEqual(before);
     expect(engine.docker(['inspect', '--format', '{{.State.Running}}', 'plex-real']).trim()).toBe('true');

@@ -12,7 +12,11 @@ import { readStatsOf } from '../utils/sqlite-files.js';
 import { createTempDir } from '../utils/temp-dir.js';
 
 function installOptions(home: HomePlex, archive: string, steps: InstallStep[] = [], onStep?: (step: InstallStep) => void) {
-  return homeInstallOptions({ pmsDir: home.paths.pms, control: home.control, url: home.url }, archive, { startTimeoutMs: 4_000, steps, ...(onStep ? { onStep } : {}) });
+  return homeInstallOptions({ pmsDir: home.paths.pms, control: home.control, url: home.url }, archive, {
+    startTimeoutMs: 4_000,
+    steps,
+    ...(onStep ? { onStep } : {}),
+  });
 }
 
 /** A crafted archive (python's tarfile writes what GNU tar refuses to), zstd-compressed. */
@@ -56,11 +60,17 @@ describe('the home install', () => {
     expect(libraryFingerprint(home.paths.pms)['Preferences.xml']).toBe(preferences);
     expect(listBackups(options.backupsDir)).toHaveLength(1);
     // The backup holds the old DBs and knows what the install added (the new films' posters, a preview).
-    expect(result.backup.manifest).toMatchObject({ jobId: 'job-0001', databases: expect.arrayContaining([join('Plug-in Support', 'Databases', MAIN_DB_NAME)]), replaced: [] });
+    expect(result.backup.manifest).toMatchObject({
+      jobId: 'job-0001',
+      databases: expect.arrayContaining([join('Plug-in Support', 'Databases', MAIN_DB_NAME)]),
+      replaced: [],
+    });
     expect(result.backup.manifest.created).toContain(join('Media', 'localhost', 'a', 'bcdef.bundle', 'Contents', 'Indexes', 'index-sd.bif'));
     expect(result.backup.manifest.created.filter((f) => f.startsWith('Metadata/Movies/') && f.endsWith('Info.xml'))).toHaveLength(2);
     // Plex answers with the new library.
-    const films = await fetch(`${home.url}/library/sections/1/all?type=1&X-Plex-Container-Start=0&X-Plex-Container-Size=0`, { headers: { Accept: 'application/json' } });
+    const films = await fetch(`${home.url}/library/sections/1/all?type=1&X-Plex-Container-Start=0&X-Plex-Container-Size=0`, {
+      headers: { Accept: 'application/json' },
+    });
     expect(((await films.json()) as { MediaContainer: { totalSize: number } }).MediaContainer.totalSize).toBe(6);
   });
 
@@ -95,7 +105,9 @@ describe('the home install', () => {
     });
     await expect(installArchive(options)).rejects.toMatchObject({
       code: 'PLEX_NOT_READY',
-      message: expect.stringMatching(/^install failed \(the home Plex did not come up with the new library in 4 s .*\); the previous library was put back from .* and Plex answers again$/),
+      message: expect.stringMatching(
+        /^install failed \(the home Plex did not come up with the new library in 4 s .*\); the previous library was put back from .* and Plex answers again$/,
+      ),
     });
     expect(steps).toEqual(['staging', 'checking', 'stopping', 'backing-up', 'installing', 'starting', 'verifying', 'rolling-back', 'restored']);
     expect(restored).toEqual(before);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { extractArchive, PLEX_LIBRARY_ENTRIES } from '@plexlift/shared/archive';
-import { MAIN_DB_NAME } from '@plexlift/shared/plex-db';
+import { mainDatabasePath } from '@plexlift/shared/plex-db';
 import { createHomeSnapshot } from '../../packages/controller/src/transfers/home-snapshot.js';
 import { libraryFingerprint } from '../utils/home-plex.js';
 import { startHomePlex } from '../utils/home-plex-fixture.js';
@@ -21,7 +21,7 @@ describe('the home snapshot for a delta job', () => {
       const snapshot = await createHomeSnapshot(home.paths.pms, join(dir, `work-${bundles}`), { bundles });
       const target = join(dir, `vm-${bundles}`);
       await Promise.all([extractArchive(snapshot.stream, target, { allow: PLEX_LIBRARY_ENTRIES }), snapshot.finished]);
-      expect(readStatsOf(join(target, 'Plug-in Support', 'Databases', MAIN_DB_NAME)).library.sections.map((s) => [s.title, s.counts.movie])).toEqual([['Movies', 4]]);
+      expect(readStatsOf(mainDatabasePath(target)).library.sections.map((s) => [s.title, s.counts.movie])).toEqual([['Movies', 4]]);
       expect(existsSync(join(target, 'Media', 'localhost', 'a', 'bc.bundle', 'Contents', 'Indexes', 'index-sd.bif'))).toBe(bundles);
       expect(existsSync(join(target, 'Metadata'))).toBe(bundles);
       expect(existsSync(join(target, 'Preferences.xml'))).toBe(false);

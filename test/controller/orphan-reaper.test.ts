@@ -8,6 +8,7 @@ import { JobStore } from '../../packages/controller/src/store/job-store.js';
 import { openStoreDatabase } from '../../packages/controller/src/store/schema.js';
 import { startScalewaySim } from '../scaleway-sim/scaleway-sim.js';
 import { createTempDir } from '../utils/temp-dir.js';
+import { createLogger } from '../../packages/controller/src/logger.js';
 
 async function setup() {
   const sim = await startScalewaySim({ timeScale: 0.01 });
@@ -18,10 +19,22 @@ async function setup() {
   onTestFinished(() => void db.close());
   const jobs = new JobStore(db);
   const logged: string[] = [];
-  const reaper = new OrphanReaper({ providers: { scaleway: provider }, jobs, log: (level, message) => logged.push(`${level}: ${message}`) });
+  const reaper = new OrphanReaper({ providers: { scaleway: provider }, jobs, logger: createLogger((level, line) => logged.push(`${level}: ${line}`)) });
   const machine = (jobId: string) =>
-    provider.provision({ jobId, controllerUrl: 'https://203.0.113.7:7878', bootstrapToken: 'plx_b_x', record: (resource) => (jobs.get(jobId) ? jobs.setResource(jobId, resource) : undefined) });
-  const job = (id: string) => jobs.create({ id, library: `lib-${id}`, provider: 'scaleway', spec: parseJobSpec({ jobId: id, mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: '/media', remote: 's3:m' } }), options: { keep: false, noInstall: false } });
+    provider.provision({
+      jobId,
+      controllerUrl: 'https://203.0.113.7:7878',
+      bootstrapToken: 'plx_b_x',
+      record: (resource) => (jobs.get(jobId) ? jobs.setResource(jobId, resource) : undefined),
+    });
+  const job = (id: string) =>
+    jobs.create({
+      id,
+      library: `lib-${id}`,
+      provider: 'scaleway',
+      spec: parseJobSpec({ jobId: id, mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: '/media', remote: 's3:m' } }),
+      options: { keep: false, noInstall: false },
+    });
   return { sim, provider, jobs, reaper, machine, job, logged };
 }
 
@@ -37,22 +50,45 @@ describe('the orphan reaper', () => {
     expect(sim.servers()).toHaveLength(3);
 
     const look = await reaper.pass({ dryRun: true });
-    expect(look.map((o) => [o.jobId, o.action]).sort()).toEqual([['job-failed', 'would-mark'], ['job-live', 'owned'], ['job-unknown', 'would-mark']]);
+    expect(look.map((o) => [o.jobId, o.action]).sort()).toEqual([
+      ['job-failed', 'would-mark'],
+      ['job-live', 'owned'],
+      ['job-unknown', 'would-mark'],
+    ]);
     const first = await reaper.pass();
-    expect(first.map((o) => [o.jobId, o.action]).sort()).toEqual([['job-failed', 'marked'], ['job-live', 'owned'], ['job-unknown', 'marked']]);
+    expect(first.map((o) => [o.jobId, o.action]).sort()).toEqual([
+      ['job-failed', 'marked'],
+      ['job-live', 'owned'],
+      ['job-unknown', 'marked'],
+    ]);
     expect(sim.servers()).toHaveLength(3);
     const planned = await reaper.pass({ dryRun: true });
-    expect(planned.filter((o) => o.action === 'would-delete').map((o) => o.jobId).sort()).toEqual(['job-failed', 'job-unknown']);
+    expect(
+      planned
+        .filter((o) => o.action === 'would-delete')
+        .map((o) => o.jobId)
+        .sort(),
+    ).toEqual(['job-failed', 'job-unknown']);
     expect(sim.servers()).toHaveLength(3);
 
     const second = await reaper.pass();
-    expect(second.map((o) => [o.jobId, o.action]).sort()).toEqual([['job-failed', 'deleted'], ['job-live', 'owned'], ['job-unknown', 'deleted']]);
+    expect(second.map((o) => [o.jobId, o.action]).sort()).toEqual([
+      ['job-failed', 'deleted'],
+      ['job-live', 'owned'],
+      ['job-unknown', 'deleted'],
+    ]);
     expect(sim.servers().map((s) => s.name)).toEqual(['plexlift-job-live']);
     expect(sim.volumes()).toHaveLength(1);
     expect(logged.filter((l) => l.startsWith('warn: deleted an orphan'))).toHaveLength(2);
     // What the inventory shows: each holding with its job, whether it is owned, what it is, its age.
     const [live] = await reaper.holdings();
-    expect(live).toMatchObject({ provider: 'scaleway', jobId: 'job-live', jobState: 'queued', owned: true, description: expect.stringMatching(/^server plexlift-job-live \([\w-]+\), 1 volume, 0 IPs in fr-par-1$/) });
+    expect(live).toMatchObject({
+      provider: 'scaleway',
+      jobId: 'job-live',
+      jobState: 'queued',
+      owned: true,
+      description: expect.stringMatching(/^server plexlift-job-live \([\w-]+\), 1 volume, 0 IPs in fr-par-1$/),
+    });
     expect(Date.now() - live!.createdAt!).toBeLessThan(60_000);
   });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig, PlexliftError } from '@plexlift/shared';
 import type { ProviderResource } from '../../packages/controller/src/providers/provider.js';
-import { createScalewayProvider, type ScalewayResource } from '../../packages/controller/src/providers/scaleway/scaleway-provider.js';
+import { createScalewayProvider } from '../../packages/controller/src/providers/scaleway/scaleway-provider.js';
+import type { ScalewayResource } from '../../packages/controller/src/providers/scaleway/scaleway-resource.js';
 import { startScalewaySim, type ScalewaySim } from '../scaleway-sim/scaleway-sim.js';
 
 async function setup(overrides: Record<string, unknown> = {}) {
@@ -33,21 +34,38 @@ describe('the scaleway provider against the API double', () => {
     expect(recorded[0]).not.toHaveProperty('serverId');
     expect(resource.serverId).toBeDefined();
     expect(resource.hourlyPrice).toBe(0.2128); // POP2-HC-8C-16G in the recorded catalogue
-    expect(sim.servers()).toEqual([expect.objectContaining({ name: 'plexlift-job-2026-11-21-abcdef', state: 'running', tags: ['plexlift', 'plexlift-job=job-2026-11-21-abcdef'], commercialType: 'POP2-HC-8C-16G' })]);
+    expect(sim.servers()).toEqual([
+      expect.objectContaining({
+        name: 'plexlift-job-2026-11-21-abcdef',
+        state: 'running',
+        tags: ['plexlift', 'plexlift-job=job-2026-11-21-abcdef'],
+        commercialType: 'POP2-HC-8C-16G',
+      }),
+    ]);
     const order = sim.requests.map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, 'ID')}`);
     const userData = order.indexOf('PATCH /instance/v1/zones/fr-par-1/servers/ID/user_data/cloud-init');
     const powerOn = order.indexOf('POST /instance/v1/zones/fr-par-1/servers/ID/action');
     expect(userData).toBeGreaterThan(order.indexOf('POST /instance/v1/zones/fr-par-1/servers'));
     expect(powerOn).toBeGreaterThan(userData);
-    expect(sim.requests.find((r) => r.path.endsWith('/user_data/cloud-init'))).toMatchObject({ contentType: 'text/plain', body: expect.stringMatching(/^#cloud-config\n/) });
-    expect(JSON.parse(sim.requests.find((r) => r.method === 'POST' && r.path.endsWith('/servers'))!.body)).toMatchObject({ volumes: { '0': { size: 50_000_000_000, volume_type: 'sbs_volume' } }, dynamic_ip_required: true, protected: false });
+    expect(sim.requests.find((r) => r.path.endsWith('/user_data/cloud-init'))).toMatchObject({
+      contentType: 'text/plain',
+      body: expect.stringMatching(/^#cloud-config\n/),
+    });
+    expect(JSON.parse(sim.requests.find((r) => r.method === 'POST' && r.path.endsWith('/servers'))!.body)).toMatchObject({
+      volumes: { '0': { size: 50_000_000_000, volume_type: 'sbs_volume' } },
+      dynamic_ip_required: true,
+      protected: false,
+    });
     expect((await provider.status(resource)).exists).toBe(true);
 
     await provider.teardown(resource, { keep: false });
     expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0 });
     expect((await provider.status(resource)).exists).toBe(false);
     // Terminate (it was running), then the volume deleted through Block once available.
-    expect(sim.requests.filter((r) => r.path.endsWith('/action')).map((r) => (JSON.parse(r.body) as { action: string }).action)).toEqual(['poweron', 'terminate']);
+    expect(sim.requests.filter((r) => r.path.endsWith('/action')).map((r) => (JSON.parse(r.body) as { action: string }).action)).toEqual([
+      'poweron',
+      'terminate',
+    ]);
     expect(sim.requests.some((r) => r.method === 'DELETE' && r.path.startsWith('/block/v1/'))).toBe(true);
     // Again: nothing to do, no error.
     await provider.teardown(resource, { keep: false });
@@ -55,7 +73,11 @@ describe('the scaleway provider against the API double', () => {
 
   it.each([
     ['a quota', { quotaExceeded: true }, /quota exceeded for instances_pop2_hc_8c_16g \(quota 0, in use 0\); ask Scaleway for a higher quota/],
-    ['an out-of-stock type', { outOfStock: ['POP2-HC-8C-16G'] }, /POP2-HC-8C-16G is out of stock in this zone; try another providers\.scaleway\.commercialType or providers\.scaleway\.zone/],
+    [
+      'an out-of-stock type',
+      { outOfStock: ['POP2-HC-8C-16G'] },
+      /POP2-HC-8C-16G is out of stock in this zone; try another providers\.scaleway\.commercialType or providers\.scaleway\.zone/,
+    ],
   ])('%s: a clear message, no retry, no orphan', async (_name, faults, message) => {
     const { sim, provider, recorded, request } = await setup();
     Object.assign(sim.faults, faults);
@@ -113,10 +135,14 @@ describe('the scaleway provider against the API double', () => {
     const { sim, provider, request } = await setup({ image: 'no_such_os' });
     await expect(provider.provision(request())).rejects.toThrow(/providers\.scaleway\.image: no image labelled no_such_os in the marketplace/);
     const arm = await setup({ commercialType: 'BASIC2-A2C-4G' });
-    await expect(arm.provider.provision(arm.request())).rejects.toThrow(/providers\.scaleway\.commercialType: BASIC2-A2C-4G is arm64 and this controller is x86_64; the VM runs the controller's own Node/);
+    await expect(arm.provider.provision(arm.request())).rejects.toThrow(
+      /providers\.scaleway\.commercialType: BASIC2-A2C-4G is arm64 and this controller is x86_64; the VM runs the controller's own Node/,
+    );
     const unknown = await setup({ commercialType: 'NOPE-1' });
     await expect(unknown.provider.provision(unknown.request())).rejects.toThrow(/NOPE-1 is not in the fr-par-1 catalogue/);
-    expect(() => parseConfig({ providers: { scaleway: { zone: 'paris', secretKey: 'not-a-uuid' } } }, 'test')).toThrow(/providers\.scaleway\.zone: must be a Scaleway zone such as fr-par-1; providers\.scaleway\.secretKey: must be a Scaleway secret key/);
+    expect(() => parseConfig({ providers: { scaleway: { zone: 'paris', secretKey: 'not-a-uuid' } } }, 'test')).toThrow(
+      /providers\.scaleway\.zone: must be a Scaleway zone such as fr-par-1; providers\.scaleway\.secretKey: must be a Scaleway secret key/,
+    );
     expect(sim.servers()).toEqual([]);
     expect(unknown.sim.servers()).toEqual([]);
   });
@@ -125,11 +151,17 @@ describe('the scaleway provider against the API double', () => {
     const sim = await startScalewaySim({ timeScale: 0.01 });
     onTestFinished(() => sim.close());
     const config = parseConfig({ providers: { scaleway: { plexCommand: ['/usr/bin/plex'] } } }, 'test').providers.scaleway!;
-    const env = { SCW_API_URL: `${sim.url}/`, SCW_ACCESS_KEY: 'SCWABCDEFGHIJKLMNOPQ', SCW_SECRET_KEY: '11111111-2222-4333-8444-555555555555', SCW_DEFAULT_PROJECT_ID: '99999999-2222-4333-8444-555555555555' };
+    const env = {
+      SCW_API_URL: `${sim.url}/`,
+      SCW_ACCESS_KEY: 'SCWABCDEFGHIJKLMNOPQ',
+      SCW_SECRET_KEY: '11111111-2222-4333-8444-555555555555',
+      SCW_DEFAULT_PROJECT_ID: '99999999-2222-4333-8444-555555555555',
+    };
     const provider = createScalewayProvider({ config, env, pollMs: 20, retry: { attempts: 2, baseMs: 10 } });
     expect(await provider.refreshPrice()).toBe(0.2128);
     expect(sim.requests).toHaveLength(1);
-    expect(() => createScalewayProvider({ config, env: { ...env, SCW_SECRET_KEY: 'nope' } })).toThrow(/providers\.scaleway: .*secret key.*\(from the config or the SCW_\* variables\)/i);
+    expect(() => createScalewayProvider({ config, env: { ...env, SCW_SECRET_KEY: 'nope' } })).toThrow(
+      /providers\.scaleway: .*secret key.*\(from the config or the SCW_\* variables\)/i,
+    );
   });
 });
-

@@ -8,7 +8,11 @@ const ID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
 /** `GET /instance/v1/zones/{zone}/servers/{id}`: the route, whatever the ids and the zone. */
 function route(method: string, path: string): string {
-  return `${method} ${path.replace(ID, '{id}').replace(/\/zones\/[a-z]{2}-[a-z]{3}-\d/, '/zones/{zone}').replace(/\/user_data\/[\w-]+$/, '/user_data/{key}').replace('/block/v1alpha1/', '/block/v1/')}`;
+  return `${method} ${path
+    .replace(ID, '{id}')
+    .replace(/\/zones\/[a-z]{2}-[a-z]{3}-\d/, '/zones/{zone}')
+    .replace(/\/user_data\/[\w-]+$/, '/user_data/{key}')
+    .replace('/block/v1alpha1/', '/block/v1/')}`;
 }
 
 /** Every key path of a JSON value (`volumes.*.size`), arrays and maps of ids folded. */
@@ -40,7 +44,12 @@ describe('replay: every request the scaleway provider makes has the shape of the
     onTestFinished(() => sim.close());
     const config = parseConfig({ providers: { scaleway: { apiUrl: sim.url, plexCommand: ['/usr/bin/plex'] } } }, 'test').providers.scaleway!;
     const provider = createScalewayProvider({ config, env: {}, pollMs: 20, retry: { attempts: 3, baseMs: 10 }, teardownTimeoutMs: 20_000 });
-    const resource = await provider.provision({ jobId: 'job-replay', controllerUrl: 'https://203.0.113.7:7878', bootstrapToken: 'plx_b_x', record: () => undefined });
+    const resource = await provider.provision({
+      jobId: 'job-replay',
+      controllerUrl: 'https://203.0.113.7:7878',
+      bootstrapToken: 'plx_b_x',
+      record: () => undefined,
+    });
     await provider.list();
     await provider.teardown(resource, { keep: false });
 
@@ -62,9 +71,15 @@ describe('replay: every request the scaleway provider makes has the shape of the
         continue;
       }
       const realQuery = new Set(real.flatMap((i) => [...new URL(i.request.url).searchParams.keys()]));
-      const realBodyKeys = new Set(real.flatMap((i) => (i.request.body && i.request.headers['Content-Type']?.[0]?.startsWith('application/json') ? keyPaths(JSON.parse(i.request.body)) : [])));
+      const realBodyKeys = new Set(
+        real.flatMap((i) =>
+          i.request.body && i.request.headers['Content-Type']?.[0]?.startsWith('application/json') ? keyPaths(JSON.parse(i.request.body)) : [],
+        ),
+      );
       for (const request of requests) {
-        for (const name of Object.keys(request.query)) if (!realQuery.has(name) && name !== 'per_page') problems.push(`${key}: query parameter ${name} never recorded (recorded: ${[...realQuery].join(', ')})`);
+        for (const name of Object.keys(request.query))
+          if (!realQuery.has(name) && name !== 'per_page')
+            problems.push(`${key}: query parameter ${name} never recorded (recorded: ${[...realQuery].join(', ')})`);
         if (key.startsWith('PATCH') && key.endsWith('/user_data/{key}')) {
           if (request.contentType !== 'text/plain') problems.push(`${key}: sent as ${request.contentType ?? '?'}, recorded as text/plain`);
           continue;
@@ -72,14 +87,24 @@ describe('replay: every request the scaleway provider makes has the shape of the
         if (request.body) {
           for (const path of keyPaths(JSON.parse(request.body))) {
             // Fields the recorded creates did not use but the API documents (reference §2.1).
-            if (!realBodyKeys.has(path) && !['dynamic_ip_required', 'protected', 'volumes.*.size', 'volumes.*.volume_type'].includes(path)) problems.push(`${key}: body key ${path} never recorded`);
+            if (!realBodyKeys.has(path) && !['dynamic_ip_required', 'protected', 'volumes.*.size', 'volumes.*.volume_type'].includes(path))
+              problems.push(`${key}: body key ${path} never recorded`);
           }
         }
       }
     }
     expect(problems).toEqual([]);
     // The core of the flow is recorded, not just allowed.
-    for (const key of ['POST /instance/v1/zones/{zone}/servers', 'PATCH /instance/v1/zones/{zone}/servers/{id}/user_data/{key}', 'POST /instance/v1/zones/{zone}/servers/{id}/action', 'GET /instance/v1/zones/{zone}/servers/{id}', 'GET /block/v1/zones/{zone}/volumes/{id}', 'DELETE /block/v1/zones/{zone}/volumes/{id}', 'GET /marketplace/v2/local-images', 'GET /instance/v1/zones/{zone}/products/servers']) {
+    for (const key of [
+      'POST /instance/v1/zones/{zone}/servers',
+      'PATCH /instance/v1/zones/{zone}/servers/{id}/user_data/{key}',
+      'POST /instance/v1/zones/{zone}/servers/{id}/action',
+      'GET /instance/v1/zones/{zone}/servers/{id}',
+      'GET /block/v1/zones/{zone}/volumes/{id}',
+      'DELETE /block/v1/zones/{zone}/volumes/{id}',
+      'GET /marketplace/v2/local-images',
+      'GET /instance/v1/zones/{zone}/products/servers',
+    ]) {
       expect(ours.has(key), key).toBe(true);
       expect(byRoute.has(key), key).toBe(true);
     }

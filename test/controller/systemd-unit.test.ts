@@ -25,13 +25,20 @@ describe("the controller's systemd service", () => {
     const dir = createTempDir();
     const plexData = join(dir, 'Plex Media Server');
     const configPath = join(dir, 'config.json');
-    writeFileSync(configPath, JSON.stringify({ home: { plexDataDir: plexData, control: { type: 'docker', container: 'plex' }, backups: { dir: join(dir, 'backups') } }, server: { stateDir: join(dir, 'state') } }));
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        home: { plexDataDir: plexData, control: { type: 'docker', container: 'plex' }, backups: { dir: join(dir, 'backups') } },
+        server: { stateDir: join(dir, 'state') },
+      }),
+    );
     const dry = await runCli(['service', 'install', '--dry-run', '--config', configPath]);
     expect(dry.status, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/^ExecStart=\S+node \S+\/packages\/controller\/dist\/cli\/bin\.js serve --config \S+config\.json$/m);
     expect(dry.stdout).toContain(`ReadWritePaths="${plexData}" ${join(dir, 'backups')} ${join(dir, 'state')}`);
     expect(dry.stdout).toMatch(/^SupplementaryGroups=docker$/m);
-    for (const line of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'StateDirectory=plexlift', 'Restart=on-failure', 'StandardOutput=journal']) expect(dry.stdout).toContain(line);
+    for (const line of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'StateDirectory=plexlift', 'Restart=on-failure', 'StandardOutput=journal'])
+      expect(dry.stdout).toContain(line);
     expect(existsSync(join(dir, 'units'))).toBe(false);
 
     const units = join(dir, 'units');

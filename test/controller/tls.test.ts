@@ -7,15 +7,20 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig, PlexliftError } from '@plexlift/shared';
 import { parseJobSpec } from '@plexlift/shared/protocol';
 import { fingerprintOf, normalizeFingerprint, PinnedTls } from '@plexlift/shared/tls';
-import { HomeConnection } from '../../packages/agent/src/connection.js';
-import { Journal } from '../../packages/agent/src/journal.js';
-import { downloadArchive } from '../../packages/agent/src/download.js';
+import { HomeConnection } from '../../packages/agent/src/home/connection.js';
+import { Journal } from '../../packages/agent/src/home/journal.js';
+import { downloadArchive } from '../../packages/agent/src/home/download-archive.js';
 import { createControllerClient } from '../../packages/controller/src/client.js';
 import { startController } from '../../packages/controller/src/controller.js';
 import { ensureCertificate } from '../../packages/controller/src/server/tls-certificate.js';
 import { createTempDir } from '../utils/temp-dir.js';
 
-const spec = parseJobSpec({ jobId: 'job-0001', mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: '/Media', remote: 's3:media' } });
+const spec = parseJobSpec({
+  jobId: 'job-0001',
+  mode: 'delta',
+  plex: { version: '1.43.2.10687-563d026ea' },
+  media: { mountPath: '/Media', remote: 's3:media' },
+});
 const ADMIN = 'admin-secret-0123456789';
 
 async function tlsController() {
@@ -41,7 +46,16 @@ async function tlsController() {
 
 function agent(dir: string, url: string, token: string, fingerprint: string | undefined) {
   const journal = new Journal(join(dir, `agent-${Math.random()}.db`), 'job-0001');
-  const connection = new HomeConnection({ url, fingerprint, jobId: 'job-0001', agentVersion: '0.1.0', token: () => token, journal, onCommand: () => undefined, retryDelayMs: () => 50 });
+  const connection = new HomeConnection({
+    url,
+    fingerprint,
+    jobId: 'job-0001',
+    agentVersion: '0.1.0',
+    token: () => token,
+    journal,
+    onCommand: () => undefined,
+    retryDelayMs: () => 50,
+  });
   onTestFinished(async () => {
     await connection.close();
     journal.close();
@@ -102,6 +116,7 @@ describe('TLS with a self-signed certificate that agents pin', () => {
     expect(error).toBeInstanceOf(PlexliftError);
     expect((error as PlexliftError).code).toBe('AUTH_REFUSED');
     expect((error as PlexliftError).message).toMatch(/not the pinned/);
+    // Time for a hello that must never come.
     await sleep(200);
     expect(hellos()).toBe(0);
     expect(refused).toEqual([]);
@@ -150,7 +165,15 @@ describe('TLS with a self-signed certificate that agents pin', () => {
     expect(() => normalizeFingerprint('AB:CD', '--fingerprint')).toThrow(/--fingerprint: "AB:CD" is not a SHA-256 certificate fingerprint/);
     // A certificate file that is not one: the error names the field and the file.
     writeFileSync(join(config.server.stateDir, 'broken.pem'), 'not a certificate');
-    const own = parseConfig({ server: { stateDir: config.server.stateDir, tls: { certFile: join(config.server.stateDir, 'broken.pem'), keyFile: join(config.server.stateDir, 'tls', 'key.pem') } } }, 'test');
+    const own = parseConfig(
+      {
+        server: {
+          stateDir: config.server.stateDir,
+          tls: { certFile: join(config.server.stateDir, 'broken.pem'), keyFile: join(config.server.stateDir, 'tls', 'key.pem') },
+        },
+      },
+      'test',
+    );
     await expect(ensureCertificate(own)).rejects.toThrow(/server\.tls\.certFile: .*broken\.pem is not a PEM certificate/);
     expect(() => parseConfig({ server: { tls: { certFile: '/etc/cert.pem' } } }, 'test')).toThrow(/server\.tls: certFile and keyFile go together/);
   });

@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { plexSimCommand } from '../utils/local-plex.js';
 import { prepareDeltaJob } from './delta-job-fixture.js';
 
@@ -12,9 +11,14 @@ const FAST = { graceMs: 150, intervalMs: 50, consecutive: 3, cpuThresholdPercent
 
 function runAgent(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--conditions=source', '--import', 'tsx', AGENT, ...args], { env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: typeof error?.code === 'number' ? error.code : error ? 1 : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', AGENT, ...args],
+      { env: { ...process.env, ...env }, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: typeof error?.code === 'number' ? error.code : error ? 1 : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -22,12 +26,36 @@ function agentArgs(dir: string, plexTvUrl: string) {
   const vm = join(dir, 'vm-process');
   mkdirSync(vm, { recursive: true });
   writeFileSync(join(vm, 'knobs.json'), JSON.stringify({ speed: 200 }));
-  writeFileSync(join(vm, 'tuning.json'), JSON.stringify({ idle: { scan: FAST, analyze: FAST, refresh: FAST }, sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } }, readyTimeoutMs: 30_000, cpuSampleMs: 250, mountCheckMs: 500 }));
+  writeFileSync(
+    join(vm, 'tuning.json'),
+    JSON.stringify({
+      idle: { scan: FAST, analyze: FAST, refresh: FAST },
+      sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } },
+      readyTimeoutMs: 30_000,
+      cpuSampleMs: 250,
+      mountCheckMs: 500,
+    }),
+  );
   writeFileSync(join(vm, 'token'), 'bootstrap\n', { mode: 0o600 });
   const plexCommand = plexSimCommand(join(vm, 'knobs.json'), plexTvUrl);
   return {
     vm,
-    args: (controller: string) => ['--controller', controller, '--job', 'job-e2e', '--work-dir', vm, '--plex-config', join(vm, 'config'), '--plex-command', JSON.stringify(plexCommand), '--token-file', join(vm, 'token'), '--tuning', join(vm, 'tuning.json')],
+    args: (controller: string) => [
+      '--controller',
+      controller,
+      '--job',
+      'job-e2e',
+      '--work-dir',
+      vm,
+      '--plex-config',
+      join(vm, 'config'),
+      '--plex-command',
+      JSON.stringify(plexCommand),
+      '--token-file',
+      join(vm, 'token'),
+      '--tuning',
+      join(vm, 'tuning.json'),
+    ],
   };
 }
 
@@ -37,7 +65,12 @@ describe('plexlift-agent as a process', () => {
     const { args } = agentArgs(dir, tv.url);
     const result = await runAgent(args(agentHome.url), {});
     expect(result.stderr).toBe('');
-    expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(/^job job-e2e: done \(connect, mount, restore, repair, plex-start, preflight, scan, warm, analyze, stabilize, sonic, plex-stop, export, upload\)/) });
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(
+        /^job job-e2e: done \(connect, mount, restore, repair, plex-start, preflight, scan, warm, analyze, stabilize, sonic, plex-stop, export, upload\)/,
+      ),
+    });
     expect(existsSync(transfers.archivePath('job-e2e-export'))).toBe(true);
     expect(agentHome.events.filter((e) => e.type === 'phase:complete')).toHaveLength(16);
     // The machine's CPU, sampled all along for the report.
@@ -50,10 +83,13 @@ describe('plexlift-agent as a process', () => {
     const { dir, tv, agentHome } = await prepareDeltaJob();
     const { vm, args } = agentArgs(dir, tv.url);
     const running = runAgent(args(agentHome.url), {});
-    while (!agentHome.events.some((e) => e.type === 'phase:start' && e.phase === 'scan')) await sleep(50);
+    await vi.waitFor(() => expect(agentHome.events).toContainEqual(expect.objectContaining({ type: 'phase:start', phase: 'scan' })), { timeout: 60_000 });
     agentHome.pushCommand({ type: 'abort', jobId: 'job-e2e', reason: 'asked by the user' });
     const result = await running;
-    expect(result).toMatchObject({ code: 5, stderr: expect.stringMatching(/^plexlift-agent: \S+ was aborted: the job was aborted from home: asked by the user/) });
+    expect(result).toMatchObject({
+      code: 5,
+      stderr: expect.stringMatching(/^plexlift-agent: \S+ was aborted: the job was aborted from home: asked by the user/),
+    });
     const failed = agentHome.events.find((e) => e.type === 'phase:fail');
     expect(failed).toMatchObject({ code: 'JOB_ABORTED' });
     // Plex stopped and the media unmounted on the way out.
@@ -64,7 +100,9 @@ describe('plexlift-agent as a process', () => {
   });
 
   it('a bad job spec is a clear error (exit 2) and nothing starts', async () => {
-    const { dir, tv, agentHome } = await prepareDeltaJob({ spec: { jobId: 'job-e2e', mode: 'delta', plex: { version: 'latest' }, media: { mountPath: 'Media', remote: 'r:' } } });
+    const { dir, tv, agentHome } = await prepareDeltaJob({
+      spec: { jobId: 'job-e2e', mode: 'delta', plex: { version: 'latest' }, media: { mountPath: 'Media', remote: 'r:' } },
+    });
     const { vm, args } = agentArgs(dir, tv.url);
     const result = await runAgent(args(agentHome.url), {});
     expect(result.code).toBe(2);

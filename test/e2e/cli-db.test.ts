@@ -57,7 +57,10 @@ describe('plexlift db repair', () => {
       status: 2,
       stderr: expect.stringMatching(/sqlite4.*Allowed choices are plex-sqlite, sqlite3/),
     });
-    expect(await runCli(['db', 'repair', library.mainDb, '--out', library.mainDb])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--out: .* in place/) });
+    expect(await runCli(['db', 'repair', library.mainDb, '--out', library.mainDb])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--out: .* in place/),
+    });
   });
 
   it('names the config field of an engine that cannot recover, with exit 78', async () => {

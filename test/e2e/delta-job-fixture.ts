@@ -2,7 +2,7 @@ import { createWriteStream, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { onTestFinished } from 'vitest';
-import { backupDatabase, BLOBS_DB_NAME, MAIN_DB_NAME } from '@plexlift/shared/plex-db';
+import { backupDatabase, BLOBS_DB_NAME, DATABASES_DIR, MAIN_DB_NAME } from '@plexlift/shared/plex-db';
 import { createPlexArchive } from '@plexlift/shared/archive';
 import { startTestSim } from '../plex-sim/sim-fixture.js';
 import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
@@ -27,8 +27,8 @@ export async function prepareDeltaJob(options: { spec?: Record<string, unknown>;
   await home.sim.stop();
   rmSync(mediaPath);
   const snapshot = join(dir, 'snapshot', 'Plex Media Server');
-  mkdirSync(join(snapshot, 'Plug-in Support', 'Databases'), { recursive: true });
-  for (const name of [MAIN_DB_NAME, BLOBS_DB_NAME]) await backupDatabase(join(home.sim.paths.databases, name), join(snapshot, 'Plug-in Support', 'Databases', name));
+  mkdirSync(join(snapshot, DATABASES_DIR), { recursive: true });
+  for (const name of [MAIN_DB_NAME, BLOBS_DB_NAME]) await backupDatabase(join(home.sim.paths.databases, name), join(snapshot, DATABASES_DIR, name));
   const snapshotArchive = createPlexArchive(snapshot);
   await Promise.all([pipeline(snapshotArchive.stream, createWriteStream(join(dir, 'snapshot.tar.zst'))), snapshotArchive.finished]);
   const transfers = await startTransferHome(join(dir, 'transfers'), 'session-token');
@@ -41,10 +41,19 @@ export async function prepareDeltaJob(options: { spec?: Record<string, unknown>;
   const tv = await startPlexTvSim({ accountToken: 'owner' });
   onTestFinished(() => tv.close());
   const claim = ((await (await fetch(`${tv.url}/api/claim/token.json`, { headers: { 'X-Plex-Token': 'owner' } })).json()) as { token: string }).token;
-  const spec = { jobId: 'job-e2e', mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: mediaPath, remote: served.remote, vfsProfile: 'lite' } };
+  const spec = {
+    jobId: 'job-e2e',
+    mode: 'delta',
+    plex: { version: '1.43.2.10687-563d026ea' },
+    media: { mountPath: mediaPath, remote: served.remote, vfsProfile: 'lite' },
+  };
   const agentHome = await startAgentHome({
     tokens: ['bootstrap'],
-    job: { spec: options.spec ?? { ...spec, ...options.extraSpec?.(dir) }, secrets: { claimToken: claim }, transfers: { baseUrl: transfers.url, token: 'session-token', restoreId: 'job-e2e-restore', exportId: 'job-e2e-export' } },
+    job: {
+      spec: options.spec ?? { ...spec, ...options.extraSpec?.(dir) },
+      secrets: { claimToken: claim },
+      transfers: { baseUrl: transfers.url, token: 'session-token', restoreId: 'job-e2e-restore', exportId: 'job-e2e-export' },
+    },
   });
   onTestFinished(() => agentHome.close());
 

@@ -3,13 +3,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { MAIN_DB_NAME } from '@plexlift/shared/plex-db';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { mainDatabasePath } from '@plexlift/shared/plex-db';
 import { AGENT_PHASE_NAMES, parseJobSpec, type AgentEvent } from '@plexlift/shared/protocol';
-import { HomeConnection } from '../../packages/agent/src/connection.js';
+import { HomeConnection } from '../../packages/agent/src/home/connection.js';
 import type { JobState } from '../../packages/agent/src/job-state.js';
-import { Journal } from '../../packages/agent/src/journal.js';
-import { createLocalPlexRuntime } from '../../packages/agent/src/local-plex-runtime.js';
+import { Journal } from '../../packages/agent/src/home/journal.js';
+import { createLocalPlexRuntime } from '../../packages/agent/src/plex/local-plex-runtime.js';
 import { runPhases } from '../../packages/agent/src/phase-runner.js';
 import { AGENT_PHASE_LIST } from '../../packages/agent/src/phases/index.js';
 import { dataDirPaths } from '../plex-sim/data-dir.js';
@@ -28,7 +28,15 @@ async function startAgent(fixture: Fixture, tuning: Partial<JobState> = {}) {
   const vm = join(fixture.dir, 'vm');
   mkdirSync(vm);
   const journal = new Journal(join(vm, 'journal.db'), 'job-e2e');
-  const connection = new HomeConnection({ url: fixture.agentHome.url, jobId: 'job-e2e', agentVersion: '0.1.0', token: () => 'bootstrap', journal, onCommand: () => undefined, retryDelayMs: () => 50 });
+  const connection = new HomeConnection({
+    url: fixture.agentHome.url,
+    jobId: 'job-e2e',
+    agentVersion: '0.1.0',
+    token: () => 'bootstrap',
+    journal,
+    onCommand: () => undefined,
+    retryDelayMs: () => 50,
+  });
   onTestFinished(async () => {
     await connection.close();
     journal.close();
@@ -103,7 +111,7 @@ describe('a full delta job', () => {
     const unpacked = join(dir, 'home-install');
     mkdirSync(unpacked);
     execFileSync('bash', ['-c', 'zstd -d -q -c "$0" | tar -x -C "$1"', archive, unpacked]);
-    const stats = readStatsOf(join(unpacked, 'Plug-in Support', 'Databases', MAIN_DB_NAME));
+    const stats = readStatsOf(mainDatabasePath(unpacked));
     expect(stats.library.sections.map((s) => [s.title, s.counts.movie + s.counts.track])).toEqual([
       ['Movies', media.movies.length],
       ['Music', media.tracks.length],
@@ -124,6 +132,7 @@ describe('a full delta job', () => {
         away = true;
         outage = (async () => {
           await agentHome.stop();
+          // Home stays away a while: the job must go on meanwhile.
           await sleep(1_500);
           await agentHome.start();
           away = false;
@@ -150,8 +159,11 @@ describe('a full delta job', () => {
       if (event.type === 'phase:start' && event.phase === 'plex-stop') {
         back = (async () => {
           await Promise.all([agentHome.stop(), transfers.stop()]);
-          while (!existsSync(`${held}.sha256`)) await sleep(100);
-          await sleep(500);
+          // Home comes back once the archive is held and copied to the user's bucket (digest last).
+          await vi.waitFor(() => expect(existsSync(join(dir, 'user-bucket', 'job-e2e.tar.zst.sha256')), 'the held archive in the user bucket').toBe(true), {
+            timeout: 60_000,
+            interval: 100,
+          });
           await Promise.all([agentHome.start(), transfers.start()]);
         })();
       }

@@ -50,7 +50,11 @@ describe('plexlift run with the docker provider: the agent in a container drives
     const containers = () => engine.docker(['ps', '-a', '--format', '{{.Names}} {{.Image}} {{.Status}}']).trim();
     const agentLogs = () => {
       const dir = join(fixture.dir, 'state', 'agents', 'logs');
-      return existsSync(dir) ? readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n') : '';
+      return existsSync(dir)
+        ? readdirSync(dir)
+            .map((f) => readFileSync(join(dir, f), 'utf8'))
+            .join('\n')
+        : '';
     };
     expect(run.status, `${run.stderr}\n${daemon.log()}\n${containers()}\n${agentLogs()}`).toBe(0);
     expect(run.stdout).toMatch(/Movies +4 → 6 \(\+2\)/);
@@ -61,8 +65,18 @@ describe('plexlift run with the docker provider: the agent in a container drives
     expect(doctor.stdout).toMatch(/^ok {3}provider docker: agent image plexlift\/agent:test; Plex from plexinc\/pms-docker at the home's version$/m);
 
     // The samples the agent sent were of Plex's container: near zero at rest, up during the scan.
-    const log = await runCli(['logs', (JSON.parse((await runCli(['jobs', '--json', '--config', fixture.configPath])).stdout) as { id: string }[])[0]!.id, '--cpu', '--json', '--config', fixture.configPath]);
-    const entries = log.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: { type: string; percent?: number; phase?: string; summary?: Record<string, unknown>; message?: string } });
+    const log = await runCli([
+      'logs',
+      (JSON.parse((await runCli(['jobs', '--json', '--config', fixture.configPath])).stdout) as { id: string }[])[0]!.id,
+      '--cpu',
+      '--json',
+      '--config',
+      fixture.configPath,
+    ]);
+    const entries = log.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: { type: string; percent?: number; phase?: string; summary?: Record<string, unknown>; message?: string } });
     const samples = entries.filter((e) => e.event.type === 'cpu:sample').map((e) => e.event.percent!);
     expect(samples.length).toBeGreaterThan(3);
     expect(Math.max(...samples)).toBeGreaterThan(10);

@@ -40,10 +40,15 @@ export async function prepare(options: { daemon?: boolean } = {}) {
     plexToken: OWNER_TOKEN,
     remote: bucket.remote,
     knobs: { speed: 200 },
-    tuning: { idle: { scan: FAST, analyze: FAST, refresh: FAST }, sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } }, readyTimeoutMs: 30_000, cpuSampleMs: 500, mountCheckMs: 1_000 },
+    tuning: {
+      idle: { scan: FAST, analyze: FAST, refresh: FAST },
+      sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } },
+      readyTimeoutMs: 30_000,
+      cpuSampleMs: 500,
+      mountCheckMs: 1_000,
+    },
   });
   const daemon = options.daemon === false ? undefined : await serve(configPath);
 
   return { home, tv, dir, daemon, configPath };
 }
-

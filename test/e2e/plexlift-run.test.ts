@@ -7,111 +7,142 @@ import { readStatsOf } from '../utils/sqlite-files.js';
 import { OWNER_TOKEN, prepare } from './plexlift-fixture.js';
 
 describe('plexlift run, end to end with the local provider', () => {
-  it('a delta job against a home and a cloud plex-sim: the home library gets the new films, the counts match the report, a backup exists', { timeout: 170_000 }, async () => {
-    const { home, tv, dir, daemon } = await prepare();
-    if (!daemon) throw new Error('the daemon did not start');
-    // --keep: the agent's folder (its log) stays for the secrets check below; the agent itself is gone.
-    const run = await runCli(['run', '--mode', 'delta', '--wait', '--keep', '--config', join(dir, 'config.json')]);
-    const agents = join(dir, 'state', 'agents');
-    const agentLogs = () => readdirSync(agents).map((job) => readFileSync(join(agents, job, 'agent.log'), 'utf8')).join('\n');
-    expect(run.status, `${run.stderr}\n${daemon.log()}\n${agentLogs()}`).toBe(0);
-    // The progress the user saw, phase by phase, and the report.
-    for (const phase of ['provision', 'connect', 'mount', 'restore', 'scan', 'analyze', 'upload', 'teardown', 'install']) expect(run.stderr).toContain(`✓ ${phase}`);
-    expect(run.stderr).toMatch(/ {2}restore \| \d+% \| [\d.,]+ chunks\/min \| ETA \d+s/);
-    expect(run.stdout).toMatch(/Movies +4 → 6 \(\+2\)/);
+  it(
+    'a delta job against a home and a cloud plex-sim: the home library gets the new films, the counts match the report, a backup exists',
+    { timeout: 170_000 },
+    async () => {
+      const { home, tv, dir, daemon } = await prepare();
+      if (!daemon) throw new Error('the daemon did not start');
+      // --keep: the agent's folder (its log) stays for the secrets check below; the agent itself is gone.
+      const run = await runCli(['run', '--mode', 'delta', '--wait', '--keep', '--config', join(dir, 'config.json')]);
+      const agents = join(dir, 'state', 'agents');
+      const agentLogs = () =>
+        readdirSync(agents)
+          .map((job) => readFileSync(join(agents, job, 'agent.log'), 'utf8'))
+          .join('\n');
+      expect(run.status, `${run.stderr}\n${daemon.log()}\n${agentLogs()}`).toBe(0);
+      // The progress the user saw, phase by phase, and the report.
+      for (const phase of ['provision', 'connect', 'mount', 'restore', 'scan', 'analyze', 'upload', 'teardown', 'install'])
+        expect(run.stderr).toContain(`✓ ${phase}`);
+      expect(run.stderr).toMatch(/ {2}restore \| \d+% \| [\d.,]+ chunks\/min \| ETA \d+s/);
+      expect(run.stdout).toMatch(/Movies +4 → 6 \(\+2\)/);
 
-    const stats = readStatsOf(home.paths.mainDb).library.sections;
-    expect(stats.map((s) => [s.title, s.counts.movie, s.counts.track])).toEqual([
-      ['Movies', 6, 0],
-      ['Music', 0, 3],
-    ]);
-    const backups = readdirSync(join(dir, 'state', 'backups'));
-    expect(backups).toHaveLength(1);
-    expect(existsSync(join(dir, 'state', 'backups', backups[0]!, 'manifest.json'))).toBe(true);
+      const stats = readStatsOf(home.paths.mainDb).library.sections;
+      expect(stats.map((s) => [s.title, s.counts.movie, s.counts.track])).toEqual([
+        ['Movies', 6, 0],
+        ['Music', 0, 3],
+      ]);
+      const backups = readdirSync(join(dir, 'state', 'backups'));
+      expect(backups).toHaveLength(1);
+      expect(existsSync(join(dir, 'state', 'backups', backups[0]!, 'manifest.json'))).toBe(true);
 
-    const jobs = await runCli(['jobs', '--json', '--config', join(dir, 'config.json')]);
-    const [job] = JSON.parse(jobs.stdout) as { state: string; report: { libraries: { sections: { title: string; counts: { movie: number } }[] } } }[];
-    expect(job?.state).toBe('done');
-    expect(job?.report.libraries.sections.find((s) => s.title === 'Movies')?.counts.movie).toBe(2);
-    // Nothing left running.
-    const processes = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8'); } catch { return ''; } });
-    expect(processes.filter((cmd) => cmd.includes(join(dir, 'state', 'agents')))).toEqual([]);
+      const jobs = await runCli(['jobs', '--json', '--config', join(dir, 'config.json')]);
+      const [job] = JSON.parse(jobs.stdout) as { state: string; report: { libraries: { sections: { title: string; counts: { movie: number } }[] } } }[];
+      expect(job?.state).toBe('done');
+      expect(job?.report.libraries.sections.find((s) => s.title === 'Movies')?.counts.movie).toBe(2);
+      // Nothing left running.
+      const processes = readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .map((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, 'utf8');
+          } catch {
+            return '';
+          }
+        });
+      expect(processes.filter((cmd) => cmd.includes(join(dir, 'state', 'agents')))).toEqual([]);
 
-    // No secret in any log or event: tokens by their shapes, plus the ones known by value.
-    const store = new Database(join(dir, 'state', 'plexlift.db'), { readonly: true });
-    const events = (store.prepare('SELECT payload_json FROM events').pluck().all() as string[]).join('\n');
-    store.close();
-    const cloudLogs = readdirSync(agents).map((job) => readFileSync(join(agents, job, 'plex', 'Library', 'Application Support', 'Plex Media Server', 'Logs', 'Plex Media Server.log'), 'utf8')).join('\n');
-    const everything = [run.stdout, run.stderr, jobs.stdout, daemon.log(), agentLogs(), cloudLogs, events].join('\n');
-    expect(events.length).toBeGreaterThan(1_000);
-    const adminToken = readFileSync(join(dir, 'state', 'admin-token'), 'utf8').trim();
-    for (const secret of [adminToken, OWNER_TOKEN, ...tv.serverTokens]) expect(everything.includes(secret), `a secret leaked`).toBe(false);
-    expect(everything.match(/plx_[abst]_[\w-]{20,}|claim-[\w-]{10,}/g)).toBeNull();
-  });
+      // No secret in any log or event: tokens by their shapes, plus the ones known by value.
+      const store = new Database(join(dir, 'state', 'plexlift.db'), { readonly: true });
+      const events = (store.prepare('SELECT payload_json FROM events').pluck().all() as string[]).join('\n');
+      store.close();
+      const cloudLogs = readdirSync(agents)
+        .map((job) => readFileSync(join(agents, job, 'plex', 'Library', 'Application Support', 'Plex Media Server', 'Logs', 'Plex Media Server.log'), 'utf8'))
+        .join('\n');
+      const everything = [run.stdout, run.stderr, jobs.stdout, daemon.log(), agentLogs(), cloudLogs, events].join('\n');
+      expect(events.length).toBeGreaterThan(1_000);
+      const adminToken = readFileSync(join(dir, 'state', 'admin-token'), 'utf8').trim();
+      for (const secret of [adminToken, OWNER_TOKEN, ...tv.serverTokens]) expect(everything.includes(secret), `a secret leaked`).toBe(false);
+      expect(everything.match(/plx_[abst]_[\w-]{20,}|claim-[\w-]{10,}/g)).toBeNull();
+    },
+  );
 
-  it('--no-install stops at the verified archive; plexlift install puts it in later; rollback and backups work without the daemon', { timeout: 170_000 }, async () => {
-    const { home, configPath, daemon } = await prepare();
-    if (!daemon) throw new Error('the daemon did not start');
-    // SIGHUP: a config edit reaches the daemon; a broken file changes nothing.
-    expect((await runCli(['config', 'set', 'media.vfsProfile', 'power', '--config', configPath])).status).toBe(0);
-    const good = readFileSync(configPath, 'utf8');
-    daemon.reload();
-    await vi.waitFor(() => expect(daemon.log()).toContain('info: config reloaded'));
-    writeFileSync(configPath, '{ "server": ');
-    daemon.reload();
-    await vi.waitFor(() => expect(daemon.log()).toMatch(/error: config not reloaded: config .*not valid JSON/));
-    writeFileSync(configPath, good);
-    // --dry-run: the plan and its checks, nothing started.
-    const plan = await runCli(['run', '--mode', 'delta', '--dry-run', '--config', configPath]);
-    expect(plan.status, plan.stderr).toBe(0);
-    expect(plan.stdout).toMatch(/^plan: a delta job on local, Plex 1\.43\.2\.10687-563d026ea, sections all$/m);
-    expect(plan.stdout).toMatch(/^ {2}media .* \(power\); analyses: /m);
-    expect(plan.stdout).toMatch(/^ok {3}disk space: /m);
-    expect(plan.stdout.trim()).toMatch(/nothing was started \(--dry-run\)$/);
-    expect(JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout)).toEqual([]);
-    // A scan job over a library someone watched needs --yes: its ids change, history would not carry over.
-    const store = new Database(home.paths.mainDb);
-    store.prepare('INSERT INTO metadata_item_settings (account_id, guid, view_count) VALUES (1, ?, 2)').run('plex://movie/watched');
-    store.close();
-    const scan = await runCli(['run', '--mode', 'scan', '--config', configPath]);
-    expect(scan).toMatchObject({ status: 6, stderr: expect.stringMatching(/a scan job builds a new library: every id changes and the watch history of 1 items would not carry over; .*--yes/) });
+  it(
+    '--no-install stops at the verified archive; plexlift install puts it in later; rollback and backups work without the daemon',
+    { timeout: 170_000 },
+    async () => {
+      const { home, configPath, daemon } = await prepare();
+      if (!daemon) throw new Error('the daemon did not start');
+      // SIGHUP: a config edit reaches the daemon; a broken file changes nothing.
+      expect((await runCli(['config', 'set', 'media.vfsProfile', 'power', '--config', configPath])).status).toBe(0);
+      const good = readFileSync(configPath, 'utf8');
+      daemon.reload();
+      await vi.waitFor(() => expect(daemon.log()).toContain('info: config reloaded'));
+      writeFileSync(configPath, '{ "server": ');
+      daemon.reload();
+      await vi.waitFor(() => expect(daemon.log()).toMatch(/error: config not reloaded: config .*not valid JSON/));
+      writeFileSync(configPath, good);
+      // --dry-run: the plan and its checks, nothing started.
+      const plan = await runCli(['run', '--mode', 'delta', '--dry-run', '--config', configPath]);
+      expect(plan.status, plan.stderr).toBe(0);
+      expect(plan.stdout).toMatch(/^plan: a delta job on local, Plex 1\.43\.2\.10687-563d026ea, sections all$/m);
+      expect(plan.stdout).toMatch(/^ {2}media .* \(power\); analyses: /m);
+      expect(plan.stdout).toMatch(/^ok {3}disk space: /m);
+      expect(plan.stdout.trim()).toMatch(/nothing was started \(--dry-run\)$/);
+      expect(JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout)).toEqual([]);
+      // A scan job over a library someone watched needs --yes: its ids change, history would not carry over.
+      const store = new Database(home.paths.mainDb);
+      store.prepare('INSERT INTO metadata_item_settings (account_id, guid, view_count) VALUES (1, ?, 2)').run('plex://movie/watched');
+      store.close();
+      const scan = await runCli(['run', '--mode', 'scan', '--config', configPath]);
+      expect(scan).toMatchObject({
+        status: 6,
+        stderr: expect.stringMatching(/a scan job builds a new library: every id changes and the watch history of 1 items would not carry over; .*--yes/),
+      });
 
-    const run = await runCli(['run', '--mode', 'delta', '--wait', '--no-install', '--config', configPath]);
-    expect(run.status, run.stderr).toBe(0);
-    expect(run.stderr).toContain('✓ install (skipped)');
-    expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(4);
-    const [job] = JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout) as { id: string; state: string }[];
-    expect(job?.state).toBe('verified');
+      const run = await runCli(['run', '--mode', 'delta', '--wait', '--no-install', '--config', configPath]);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stderr).toContain('✓ install (skipped)');
+      expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(4);
+      const [job] = JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout) as { id: string; state: string }[];
+      expect(job?.state).toBe('verified');
 
-    const install = await runCli(['install', job!.id, '--config', configPath]);
-    expect(install.status, install.stderr).toBe(0);
-    expect(install.stdout).toMatch(/Movies +4 → 6 \(\+2\)/);
-    expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(6);
-    const again = await runCli(['install', job!.id, '--config', configPath]);
-    expect(again).toMatchObject({ status: 2, stderr: expect.stringMatching(/has no verified archive waiting to be installed \(it is done\)/) });
+      const install = await runCli(['install', job!.id, '--config', configPath]);
+      expect(install.status, install.stderr).toBe(0);
+      expect(install.stdout).toMatch(/Movies +4 → 6 \(\+2\)/);
+      expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(6);
+      const again = await runCli(['install', job!.id, '--config', configPath]);
+      expect(again).toMatchObject({ status: 2, stderr: expect.stringMatching(/has no verified archive waiting to be installed \(it is done\)/) });
 
-    const logs = await runCli(['logs', job!.id, '--config', configPath]);
-    expect(logs.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d provision: started$/m);
-    expect(logs.stdout).toMatch(/ install: done /);
-    // doctor: every line ok here; a remote that does not list is a line to fix (exit 78).
-    const doctor = await runCli(['doctor', '--config', configPath]);
-    expect(doctor.status, doctor.stdout).toBe(0);
-    expect(doctor.stdout).toMatch(/^ok {3}home library: 2 sections: Movies, Music$/m);
-    expect(doctor.stdout).toMatch(/^ok {3}plex\.tv account: token accepted, Plex Pass active/m);
-    expect(doctor.stdout).toMatch(/^ok {3}daemon: answers with the admin token; last job job-/m);
-    // The whole job ran over TLS: the daemon's self-signed certificate, pinned by the agent and the CLI.
-    expect(doctor.stdout).toMatch(/^ok {3}tls: .*cert\.pem, SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2} \(agents pin it\)$/m);
-    const broken = join(dirname(configPath), 'broken.json');
-    writeFileSync(broken, JSON.stringify({ ...(JSON.parse(readFileSync(configPath, 'utf8')) as { media: object }), media: { mountPath: '/media', remote: ':http,url=\'http://127.0.0.1:1\':' } }));
-    const sick = await runCli(['doctor', '--config', broken]);
-    expect(sick.status).toBe(78);
-    expect(sick.stdout).toMatch(/^FIX {2}media remote: media\.remote: rclone cannot list/m);
+      const logs = await runCli(['logs', job!.id, '--config', configPath]);
+      expect(logs.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d provision: started$/m);
+      expect(logs.stdout).toMatch(/ install: done /);
+      // doctor: every line ok here; a remote that does not list is a line to fix (exit 78).
+      const doctor = await runCli(['doctor', '--config', configPath]);
+      expect(doctor.status, doctor.stdout).toBe(0);
+      expect(doctor.stdout).toMatch(/^ok {3}home library: 2 sections: Movies, Music$/m);
+      expect(doctor.stdout).toMatch(/^ok {3}plex\.tv account: token accepted, Plex Pass active/m);
+      expect(doctor.stdout).toMatch(/^ok {3}daemon: answers with the admin token; last job job-/m);
+      // The whole job ran over TLS: the daemon's self-signed certificate, pinned by the agent and the CLI.
+      expect(doctor.stdout).toMatch(/^ok {3}tls: .*cert\.pem, SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2} \(agents pin it\)$/m);
+      const broken = join(dirname(configPath), 'broken.json');
+      writeFileSync(
+        broken,
+        JSON.stringify({
+          ...(JSON.parse(readFileSync(configPath, 'utf8')) as { media: object }),
+          media: { mountPath: '/media', remote: ":http,url='http://127.0.0.1:1':" },
+        }),
+      );
+      const sick = await runCli(['doctor', '--config', broken]);
+      expect(sick.status).toBe(78);
+      expect(sick.stdout).toMatch(/^FIX {2}media remote: media\.remote: rclone cannot list/m);
 
-    const backups = await runCli(['backups', 'list', '--json', '--config', configPath]);
-    expect(JSON.parse(backups.stdout)).toHaveLength(1);
-    const rollback = await runCli(['rollback', '--config', configPath]);
-    expect(rollback.status, rollback.stderr).toBe(0);
-    expect(rollback.stdout).toMatch(/the home library is back as it was before job job-/);
-    expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(4);
-  });
+      const backups = await runCli(['backups', 'list', '--json', '--config', configPath]);
+      expect(JSON.parse(backups.stdout)).toHaveLength(1);
+      const rollback = await runCli(['rollback', '--config', configPath]);
+      expect(rollback.status, rollback.stderr).toBe(0);
+      expect(rollback.stdout).toMatch(/the home library is back as it was before job job-/);
+      expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(4);
+    },
+  );
 });

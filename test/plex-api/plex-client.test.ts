@@ -39,7 +39,12 @@ describe('applyPreferences', () => {
     const { sim } = await startTestSim();
     await sim.ready;
     const client = new PlexClient({ url: sim.url });
-    const changes = await applyPreferences(client, { autoEmptyTrash: false, ScheduledLibraryUpdatesEnabled: false, ButlerStartHour: 14, MusicAnalysisBehavior: 'never' });
+    const changes = await applyPreferences(client, {
+      autoEmptyTrash: false,
+      ScheduledLibraryUpdatesEnabled: false,
+      ButlerStartHour: 14,
+      MusicAnalysisBehavior: 'never',
+    });
     expect(changes).toEqual([
       { id: 'autoEmptyTrash', before: true, after: false },
       { id: 'ScheduledLibraryUpdatesEnabled', before: false, after: false },
@@ -52,7 +57,9 @@ describe('applyPreferences', () => {
   it("refuses made-up ids before writing anything (the predecessor's AutoScan)", async () => {
     const { sim } = await startTestSim();
     await sim.ready;
-    await expect(applyPreferences(new PlexClient({ url: sim.url }), { autoEmptyTrash: false, AutoScan: false, GenerateChapterBehavior: 'never' })).rejects.toMatchObject({
+    await expect(
+      applyPreferences(new PlexClient({ url: sim.url }), { autoEmptyTrash: false, AutoScan: false, GenerateChapterBehavior: 'never' }),
+    ).rejects.toMatchObject({
       code: 'PLEX_API_ERROR',
       message: 'Plex has no preference "AutoScan", "GenerateChapterBehavior"; nothing was changed',
     });

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  closeDatabase,
-  diffLibraryStats,
-  openDatabaseForWrite,
-  openDatabaseReadOnly,
-  withFtsTriggersSetAside,
-} from '@plexlift/shared/plex-db';
+import { closeDatabase, diffLibraryStats, openDatabaseForWrite, openDatabaseReadOnly, withFtsTriggersSetAside } from '@plexlift/shared/plex-db';
 import { generateLibrary } from '../utils/library-generator.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
 import { createTempDir } from '../utils/temp-dir.js';
@@ -55,9 +49,15 @@ describe('diffLibraryStats', () => {
       db.transaction(() => {
         // What a scan over a half-dead mount does: tracks and their parts marked deleted.
         withFtsTriggersSetAside(db, 'metadata_items', () =>
-          db.prepare(`UPDATE metadata_items SET deleted_at = 1 WHERE id IN (SELECT id FROM metadata_items WHERE library_section_id = ? AND metadata_type = 10 AND deleted_at IS NULL LIMIT 25)`).run(music.id),
+          db
+            .prepare(
+              `UPDATE metadata_items SET deleted_at = 1 WHERE id IN (SELECT id FROM metadata_items WHERE library_section_id = ? AND metadata_type = 10 AND deleted_at IS NULL LIMIT 25)`,
+            )
+            .run(music.id),
         );
-        db.prepare(`UPDATE media_parts SET deleted_at = 1 WHERE media_item_id IN (SELECT mi.id FROM media_items mi JOIN metadata_items m ON m.id = mi.metadata_item_id WHERE m.deleted_at = 1)`).run();
+        db.prepare(
+          `UPDATE media_parts SET deleted_at = 1 WHERE media_item_id IN (SELECT mi.id FROM media_items mi JOIN metadata_items m ON m.id = mi.metadata_item_id WHERE m.deleted_at = 1)`,
+        ).run();
         db.prepare(`INSERT INTO library_sections (name, section_type) VALUES ('Concerts', 1)`).run();
       })();
     } finally {

@@ -4,14 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  backupDatabase,
-  closeDatabase,
-  findPlexDatabases,
-  openDatabaseForWrite,
-  openDatabaseReadOnly,
-  readLibraryStats,
-} from '@plexlift/shared/plex-db';
+import { backupDatabase, closeDatabase, findPlexDatabases, openDatabaseForWrite, openDatabaseReadOnly, readLibraryStats } from '@plexlift/shared/plex-db';
 import { generateLibrary } from '../utils/library-generator.js';
 import { holdDatabaseLikePlex } from '../utils/plex-holder.js';
 import { countRows } from '../utils/sqlite-files.js';

@@ -1,13 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import {
-  closeDatabase,
-  findPathLeftovers,
-  openDatabaseReadOnly,
-  readSchema,
-  remapPaths,
-  type PathMapping,
-} from '@plexlift/shared/plex-db';
+import { closeDatabase, findPathLeftovers, openDatabaseReadOnly, readSchema, remapPaths, type PathMapping } from '@plexlift/shared/plex-db';
 import { generateLibrary, type SectionSpec } from '../utils/library-generator.js';
 import { holdDatabaseLikePlex } from '../utils/plex-holder.js';
 import { fingerprint, runStockSqlite3 } from '../utils/sqlite-files.js';
@@ -178,7 +171,10 @@ describe('remapPaths', () => {
     const before = fingerprint(library.mainDb);
 
     expect(() => remapPaths(library.mainDb, [{ from: '/Media/Movies', to: '/films' }])).toThrow(
-      expect.objectContaining({ code: 'SAFETY_STOP', message: expect.stringMatching(/main:media_parts\.extra_data.*main:media_items\.hints.*nothing was changed/) }),
+      expect.objectContaining({
+        code: 'SAFETY_STOP',
+        message: expect.stringMatching(/main:media_parts\.extra_data.*main:media_items\.hints.*nothing was changed/),
+      }),
     );
     expect(fingerprint(library.mainDb)).toBe(before);
     const dry = remapPaths(library.mainDb, [{ from: '/Media/Movies', to: '/films' }], { dryRun: true });

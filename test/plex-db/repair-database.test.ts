@@ -66,8 +66,14 @@ describe('repairDatabase', () => {
     const library = generateLibrary({ dir, size: 'tiny' });
     const existing = join(dir, 'existing.db');
     writeFileSync(existing, 'keep me');
-    await expect(repairDatabase(library.mainDb, { out: existing })).rejects.toMatchObject({ code: 'PATH_INVALID', message: expect.stringMatching(/--out: .* already exists/) });
-    await expect(repairDatabase(library.mainDb, { out: library.mainDb })).rejects.toMatchObject({ code: 'PATH_INVALID', message: expect.stringMatching(/in place/) });
+    await expect(repairDatabase(library.mainDb, { out: existing })).rejects.toMatchObject({
+      code: 'PATH_INVALID',
+      message: expect.stringMatching(/--out: .* already exists/),
+    });
+    await expect(repairDatabase(library.mainDb, { out: library.mainDb })).rejects.toMatchObject({
+      code: 'PATH_INVALID',
+      message: expect.stringMatching(/in place/),
+    });
     await expect(repairDatabase(library.mainDb, { out: join(dir, 'no-such-folder', 'x.db') })).rejects.toMatchObject({ code: 'PATH_INVALID' });
     expect(existsSync(join(dir, 'no-such-folder'))).toBe(false);
   });
@@ -93,8 +99,9 @@ describe('recovery engines', () => {
   });
 
   it('says what to do when no engine works', async () => {
-    await expect(
-      findRecoveryEngine({ kind: 'sqlite3', env: { PATH: '/usr/bin' }, projectBuildDir: '/nonexistent' }),
-    ).rejects.toMatchObject({ code: 'RECOVERY_ENGINE_UNAVAILABLE', message: expect.stringMatching(/PLEXLIFT_SQLITE3/) });
+    await expect(findRecoveryEngine({ kind: 'sqlite3', env: { PATH: '/usr/bin' }, projectBuildDir: '/nonexistent' })).rejects.toMatchObject({
+      code: 'RECOVERY_ENGINE_UNAVAILABLE',
+      message: expect.stringMatching(/PLEXLIFT_SQLITE3/),
+    });
   });
 });

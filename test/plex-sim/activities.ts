@@ -91,7 +91,15 @@ function toJsonActivity(activity: Activity): Record<string, unknown> {
 export function activityElement(activity: Activity): XmlElement {
   return element(
     'Activity',
-    { uuid: activity.uuid, type: activity.type, cancellable: activity.cancellable, userID: 1, title: activity.title, subtitle: activity.subtitle, progress: activity.progress },
+    {
+      uuid: activity.uuid,
+      type: activity.type,
+      cancellable: activity.cancellable,
+      userID: 1,
+      title: activity.title,
+      subtitle: activity.subtitle,
+      progress: activity.progress,
+    },
     activity.context ? [element('Context', activity.context)] : [],
   );
 }

@@ -36,7 +36,10 @@ export async function analyzeSection(runtime: SimRuntime, section: number, activ
       runtime.log.warn(`Analysis: could not read '${row.file}'`, 'scanner');
       continue;
     }
-    db.prepare(`UPDATE media_items SET media_analysis_version = ?, bitrate = coalesce(bitrate, 4000), duration = coalesce(duration, 5400000) WHERE id = ?`).run(ANALYSIS_VERSION, row.media);
+    db.prepare(`UPDATE media_items SET media_analysis_version = ?, bitrate = coalesce(bitrate, 4000), duration = coalesce(duration, 5400000) WHERE id = ?`).run(
+      ANALYSIS_VERSION,
+      row.media,
+    );
     if (previews && (row.type === METADATA_TYPE.movie || row.type === METADATA_TYPE.episode)) {
       const bundle = join(runtime.paths.media, row.hash.slice(0, 1), `${row.hash.slice(1)}.bundle`, 'Contents', 'Indexes');
       mkdirSync(bundle, { recursive: true });

@@ -106,7 +106,9 @@ export class Butler {
   isInWindow(): boolean {
     const start = Number(this.runtime.preferences.value('ButlerStartHour'));
     const end = Number(this.runtime.preferences.value('ButlerEndHour'));
-    const hour = Number(new Intl.DateTimeFormat('en-US', { timeZone: this.runtime.options.timeZone, hour: 'numeric', hourCycle: 'h23' }).format(this.runtime.now()));
+    const hour = Number(
+      new Intl.DateTimeFormat('en-US', { timeZone: this.runtime.options.timeZone, hour: 'numeric', hourCycle: 'h23' }).format(this.runtime.now()),
+    );
     return start <= end ? hour >= start && hour < end : hour >= start || hour < end;
   }
 
@@ -159,7 +161,10 @@ export class Butler {
         this.running.delete(task.name);
         continue;
       }
-      log.debug(`Activity: registered new sub-activity ${randomUUID()} - "${task.name}" parent: ${this.umbrella.uuid} overall progress: ${((100 * i) / tasks.length).toFixed(1)}% (${i}/${tasks.length})`, 'butler');
+      log.debug(
+        `Activity: registered new sub-activity ${randomUUID()} - "${task.name}" parent: ${this.umbrella.uuid} overall progress: ${((100 * i) / tasks.length).toFixed(1)}% (${i}/${tasks.length})`,
+        'butler',
+      );
       try {
         // No task is instant on a real server; long ones (Sonic) take as long as their work.
         await this.runtime.wait(this.runtime.options.timings.butlerTaskMs, controller.signal);

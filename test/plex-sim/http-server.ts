@@ -16,8 +16,7 @@ export interface PlexRequest {
 }
 
 export type PlexReply =
-  | { status: number; body: XmlElement; headers?: Record<string, string> }
-  | { status: number; html?: string; headers?: Record<string, string> };
+  { status: number; body: XmlElement; headers?: Record<string, string> } | { status: number; html?: string; headers?: Record<string, string> };
 
 export interface Route {
   method: string | string[];
@@ -27,7 +26,13 @@ export interface Route {
   handle(request: PlexRequest): PlexReply | Promise<PlexReply>;
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
 
 export function htmlError(status: number): PlexReply {
   const text = STATUS_TEXT[status] ?? 'Error';

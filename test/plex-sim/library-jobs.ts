@@ -100,7 +100,12 @@ export class LibraryJobs {
   analyze(section: number, options: { force?: boolean } = {}): Promise<void> {
     const run = this.chain.then(async () => {
       if (options.force) await this.metadata.enqueue(section, this.metadata.allItems(section));
-      const activity = this.runtime.activities.start({ type: 'media.analyze', title: 'Analyzing', cancellable: true, context: { librarySectionID: String(section) } });
+      const activity = this.runtime.activities.start({
+        type: 'media.analyze',
+        title: 'Analyzing',
+        cancellable: true,
+        context: { librarySectionID: String(section) },
+      });
       try {
         const files = await analyzeSection(this.runtime, section, activity);
         this.runtime.log.debug(`Analysis of section ${section} complete: ${files} files.`, 'scanner');

@@ -39,7 +39,7 @@ const options: PlexSimOptions = {
   // PLEX_SIM_PORT lets tests run the image on host networking without taking 32400.
   port: Number(process.env.PLEX_SIM_PORT ?? values.port ?? fromFile.port ?? 32400),
   host: values.host ?? fromFile.host ?? '0.0.0.0',
-  ...(values.speed ?? fromFile.speed ? { speed: Number(values.speed ?? fromFile.speed) } : {}),
+  ...((values.speed ?? fromFile.speed) ? { speed: Number(values.speed ?? fromFile.speed) } : {}),
   plexTvUrl: values['plex-tv-url'] ?? fromFile.plexTvUrl ?? process.env.PLEX_TV_URL,
   claimToken: process.env.PLEX_CLAIM ?? fromFile.claimToken,
   timeZone: process.env.TZ ?? fromFile.timeZone ?? 'UTC',

@@ -46,7 +46,10 @@ export class MetadataAgent {
 
   /** Everything queued, for `refresh?force=1`: every item of the section is refreshed. */
   allItems(section: number): number[] {
-    return (this.runtime.library.db.prepare(`SELECT id FROM metadata_items WHERE library_section_id = ? AND deleted_at IS NULL ORDER BY id`).pluck().all(section) as number[]);
+    return this.runtime.library.db
+      .prepare(`SELECT id FROM metadata_items WHERE library_section_id = ? AND deleted_at IS NULL ORDER BY id`)
+      .pluck()
+      .all(section) as number[];
   }
 
   idle(): Promise<void> {
@@ -60,7 +63,12 @@ export class MetadataAgent {
     const total = () => queue.length;
     let done = 0;
     try {
-      activity = runtime.activities.start({ type: 'library.refresh.items', title: 'Refreshing', cancellable: true, context: { librarySectionID: String(section) } });
+      activity = runtime.activities.start({
+        type: 'library.refresh.items',
+        title: 'Refreshing',
+        cancellable: true,
+        context: { librarySectionID: String(section) },
+      });
       while (queue.length > 0) {
         activity.controller.signal.throwIfAborted();
         const id = queue.shift()!;
@@ -81,7 +89,8 @@ export class MetadataAgent {
   private refresh(section: number, id: number): void {
     const { runtime } = this;
     const db = runtime.library.db;
-    const row = db.prepare(`SELECT metadata_type AS type, hash, title FROM metadata_items WHERE id = ?`).get(id) as { type: number; hash: string | null; title: string } | undefined;
+    const row = db.prepare(`SELECT metadata_type AS type, hash, title FROM metadata_items WHERE id = ?`).get(id) as
+      { type: number; hash: string | null; title: string } | undefined;
     if (!row?.hash) return;
     const bundle = join(runtime.paths.metadata, BUNDLE_FOLDER[row.type] ?? 'Other', row.hash.slice(0, 1), `${row.hash.slice(1)}.bundle`, 'Contents');
     mkdirSync(join(bundle, '_combined', 'posters'), { recursive: true });
@@ -90,7 +99,12 @@ export class MetadataAgent {
       writeFileSync(join(bundle, '_combined', 'posters', `tv.plex.agents_${row.hash.slice(0, 12)}`), randomBytes(16 * 1024));
     }
     const now = runtime.epoch();
-    db.prepare(`UPDATE metadata_items SET refreshed_at = ?, updated_at = ?, user_thumb_url = ? WHERE id = ?`).run(now, now, `metadata://posters/tv.plex.agents_${row.hash.slice(0, 12)}`, id);
+    db.prepare(`UPDATE metadata_items SET refreshed_at = ?, updated_at = ?, user_thumb_url = ? WHERE id = ?`).run(
+      now,
+      now,
+      `metadata://posters/tv.plex.agents_${row.hash.slice(0, 12)}`,
+      id,
+    );
     runtime.notifier.timeline({ sectionID: section, itemID: id, type: row.type, title: row.title, state: 5 });
   }
 }

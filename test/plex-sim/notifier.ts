@@ -19,7 +19,15 @@ export class Notifier extends EventEmitter<{ notification: [Notification] }> {
     this.publish({
       type: 'timeline',
       child: 'TimelineEntry',
-      entries: [{ identifier: 'com.plexapp.plugins.library', updatedAt: Math.floor(Date.now() / 1000), ...entry, sectionID: String(entry.sectionID), itemID: String(entry.itemID) }],
+      entries: [
+        {
+          identifier: 'com.plexapp.plugins.library',
+          updatedAt: Math.floor(Date.now() / 1000),
+          ...entry,
+          sectionID: String(entry.sectionID),
+          itemID: String(entry.itemID),
+        },
+      ],
     });
   }
 

@@ -1,12 +1,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { closeDatabase, openDatabaseReadOnly, readSonicProgress } from '@plexlift/shared/plex-db';
 import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { createTempDir } from '../utils/temp-dir.js';
 import { dataDirPaths } from './data-dir.js';
 import { readPreferences } from './preferences-file.js';
 import { startTestSim } from './sim-fixture.js';
+
+/** How long the Butler and the analysis get to do what a test waits for. */
+const PATIENCE = { timeout: 20_000 };
 
 async function plexTv(subscriptionActive = true) {
   const tv = await startPlexTvSim({ accountToken: 'owner-account-token', subscriptionActive });
@@ -51,7 +54,10 @@ describe('plex-sim claim and auth', () => {
     const dir = createTempDir();
     const paths = dataDirPaths(join(dir, 'config'));
     mkdirSync(dirname(paths.preferences), { recursive: true });
-    writeFileSync(paths.preferences, '<?xml version="1.0" encoding="utf-8"?>\n<Preferences MachineIdentifier="home-machine" ProcessedMachineIdentifier="0123456789abcdef0123456789abcdef01234567" PlexOnlineToken="home-token"/>\n');
+    writeFileSync(
+      paths.preferences,
+      '<?xml version="1.0" encoding="utf-8"?>\n<Preferences MachineIdentifier="home-machine" ProcessedMachineIdentifier="0123456789abcdef0123456789abcdef01234567" PlexOnlineToken="home-token"/>\n',
+    );
     const { api } = await startTestSim({ dataDir: paths.config, claimToken: claim, plexTvUrl: tv.url });
     expect(tv.serverTokens).toEqual([]);
     expect((await api('/identity')).xml).toMatchObject({ MediaContainer: { machineIdentifier: '0123456789abcdef0123456789abcdef01234567', claimed: '1' } });
@@ -74,12 +80,14 @@ describe('plex-sim Sonic analysis', () => {
     const { sim, api, media } = await startTestSim({ claimToken: claim, plexTvUrl: tv.url });
     const token = readPreferences(sim.paths.preferences).get('PlexOnlineToken')!;
     await sim.ready;
-    const reply = await api(`/library/sections?name=Music&type=artist&location=${encodeURIComponent(media.roots.music)}&X-Plex-Token=${token}`, { method: 'POST' });
+    const reply = await api(`/library/sections?name=Music&type=artist&location=${encodeURIComponent(media.roots.music)}&X-Plex-Token=${token}`, {
+      method: 'POST',
+    });
     expect(reply.status).toBe(200);
     await sim.jobs.idle();
     expect(sonic(sim.paths.mainDb)).toEqual([{ sectionId: 1, analyzed: 0, total: media.tracks.length }]);
     expect((await api('/butler/MusicAnalysis', { method: 'POST', token })).status).toBe(200);
-    await waitFor(() => sonic(sim.paths.mainDb)[0]!.analyzed === media.tracks.length);
+    await vi.waitFor(() => expect(sonic(sim.paths.mainDb)[0]!.analyzed, 'tracks analysed').toBe(media.tracks.length), PATIENCE);
   });
 
   it('does nothing without Plex Pass, or with MusicAnalysisBehavior=never', async () => {
@@ -96,7 +104,10 @@ describe('plex-sim Sonic analysis', () => {
       await api(`/library/sections?name=Music&type=artist&location=${encodeURIComponent(media.roots.music)}`, { method: 'POST', token });
       await sim.jobs.idle();
       expect((await api('/butler/MusicAnalysis', { method: 'POST', token })).status).toBe(200);
-      await waitFor(() => !sim.runtime.activities.list().some((a) => a.type === 'media.generate.music.analysis') && logHas(sim.paths.log, 'sonic analysis on 0 batches'));
+      await vi.waitFor(() => {
+        expect(logHas(sim.paths.log, 'sonic analysis on 0 batches'), 'the analysis ran on nothing').toBe(true);
+        expect(sim.runtime.activities.list().map((a) => a.type)).not.toContain('media.generate.music.analysis');
+      }, PATIENCE);
       expect(sonic(sim.paths.mainDb)[0]!.analyzed).toBe(0);
     }
   });
@@ -109,8 +120,8 @@ describe('plex-sim Butler window', () => {
     const { sim, api } = await startTestSim({ timeZone: 'UTC', clockOffsetMs: ((3 - hour + 24) % 24) * 3_600_000 });
     await sim.ready;
     expect(sim.butler.isInWindow()).toBe(true);
-    await waitFor(() => logHas(sim.paths.log, "Butler: we're in the window, starting."));
-    await waitFor(() => sim.runtime.activities.list().some((a) => a.type === 'butler' && a.progress === 100));
+    await vi.waitFor(() => expect(logHas(sim.paths.log, "Butler: we're in the window, starting."), 'the Butler starts').toBe(true), PATIENCE);
+    await vi.waitFor(() => expect(sim.runtime.activities.list()).toContainEqual(expect.objectContaining({ type: 'butler', progress: 100 })), PATIENCE);
     const activities = (await api('/activities')).xml?.MediaContainer as { Activity: Record<string, string>[] };
     expect(activities.Activity).toContainEqual(expect.objectContaining({ type: 'butler', title: 'Butler tasks', progress: '100' }));
   });
@@ -119,19 +130,11 @@ describe('plex-sim Butler window', () => {
     const hour = new Date().getUTCHours();
     const { sim } = await startTestSim({ timeZone: 'UTC', clockOffsetMs: ((14 - hour + 24) % 24) * 3_600_000 });
     await sim.ready;
-    await waitFor(() => logHas(sim.paths.log, 'Butler: not in the window'));
+    await vi.waitFor(() => expect(logHas(sim.paths.log, 'Butler: not in the window'), 'the Butler goes back to sleep').toBe(true), PATIENCE);
     expect(sim.runtime.activities.list()).toEqual([]);
   });
 });
 
 function logHas(path: string, text: string): boolean {
   return readFileSync(path, 'utf8').includes(text);
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

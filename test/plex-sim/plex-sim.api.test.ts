@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { startTestSim } from './sim-fixture.js';
 
@@ -27,7 +27,9 @@ describe('plex-sim HTTP API', () => {
   it('/:/prefs lists the real ids with typed values; autoEmptyTrash is on by default', async () => {
     const { sim, api } = await startTestSim();
     await sim.ready;
-    const json = JSON.parse((await api('/:/prefs', { json: true })).text) as { MediaContainer: { Setting: { id: string; value: unknown; default: unknown; type: string }[] } };
+    const json = JSON.parse((await api('/:/prefs', { json: true })).text) as {
+      MediaContainer: { Setting: { id: string; value: unknown; default: unknown; type: string }[] };
+    };
     const setting = (id: string) => json.MediaContainer.Setting.find((s) => s.id === id);
     expect(setting('autoEmptyTrash')).toMatchObject({ type: 'bool', value: true, default: true });
     expect(setting('ButlerStartHour')).toMatchObject({ type: 'int', value: 2 });
@@ -61,7 +63,9 @@ describe('plex-sim HTTP API', () => {
     const directory = (xml.xml?.MediaContainer as { Directory: Record<string, unknown>[] }).Directory[0]!;
     expect(directory).toMatchObject({ key: String(id), type: 'movie', title: 'Movies', agent: 'tv.plex.agents.movie', scanner: 'Plex Movie', refreshing: '0' });
     expect(directory.Location).toEqual([{ id: '1', path: media.roots.movies }]);
-    const json = JSON.parse((await api('/library/sections', { json: true })).text) as { MediaContainer: { Directory: { key: unknown; refreshing: unknown; Location: { path: string }[] }[] } };
+    const json = JSON.parse((await api('/library/sections', { json: true })).text) as {
+      MediaContainer: { Directory: { key: unknown; refreshing: unknown; Location: { path: string }[] }[] };
+    };
     expect(json.MediaContainer.Directory[0]).toMatchObject({ key: '1', refreshing: false, Location: [{ path: media.roots.movies }] });
     expect((await api('/library/sections?name=X&type=movie', { method: 'POST' })).status).toBe(400);
     expect((await api('/library/sections?name=X&type=8&location=' + encodeURIComponent(media.roots.music), { method: 'POST' })).status).toBe(200);
@@ -125,7 +129,9 @@ describe('plex-sim HTTP API', () => {
     const id = await addSection('Music', 'artist', media.roots.music);
     sim.runtime.options.speed = 1; // slow the next scan down
     void sim.jobs.scan(id, { force: true });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await vi.waitFor(() => expect(sim.runtime.activities.list()).toContainEqual(expect.objectContaining({ type: 'library.update.section' })), {
+      timeout: 5_000,
+    });
     expect((await api(`/library/sections/${id}/refresh`, { method: 'DELETE' })).status).toBe(200);
     sim.runtime.options.speed = 10_000;
     await sim.jobs.idle();
@@ -162,7 +168,10 @@ describe('plex-sim JSON and notifications', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // refreshed_at has a one-second grain
     expect((await api(`/library/sections/${id}/refresh?force=1`, { method: 'POST' })).status).toBe(200);
     await sim.jobs.idle();
-    const items = sim.runtime.library.db.prepare(`SELECT hash, refreshed_at AS refreshed FROM metadata_items WHERE metadata_type = 1`).all() as { hash: string; refreshed: number }[];
+    const items = sim.runtime.library.db.prepare(`SELECT hash, refreshed_at AS refreshed FROM metadata_items WHERE metadata_type = 1`).all() as {
+      hash: string;
+      refreshed: number;
+    }[];
     expect(items).toHaveLength(3);
     for (const item of items) {
       expect(item.refreshed).toBeGreaterThan(before);
@@ -183,11 +192,15 @@ describe('plex-sim JSON and notifications', () => {
     });
     await api(`/library/sections?name=Movies&type=movie&location=${encodeURIComponent(media.roots.movies)}`, { method: 'POST' });
     await sim.jobs.idle();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The last notifications of the scan are still on their way.
+    await vi.waitFor(() => {
+      expect(types.get('timeline')).toContainEqual(expect.objectContaining({ state: 5 }));
+      expect(types.get('status')).toContainEqual(expect.objectContaining({ title: 'Library scan complete', notificationName: 'LIBRARY_UPDATE' }));
+    });
     ws.close();
     expect([...types.keys()].sort()).toEqual(['status', 'timeline']);
-    expect(types.get('timeline')).toContainEqual(expect.objectContaining({ identifier: 'com.plexapp.plugins.library', sectionID: '1', type: 1, state: 0, metadataState: 'created' }));
-    expect(types.get('timeline')).toContainEqual(expect.objectContaining({ state: 5 }));
-    expect(types.get('status')).toContainEqual(expect.objectContaining({ title: 'Library scan complete', notificationName: 'LIBRARY_UPDATE' }));
+    expect(types.get('timeline')).toContainEqual(
+      expect.objectContaining({ identifier: 'com.plexapp.plugins.library', sectionID: '1', type: 1, state: 0, metadataState: 'created' }),
+    );
   });
 });

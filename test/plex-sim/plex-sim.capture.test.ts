@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { XMLParser } from 'fast-xml-parser';
-import { describe, expect, it } from 'vitest';
-import { sharedFixture } from '../utils/shared-fixtures.js';
+import { describe, expect, it, vi } from 'vitest';
 import { startTestSim } from './sim-fixture.js';
 
-/** The real PMS 1.43.2 traffic (shared/fixtures/plex/pms-1.43.2), keyed by path. */
+/** The real PMS 1.43.2 traffic (test/fixtures/pms-1.43.2), keyed by path. */
 const CAPTURE = new Map(
-  readFileSync(sharedFixture('plex', 'pms-1.43.2', 'traffic-20260603-224738.jsonl'), 'utf8')
+  readFileSync(new URL('../fixtures/pms-1.43.2/traffic-20260603-224738.jsonl', import.meta.url), 'utf8')
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as { path: string; method: string; status: number; body?: string })
@@ -31,7 +30,9 @@ function shape(xml: string): Shape[] {
         const tag = Object.keys(node).find((key) => key !== ':@')!;
         return {
           tag,
-          attributes: Object.keys((node[':@'] as Record<string, unknown> | undefined) ?? {}).map((name) => name.slice(1)).sort(),
+          attributes: Object.keys((node[':@'] as Record<string, unknown> | undefined) ?? {})
+            .map((name) => name.slice(1))
+            .sort(),
           children: walk(node[tag] as Record<string, unknown>[]),
         };
       });
@@ -50,7 +51,10 @@ describe('plex-sim answers with the elements and attributes of the real capture'
     const { sim, api } = await startTestSim({ timings: { butlerTaskMs: 0 } });
     await sim.ready;
     await api('/butler/OptimizeDatabase', { method: 'POST' });
-    for (let i = 0; i < 500 && !sim.runtime.activities.list().some((a) => a.progress === 100); i++) await new Promise((r) => setTimeout(r, 5));
+    await vi.waitFor(() => expect(sim.runtime.activities.list()).toContainEqual(expect.objectContaining({ type: 'butler', progress: 100 })), {
+      timeout: 10_000,
+      interval: 10,
+    });
     const real = CAPTURE.get('/activities')!;
     expect(real).toContain('type="butler"');
     expect(shape((await api('/activities')).text)).toEqual(shape(real));

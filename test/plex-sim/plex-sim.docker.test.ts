@@ -1,8 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../utils/free-port.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startPlexTvSim, type PlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { startDockerSandbox, type DockerEngine, type DockerSandbox } from '../utils/docker-engine.js';
 import { createMediaTree } from '../utils/media-tree.js';
@@ -11,7 +10,6 @@ import { dataDirPaths } from './data-dir.js';
 import { buildPlexSimImage } from './image/build-plex-sim-image.js';
 
 const IMAGE = 'plexlift/plex-sim:test';
-
 
 describe('plex-sim Docker image', () => {
   let root: string;
@@ -32,7 +30,13 @@ describe('plex-sim Docker image', () => {
   });
 
   it('builds locally from scratch, with no registry', () => {
-    const history = engine.docker(['image', 'inspect', IMAGE, '--format', '{{json .Config.Volumes}} {{json .Config.ExposedPorts}} {{.Config.Healthcheck.Test}}']);
+    const history = engine.docker([
+      'image',
+      'inspect',
+      IMAGE,
+      '--format',
+      '{{json .Config.Volumes}} {{json .Config.ExposedPorts}} {{.Config.Healthcheck.Test}}',
+    ]);
     expect(history).toContain('"/config":{}');
     expect(history).toContain('"/transcode":{}');
     expect(history).toContain('"32400/tcp":{}');
@@ -47,19 +51,39 @@ describe('plex-sim Docker image', () => {
     const claim = ((await (await fetch(`${tv.url}/api/claim/token.json`, { headers: { 'X-Plex-Token': 'owner-token' } })).json()) as { token: string }).token;
     const container = engine
       .docker([
-        'run', '-d', '--network', 'host', '--name', 'plex-sim-test',
-        '-e', `PLEX_CLAIM=${claim}`, '-e', 'PLEX_UID=1000', '-e', 'PLEX_GID=1000', '-e', 'TZ=Europe/Paris',
-        '-e', `PLEX_SIM_PORT=${port}`, '-e', `PLEX_TV_URL=${tv.url}`,
-        '-v', `${config}:/config`, '-v', `${join(root, 'transcode')}:/transcode`, '-v', `${join(root, 'media')}:/media:ro`,
-        IMAGE, '--speed', '10000',
+        'run',
+        '-d',
+        '--network',
+        'host',
+        '--name',
+        'plex-sim-test',
+        '-e',
+        `PLEX_CLAIM=${claim}`,
+        '-e',
+        'PLEX_UID=1000',
+        '-e',
+        'PLEX_GID=1000',
+        '-e',
+        'TZ=Europe/Paris',
+        '-e',
+        `PLEX_SIM_PORT=${port}`,
+        '-e',
+        `PLEX_TV_URL=${tv.url}`,
+        '-v',
+        `${config}:/config`,
+        '-v',
+        `${join(root, 'transcode')}:/transcode`,
+        '-v',
+        `${join(root, 'media')}:/media:ro`,
+        IMAGE,
+        '--speed',
+        '10000',
       ])
       .trim();
-    let health = '';
-    for (let i = 0; i < 120 && health !== 'healthy'; i++) {
-      await sleep(250);
-      health = engine.docker(['inspect', '--format', '{{.State.Health.Status}}', container]).trim();
-    }
-    expect(health).toBe('healthy');
+    await vi.waitFor(() => expect(engine.docker(['inspect', '--format', '{{.State.Health.Status}}', container]).trim()).toBe('healthy'), {
+      timeout: 30_000,
+      interval: 250,
+    });
     const paths = dataDirPaths(config);
     const token = /PlexOnlineToken="([^"]+)"/.exec(readFileSync(paths.preferences, 'utf8'))?.[1];
     expect(token).toBe(tv.serverTokens[0]);
@@ -70,10 +94,18 @@ describe('plex-sim Docker image', () => {
     expect(created.status).toBe(200);
     const mounts = engine.docker(['inspect', '--format', '{{range .Mounts}}{{.Destination}}={{.RW}} {{end}}', container]);
     expect(mounts).toContain('/media=false');
-    await sleep(500);
+    await vi.waitFor(
+      async () => {
+        const listing = await fetch(`${url}/library/sections/1/all?type=1&X-Plex-Container-Size=0&X-Plex-Token=${token!}`);
+        expect(await listing.text(), 'every film scanned').toContain(`totalSize="${media.movies.length}"`);
+      },
+      { timeout: 10_000 },
+    );
     engine.docker(['stop', '--time', '5', container]);
     expect(engine.docker(['inspect', '--format', '{{.State.ExitCode}}', container]).trim()).toBe('0');
-    expect(runStockSqlite3(paths.mainDb, `SELECT file FROM media_parts ORDER BY file`).stdout.trim().split('\n')).toEqual(media.movies.map((f) => f.replace(join(root, 'media'), '/media')).sort());
+    expect(runStockSqlite3(paths.mainDb, `SELECT file FROM media_parts ORDER BY file`).stdout.trim().split('\n')).toEqual(
+      media.movies.map((f) => f.replace(join(root, 'media'), '/media')).sort(),
+    );
     expect(runStockSqlite3(paths.mainDb, 'PRAGMA integrity_check').stderr).toMatch(/icu_root/);
     expect(statSync(paths.mainDb)).toMatchObject({ uid: 1000, gid: 1000 });
     engine.docker(['rm', container]);

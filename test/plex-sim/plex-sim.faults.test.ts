@@ -1,18 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { checkIntegrity, closeDatabase, openDatabaseReadOnly, readSonicProgress } from '@plexlift/shared/plex-db';
 import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { readPreferences } from './preferences-file.js';
-import { sharedFixture } from '../utils/shared-fixtures.js';
 import { startTestSim } from './sim-fixture.js';
-
-async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('plex-sim fault knobs', () => {
   it('identityFailures: /identity answers 503 that many times, then 200', async () => {
@@ -43,7 +34,10 @@ describe('plex-sim fault knobs', () => {
     await api(`/library/sections?name=Music&type=artist&location=${encodeURIComponent(media.roots.music)}`, { method: 'POST', token });
     await sim.jobs.idle();
     await api('/butler/MusicAnalysis', { method: 'POST', token });
-    await waitFor(() => sim.runtime.activities.list().some((a) => a.type === 'media.generate.music.analysis'));
+    await vi.waitFor(() => expect(sim.runtime.activities.list()).toContainEqual(expect.objectContaining({ type: 'media.generate.music.analysis' })), {
+      timeout: 20_000,
+    });
+    // Half a second of the stalled analysis, for its CPU time.
     const cpu = process.cpuUsage();
     await new Promise((resolve) => setTimeout(resolve, 500));
     const used = process.cpuUsage(cpu);
@@ -59,7 +53,7 @@ describe('plex-sim fault knobs', () => {
     expect(progress()).toBe(0);
     expect(sim.runtime.activities.list().find((a) => a.type === 'media.generate.music.analysis')?.progress).toBe(0);
     sim.faults.stallAnalysis = false;
-    await waitFor(() => progress() === media.tracks.length);
+    await vi.waitFor(() => expect(progress(), 'tracks analysed once the stall is lifted').toBe(media.tracks.length), { timeout: 20_000 });
     await tv.close();
   });
 
@@ -75,7 +69,12 @@ describe('plex-sim fault knobs', () => {
   });
 
   it('work burns real CPU in proportion to the items, for a CPU monitor to see', async () => {
-    const { media, addSection } = await startTestSim({ media: { movies: 30 }, speed: 10, cpuMsPerItem: 20, timings: { startUpMs: 0, scanItemMs: 0, metadataItemMs: 0 } });
+    const { media, addSection } = await startTestSim({
+      media: { movies: 30 },
+      speed: 10,
+      cpuMsPerItem: 20,
+      timings: { startUpMs: 0, scanItemMs: 0, metadataItemMs: 0 },
+    });
     const cpu = process.cpuUsage();
     await addSection('Movies', 'movie', media.roots.movies);
     const used = process.cpuUsage(cpu);
@@ -112,8 +111,15 @@ describe('plex-sim log and data dir', () => {
   it('lays out the data dir as PMS does', async () => {
     const { sim, media, addSection } = await startTestSim();
     await addSection('Movies', 'movie', media.roots.movies);
-    const real = readFileSync(sharedFixture('plex', 'pms-1.43.2', 'data-dir-tree.txt'), 'utf8');
-    for (const entry of ['.LocalAdminToken', 'Codecs/.device-id', 'Plug-in Support/Databases/com.plexapp.plugins.library.db', 'Preferences.xml', 'Logs/Plex Media Server.log', 'Setup Plex.html']) {
+    const real = readFileSync(new URL('../fixtures/pms-1.43.2/data-dir-tree.txt', import.meta.url), 'utf8');
+    for (const entry of [
+      '.LocalAdminToken',
+      'Codecs/.device-id',
+      'Plug-in Support/Databases/com.plexapp.plugins.library.db',
+      'Preferences.xml',
+      'Logs/Plex Media Server.log',
+      'Setup Plex.html',
+    ]) {
       expect(real).toContain(`Plex Media Server/${entry}`);
       expect(() => readFileSync(`${sim.paths.pms}/${entry}`)).not.toThrow();
     }

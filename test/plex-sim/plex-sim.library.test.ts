@@ -1,11 +1,13 @@
 import { readFileSync, renameSync, rmSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readStatsOf as stats, runStockSqlite3 } from '../utils/sqlite-files.js';
 import { startTestSim } from './sim-fixture.js';
 
 describe('plex-sim scans', () => {
   it('builds the library from the folders with Plex naming, absolute paths and the hierarchy', async () => {
-    const { sim, media, addSection } = await startTestSim({ media: { movies: 4, shows: 2, seasons: 2, episodes: 3, artists: 2, albums: 2, tracks: 5, photos: 4 } });
+    const { sim, media, addSection } = await startTestSim({
+      media: { movies: 4, shows: 2, seasons: 2, episodes: 3, artists: 2, albums: 2, tracks: 5, photos: 4 },
+    });
     await addSection('Movies', 'movie', media.roots.movies);
     await addSection('TV Shows', 'show', media.roots.tv);
     await addSection('Music', 'artist', media.roots.music);
@@ -19,7 +21,10 @@ describe('plex-sim scans', () => {
     ]);
     const files = sim.runtime.library.db.prepare(`SELECT file FROM media_parts ORDER BY file`).pluck().all() as string[];
     expect(files).toEqual([...media.movies, ...media.episodes, ...media.tracks, ...media.photos].sort());
-    expect(sim.runtime.library.db.prepare(`SELECT title, year FROM metadata_items WHERE metadata_type = 1 ORDER BY title`).all()).toContainEqual({ title: 'Amélie', year: 2001 });
+    expect(sim.runtime.library.db.prepare(`SELECT title, year FROM metadata_items WHERE metadata_type = 1 ORDER BY title`).all()).toContainEqual({
+      title: 'Amélie',
+      year: 2001,
+    });
   });
 
   it('marks vanished files deleted, restores them when they come back, and empties the trash on request', async () => {
@@ -116,8 +121,7 @@ describe('plex-sim scans', () => {
     const refreshing = async () => ((await api('/library/sections')).xml?.MediaContainer as { Directory: { refreshing: string }[] }).Directory[0]!.refreshing;
     await api(`/library/sections/${id}/refresh`);
     expect(await refreshing()).toBe('0');
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(await refreshing()).toBe('1');
+    await vi.waitFor(async () => expect(await refreshing(), 'refreshing once the lag has passed').toBe('1'), { timeout: 5_000 });
     await sim.jobs.idle();
     expect(await refreshing()).toBe('0');
   });

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createMediaTree } from '../utils/media-tree.js';
 import { runStockSqlite3 } from '../utils/sqlite-files.js';
 import { createTempDir } from '../utils/temp-dir.js';
@@ -16,10 +16,14 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 async function startProcess(dir: string, knobs: Partial<PlexSimOptions>, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
   const config = join(dir, 'knobs.json');
   writeFileSync(config, JSON.stringify({ speed: 10_000, ...knobs }));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, '--data-dir', join(dir, 'config'), '--port', '0', '--host', '127.0.0.1', '--config', config], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', MAIN, '--data-dir', join(dir, 'config'), '--port', '0', '--host', '127.0.0.1', '--config', config],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    },
+  );
   onTestFinished(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
@@ -35,23 +39,26 @@ async function startProcess(dir: string, knobs: Partial<PlexSimOptions>, env: No
   throw new Error(`plex-sim exited before listening: ${output}`);
 }
 
+/** Creates the Music section, asking again while the server is still starting. */
 async function createSection(url: string, location: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const reply = await fetch(`${url}/library/sections?name=Music&type=artist&location=${encodeURIComponent(location)}`, { method: 'POST' });
-    if (reply.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('section not created');
+  await vi.waitFor(
+    async () => {
+      const reply = await fetch(`${url}/library/sections?name=Music&type=artist&location=${encodeURIComponent(location)}`, { method: 'POST' });
+      expect(reply.status, 'the section is created').toBe(200);
+    },
+    { timeout: 5_000, interval: 20 },
+  );
 }
 
 /** Waits until the scan has put every track in the DB (the API's count). */
 async function waitForTracks(url: string, tracks: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const reply = await fetch(`${url}/library/sections/1/all?type=10&X-Plex-Container-Size=0`);
-    if (reply.ok && (await reply.text()).includes(`totalSize="${tracks}"`)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('the scan did not finish');
+  await vi.waitFor(
+    async () => {
+      const reply = await fetch(`${url}/library/sections/1/all?type=10&X-Plex-Container-Size=0`);
+      expect(await reply.text(), 'every track scanned').toContain(`totalSize="${tracks}"`);
+    },
+    { timeout: 10_000, interval: 20 },
+  );
 }
 
 describe('plex-sim as a process', () => {
@@ -77,11 +84,14 @@ describe('plex-sim as a process', () => {
     const first = await startProcess(dir, { faults: { slowShutdownMs: 60_000 } });
     await createSection(first.url, media.roots.music);
     await waitForTracks(first.url, media.tracks.length);
+    const paths = dataDirPaths(join(dir, 'config'));
     first.child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await vi.waitFor(
+      () => expect(readFileSync(paths.log, 'utf8').includes('Server stopped.'), 'in its slow shutdown: the server stopped, the database still open').toBe(true),
+      { timeout: 5_000 },
+    );
     first.child.kill('SIGKILL');
     await once(first.child, 'exit');
-    const paths = dataDirPaths(join(dir, 'config'));
     expect(statSync(`${paths.mainDb}-wal`).size).toBeGreaterThan(0);
     expect(existsSync(`${paths.mainDb}-shm`)).toBe(true);
 

@@ -61,7 +61,17 @@ export function libraryRoutes(runtime: SimRuntime, state: ServerState, jobs: Lib
         status: 200,
         body: element(
           'MediaContainer',
-          { size: 3, allowSync: false, art: '/:/resources/library-art.png', content: '', identifier: 'com.plexapp.plugins.library', mediaTagPrefix: '/system/bundle/media/flags/', mediaTagVersion: 1777730215, title1: 'Plex Library', title2: '' },
+          {
+            size: 3,
+            allowSync: false,
+            art: '/:/resources/library-art.png',
+            content: '',
+            identifier: 'com.plexapp.plugins.library',
+            mediaTagPrefix: '/system/bundle/media/flags/',
+            mediaTagVersion: 1777730215,
+            title1: 'Plex Library',
+            title2: '',
+          },
           [
             element('Directory', { key: 'sections', title: 'Library Sections' }),
             element('Directory', { key: 'recentlyAdded', title: 'Recently Added Content' }),
@@ -160,7 +170,15 @@ export function libraryRoutes(runtime: SimRuntime, state: ServerState, jobs: Lib
       const start = Number(request.headers['x-plex-container-start'] ?? request.query.get('X-Plex-Container-Start') ?? 0);
       return {
         status: 200,
-        body: element('MediaContainer', { size: Math.max(0, Math.min(size, total - start)), totalSize: total, offset: start, allowSync: true, librarySectionID: section.id, librarySectionTitle: section.name, title1: section.name }),
+        body: element('MediaContainer', {
+          size: Math.max(0, Math.min(size, total - start)),
+          totalSize: total,
+          offset: start,
+          allowSync: true,
+          librarySectionID: section.id,
+          librarySectionTitle: section.name,
+          title1: section.name,
+        }),
       };
     }),
   ];

@@ -11,8 +11,31 @@ export interface ServerState {
 }
 
 const ROOT_DIRECTORIES = [
-  'actions', 'activities', 'butler', 'channels', 'clients', 'devices', 'diagnostics', 'downloadQueue', 'hubs', 'library', 'livetv', 'media',
-  'neighborhood', 'playQueues', 'playlists', 'resources', 'search', 'server', 'servers', 'service', 'statistics', 'system', 'transcode', 'updater', 'user',
+  'actions',
+  'activities',
+  'butler',
+  'channels',
+  'clients',
+  'devices',
+  'diagnostics',
+  'downloadQueue',
+  'hubs',
+  'library',
+  'livetv',
+  'media',
+  'neighborhood',
+  'playQueues',
+  'playlists',
+  'resources',
+  'search',
+  'server',
+  'servers',
+  'service',
+  'statistics',
+  'system',
+  'transcode',
+  'updater',
+  'user',
 ];
 const THREE = new Set(['library', 'livetv', 'media']);
 
@@ -25,7 +48,10 @@ export function serverRoutes(runtime: SimRuntime, state: ServerState, butler: Bu
       method: 'GET',
       path: /^\/identity$/,
       public: true,
-      handle: () => ({ status: 200, body: element('MediaContainer', { size: 0, apiVersion: '1.2.2', claimed: claimed(), machineIdentifier: machine(), version: runtime.options.version }) }),
+      handle: () => ({
+        status: 200,
+        body: element('MediaContainer', { size: 0, apiVersion: '1.2.2', claimed: claimed(), machineIdentifier: machine(), version: runtime.options.version }),
+      }),
     },
     {
       method: 'GET',
@@ -125,7 +151,10 @@ export function serverRoutes(runtime: SimRuntime, state: ServerState, butler: Bu
         const setting = findSetting(request.query.get('id') ?? '');
         if (!setting) return htmlError(404);
         const value = runtime.preferences.value(setting.id);
-        return { status: 200, body: element('MediaContainer', { size: 1 }, [element('Setting', { id: setting.id, type: setting.type, default: setting.default, value })]) };
+        return {
+          status: 200,
+          body: element('MediaContainer', { size: 1 }, [element('Setting', { id: setting.id, type: setting.type, default: setting.default, value })]),
+        };
       },
     },
     {
@@ -213,7 +242,16 @@ export function serverRoutes(runtime: SimRuntime, state: ServerState, butler: Bu
       handle: () => ({
         status: 200,
         body: element('MediaContainer', { size: 1, identifier: 'com.plexapp.system.accounts' }, [
-          element('Account', { id: 1, key: '/accounts/1', name: state.account?.username ?? 'Administrator', defaultAudioLanguage: 'C.', autoSelectAudio: false, defaultSubtitleLanguage: 'C.', subtitleMode: 0, thumb: '' }),
+          element('Account', {
+            id: 1,
+            key: '/accounts/1',
+            name: state.account?.username ?? 'Administrator',
+            defaultAudioLanguage: 'C.',
+            autoSelectAudio: false,
+            defaultSubtitleLanguage: 'C.',
+            subtitleMode: 0,
+            thumb: '',
+          }),
         ]),
       }),
     },
@@ -223,7 +261,14 @@ export function serverRoutes(runtime: SimRuntime, state: ServerState, butler: Bu
       handle: () => ({
         status: 200,
         body: element('MediaContainer', { size: 1 }, [
-          element('Server', { name: 'plex-sim', host: '127.0.0.1', address: '127.0.0.1', port: runtime.options.port, machineIdentifier: machine(), version: runtime.options.version }),
+          element('Server', {
+            name: 'plex-sim',
+            host: '127.0.0.1',
+            address: '127.0.0.1',
+            port: runtime.options.port,
+            machineIdentifier: machine(),
+            version: runtime.options.version,
+          }),
         ]),
       }),
     },

@@ -42,7 +42,10 @@ export async function scanSection(runtime: SimRuntime, section: SectionRow, acti
   const signal = activity.controller.signal;
   const db = library.db;
   log.debug(`Scanning section ${section.id}`, 'scanner');
-  log.debug(`Scanning ${section.name} using en(${section.scanner}) with ${countParts(runtime, section.id)} current media items and ${section.locations.length} section locations in the database.`, 'scanner');
+  log.debug(
+    `Scanning ${section.name} using en(${section.scanner}) with ${countParts(runtime, section.id)} current media items and ${section.locations.length} section locations in the database.`,
+    'scanner',
+  );
 
   const known = new Map<string, KnownPart>(
     (
@@ -169,7 +172,9 @@ class Hierarchy {
   ) {
     const db = runtime.library.db;
     const rows = db
-      .prepare(`SELECT id, metadata_type AS type, parent_id AS parent, title, "index" AS number FROM metadata_items WHERE library_section_id = ? AND metadata_type IN (2, 3, 8, 9, 14)`)
+      .prepare(
+        `SELECT id, metadata_type AS type, parent_id AS parent, title, "index" AS number FROM metadata_items WHERE library_section_id = ? AND metadata_type IN (2, 3, 8, 9, 14)`,
+      )
       .all(section.id) as { id: number; type: number; parent: number | null; title: string; number: number | null }[];
     for (const row of rows) this.containers.set(containerKey(row.type, row.parent, row.type === 3 ? String(row.number) : row.title), row.id);
     const dirs = db.prepare(`SELECT id, path FROM directories WHERE library_section_id = ?`).all(section.id) as { id: number; path: string }[];
@@ -184,7 +189,8 @@ class Hierarchy {
     const base = { section: this.section.id, at, deletedAt: null, year: null };
     const media = (item: number, kind: 'video' | 'audio' | 'photo') =>
       write.media({ section: this.section.id, location: location.id, item, kind, size, duration: null, bitrate: null, at, deletedAt: null });
-    const part = (mediaId: number, index: number | null) => write.part({ media: mediaId, directory, hash: hash(`${file}:${size}`), file, index, size, at, deletedAt: null });
+    const part = (mediaId: number, index: number | null) =>
+      write.part({ media: mediaId, directory, hash: hash(`${file}:${size}`), file, index, size, at, deletedAt: null });
 
     switch (parsed.kind) {
       case 'movie': {
@@ -193,7 +199,17 @@ class Hierarchy {
           part(grouped.media, parsed.part);
           return undefined;
         }
-        const item = write.item({ ...base, parent: null, type: METADATA_TYPE.movie, guid: `plex://movie/${hash(parsed.group).slice(0, 24)}`, title: parsed.title, index: null, year: parsed.year, hash: hash(`movie:${file}`), mediaCount: 1 });
+        const item = write.item({
+          ...base,
+          parent: null,
+          type: METADATA_TYPE.movie,
+          guid: `plex://movie/${hash(parsed.group).slice(0, 24)}`,
+          title: parsed.title,
+          index: null,
+          year: parsed.year,
+          hash: hash(`movie:${file}`),
+          mediaCount: 1,
+        });
         const mediaId = media(item, 'video');
         const partId = part(mediaId, parsed.part);
         this.streams(mediaId, partId, file, 'video', at);
@@ -201,24 +217,74 @@ class Hierarchy {
         return item;
       }
       case 'episode': {
-        const show = this.container(METADATA_TYPE.show, null, parsed.show, () => ({ title: parsed.show, index: null, guid: `plex://show/${hash(parsed.show).slice(0, 24)}` }));
-        const season = this.container(METADATA_TYPE.season, show, String(parsed.season), () => ({ title: `Season ${parsed.season}`, index: parsed.season, guid: `plex://season/${hash(`${parsed.show}/${parsed.season}`).slice(0, 24)}` }));
-        const item = write.item({ ...base, parent: season, type: METADATA_TYPE.episode, guid: `plex://episode/${hash(file).slice(0, 24)}`, title: parsed.title, index: parsed.episode, hash: hash(`episode:${file}`), mediaCount: 1 });
+        const show = this.container(METADATA_TYPE.show, null, parsed.show, () => ({
+          title: parsed.show,
+          index: null,
+          guid: `plex://show/${hash(parsed.show).slice(0, 24)}`,
+        }));
+        const season = this.container(METADATA_TYPE.season, show, String(parsed.season), () => ({
+          title: `Season ${parsed.season}`,
+          index: parsed.season,
+          guid: `plex://season/${hash(`${parsed.show}/${parsed.season}`).slice(0, 24)}`,
+        }));
+        const item = write.item({
+          ...base,
+          parent: season,
+          type: METADATA_TYPE.episode,
+          guid: `plex://episode/${hash(file).slice(0, 24)}`,
+          title: parsed.title,
+          index: parsed.episode,
+          hash: hash(`episode:${file}`),
+          mediaCount: 1,
+        });
         const mediaId = media(item, 'video');
         this.streams(mediaId, part(mediaId, null), file, 'video', at);
         return item;
       }
       case 'track': {
-        const artist = this.container(METADATA_TYPE.artist, null, parsed.artist, () => ({ title: parsed.artist, index: null, guid: `plex://artist/${hash(parsed.artist).slice(0, 24)}` }));
-        const album = this.container(METADATA_TYPE.album, artist, parsed.album, () => ({ title: parsed.album, index: null, guid: `plex://album/${hash(`${parsed.artist}/${parsed.album}`).slice(0, 24)}` }));
-        const item = write.item({ ...base, parent: album, type: METADATA_TYPE.track, guid: `plex://track/${hash(file).slice(0, 24)}`, title: parsed.title, index: parsed.track, hash: hash(`track:${file}`), mediaCount: 1 });
+        const artist = this.container(METADATA_TYPE.artist, null, parsed.artist, () => ({
+          title: parsed.artist,
+          index: null,
+          guid: `plex://artist/${hash(parsed.artist).slice(0, 24)}`,
+        }));
+        const album = this.container(METADATA_TYPE.album, artist, parsed.album, () => ({
+          title: parsed.album,
+          index: null,
+          guid: `plex://album/${hash(`${parsed.artist}/${parsed.album}`).slice(0, 24)}`,
+        }));
+        const item = write.item({
+          ...base,
+          parent: album,
+          type: METADATA_TYPE.track,
+          guid: `plex://track/${hash(file).slice(0, 24)}`,
+          title: parsed.title,
+          index: parsed.track,
+          hash: hash(`track:${file}`),
+          mediaCount: 1,
+        });
         const mediaId = media(item, 'audio');
         this.streams(mediaId, part(mediaId, null), file, 'audio', at);
         return item;
       }
       case 'photo': {
-        const album = parsed.album === null ? null : this.container(METADATA_TYPE.photoAlbum, null, parsed.album, () => ({ title: parsed.album!.split('/').at(-1)!, index: null, guid: `local://${hash(parsed.album!).slice(0, 24)}` }));
-        const item = write.item({ ...base, parent: album, type: METADATA_TYPE.photo, guid: `local://${hash(file).slice(0, 24)}`, title: parsed.title, index: null, hash: hash(`photo:${file}`), mediaCount: 1 });
+        const album =
+          parsed.album === null
+            ? null
+            : this.container(METADATA_TYPE.photoAlbum, null, parsed.album, () => ({
+                title: parsed.album!.split('/').at(-1)!,
+                index: null,
+                guid: `local://${hash(parsed.album!).slice(0, 24)}`,
+              }));
+        const item = write.item({
+          ...base,
+          parent: album,
+          type: METADATA_TYPE.photo,
+          guid: `local://${hash(file).slice(0, 24)}`,
+          title: parsed.title,
+          index: null,
+          hash: hash(`photo:${file}`),
+          mediaCount: 1,
+        });
         part(media(item, 'photo'), null);
         return item;
       }
@@ -231,7 +297,18 @@ class Hierarchy {
     if (id === undefined) {
       const { title, index, guid } = create();
       const hash = createHash('sha1').update(`${type}:${guid}`).digest('hex');
-      id = this.runtime.library.write.item({ section: this.section.id, parent, type, guid, title, index, year: null, at: this.runtime.epoch(), deletedAt: null, hash });
+      id = this.runtime.library.write.item({
+        section: this.section.id,
+        parent,
+        type,
+        guid,
+        title,
+        index,
+        year: null,
+        at: this.runtime.epoch(),
+        deletedAt: null,
+        hash,
+      });
       this.containers.set(key, id);
     }
     return id;
@@ -304,7 +381,9 @@ function markEmptyParentsDeleted(runtime: SimRuntime, section: number): number {
 function countParts(runtime: SimRuntime, section: number): number {
   return (
     runtime.library.db
-      .prepare(`SELECT count(*) AS n FROM media_parts mp JOIN media_items mi ON mi.id = mp.media_item_id WHERE mi.library_section_id = ? AND mp.deleted_at IS NULL`)
+      .prepare(
+        `SELECT count(*) AS n FROM media_parts mp JOIN media_items mi ON mi.id = mp.media_item_id WHERE mi.library_section_id = ? AND mp.deleted_at IS NULL`,
+      )
       .get(section) as { n: number }
   ).n;
 }

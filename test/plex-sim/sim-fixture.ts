@@ -14,7 +14,12 @@ export interface ApiReply {
   xml: Record<string, unknown> | undefined;
 }
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseAttributeValue: false, isArray: (_, jpath) => /\.(Directory|Location|Setting|Activity|ButlerTask|Account|Server)$/.test(String(jpath)) });
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseAttributeValue: false,
+  isArray: (_, jpath) => /\.(Directory|Location|Setting|Activity|ButlerTask|Account|Server)$/.test(String(jpath)),
+});
 
 export function parseXml(text: string): Record<string, unknown> {
   return parser.parse(text) as Record<string, unknown>;
@@ -49,7 +54,7 @@ export async function startTestSim(options: Partial<PlexSimOptions> & { media?: 
     const reply = await api(`/library/sections?name=${encodeURIComponent(name)}&type=${type}&location=${encodeURIComponent(location)}`, { method: 'POST' });
     if (reply.status !== 200) throw new Error(`section not created: ${reply.status} ${reply.text}`);
     await sim.jobs.idle();
-    return Number(((reply.xml?.MediaContainer as { Directory: { key: string }[] }).Directory[0]!).key);
+    return Number((reply.xml?.MediaContainer as { Directory: { key: string }[] }).Directory[0]!.key);
   };
   return { sim, media, dir, api, addSection };
 }

@@ -48,7 +48,8 @@ export async function startPlexTvSim(options: PlexTvSimOptions): Promise<PlexTvS
       const claim = url.searchParams.get('token') ?? '';
       const expires = claims.get(claim);
       claims.delete(claim); // single use
-      if (expires === undefined || expires < Date.now()) return send(404, 'text/xml', '<?xml version="1.0" encoding="UTF-8"?>\n<errors><error>Claim token invalid or expired</error></errors>\n');
+      if (expires === undefined || expires < Date.now())
+        return send(404, 'text/xml', '<?xml version="1.0" encoding="UTF-8"?>\n<errors><error>Claim token invalid or expired</error></errors>\n');
       const serverToken = randomBytes(15).toString('base64url');
       serverTokens.push(serverToken);
       return send(
@@ -58,11 +59,18 @@ export async function startPlexTvSim(options: PlexTvSimOptions): Promise<PlexTvS
       );
     }
     if (req.method === 'GET' && url.pathname === '/api/v2/user') {
-      if (token !== options.accountToken && !serverTokens.includes(token ?? '')) return send(401, 'application/json', '{"errors":[{"code":1001,"message":"User could not be authenticated"}]}');
+      if (token !== options.accountToken && !serverTokens.includes(token ?? ''))
+        return send(401, 'application/json', '{"errors":[{"code":1001,"message":"User could not be authenticated"}]}');
       return send(
         200,
         'application/json',
-        JSON.stringify({ id: 1, uuid: '1a2b3c', username, email: `${username}@example.invalid`, subscription: { active: options.subscriptionActive ?? true, status: options.subscriptionActive === false ? 'Inactive' : 'Active', plan: 'lifetime' } }),
+        JSON.stringify({
+          id: 1,
+          uuid: '1a2b3c',
+          username,
+          email: `${username}@example.invalid`,
+          subscription: { active: options.subscriptionActive ?? true, status: options.subscriptionActive === false ? 'Inactive' : 'Active', plan: 'lifetime' },
+        }),
       );
     }
     send(404, 'text/plain', 'Not Found');

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { sharedFixture } from '../utils/shared-fixtures.js';
 
 /** One recorded request/response pair (go-vcr `version: 2`). */
 export interface Interaction {
@@ -8,10 +7,9 @@ export interface Interaction {
   response: { code: number; body: string; headers: Record<string, string[]> };
 }
 
-
-/** The recorded traffic of a cassette in `../shared/fixtures/scaleway`. */
+/** The recorded traffic of a cassette in `test/fixtures/scaleway` (its SOURCE.md says where each comes from). */
 export function loadCassette(name: string): Interaction[] {
-  return (parse(readFileSync(sharedFixture('scaleway', `${name}.cassette.yaml`), 'utf8')) as { interactions: Interaction[] }).interactions;
+  return (parse(readFileSync(new URL(`../fixtures/scaleway/${name}.cassette.yaml`, import.meta.url), 'utf8')) as { interactions: Interaction[] }).interactions;
 }
 
 export const CASSETTES = [

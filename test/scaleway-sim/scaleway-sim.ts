@@ -66,12 +66,24 @@ interface Server {
   timers: NodeJS.Timeout[];
 }
 
-const LABELS = new Set(['ubuntu_noble', 'ubuntu_jammy', 'ubuntu_focal', 'debian_bookworm', 'debian_trixie', 'debian_bullseye', 'docker', 'fedora_43', 'rockylinux_9', 'almalinux_9', 'centos_stream_9']);
+const LABELS = new Set([
+  'ubuntu_noble',
+  'ubuntu_jammy',
+  'ubuntu_focal',
+  'debian_bookworm',
+  'debian_trixie',
+  'debian_bullseye',
+  'docker',
+  'fedora_43',
+  'rockylinux_9',
+  'almalinux_9',
+  'centos_stream_9',
+]);
 const TIMINGS = { create: 800, poweron: 5_500, booted: 20_000, terminate: 8_000, poweroff: 36_000, detach: 6_000 };
 
 /**
  * A double of the Scaleway Instance, Block and Marketplace APIs the provider calls, built from the
- * recorded traffic in `../shared/fixtures/scaleway`: the same bodies (a real server, volume,
+ * recorded traffic in `test/fixtures/scaleway`: the same bodies (a real server, volume,
  * catalogue and image list as templates), the same transport (exactly `application/json`, 204
  * with no body, `text/plain` user data, `X-Total-Count` instead of a total in Instance lists), the
  * state machine and timings of the cassettes (scaled), their error bodies, and what the real API
@@ -101,7 +113,8 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
     res.end(text);
   };
-  const notFound = (res: ServerResponse, resource: string, id: string) => json(res, 404, { type: 'not_found', message: 'resource is not found', resource, resource_id: id });
+  const notFound = (res: ServerResponse, resource: string, id: string) =>
+    json(res, 404, { type: 'not_found', message: 'resource is not found', resource, resource_id: id });
   const invalid = (res: ServerResponse, message: string) => json(res, 400, { type: 'invalid_request_error', message });
 
   function setState(server: Server, state: string, detail: string) {
@@ -134,22 +147,41 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
 
   function view(server: Server): SimServerView {
     const b = server.body;
-    return { id: b.id as string, name: b.name as string, zone: b.zone as string, tags: b.tags as string[], commercialType: b.commercial_type as string, state: b.state as string };
+    return {
+      id: b.id as string,
+      name: b.name as string,
+      zone: b.zone as string,
+      tags: b.tags as string[],
+      commercialType: b.commercial_type as string,
+      state: b.state as string,
+    };
   }
 
   function createServerFrom(zone: string, body: Record<string, unknown>, res: ServerResponse): Server | undefined {
     const missing = ['commercial_type', 'image', 'volumes'].filter((key) => body[key] === undefined);
     if (missing.length > 0) {
-      json(res, 400, { type: 'invalid_arguments', message: 'invalid argument(s)', details: missing.map((argument_name) => ({ argument_name, reason: 'required', help_message: 'required key not provided' })) });
+      json(res, 400, {
+        type: 'invalid_arguments',
+        message: 'invalid argument(s)',
+        details: missing.map((argument_name) => ({ argument_name, reason: 'required', help_message: 'required key not provided' })),
+      });
       return undefined;
     }
     const type = String(body.commercial_type);
     if (!types[type]) {
-      json(res, 400, { type: 'invalid_arguments', message: 'invalid argument(s)', details: [{ argument_name: 'commercial_type', reason: 'constraint', help_message: `${type} is not a valid commercial type` }] });
+      json(res, 400, {
+        type: 'invalid_arguments',
+        message: 'invalid argument(s)',
+        details: [{ argument_name: 'commercial_type', reason: 'constraint', help_message: `${type} is not a valid commercial type` }],
+      });
       return undefined;
     }
     if (faults.quotaExceeded) {
-      json(res, 403, { type: 'quotas_exceeded', message: 'quota(s) exceeded for this resource', details: [{ resource: `instances_${type.toLowerCase().replace(/-/g, '_')}`, quota: 0, current: 0, project_id: project }] });
+      json(res, 403, {
+        type: 'quotas_exceeded',
+        message: 'quota(s) exceeded for this resource',
+        details: [{ resource: `instances_${type.toLowerCase().replace(/-/g, '_')}`, quota: 0, current: 0, project_id: project }],
+      });
       return undefined;
     }
     if (faults.outOfStock?.includes(type)) {
@@ -175,7 +207,16 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
       size: root?.size ?? 10_000_000_000,
       project_id: project,
       created_at: new Date().toISOString(),
-      references: [{ id: randomUUID(), product_resource_type: 'instance_server', product_resource_id: id, created_at: new Date().toISOString(), type: 'exclusive', status: 'attached' }],
+      references: [
+        {
+          id: randomUUID(),
+          product_resource_type: 'instance_server',
+          product_resource_id: id,
+          created_at: new Date().toISOString(),
+          type: 'exclusive',
+          status: 'attached',
+        },
+      ],
       status: 'in_use',
       tags: [],
       zone,
@@ -189,7 +230,7 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
         hostname: body.name ?? `srv-${id.slice(0, 8)}`,
         commercial_type: type,
         arch: image.arch,
-        tags: (body.tags) ?? [],
+        tags: body.tags ?? [],
         dynamic_ip_required: body.dynamic_ip_required ?? true,
         protected: body.protected ?? false,
         project: body.project ?? project,
@@ -216,7 +257,9 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
   function localImages(label: string, zone: string): Record<string, unknown>[] {
     if (!LABELS.has(label)) return [];
     return recordedLocalImages().map((entry) => {
-      const digest = createHash('sha256').update(`${label}/${zone}/${String(entry.arch)}`).digest('hex');
+      const digest = createHash('sha256')
+        .update(`${label}/${zone}/${String(entry.arch)}`)
+        .digest('hex');
       const id = `${digest.slice(0, 8)}-${digest.slice(8, 12)}-4${digest.slice(13, 16)}-8${digest.slice(17, 20)}-${digest.slice(20, 32)}`;
       return { ...entry, id, zone, label };
     });
@@ -225,12 +268,28 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
   async function action(server: Server, name: string, res: ServerResponse) {
     const state = server.body.state as string;
     if (state === 'starting' || state === 'stopping') {
-      return json(res, 409, { type: 'transient_state', message: 'resource is in a transient state', resource: 'instance_server', resource_id: server.body.id, current_state: state });
+      return json(res, 409, {
+        type: 'transient_state',
+        message: 'resource is in a transient state',
+        resource: 'instance_server',
+        resource_id: server.body.id,
+        current_state: state,
+      });
     }
     if (!(server.body.allowed_actions as string[]).includes(name)) {
       return invalid(res, name === 'terminate' ? 'server should be running' : `action ${name} is not allowed while the server is ${state}`);
     }
-    const task = { id: randomUUID(), description: name === 'poweron' ? 'server_batch_poweron' : `server_${name}`, status: 'pending', href_from: `/servers/${String(server.body.id)}/action`, href_result: `/servers/${String(server.body.id)}`, started_at: now(), terminated_at: null, progress: 0, zone: server.body.zone };
+    const task = {
+      id: randomUUID(),
+      description: name === 'poweron' ? 'server_batch_poweron' : `server_${name}`,
+      status: 'pending',
+      href_from: `/servers/${String(server.body.id)}/action`,
+      href_result: `/servers/${String(server.body.id)}`,
+      started_at: now(),
+      terminated_at: null,
+      progress: 0,
+      zone: server.body.zone,
+    };
     json(res, 202, { task }, { Location: `/instance/v1/zones/${String(server.body.zone)}/tasks/${task.id}` });
     const later = (ms: number, work: () => void | Promise<void>) => server.timers.push(setTimeout(() => void work(), after(ms)));
     if (name === 'poweron') {
@@ -239,16 +298,30 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
         if (!servers.has(server.body.id as string)) return;
         setState(server, 'running', 'booting kernel');
         if (server.body.dynamic_ip_required) {
-          server.body.public_ips = [{ id: randomUUID(), address: `51.15.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`, dynamic: true, gateway: '62.210.0.1', netmask: '32', family: 'inet', provisioning_mode: 'dhcp', tags: [], state: 'attached', ipam_id: randomUUID() }];
+          server.body.public_ips = [
+            {
+              id: randomUUID(),
+              address: `51.15.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
+              dynamic: true,
+              gateway: '62.210.0.1',
+              netmask: '32',
+              family: 'inet',
+              provisioning_mode: 'dhcp',
+              tags: [],
+              state: 'attached',
+              ipam_id: randomUUID(),
+            },
+          ];
         }
         later(TIMINGS.booted, () => {
           if (server.body.state === 'running') server.body.state_detail = 'booted';
         });
         // A guest that does not come up is what a real VM does too: the API says running, no agent calls.
-        if (options.boot) server.vm = await options.boot(view(server), server.userData).catch((error: unknown) => {
-          bootErrors.push(`${String(server.body.name)}: ${(error as Error).message}`);
-          return undefined;
-        });
+        if (options.boot)
+          server.vm = await options.boot(view(server), server.userData).catch((error: unknown) => {
+            bootErrors.push(`${String(server.body.name)}: ${(error as Error).message}`);
+            return undefined;
+          });
       });
     } else if (name === 'terminate') {
       setState(server, 'stopping', 'terminating');
@@ -283,11 +356,18 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
       const zone = parts[3]!;
       if (parts.length === 5 && req.method === 'GET') {
         const tags = query.get('tags')?.split(',') ?? [];
-        const list = [...volumes.values()].filter((v) => v.zone === zone && tags.every((t) => (v.tags as string[]).includes(t)) && (!query.get('product_resource_id') || (v.references as { product_resource_id: string }[]).some((r) => r.product_resource_id === query.get('product_resource_id'))));
+        const list = [...volumes.values()].filter(
+          (v) =>
+            v.zone === zone &&
+            tags.every((t) => (v.tags as string[]).includes(t)) &&
+            (!query.get('product_resource_id') ||
+              (v.references as { product_resource_id: string }[]).some((r) => r.product_resource_id === query.get('product_resource_id'))),
+        );
         return json(res, 200, { volumes: list, total_count: list.length });
       }
       const volume = volumes.get(parts[5] ?? '');
-      if (!volume || volume.zone !== zone) return json(res, 404, { message: 'resource is not found', resource: 'volume', resource_id: parts[5], type: 'not_found' });
+      if (!volume || volume.zone !== zone)
+        return json(res, 404, { message: 'resource is not found', resource: 'volume', resource_id: parts[5], type: 'not_found' });
       if (req.method === 'GET') return json(res, 200, volume);
       if (req.method === 'PATCH') {
         const input = parse();
@@ -296,18 +376,27 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
         return json(res, 200, volume);
       }
       if (req.method === 'DELETE') {
-        if (volume.status === 'in_use') return json(res, 412, { type: 'precondition_failed', message: 'precondition is not respected', precondition: 'resource_still_in_use', help_message: 'volume is attached to a server' });
+        if (volume.status === 'in_use')
+          return json(res, 412, {
+            type: 'precondition_failed',
+            message: 'precondition is not respected',
+            precondition: 'resource_still_in_use',
+            help_message: 'volume is attached to a server',
+          });
         volumes.delete(parts[5]!);
         return json(res, 204);
       }
     }
     // /instance/v1/zones/{zone}/…
-    if (parts[0] !== 'instance' || parts[1] !== 'v1' || parts[2] !== 'zones' || !parts[3]) return json(res, 404, { type: 'not_found', message: `no route ${req.method ?? ''} ${path}` });
+    if (parts[0] !== 'instance' || parts[1] !== 'v1' || parts[2] !== 'zones' || !parts[3])
+      return json(res, 404, { type: 'not_found', message: `no route ${req.method ?? ''} ${path}` });
     const zone = parts[3];
     const rest = parts.slice(4);
     if (rest[0] === 'products' && rest[1] === 'servers') {
       if (rest[2] === 'availability') {
-        return json(res, 200, { servers: Object.fromEntries(Object.keys(types).map((t) => [t, { availability: faults.outOfStock?.includes(t) ? 'shortage' : 'available' }])) });
+        return json(res, 200, {
+          servers: Object.fromEntries(Object.keys(types).map((t) => [t, { availability: faults.outOfStock?.includes(t) ? 'shortage' : 'available' }])),
+        });
       }
       const names = Object.keys(types);
       const perPage = Number(query.get('per_page') ?? 50);
@@ -323,7 +412,19 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
       }
       if (rest.length === 1 && req.method === 'POST') {
         const input = parse();
-        const ip = { id: randomUUID(), address: `51.158.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`, prefix: null, reverse: null, server: null, type: input.type ?? 'routed_ipv4', state: 'detached', tags: input.tags ?? [], ipam_id: randomUUID(), project, zone };
+        const ip = {
+          id: randomUUID(),
+          address: `51.158.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
+          prefix: null,
+          reverse: null,
+          server: null,
+          type: input.type ?? 'routed_ipv4',
+          state: 'detached',
+          tags: input.tags ?? [],
+          ipam_id: randomUUID(),
+          project,
+          zone,
+        };
         ips.set(ip.id, ip);
         return json(res, 201, { ip });
       }
@@ -350,7 +451,9 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
         // name is a substring filter (recorded), tags must all match; paged, total in a header only.
         const name = query.get('name');
         const tags = query.get('tags')?.split(',') ?? [];
-        const list = [...servers.values()].map((s) => s.body).filter((b) => b.zone === zone && (!name || String(b.name).includes(name)) && tags.every((t) => (b.tags as string[]).includes(t)));
+        const list = [...servers.values()]
+          .map((s) => s.body)
+          .filter((b) => b.zone === zone && (!name || String(b.name).includes(name)) && tags.every((t) => (b.tags as string[]).includes(t)));
         const perPage = Number(query.get('per_page') ?? 50);
         const page = Number(query.get('page') ?? 1);
         return json(res, 200, { servers: list.slice((page - 1) * perPage, page * perPage) }, { 'X-Total-Count': String(list.length) });
@@ -396,7 +499,14 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://sim');
       const body = Buffer.concat(chunks).toString();
-      const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), contentType: req.headers['content-type'], body, status: 0 };
+      const record: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        contentType: req.headers['content-type'],
+        body,
+        status: 0,
+      };
       requests.push(record);
       res.on('finish', () => (record.status = res.statusCode));
       if ((faults.gatewayErrors ?? 0) > 0) {

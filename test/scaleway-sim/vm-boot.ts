@@ -101,7 +101,12 @@ function startUnit(root: string, name: string, log: string, extraArgs: string[])
   const words = systemdWords(/^ExecStart=(.+)$/m.exec(unit)![1]!).map((word) => inVm(root, word));
   if (!existsSync(words[0]!)) throw new Error(`${name}: ${words[0]!} is missing (did the installer run?)`);
   const out = openSync(log, 'a');
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', ...words, ...extraArgs], { env, detached: true, stdio: ['ignore', out, out], cwd: root });
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', ...words, ...extraArgs], {
+    env,
+    detached: true,
+    stdio: ['ignore', out, out],
+    cwd: root,
+  });
   closeSync(out);
   child.unref();
   return child;

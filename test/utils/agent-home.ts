@@ -4,7 +4,15 @@ import { EventEmitter, on } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { createAgentRootRouter, type AgentApi, type AgentCommand, type AgentContext, type AgentEvent, type AgentJob } from '@plexlift/shared/protocol';
+import {
+  AUTH_REFUSED_CLOSE_CODE,
+  createAgentRootRouter,
+  type AgentApi,
+  type AgentCommand,
+  type AgentContext,
+  type AgentEvent,
+  type AgentJob,
+} from '@plexlift/shared/protocol';
 
 /**
  * A minimal controller for agent tests, until the controller issue lands: the real
@@ -75,7 +83,7 @@ export async function startAgentHome(options: { tokens: string[]; port?: number;
         const params = info.connectionParams ?? {};
         if (!params.token || !options.tokens.includes(params.token)) {
           // A distinct close code tells the agent that retrying cannot help.
-          res.close(4401, 'unauthorized');
+          res.close(AUTH_REFUSED_CLOSE_CODE, 'unauthorized');
           throw new TRPCError({ code: 'UNAUTHORIZED', message: 'unknown agent token' });
         }
         home.connections += 1;

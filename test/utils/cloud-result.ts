@@ -34,4 +34,3 @@ export async function cloudResult(home: Pick<HomePlex, 'paths' | 'media'>, newFi
   await Promise.all([pipeline(archive.stream, createWriteStream(file)), archive.finished]);
   return file;
 }
-

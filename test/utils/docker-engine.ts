@@ -21,7 +21,19 @@ export async function startDockerEngine(root: string): Promise<DockerEngine> {
   const socket = join(root, 'docker.sock');
   const daemon: ChildProcess = spawn(
     'dockerd',
-    ['--iptables=false', '--ip6tables=false', '--bridge=none', '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--pidfile', join(root, 'dockerd.pid'), '-H', `unix://${socket}`],
+    [
+      '--iptables=false',
+      '--ip6tables=false',
+      '--bridge=none',
+      '--data-root',
+      join(root, 'data'),
+      '--exec-root',
+      join(root, 'exec'),
+      '--pidfile',
+      join(root, 'dockerd.pid'),
+      '-H',
+      `unix://${socket}`,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';

@@ -43,7 +43,9 @@ export async function createHomePlex(dir: string, options: { media?: MediaTreeSi
   const names = { movie: ['Movies', media.roots.movies], show: ['TV Shows', media.roots.tv], artist: ['Music', media.roots.music] } as const;
   for (const type of options.sections ?? ['movie']) {
     const [name, location] = names[type];
-    const reply = await fetch(`${seed.url}/library/sections?name=${encodeURIComponent(name)}&type=${type}&location=${encodeURIComponent(location)}`, { method: 'POST' });
+    const reply = await fetch(`${seed.url}/library/sections?name=${encodeURIComponent(name)}&type=${type}&location=${encodeURIComponent(location)}`, {
+      method: 'POST',
+    });
     if (!reply.ok) throw new Error(`home section ${name} not created: HTTP ${reply.status}`);
     await seed.jobs.idle();
   }

@@ -105,7 +105,10 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
   const now = () => EPOCH + clock++;
   const hex = (length: number) => {
     let out = '';
-    while (out.length < length) out += Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
+    while (out.length < length)
+      out += Math.floor(random() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0');
     return out.slice(0, length);
   };
   const pick = <T>(list: readonly T[], i: number) => list[i % list.length] as T;
@@ -209,12 +212,30 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
           const deleted = isDeleted();
           const deletedAt = deleted ? now() : null;
           const files = i % 10 === 9 ? [`${dir.path}/${title} - cd1.mkv`, `${dir.path}/${title} - cd2.mkv`] : [`${dir.path}/${title}.mkv`];
-          const item = insertItem({ section, parent: null, type: METADATA_TYPE.movie, guid: `plex://movie/${hex(24)}`, title, index: null, deletedAt, mediaCount: 1 });
+          const item = insertItem({
+            section,
+            parent: null,
+            type: METADATA_TYPE.movie,
+            guid: `plex://movie/${hex(24)}`,
+            title,
+            index: null,
+            deletedAt,
+            mediaCount: 1,
+          });
           insertMedia({ section, location: dir.location, item, directory: dir.directory, files, deletedAt, kind: 'video', subtitle: i % 4 === 0 });
           count('movie', deleted, files.length);
           if (i % 3 === 0) {
             // An online extra: a part with an empty file, never counted and never remapped.
-            const extra = insertItem({ section, parent: item, type: METADATA_TYPE.extra, guid: `iva://api.internetvideoarchive.com/2.0/DataService/VideoAssets(${100000 + i})`, title: `${title} trailer`, index: 1, deletedAt: null, mediaCount: 1 });
+            const extra = insertItem({
+              section,
+              parent: item,
+              type: METADATA_TYPE.extra,
+              guid: `iva://api.internetvideoarchive.com/2.0/DataService/VideoAssets(${100000 + i})`,
+              title: `${title} trailer`,
+              index: 1,
+              deletedAt: null,
+              mediaCount: 1,
+            });
             insertMedia({ section, location: dir.location, item: extra, directory: dir.directory, files: [''], deletedAt: null, kind: 'video' });
             result.files.pop();
           }
@@ -225,14 +246,31 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
           const show = insertItem({ section, parent: null, type: METADATA_TYPE.show, guid: `plex://show/${hex(24)}`, title, index: null, deletedAt: null });
           count('show', false);
           for (let n = 1; n <= size.seasonsPerShow; n++) {
-            const season = insertItem({ section, parent: show, type: METADATA_TYPE.season, guid: `plex://season/${hex(24)}`, title: `Season ${n}`, index: n, deletedAt: null });
+            const season = insertItem({
+              section,
+              parent: show,
+              type: METADATA_TYPE.season,
+              guid: `plex://season/${hex(24)}`,
+              title: `Season ${n}`,
+              index: n,
+              deletedAt: null,
+            });
             count('season', false);
             const dir = folder(s, `${title}/Season ${String(n).padStart(2, '0')}`);
             for (let e = 1; e <= size.episodesPerSeason; e++) {
               const deleted = isDeleted();
               const deletedAt = deleted ? now() : null;
               const file = `${dir.path}/${title} - S${String(n).padStart(2, '0')}E${String(e).padStart(2, '0')}.mkv`;
-              const item = insertItem({ section, parent: season, type: METADATA_TYPE.episode, guid: `plex://episode/${hex(24)}`, title: `Episode ${e}`, index: e, deletedAt, mediaCount: 1 });
+              const item = insertItem({
+                section,
+                parent: season,
+                type: METADATA_TYPE.episode,
+                guid: `plex://episode/${hex(24)}`,
+                title: `Episode ${e}`,
+                index: e,
+                deletedAt,
+                mediaCount: 1,
+              });
               insertMedia({ section, location: dir.location, item, directory: dir.directory, files: [file], deletedAt, kind: 'video', subtitle: e % 5 === 1 });
               count('episode', deleted, 1);
             }
@@ -242,11 +280,27 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
         let track = 0;
         for (let a = 0; a < size.artists; a++) {
           const name = nameFor('Artist', salt + a);
-          const artist = insertItem({ section, parent: null, type: METADATA_TYPE.artist, guid: `plex://artist/${hex(24)}`, title: name, index: null, deletedAt: null });
+          const artist = insertItem({
+            section,
+            parent: null,
+            type: METADATA_TYPE.artist,
+            guid: `plex://artist/${hex(24)}`,
+            title: name,
+            index: null,
+            deletedAt: null,
+          });
           count('artist', false);
           for (let b = 1; b <= size.albumsPerArtist; b++) {
             const albumTitle = `Album ${b}`;
-            const album = insertItem({ section, parent: artist, type: METADATA_TYPE.album, guid: `plex://album/${hex(24)}`, title: albumTitle, index: b, deletedAt: null });
+            const album = insertItem({
+              section,
+              parent: artist,
+              type: METADATA_TYPE.album,
+              guid: `plex://album/${hex(24)}`,
+              title: albumTitle,
+              index: b,
+              deletedAt: null,
+            });
             count('album', false);
             const dir = folder(a, `${name}/${albumTitle}`);
             for (let t = 1; t <= size.tracksPerAlbum; t++) {
@@ -255,7 +309,17 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
               const deletedAt = deleted ? now() : null;
               const analysed = random() < sonicRatio;
               const file = `${dir.path}/${String(t).padStart(2, '0')} - Track ${t}.flac`;
-              const item = insertItem({ section, parent: album, type: METADATA_TYPE.track, guid: `plex://track/${hex(24)}`, title: `Track ${t}`, index: t, deletedAt, extraData: extraData(analysed, track), mediaCount: 1 });
+              const item = insertItem({
+                section,
+                parent: album,
+                type: METADATA_TYPE.track,
+                guid: `plex://track/${hex(24)}`,
+                title: `Track ${t}`,
+                index: t,
+                deletedAt,
+                extraData: extraData(analysed, track),
+                mediaCount: 1,
+              });
               insertMedia({ section, location: dir.location, item, directory: dir.directory, files: [file], deletedAt, kind: 'audio' });
               count('track', deleted, 1);
               if (!deleted) {
@@ -270,7 +334,15 @@ export function generateLibrary(options: GenerateLibraryOptions): GeneratedLibra
         for (let a = 0; a < size.photoAlbums; a++) {
           const title = nameFor('Album', salt + a);
           const dir = folder(a, title);
-          const album = insertItem({ section, parent: null, type: METADATA_TYPE.photoAlbum, guid: `local://${section}/${a}`, title, index: null, deletedAt: null });
+          const album = insertItem({
+            section,
+            parent: null,
+            type: METADATA_TYPE.photoAlbum,
+            guid: `local://${section}/${a}`,
+            title,
+            index: null,
+            deletedAt: null,
+          });
           for (let p = 1; p <= size.photosPerAlbum; p++) {
             const deleted = isDeleted();
             const deletedAt = deleted ? now() : null;

@@ -93,7 +93,16 @@ export class LibraryWriter {
     );
   }
 
-  part(row: { media: number; directory: number; hash: string; file: string; index: number | null; size: number; at: number; deletedAt: number | null }): number {
+  part(row: {
+    media: number;
+    directory: number;
+    hash: string;
+    file: string;
+    index: number | null;
+    size: number;
+    at: number;
+    deletedAt: number | null;
+  }): number {
     return Number(this.statements.part.run(row).lastInsertRowid);
   }
 

@@ -15,7 +15,10 @@ const SCRIPTS = fileURLToPath(new URL('../../scripts/', import.meta.url));
 function importBaseImage(engine: DockerEngine, tag: string, programs: string[]): void {
   const rootfs = mkdtempSync(join(tmpdir(), 'rootfs-'));
   try {
-    copyPrograms(rootfs, ['/bin/sh', '/usr/bin/env', process.execPath, ...programs].map((p) => execFileSync('readlink', ['-f', p], { encoding: 'utf8' }).trim()));
+    copyPrograms(
+      rootfs,
+      ['/bin/sh', '/usr/bin/env', process.execPath, ...programs].map((p) => execFileSync('readlink', ['-f', p], { encoding: 'utf8' }).trim()),
+    );
     // The names programs are called by, where the real paths differ (sh is dash).
     mkdirSync(join(rootfs, 'bin'), { recursive: true });
     spawnSync('ln', ['-sf', execFileSync('readlink', ['-f', '/bin/sh'], { encoding: 'utf8' }).trim(), join(rootfs, 'bin', 'sh')]);
@@ -32,12 +35,22 @@ function importBaseImage(engine: DockerEngine, tag: string, programs: string[]):
 
 /** Runs one of the repository's image scripts against the test engine, on a local base. */
 function buildWithScript(engine: DockerEngine, script: string, tag: string, base: string): void {
-  execFileSync('bash', [join(SCRIPTS, script), tag, '--build-arg', `BASE=${base}`, '--build-arg', 'PACKAGES='], { env: { ...process.env, DOCKER_HOST: `unix://${engine.socket}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('bash', [join(SCRIPTS, script), tag, '--build-arg', `BASE=${base}`, '--build-arg', 'PACKAGES='], {
+    env: { ...process.env, DOCKER_HOST: `unix://${engine.socket}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** The agent's image, from the real Dockerfile and `scripts/build-agent-image.sh`. */
 export function buildAgentImage(engine: DockerEngine, tag: string): void {
-  importBaseImage(engine, 'plexlift/agent-base:test', ['/usr/bin/rclone', '/usr/bin/fusermount3', '/usr/bin/zstd', '/usr/bin/tar', '/usr/bin/sqlite3', '/usr/bin/docker']);
+  importBaseImage(engine, 'plexlift/agent-base:test', [
+    '/usr/bin/rclone',
+    '/usr/bin/fusermount3',
+    '/usr/bin/zstd',
+    '/usr/bin/tar',
+    '/usr/bin/sqlite3',
+    '/usr/bin/docker',
+  ]);
   buildWithScript(engine, 'build-agent-image.sh', tag, 'plexlift/agent-base:test');
 }
 

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
-import { createLocalPlexRuntime } from '../../packages/agent/src/local-plex-runtime.js';
-import type { PlexRuntime } from '../../packages/agent/src/plex-runtime.js';
+import { createLocalPlexRuntime } from '../../packages/agent/src/plex/local-plex-runtime.js';
+import type { PlexRuntime } from '../../packages/agent/src/plex/plex-runtime.js';
 import { dataDirPaths, type DataDirPaths } from '../plex-sim/data-dir.js';
 import type { PlexSimOptions } from '../plex-sim/options.js';
 import { readPreferences } from '../plex-sim/preferences-file.js';

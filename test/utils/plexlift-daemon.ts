@@ -21,7 +21,10 @@ export interface PlexliftDaemon {
  * `plexlift serve` as its own process, once it listens: from the sources by default, or
  * `command` (the bundled CLI, as installed).
  */
-export async function startPlexliftDaemon(configPath: string, command: string[] = [process.execPath, '--conditions=source', '--import', 'tsx', CLI_BIN]): Promise<PlexliftDaemon> {
+export async function startPlexliftDaemon(
+  configPath: string,
+  command: string[] = [process.execPath, '--conditions=source', '--import', 'tsx', CLI_BIN],
+): Promise<PlexliftDaemon> {
   const daemon = spawn(command[0]!, [...command.slice(1), 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   daemon.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
@@ -62,7 +65,14 @@ export function writeLocalJobConfig(input: LocalJobConfigInput): string {
   writeFileSync(join(dir, 'tuning.json'), JSON.stringify(input.tuning));
   const config = {
     server: { port: input.port, host: '127.0.0.1', stateDir: join(dir, 'state') },
-    home: { plexDataDir: home.paths.pms, plexUrl: home.url, plexToken: input.plexToken, plexTvUrl: input.plexTvUrl, control: home.controlConfig, startTimeoutSeconds: 30 },
+    home: {
+      plexDataDir: home.paths.pms,
+      plexUrl: home.url,
+      plexToken: input.plexToken,
+      plexTvUrl: input.plexTvUrl,
+      control: home.controlConfig,
+      startTimeoutSeconds: 30,
+    },
     media: { mountPath: join(home.dir, 'media'), remote: input.remote, vfsProfile: 'lite' },
     provider: 'local',
     providers: { local: { plexCommand: plexSimCommand(join(dir, 'knobs.json'), input.plexTvUrl), tuningFile: join(dir, 'tuning.json') } },

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mountRclone, type RcloneMount } from '../../packages/agent/src/rclone-mount.js';
+import { mountRclone, type RcloneMount } from '../../packages/agent/src/media/rclone-mount.js';
 import { freePort } from './free-port.js';
 
 export interface TestRcloneMount extends RcloneMount, AsyncDisposable {

@@ -11,9 +11,16 @@ export interface CliResult {
 }
 
 /** Runs the real `plexlift` CLI (from source) in a child process, as a user would. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: {
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    /** Called with stderr as it comes (a test waits for a line). */ onStderr?: (chunk: string) => void;
+  } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       ['--conditions=source', '--import', 'tsx', CLI_BIN, ...args],
       { env: { ...process.env, PLEXLIFT_CONFIG: undefined, ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 60_000 },
@@ -22,5 +29,6 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeo
         else resolve({ status: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
       },
     );
+    if (options.onStderr) child.stderr?.on('data', (chunk: Buffer | string) => options.onStderr!(chunk.toString()));
   });
 }

@@ -29,9 +29,10 @@ export function destroyPage(path: string, object: string, options: { kind?: 'lea
   let page: { pageno: number; ncell: number } | undefined;
   let pageSize: number;
   try {
-    const pages = db
-      .prepare(`SELECT pageno, ncell FROM dbstat WHERE name = ? AND pagetype = ? ORDER BY pageno`)
-      .all(object, options.kind ?? 'leaf') as { pageno: number; ncell: number }[];
+    const pages = db.prepare(`SELECT pageno, ncell FROM dbstat WHERE name = ? AND pagetype = ? ORDER BY pageno`).all(object, options.kind ?? 'leaf') as {
+      pageno: number;
+      ncell: number;
+    }[];
     page = pages[Math.min(options.nth ?? Math.floor(pages.length / 2), pages.length - 1)];
     pageSize = db.pragma('page_size', { simple: true }) as number;
   } finally {

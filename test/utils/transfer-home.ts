@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { CHUNK_SHA256_HEADER, matchTransferRoute } from '@plexlift/shared/transfer';
 
 /**
  * A minimal home side of the chunk protocol for agent tests, until the controller issue lands:
@@ -38,25 +39,25 @@ export async function startTransferHome(dir: string, token: string): Promise<Tra
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const match = /^\/transfers\/([\w-]+)(?:\/(chunks)\/(\d+)|\/(complete))?$/.exec(url.pathname);
+      const route = matchTransferRoute(url.pathname);
       const send = (status: number, body: unknown = '') => {
         res.statusCode = status;
         res.setHeader('Content-Type', 'application/json');
         res.end(typeof body === 'string' ? body : JSON.stringify(body));
       };
       if (req.headers.authorization !== `Bearer ${token}`) return send(401, { error: 'unauthorized' });
-      if (!match) return send(404);
-      const id = match[1]!;
+      if (!route) return send(404);
+      const id = route.transferId;
       const folder = staging(id);
       mkdirSync(folder, { recursive: true });
-      if (req.method === 'GET' && !match[2] && !match[4]) {
+      if (req.method === 'GET' && route.call === 'listing') {
         const chunks = readdirSync(folder)
           .filter((f) => f.endsWith('.chunk'))
           .map((f) => ({ index: Number(f.split('.')[0]), sha256: f.split('.')[1]! }));
         return send(200, { chunks, ...(published.has(id) ? { sha256: published.get(id), complete: true } : {}) });
       }
-      if (req.method === 'GET' && match[2]) {
-        const file = readdirSync(folder).find((f) => f.startsWith(`${match[3]}.`) && f.endsWith('.chunk'));
+      if (req.method === 'GET' && route.call === 'chunk') {
+        const file = readdirSync(folder).find((f) => f.startsWith(`${route.index}.`) && f.endsWith('.chunk'));
         if (!file) return send(404);
         const data = readFileSync(join(folder, file));
         if (corruptions > 0) {
@@ -66,9 +67,9 @@ export async function startTransferHome(dir: string, token: string): Promise<Tra
         res.setHeader('Content-Type', 'application/octet-stream');
         return res.end(data);
       }
-      if (req.method === 'PUT' && match[2]) {
-        const index = Number(match[3]);
-        const expected = String(req.headers['x-plexlift-chunk-sha256'] ?? '');
+      if (req.method === 'PUT' && route.call === 'chunk') {
+        const { index } = route;
+        const expected = String(req.headers[CHUNK_SHA256_HEADER.toLowerCase()] ?? '');
         if (cuts > 0) {
           cuts -= 1;
           // Read part of the body, then drop the connection: a network cut mid-chunk.
@@ -89,13 +90,14 @@ export async function startTransferHome(dir: string, token: string): Promise<Tra
         stored.set(index, (stored.get(index) ?? 0) + 1);
         return send(201, { index, sha256: actual });
       }
-      if (req.method === 'POST' && match[4]) {
+      if (req.method === 'POST' && route.call === 'complete') {
         const chunks: Buffer[] = [];
         for await (const data of req) chunks.push(data as Buffer);
         const { chunks: count, sha256 } = JSON.parse(Buffer.concat(chunks).toString()) as { chunks: number; sha256: string };
         const files = readdirSync(folder).filter((f) => f.endsWith('.chunk'));
         const byIndex = new Map(files.map((f) => [Number(f.split('.')[0]), f]));
-        if (byIndex.size !== count || [...Array(count).keys()].some((i) => !byIndex.has(i))) return send(409, { error: `holding ${byIndex.size} of ${count} chunks` });
+        if (byIndex.size !== count || [...Array(count).keys()].some((i) => !byIndex.has(i)))
+          return send(409, { error: `holding ${byIndex.size} of ${count} chunks` });
         const archive = join(dir, `${id}.tar.zst`);
         const whole = createHash('sha256');
         const out = createWriteStream(archive);

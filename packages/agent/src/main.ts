@@ -11,10 +11,10 @@ import { parseArgs } from 'node:util';
 import { EXIT_CODES, PlexliftError } from '@plexlift/shared';
 import { readPreferencesFile } from '@plexlift/shared/plex-api';
 import { normalizeFingerprint } from '@plexlift/shared/tls';
-import { DockerApi } from '@plexlift/shared/docker';
-import { createContainerCpuMonitor } from './cpu-monitor.js';
-import { createDockerPlexRuntime } from './docker-plex-runtime.js';
-import { createLocalPlexRuntime } from './local-plex-runtime.js';
+import { DockerApi, plexContainerName } from '@plexlift/shared/docker';
+import { createContainerCpuMonitor } from './monitors/cpu-monitor.js';
+import { createDockerPlexRuntime } from './plex/docker-plex-runtime.js';
+import { createLocalPlexRuntime } from './plex/local-plex-runtime.js';
 import { runJob, type RunJobOptions } from './run-job.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -70,7 +70,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const missing = (['controller', 'job', 'work-dir', 'plex-config'] as const).filter((name) => !values[name]);
   if (missing.length > 0 || (!values['plex-command'] && values['plex-runtime'] !== 'docker')) {
-    const names = [...missing.map((m) => `--${m}`), ...(values['plex-command'] || values['plex-runtime'] === 'docker' ? [] : ['--plex-runtime docker or --plex-command'])];
+    const names = [
+      ...missing.map((m) => `--${m}`),
+      ...(values['plex-command'] || values['plex-runtime'] === 'docker' ? [] : ['--plex-runtime docker or --plex-command']),
+    ];
     process.stderr.write(`plexlift-agent: missing ${names.join(', ')}\n${USAGE}\n`);
     return EXIT_CODES.usage;
   }
@@ -116,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
   const plexRuntime = (): Pick<RunJobOptions, 'runtime' | 'cpuMonitor'> => {
     if (command) return { runtime: createLocalPlexRuntime({ command, configDir: plexConfig }) };
     // The container alone is what the idle waits and the CPU samples watch.
-    const containerName = `plexlift-plex-${values.job!}`;
+    const containerName = plexContainerName(values.job!);
     return {
       runtime: createDockerPlexRuntime({
         docker: new DockerApi(),

@@ -1,6 +1,7 @@
 import { PlexliftError, toPlexliftError } from '@plexlift/shared';
 import { AGENT_PHASE_NAMES, type AgentEvent, type AgentPhaseName, type JobSpec } from '@plexlift/shared/protocol';
-import type { Phase } from './phases/phase.js';
+import type { JobProducts, JobState } from './job-state.js';
+import type { AnyPhase } from './phases/phase.js';
 
 export interface PhaseRun {
   completed: AgentPhaseName[];
@@ -11,11 +12,14 @@ export interface PhaseRun {
 /**
  * Runs the phases of a job strictly in contract order, each between a `phase:start` and a
  * `phase:complete` (or `phase:fail`, after which nothing else runs). A phase the job does not need
- * is skipped and said so. An abort stops the phase in flight through the shared signal.
+ * is skipped and said so; one whose needs no earlier phase made fails before it starts, and one
+ * that ends without making what it lists fails. What a phase makes goes into the state for the
+ * phases after it. An abort stops the phase in flight
+ * through the shared signal.
  */
-export async function runPhases<State>(
-  phases: Phase<State>[],
-  options: { job: JobSpec; state: State; signal: AbortSignal; report: (event: AgentEvent) => void },
+export async function runPhases(
+  phases: readonly AnyPhase[],
+  options: { job: JobSpec; state: JobState; signal: AbortSignal; report: (event: AgentEvent) => void },
 ): Promise<PhaseRun> {
   assertContractOrder(phases.map((p) => p.name));
   const run: PhaseRun = { completed: [], skipped: [], durationsMs: {} };
@@ -29,13 +33,19 @@ export async function runPhases<State>(
     const started = performance.now();
     options.report({ type: 'phase:start', phase: phase.name });
     try {
+      const missing = (phase.needs ?? []).filter((name) => options.state[name] === undefined);
+      if (missing.length > 0) throw new PlexliftError('UNEXPECTED', `${phase.name} needs ${missing.join(', ')}, which no phase before it made`);
       const summary = await phase.run({
         job: options.job,
         signal: options.signal,
-        state: options.state,
+        // Its needs are there: checked just above.
+        state: options.state as JobState & JobProducts,
+        make: (products) => Object.assign(options.state, products),
         report: options.report,
         progress: (progress) => options.report({ type: 'phase:progress', phase: phase.name, ...progress }),
       });
+      const unmade = (phase.makes ?? []).filter((name) => options.state[name] === undefined);
+      if (unmade.length > 0) throw new PlexliftError('UNEXPECTED', `${phase.name} ended without making ${unmade.join(', ')}`);
       run.durationsMs[phase.name] = Math.round(performance.now() - started);
       options.report({ type: 'phase:complete', phase: phase.name, summary: { ...summary, durationMs: run.durationsMs[phase.name] } });
       run.completed.push(phase.name);

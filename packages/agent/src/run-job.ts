@@ -1,17 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlexliftError, toPlexliftError } from '@plexlift/shared';
+import { mainDatabasePath } from '@plexlift/shared/plex-db';
 import { parseJobSpec, type AgentCommand } from '@plexlift/shared/protocol';
-import { HomeConnection } from './connection.js';
-import { createHostCpuMonitor, type CpuMonitor } from './cpu-monitor.js';
-import { CpuSampler } from './cpu-sampler.js';
-import { IDLE_PROFILES, SCAN_TIMEOUT_MS } from './idle-waiter.js';
-import type { JobState } from './job-state.js';
-import { Journal } from './journal.js';
+import { HomeConnection } from './home/connection.js';
+import { Journal } from './home/journal.js';
+import type { JobState, JobTuning } from './job-state.js';
+import { createHostCpuMonitor, type CpuMonitor } from './monitors/cpu-monitor.js';
+import { CpuSampler } from './monitors/cpu-sampler.js';
+import { IDLE_PROFILES, SCAN_TIMEOUT_MS } from './monitors/idle-waiter.js';
 import { runPhases, type PhaseRun } from './phase-runner.js';
 import { AGENT_PHASE_LIST } from './phases/index.js';
-import { reportPlexOutput } from './plex-output.js';
-import type { PlexRuntime } from './plex-runtime.js';
+import { reportPlexOutput } from './plex/plex-output.js';
+import type { PlexRuntime } from './plex/plex-runtime.js';
 
 export interface RunJobOptions {
   controllerUrl: string;
@@ -32,7 +33,9 @@ export interface RunJobOptions {
   /** How long to wait for home to take the last events. @default 60 s */
   drainTimeoutMs?: number;
   /** Overrides for tests (shorter waits). */
-  tuning?: Partial<Pick<JobState, 'idle' | 'sonic' | 'readyTimeoutMs' | 'scanTimeoutMs' | 'holdAfterMs' | 'threads' | 'mountCheckMs'>> & { cpuSampleMs?: number };
+  tuning?: Partial<Pick<JobTuning, 'idle' | 'sonic' | 'readyTimeoutMs' | 'scanTimeoutMs' | 'holdAfterMs' | 'threads' | 'mountCheckMs'>> & {
+    cpuSampleMs?: number;
+  };
 }
 
 export type RunJobOutcome = { ok: true; run: PhaseRun } | { ok: false; error: PlexliftError };
@@ -49,9 +52,18 @@ export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
   const aborted = new AbortController();
   const signal = AbortSignal.any([options.signal, aborted.signal]);
   const onCommand = (command: AgentCommand) => {
-    if (command.type === 'abort' && command.jobId === options.jobId) aborted.abort(new PlexliftError('JOB_ABORTED', `the job was aborted from home: ${command.reason}`));
+    if (command.type === 'abort' && command.jobId === options.jobId)
+      aborted.abort(new PlexliftError('JOB_ABORTED', `the job was aborted from home: ${command.reason}`));
   };
-  const connection = new HomeConnection({ url: options.controllerUrl, fingerprint: options.fingerprint, jobId: options.jobId, agentVersion: options.agentVersion, token: options.token, journal, onCommand });
+  const connection = new HomeConnection({
+    url: options.controllerUrl,
+    fingerprint: options.fingerprint,
+    jobId: options.jobId,
+    agentVersion: options.agentVersion,
+    token: options.token,
+    journal,
+    onCommand,
+  });
   const cpu = new CpuSampler(options.cpuMonitor ?? (await createHostCpuMonitor()), {
     intervalMs: options.tuning?.cpuSampleMs ?? 30_000,
     onSample: (percent) => connection.report({ type: 'cpu:sample', percent: Math.round(percent * 10) / 10 }),
@@ -66,7 +78,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
       readPlexToken: options.readPlexToken,
       workDir: options.workDir,
       pmsDir,
-      mainDb: join(pmsDir, 'Plug-in Support', 'Databases', 'com.plexapp.plugins.library.db'),
+      mainDb: mainDatabasePath(pmsDir),
       cpu,
       idle: options.tuning?.idle ?? IDLE_PROFILES,
       scanTimeoutMs: options.tuning?.scanTimeoutMs ?? SCAN_TIMEOUT_MS,

@@ -1,5 +1,6 @@
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
 import WebSocket from 'ws';
+import { bearerHeader, toWebSocketUrl } from '@plexlift/shared/protocol';
 import { PinnedTls } from '@plexlift/shared/tls';
 import type { AppRouter } from './server/app-router.js';
 
@@ -36,7 +37,7 @@ export function createControllerClient(options: ControllerClientOptions): Contro
   const pin = options.fingerprint && base.startsWith('https:') ? new PinnedTls(options.fingerprint) : undefined;
   // Lazy: the socket opens with the first subscription and closes a second after the last one.
   const ws = createWSClient({
-    url: base.replace(/^http/, 'ws'),
+    url: toWebSocketUrl(base),
     WebSocket: (pin ? pin.webSocket() : WebSocket) as unknown as typeof globalThis.WebSocket,
     connectionParams: { token: options.token },
     lazy: { enabled: true, closeMs: 1_000 },
@@ -46,7 +47,7 @@ export function createControllerClient(options: ControllerClientOptions): Contro
       splitLink({
         condition: (op) => op.type === 'subscription',
         true: wsLink<AppRouter>({ client: ws }),
-        false: httpBatchLink({ url: `${base}/trpc`, headers: { Authorization: `Bearer ${options.token}` }, ...(pin ? { fetch: pin.fetch as unknown as BatchFetch } : {}) }),
+        false: httpBatchLink({ url: `${base}/trpc`, headers: bearerHeader(options.token), ...(pin ? { fetch: pin.fetch as unknown as BatchFetch } : {}) }),
       }),
     ],
   });

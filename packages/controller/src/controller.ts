@@ -1,11 +1,10 @@
 import { join } from 'node:path';
-import type { AgentJob } from '@plexlift/shared/protocol';
-import { createAgentGateway } from './server/agent-gateway.js';
-import type { JobControl } from './server/admin-router.js';
+import type { AgentHooks, JobControl } from './jobs/job-control.js';
 import { createAgentBundleHandler } from './server/agent-bundle.js';
+import { createAgentGateway } from './server/agent-gateway.js';
 import { createAppRouter } from './server/app-router.js';
 import { startControllerServer, type ControllerServer } from './server/controller-server.js';
-import { JobBus } from './server/job-bus.js';
+import { JobBus } from './store/job-bus.js';
 import { JobStore } from './store/job-store.js';
 import { openStoreDatabase, type StoreDatabase } from './store/schema.js';
 import { TokenStore } from './store/token-store.js';
@@ -13,42 +12,25 @@ import { ChunkTransfers } from './transfers/chunk-transfers.js';
 import type { TransferRecord } from './transfers/transfer-store.js';
 import { TransferStore } from './transfers/transfer-store.js';
 
-export interface ControllerOptions {
-  /** The daemon's own folder: its database and the staged transfers. */
-  stateDir: string;
-  adminToken: string;
-  port?: number;
-  host?: string;
-  /** What an agent gets when it asks for its job. */
-  agentJob: (jobId: string, controller: Controller) => Promise<AgentJob>;
-  control?: JobControl;
-  onHello?: (jobId: string, agentVersion: string) => void;
-  onConnect?: (jobId: string) => void;
-  onVerified?: (transfer: TransferRecord) => void;
-  onRefused?: (where: string, reason: string) => void;
-  transfers?: { maxChunkBytes?: number; reserveBytes?: number };
-  keepAlive?: { pingMs: number; pongWaitMs: number };
-  /** HTTPS/WSS with this certificate and key (PEM); plain HTTP without. */
-  tls?: { cert: string; key: string };
-  /** Called once the stores exist and before the port opens (an agent may connect at once). */
-  beforeListen?: (controller: Controller) => void;
-}
-
-export interface Controller extends AsyncDisposable {
+/** The daemon's state and its data plane: opened first, before anything runs jobs or serves. */
+export interface ControllerCore {
   db: StoreDatabase;
   jobs: JobStore;
   tokens: TokenStore;
   transferStore: TransferStore;
   transfers: ChunkTransfers;
   bus: JobBus;
-  server: ControllerServer;
-  close(): Promise<void>;
 }
 
-/** The daemon's parts wired together: the store, the data plane, the tRPC server on one port. */
-export async function startController(options: ControllerOptions): Promise<Controller> {
+export interface CoreOptions {
+  /** The daemon's own folder: its database and the staged transfers. */
+  stateDir: string;
+  transfers?: { maxChunkBytes?: number; reserveBytes?: number };
+}
+
+/** Opens the store (migrated), the bus and the data plane's staging; a verified transfer is announced on the bus. */
+export function openControllerCore(options: CoreOptions): ControllerCore {
   const db = openStoreDatabase(join(options.stateDir, 'plexlift.db'));
-  const jobs = new JobStore(db);
   const tokens = new TokenStore(db);
   const transferStore = new TransferStore(db);
   const bus = new JobBus();
@@ -57,10 +39,38 @@ export async function startController(options: ControllerOptions): Promise<Contr
     tokens,
     stagingDir: join(options.stateDir, 'transfers'),
     ...options.transfers,
-    ...(options.onVerified ? { onVerified: options.onVerified } : {}),
+    onVerified: (transfer) => bus.transferVerified(transfer),
   });
-  const controller = { db, jobs, tokens, transferStore, transfers, bus } as Controller;
-  const gateway = createAgentGateway({ jobs, tokens, bus, agentJob: (jobId) => options.agentJob(jobId, controller), ...(options.onHello ? { onHello: options.onHello } : {}), ...(options.onConnect ? { onConnect: options.onConnect } : {}) });
+  return { db, jobs: new JobStore(db), tokens, transferStore, transfers, bus };
+}
+
+export interface ServeOptions {
+  stateDir: string;
+  adminToken: string;
+  port?: number;
+  host?: string;
+  /** What the admin API forwards to; without one, only `abort` works (it queues the command). */
+  control?: JobControl;
+  /** What the agents' side asks of whoever runs jobs. */
+  agent: AgentHooks;
+  onRefused?: (where: string, reason: string) => void;
+  keepAlive?: { pingMs: number; pongWaitMs: number };
+  /** HTTPS/WSS with this certificate and key (PEM); plain HTTP without. */
+  tls?: { cert: string; key: string };
+}
+
+/** The one port (DESIGN.md): tRPC for agents and the CLI, the data plane, the agent bundle. */
+export async function serveController(core: ControllerCore, options: ServeOptions): Promise<ControllerServer> {
+  const { jobs, tokens, bus } = core;
+  const gateway = createAgentGateway({
+    jobs,
+    tokens,
+    bus,
+    agentJob: options.agent.agentJob,
+    // An agent's hello is its first connection.
+    ...(options.agent.onHello || options.agent.onConnect ? { onHello: (options.agent.onHello ?? options.agent.onConnect)! } : {}),
+    ...(options.agent.onConnect ? { onConnect: options.agent.onConnect } : {}),
+  });
   const control: JobControl = options.control ?? {
     abort: (jobId, reason) => {
       jobs.pushCommand(jobId, { type: 'abort', jobId, reason });
@@ -68,25 +78,44 @@ export async function startController(options: ControllerOptions): Promise<Contr
       return Promise.resolve();
     },
   };
-  const router = createAppRouter({ gateway, jobs, bus, control });
-  options.beforeListen?.(controller);
-  controller.server = await startControllerServer({
-    router,
-    transfers,
+  const onRefused = options.onRefused ? { onRefused: options.onRefused } : {};
+  return startControllerServer({
+    router: createAppRouter({ gateway, jobs, bus, control }),
+    transfers: core.transfers,
     tokens,
     adminToken: options.adminToken,
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.host ? { host: options.host } : {}),
     ...(options.keepAlive ? { keepAlive: options.keepAlive } : {}),
-    ...(options.onRefused ? { onRefused: options.onRefused } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
-    handlers: [createAgentBundleHandler({ tokens, stagingDir: join(options.stateDir, 'tmp'), ...(options.onRefused ? { onRefused: options.onRefused } : {}) })],
+    ...onRefused,
+    handlers: [createAgentBundleHandler({ tokens, stagingDir: join(options.stateDir, 'tmp'), ...onRefused })],
   });
+}
+
+export interface ControllerOptions extends CoreOptions, Omit<ServeOptions, 'agent'>, AgentHooks {
+  onVerified?: (transfer: TransferRecord) => void;
+}
+
+export interface Controller extends ControllerCore, AsyncDisposable {
+  server: ControllerServer;
+  close(): Promise<void>;
+}
+
+/** The core and the server in one step, with plain callbacks: what tests start. */
+export async function startController(options: ControllerOptions): Promise<Controller> {
+  const core = openControllerCore(options);
+  if (options.onVerified) core.bus.onTransferVerified(options.onVerified);
+  const { agentJob, onHello, onConnect } = options;
+  const server = await serveController(core, { ...options, agent: { agentJob, ...(onHello ? { onHello } : {}), ...(onConnect ? { onConnect } : {}) } });
+  return withClose(core, server);
+}
+
+/** The server closed first (no new calls), then the database. */
+export function withClose(core: ControllerCore, server: ControllerServer): Controller {
   const close = async () => {
-    await controller.server.close();
-    db.close();
+    await server.close();
+    core.db.close();
   };
-  controller.close = close;
-  controller[Symbol.asyncDispose] = close;
-  return controller;
+  return { ...core, server, close, [Symbol.asyncDispose]: close };
 }

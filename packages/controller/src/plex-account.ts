@@ -21,7 +21,8 @@ export class PlexAccount {
   async mintClaimToken(): Promise<string> {
     const body = await this.get('/api/claim/token.json');
     const token = (body as { token?: unknown }).token;
-    if (typeof token !== 'string' || !token.startsWith('claim-')) throw new PlexliftError('PLEX_API_ERROR', 'plex.tv answered the claim request without a claim token');
+    if (typeof token !== 'string' || !token.startsWith('claim-'))
+      throw new PlexliftError('PLEX_API_ERROR', 'plex.tv answered the claim request without a claim token');
     return token;
   }
 
@@ -33,12 +34,17 @@ export class PlexAccount {
   private async get(path: string): Promise<unknown> {
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl.replace(/\/+$/, '')}${path}`, { headers: { 'X-Plex-Token': this.token, Accept: 'application/json', 'X-Plex-Client-Identifier': 'plexlift', 'X-Plex-Product': 'plexlift' } });
+      response = await fetch(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
+        headers: { 'X-Plex-Token': this.token, Accept: 'application/json', 'X-Plex-Client-Identifier': 'plexlift', 'X-Plex-Product': 'plexlift' },
+      });
     } catch (error) {
       throw new PlexliftError('PLEX_API_ERROR', `cannot reach plex.tv at ${this.baseUrl}: ${(error as Error).message}`, { cause: error });
     }
     if (response.status === 401) {
-      throw new PlexliftError('PLEX_UNAUTHORIZED', "plex.tv refused the owner's token (home.plexToken, or the home server's PlexOnlineToken): sign the home server in again or set home.plexToken");
+      throw new PlexliftError(
+        'PLEX_UNAUTHORIZED',
+        "plex.tv refused the owner's token (home.plexToken, or the home server's PlexOnlineToken): sign the home server in again or set home.plexToken",
+      );
     }
     if (!response.ok) throw new PlexliftError('PLEX_API_ERROR', `plex.tv answered ${path} with HTTP ${response.status}`);
     return response.json();
@@ -52,9 +58,16 @@ export function readOnlineToken(pmsDir: string): string {
   try {
     preferences = readPreferencesFile(pmsDir);
   } catch (error) {
-    throw new PlexliftError('CONFIG_INVALID', `home.plexDataDir: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); set home.plexToken instead`);
+    throw new PlexliftError(
+      'CONFIG_INVALID',
+      `home.plexDataDir: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); set home.plexToken instead`,
+    );
   }
   const token = preferences.get('PlexOnlineToken') || undefined;
-  if (!token) throw new PlexliftError('CONFIG_INVALID', `home.plexToken: the home server is not signed in to plex.tv (no PlexOnlineToken in ${path}); sign it in or set home.plexToken`);
+  if (!token)
+    throw new PlexliftError(
+      'CONFIG_INVALID',
+      `home.plexToken: the home server is not signed in to plex.tv (no PlexOnlineToken in ${path}); sign it in or set home.plexToken`,
+    );
   return token;
 }

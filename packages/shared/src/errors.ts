@@ -19,14 +19,7 @@ export const EXIT_CODES = {
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
 /** The subset of tRPC error code keys plexlift maps to (kept here so `shared` needs no tRPC). */
-export type TrpcErrorCodeKey =
-  | 'BAD_REQUEST'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PRECONDITION_FAILED'
-  | 'INTERNAL_SERVER_ERROR';
+export type TrpcErrorCodeKey = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'PRECONDITION_FAILED' | 'INTERNAL_SERVER_ERROR';
 
 export const ERROR_CODES = {
   /** A command-line argument or API input is malformed. */
@@ -73,24 +66,30 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** Whether `value` (a code read back from the store or the wire) is one of the table's. */
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}
+
+/** The process exit status of an error code: the table's, the one place a status is decided. */
+export function exitStatusOf(code: ErrorCode): ExitCode {
+  return ERROR_CODES[code].exit;
+}
+
 export class PlexliftError extends Error {
   override readonly name = 'PlexliftError';
   readonly code: ErrorCode;
   /** Machine-readable facts for `--json` output and events (never secrets). */
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details;
   }
 
   get exitCode(): ExitCode {
-    return ERROR_CODES[this.code].exit;
+    return exitStatusOf(this.code);
   }
 }
 

@@ -1,11 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { ANALYSES, ANALYSIS_NAMES, analysisPreferences, applyPreferences, resolveAnalyses, type PreferenceValue } from '@plexlift/shared/plex-api';
-import { waitUntilIdle } from '../idle-waiter.js';
-import type { JobState } from '../job-state.js';
-import { readIdleSample } from '../section-idle.js';
-import { readSectionFiles, perHour } from '../section-files.js';
-import { selectSections } from '../select-sections.js';
-import type { Phase } from './phase.js';
+import { waitUntilIdle } from '../monitors/idle-waiter.js';
+import { readIdleSample } from '../monitors/section-idle.js';
+import { readSectionFiles, perHour } from '../library/section-files.js';
+import { definePhase } from './phase.js';
 
 /** Plex's thread settings for long-running jobs; its default (0) is half the threads. */
 const THREAD_PREFERENCES = ['LongRunningJobThreads', 'LoudnessAnalysisThreads'];
@@ -16,13 +14,12 @@ const THREAD_PREFERENCES = ['LongRunningJobThreads', 'LoudnessAnalysisThreads'];
  * Butler task of each chosen analysis, one after another, each until Plex is idle again. Never
  * with a force flag; Sonic has its own phase.
  */
-export const analyze: Phase<JobState> = {
+export const analyze = definePhase({
   name: 'analyze',
+  needs: ['plex', 'sections'],
   applies: (job) => !job.skipAnalysis,
   run: async ({ job, state, signal, progress, report }) => {
-    const plex = state.plex;
-    if (!plex) throw new Error('analyze needs plex-start to have run');
-    state.sections ??= selectSections(await plex.sections(signal), job.sections);
+    const { plex } = state;
     const chosen = { ...resolveAnalyses(job.analyses), sonic: false };
     const threads = state.threads ?? availableParallelism();
     const known = new Set((await plex.preferences(signal)).map((s) => s.id));
@@ -37,14 +34,19 @@ export const analyze: Phase<JobState> = {
       progress({ percent: (i * 100) / steps, message: `analysing ${section.title}` });
       const started = performance.now();
       await plex.analyze(section.key, signal);
-      await waitUntilIdle(() => readIdleSample(plex, section, state), state.idle.analyze, { signal, label: `the analysis of "${section.title}"` });
+      await waitUntilIdle(() => readIdleSample(plex, section, state.cpu), state.idle.analyze, { signal, label: `the analysis of "${section.title}"` });
       const elapsedMs = performance.now() - started;
       const files = readSectionFiles(state.mainDb, section.key);
       sections[section.title] = { files, seconds: Math.round(elapsedMs / 1000), filesPerHour: perHour(files, elapsedMs) };
-      progress({ percent: ((i + 1) * 100) / steps, rate: { value: sections[section.title]!.filesPerHour, unit: 'files/h' }, message: `${section.title} analysed` });
+      progress({
+        percent: ((i + 1) * 100) / steps,
+        rate: { value: sections[section.title]!.filesPerHour, unit: 'files/h' },
+        message: `${section.title} analysed`,
+      });
     }
 
-    // The Butler does these for the whole server; names are checked against /butler (trap 8).
+    // The Butler does these for the whole server; names are checked against /butler, since task
+    // names vary by version (plex-api.md, Traps: `/butler` is not a MediaContainer).
     const available = new Set((await plex.butlerTasks(signal)).map((t) => t.name));
     const butler: Record<string, { seconds: number }> = {};
     const missing: string[] = [];
@@ -58,9 +60,9 @@ export const analyze: Phase<JobState> = {
       progress({ percent: ((state.sections.length + i) * 100) / steps, message: label });
       const started = performance.now();
       await plex.startButlerTask(butlerTask, signal);
-      await waitUntilIdle(() => readIdleSample(plex, undefined, state), state.idle.analyze, { signal, label });
+      await waitUntilIdle(() => readIdleSample(plex, undefined, state.cpu), state.idle.analyze, { signal, label });
       butler[butlerTask] = { seconds: Math.round((performance.now() - started) / 1000) };
     }
     return { analyses: tasks, threads, sections, butlerTasks: butler, ...(missing.length > 0 ? { missingButlerTasks: missing } : {}) };
   },
-};
+});

@@ -1,24 +1,29 @@
 import { PlexliftError } from '@plexlift/shared';
 import { checkIntegrity, findPlexDatabases, remapPaths } from '@plexlift/shared/plex-db';
-import type { JobState } from '../job-state.js';
 import { archiveEntries } from '@plexlift/shared/archive';
-import type { Phase } from './phase.js';
+import { definePhase } from './phase.js';
 
 /**
  * Makes the stopped library ready to travel: paths mapped back to home's, both DBs checked. The
  * archive itself is produced by upload, chunk by chunk as it is sent.
  */
-export const exportPhase: Phase<JobState> = {
+export const exportPhase = definePhase({
   name: 'export',
   run: async ({ job, state, signal }) => {
-    if (job.mappings.length > 0) remapPaths(state.mainDb, job.mappings.map(({ from, to }) => ({ from: to, to: from })));
+    if (job.mappings.length > 0)
+      remapPaths(
+        state.mainDb,
+        job.mappings.map(({ from, to }) => ({ from: to, to: from })),
+      );
     const { main, blobs } = findPlexDatabases(state.mainDb);
     for (const path of [main, blobs].filter((p): p is string => p !== undefined)) {
       const report = await checkIntegrity(path, { signal });
       if (!report.ok) {
-        throw new PlexliftError('SAFETY_STOP', `the library DB to ship fails its integrity check (${report.problems[0] ?? ''}); nothing is sent home`, { details: { path, problems: report.problems } });
+        throw new PlexliftError('SAFETY_STOP', `the library DB to ship fails its integrity check (${report.problems[0] ?? ''}); nothing is sent home`, {
+          details: { path, problems: report.problems },
+        });
       }
     }
     return { entries: archiveEntries(state.pmsDir) };
   },
-};
+});

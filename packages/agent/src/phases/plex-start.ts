@@ -1,16 +1,15 @@
-import type { JobState } from '../job-state.js';
-import { reportPlexOutput } from '../plex-output.js';
-import { startPlex } from '../start-plex.js';
-import type { Phase } from './phase.js';
+import { reportPlexOutput } from '../plex/plex-output.js';
+import { startPlex } from '../plex/start-plex.js';
+import { definePhase } from './phase.js';
 
 /** Starts the pinned Plex with the just-in-time claim token and makes it safe to scan. */
-export const plexStart: Phase<JobState> = {
+export const plexStart = definePhase({
   name: 'plex-start',
-  run: async ({ job, state, signal, progress, report }) => {
-    if (!state.runtime || !state.readPlexToken) throw new Error('plex-start needs a Plex runtime');
+  makes: ['plex'],
+  run: async ({ job, state, signal, progress, report, make }) => {
     // Claim tokens live about four minutes: a fresh one now, not the one from connect (a restore
     // can take longer than that).
-    const claimToken = state.connection ? (await state.connection.job()).secrets.claimToken : state.secrets?.claimToken;
+    const { claimToken } = (await state.connection.job()).secrets;
     const started = await startPlex(state.runtime, {
       version: job.plex.version,
       mediaPaths: [job.media.mountPath],
@@ -22,7 +21,7 @@ export const plexStart: Phase<JobState> = {
       onStep: (step) => progress({ message: step }),
       onStopped: (output) => reportPlexOutput(report, output),
     });
-    state.plex = started.client;
+    make({ plex: started.client });
     return { machineIdentifier: started.machineIdentifier, preferences: started.preferences.map((p) => `${p.id}=${String(p.after)}`) };
   },
-};
+});

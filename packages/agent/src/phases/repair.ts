@@ -1,7 +1,15 @@
 import { renameSync, rmSync } from 'node:fs';
-import { checkIntegrity, databaseFileSet, findPlexDatabases, findRecoveryEngine, repairDatabase, testRecoveryEngine, type RecoveryEngine } from '@plexlift/shared/plex-db';
-import type { JobState } from '../job-state.js';
-import type { Phase } from './phase.js';
+import {
+  checkIntegrity,
+  databaseFileSet,
+  findPlexDatabases,
+  findRecoveryEngine,
+  repairDatabase,
+  testRecoveryEngine,
+  type RecoveryEngine,
+} from '@plexlift/shared/plex-db';
+import type { PlexRuntime } from '../plex/plex-runtime.js';
+import { definePhase } from './phase.js';
 
 /**
  * Checks the restored DBs and, when one is corrupt, recovers it into a new file and swaps it in,
@@ -9,7 +17,7 @@ import type { Phase } from './phase.js';
  * recovery runs in Plex's own `Plex SQLite` (in the image) when the runtime can run it: only
  * that shell keeps Plex's FTS tables and collated indexes.
  */
-export const repair: Phase<JobState> = {
+export const repair = definePhase({
   name: 'repair',
   applies: (job) => job.mode === 'delta',
   run: async ({ job, state, signal, report }) => {
@@ -22,7 +30,7 @@ export const repair: Phase<JobState> = {
         summary[path] = 'ok';
         continue;
       }
-      chosen ??= await chooseEngine(state, job.plex.version, signal, (message) => report({ type: 'log', level: 'warn', message }));
+      chosen ??= await chooseEngine(state.runtime, job.plex.version, signal, (message) => report({ type: 'log', level: 'warn', message }));
       const { engine, scratchDir } = chosen;
       const repaired = await repairDatabase(path, { out: `${path}.repaired`, engine, scratchDir, signal });
       renameSync(path, `${path}.corrupt`);
@@ -38,7 +46,7 @@ export const repair: Phase<JobState> = {
     }
     return summary;
   },
-};
+});
 
 interface ChosenEngine {
   engine: RecoveryEngine;
@@ -47,10 +55,10 @@ interface ChosenEngine {
 }
 
 /** Plex SQLite in the runtime's image when it passes its self-test, else the best shell here. */
-async function chooseEngine(state: JobState, version: string, signal: AbortSignal, warn: (message: string) => void): Promise<ChosenEngine> {
-  if (state.runtime?.plexSqlite) {
+async function chooseEngine(runtime: PlexRuntime, version: string, signal: AbortSignal, warn: (message: string) => void): Promise<ChosenEngine> {
+  if (runtime.plexSqlite) {
     try {
-      const shell = await state.runtime.plexSqlite(version, { signal });
+      const shell = await runtime.plexSqlite(version, { signal });
       const engine = await testRecoveryEngine({ kind: 'plex-sqlite', command: shell.command, source: shell.source }, { scratchDir: shell.scratchDir });
       return { engine, scratchDir: shell.scratchDir };
     } catch (error) {

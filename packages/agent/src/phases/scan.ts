@@ -1,12 +1,13 @@
 import { closeDatabase, openDatabaseReadOnly, readLibraryStats, type LibraryStats } from '@plexlift/shared/plex-db';
 import { SECTION_AGENTS, type PlexClient, type PlexSection } from '@plexlift/shared/plex-api';
 import type { JobSpec } from '@plexlift/shared/protocol';
-import { assertDeletionsWithinCap, checkDeletions } from '../deletion-guard.js';
-import { waitUntilIdle, type IdleSample } from '../idle-waiter.js';
-import type { JobState } from '../job-state.js';
-import { perHour } from '../section-files.js';
-import { selectSections } from '../select-sections.js';
-import type { Phase } from './phase.js';
+import { assertDeletionsWithinCap, checkDeletions } from '../library/deletion-guard.js';
+import { waitUntilIdle, type IdleSample } from '../monitors/idle-waiter.js';
+import type { CpuMonitor } from '../monitors/cpu-monitor.js';
+import type { JobTuning } from '../job-state.js';
+import { perHour } from '../library/section-files.js';
+import { selectSections } from '../library/select-sections.js';
+import { definePhase } from './phase.js';
 
 /**
  * Scans the sections strictly one after another, each until Plex is truly idle, then checks
@@ -14,33 +15,45 @@ import type { Phase } from './phase.js';
  * is never shipped without `--allow-deletions`. A `scan` job first creates its libraries; a new
  * section starts its first scan by itself, so it is waited for, not triggered twice.
  */
-export const scan: Phase<JobState> = {
+export const scan = definePhase({
   name: 'scan',
-  run: async ({ job, state, signal, progress }) => {
-    const plex = state.plex;
-    if (!plex) throw new Error('scan needs plex-start to have run');
+  needs: ['plex'],
+  makes: ['sections'],
+  run: async ({ job, state, signal, progress, make }) => {
+    const { plex } = state;
     const created = job.mode === 'scan' ? await createLibraries(plex, job, signal) : new Set<string>();
-    if (job.mode === 'scan' || !state.sections) state.sections = selectSections(await plex.sections(signal), job.sections);
-    state.statsBefore ??= readStats(state.mainDb);
+    const sections = selectSections(await plex.sections(signal), job.sections);
+    make({ sections });
+    const statsBefore = readStats(state.mainDb);
     const summary: Record<string, { before: number; lost: number; files: number; seconds: number; filesPerHour: number }> = {};
-    for (const [i, section] of state.sections.entries()) {
+    for (const [i, section] of sections.entries()) {
       const started = performance.now();
-      progress({ percent: (i * 100) / state.sections.length, message: `scanning ${section.title}` });
+      progress({ percent: (i * 100) / sections.length, message: `scanning ${section.title}` });
       if (!created.has(section.key)) await plex.refresh(section.key, {}, signal);
-      const timeoutMs = state.scanTimeoutMs?.[section.type as keyof NonNullable<JobState['scanTimeoutMs']>] ?? state.idle.scan.timeoutMs;
-      await waitUntilIdle(() => sample(plex, section, state), { ...state.idle.scan, timeoutMs }, { signal, label: `the scan of "${section.title}"` });
+      const timeoutMs = state.scanTimeoutMs?.[section.type as keyof NonNullable<JobTuning['scanTimeoutMs']>] ?? state.idle.scan.timeoutMs;
+      await waitUntilIdle(() => sample(plex, section, state.cpu), { ...state.idle.scan, timeoutMs }, { signal, label: `the scan of "${section.title}"` });
       const elapsedMs = performance.now() - started;
-      const before = state.statsBefore.sections.find((s) => s.id === Number(section.key));
+      const before = statsBefore.sections.find((s) => s.id === Number(section.key));
       const after = readStats(state.mainDb).sections.find((s) => s.id === Number(section.key));
       const files = after?.parts ?? 0;
       const check = before ? checkDeletions(before, after, job.deletionCap) : undefined;
-      summary[section.title] = { before: check?.before ?? 0, lost: check?.lost ?? 0, files, seconds: Math.round(elapsedMs / 1000), filesPerHour: perHour(files, elapsedMs) };
-      progress({ percent: ((i + 1) * 100) / state.sections.length, rate: { value: summary[section.title]!.filesPerHour, unit: 'files/h' }, message: `${section.title}: ${files} files` });
+      summary[section.title] = {
+        before: check?.before ?? 0,
+        lost: check?.lost ?? 0,
+        files,
+        seconds: Math.round(elapsedMs / 1000),
+        filesPerHour: perHour(files, elapsedMs),
+      };
+      progress({
+        percent: ((i + 1) * 100) / sections.length,
+        rate: { value: summary[section.title]!.filesPerHour, unit: 'files/h' },
+        message: `${section.title}: ${files} files`,
+      });
       if (check) assertDeletionsWithinCap(check, { allowDeletions: job.allowDeletions });
     }
     return { sections: summary, ...(created.size > 0 ? { created: [...created] } : {}) };
   },
-};
+});
 
 /** Creates the job's libraries that the server does not have yet; returns the new keys. */
 async function createLibraries(plex: PlexClient, job: JobSpec, signal: AbortSignal): Promise<Set<string>> {
@@ -48,22 +61,27 @@ async function createLibraries(plex: PlexClient, job: JobSpec, signal: AbortSign
   const created = new Set<string>();
   for (const library of job.libraries) {
     if (existing.some((s) => s.title === library.name)) continue;
-    const section = await plex.createSection({ name: library.name, type: library.type, ...SECTION_AGENTS[library.type], language: 'en-US', locations: library.locations }, signal);
+    const section = await plex.createSection(
+      { name: library.name, type: library.type, ...SECTION_AGENTS[library.type], language: 'en-US', locations: library.locations },
+      signal,
+    );
     created.add(section.key);
   }
   return created;
 }
 
-async function sample(plex: PlexClient, section: PlexSection, state: JobState): Promise<IdleSample> {
-  const [activities, sections, queue, cpu] = await Promise.all([plex.activities(), plex.sections(), plex.updateQueueSize(section.key), state.cpu?.read()]);
+async function sample(plex: PlexClient, section: PlexSection, cpu: CpuMonitor | undefined): Promise<IdleSample> {
+  const [activities, sections, queue, cpuPercent] = await Promise.all([plex.activities(), plex.sections(), plex.updateQueueSize(section.key), cpu?.read()]);
   return {
-    // By type and section: the Butler's lingering activity is not this scan (trap 3).
+    // By type and section: the Butler's activity lingers at 100 % and is not this scan (plex-api.md, Traps: `/activities` never empties).
     busyActivities: activities.filter(
-      (a) => (a.type === 'library.update.section' || a.type === 'library.refresh.items') && (a.Context?.librarySectionID === undefined || a.Context.librarySectionID === section.key),
+      (a) =>
+        (a.type === 'library.update.section' || a.type === 'library.refresh.items') &&
+        (a.Context?.librarySectionID === undefined || a.Context.librarySectionID === section.key),
     ).length,
     refreshing: sections.find((s) => s.key === section.key)?.refreshing ?? false,
     updateQueueSize: queue,
-    cpuPercent: cpu,
+    cpuPercent,
   };
 }
 

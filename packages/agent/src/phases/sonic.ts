@@ -2,22 +2,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PlexliftError } from '@plexlift/shared';
 import { applyPreferences } from '@plexlift/shared/plex-api';
 import { closeDatabase, openDatabaseReadOnly, readSonicProgress } from '@plexlift/shared/plex-db';
-import type { JobState } from '../job-state.js';
-import { formatDuration } from '../idle-waiter.js';
-import { SonicProgressTracker } from '../sonic-progress-tracker.js';
-import type { Phase } from './phase.js';
+import { formatDuration } from '../monitors/idle-waiter.js';
+import { SonicProgressTracker } from '../monitors/sonic-progress-tracker.js';
+import { definePhase } from './phase.js';
 
 /**
  * Sonic analysis through the Butler's MusicAnalysis task (never the scanner's `--force`, which
  * refreshes all metadata first), progress and ETA from the DB count, a stall reported as a
- * failure (the predecessor called it success), Plex Pass checked first.
+ * failure (reported as done, a half-analysed library would ship as analysed), Plex Pass checked
+ * first.
  */
-export const sonic: Phase<JobState> = {
+export const sonic = definePhase({
   name: 'sonic',
+  needs: ['plex'],
   applies: (job) => !job.skipSonic && !job.skipAnalysis && job.analyses.sonic !== false,
   run: async ({ state, signal, progress }) => {
-    const plex = state.plex;
-    if (!plex) throw new Error('sonic needs plex-start to have run');
+    const { plex } = state;
     const read = () => {
       const db = openDatabaseReadOnly(state.mainDb);
       try {
@@ -30,7 +30,10 @@ export const sonic: Phase<JobState> = {
     if (initial.total === 0 || initial.analyzed === initial.total) return { analyzed: initial.analyzed, total: initial.total, ran: false };
     const account = await plex.account(signal);
     if (!account.subscriptionActive) {
-      throw new PlexliftError('SAFETY_STOP', 'Sonic analysis needs Plex Pass on the account that claimed the server, and it has none; run again with --skip-sonic or subscribe');
+      throw new PlexliftError(
+        'SAFETY_STOP',
+        'Sonic analysis needs Plex Pass on the account that claimed the server, and it has none; run again with --skip-sonic or subscribe',
+      );
     }
     await applyPreferences(plex, { MusicAnalysisBehavior: 'asap' }, signal);
     await plex.startButlerTask('MusicAnalysis', signal);
@@ -48,13 +51,20 @@ export const sonic: Phase<JobState> = {
       });
       if (status.done) return { analyzed: status.analyzed, total: status.total, ran: true, tracksPerHour: status.tracksPerHour };
       if (status.stalled) {
-        throw new PlexliftError('PHASE_TIMEOUT', `Sonic analysis stalled at ${status.analyzed} of ${status.total} tracks: no progress for a long time; the job stops and keeps what was analysed`, {
-          details: { ...status },
-        });
+        throw new PlexliftError(
+          'PHASE_TIMEOUT',
+          `Sonic analysis stalled at ${status.analyzed} of ${status.total} tracks: no progress for a long time; the job stops and keeps what was analysed`,
+          {
+            details: { ...status },
+          },
+        );
       }
       if (Date.now() - started > state.sonic.timeoutMs) {
-        throw new PlexliftError('PHASE_TIMEOUT', `Sonic analysis did not finish in ${formatDuration(state.sonic.timeoutMs)} (${status.analyzed} of ${status.total} tracks)`);
+        throw new PlexliftError(
+          'PHASE_TIMEOUT',
+          `Sonic analysis did not finish in ${formatDuration(state.sonic.timeoutMs)} (${status.analyzed} of ${status.total} tracks)`,
+        );
       }
     }
   },
-};
+});

@@ -1,21 +1,18 @@
 import { closeDatabase, openDatabaseReadOnly } from '@plexlift/shared/plex-db';
-import type { JobState } from '../job-state.js';
-import { selectSections } from '../select-sections.js';
-import { knownFiles } from '../visibility-probe.js';
-import { warmFiles } from '../warm.js';
-import type { Phase } from './phase.js';
+import { knownFiles } from '../media/visibility-probe.js';
+import { warmFiles } from '../media/warm.js';
+import { definePhase } from './phase.js';
 
 /**
  * Before analysis, reads the head of every file of each section through the mount, so the
  * analysers meet a warm VFS cache; stale paths (renamed in the bucket) are counted apart from
  * mount errors, because they are the library's problem, not the mount's.
  */
-export const warm: Phase<JobState> = {
+export const warm = definePhase({
   name: 'warm',
+  needs: ['sections'],
   applies: (job) => !job.skipAnalysis,
-  run: async ({ job, state, signal, progress }) => {
-    if (!state.plex) throw new Error('warm needs plex-start to have run');
-    state.sections ??= selectSections(await state.plex.sections(signal), job.sections);
+  run: async ({ state, signal, progress }) => {
     const summary: Record<string, { total: number; warmed: number; errors: number; stale: number }> = {};
     for (const section of state.sections) {
       const db = openDatabaseReadOnly(state.mainDb);
@@ -28,10 +25,14 @@ export const warm: Phase<JobState> = {
       const report = await warmFiles(files, {
         signal,
         onProgress: (p) =>
-          progress({ percent: (100 * p.done) / Math.max(1, p.total), rate: { value: Math.round(p.filesPerSecond), unit: 'files/s' }, message: `${section.title}: ${p.done} of ${p.total}` }),
+          progress({
+            percent: (100 * p.done) / Math.max(1, p.total),
+            rate: { value: Math.round(p.filesPerSecond), unit: 'files/s' },
+            message: `${section.title}: ${p.done} of ${p.total}`,
+          }),
       });
       summary[section.title] = { total: report.total, warmed: report.warmed, errors: report.errors.length, stale: report.stale.length };
     }
     return { sections: summary };
   },
-};
+});

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TRPCClientError } from '@trpc/client';
-import { ERROR_CODES, PlexliftError, type Config, type ErrorCode } from '@plexlift/shared';
+import { isErrorCode, PlexliftError, type Config } from '@plexlift/shared';
 import { fingerprintOf } from '@plexlift/shared/tls';
 import { createControllerClient, type ControllerClient } from '../client.js';
 import { loadConfig } from '../config.js';
@@ -22,7 +22,10 @@ export function connectController(configPath: string | undefined, env: NodeJS.Pr
     try {
       token = readFileSync(path, 'utf8').trim();
     } catch (error) {
-      throw new PlexliftError('CONFIG_INVALID', `server.adminTokenFile: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run as a user who can, or set PLEXLIFT_TOKEN`);
+      throw new PlexliftError(
+        'CONFIG_INVALID',
+        `server.adminTokenFile: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run as a user who can, or set PLEXLIFT_TOKEN`,
+      );
     }
   }
   return createControllerClient({ url, token, ...(fingerprint ? { fingerprint } : {}) });
@@ -39,7 +42,10 @@ function daemonFingerprint(config: Config): string | undefined {
     const code = (error as NodeJS.ErrnoException).code;
     // Not made yet: the daemon has never run, which the connection itself will say.
     if (code === 'ENOENT') return undefined;
-    throw new PlexliftError('CONFIG_INVALID', `server.tls: cannot read the daemon's certificate ${certPath} (${code ?? (error as Error).message}); run as a user who can, or set PLEXLIFT_FINGERPRINT`);
+    throw new PlexliftError(
+      'CONFIG_INVALID',
+      `server.tls: cannot read the daemon's certificate ${certPath} (${code ?? (error as Error).message}); run as a user who can, or set PLEXLIFT_FINGERPRINT`,
+    );
   }
   return fingerprintOf(pem);
 }
@@ -64,7 +70,7 @@ export function fromControllerError(error: unknown, url = 'the daemon'): Plexlif
   if (error instanceof PlexliftError) return error;
   if (error instanceof TRPCClientError) {
     const data = error.data as { code?: string; plexliftCode?: string } | undefined;
-    if (data?.plexliftCode && data.plexliftCode in ERROR_CODES) return new PlexliftError(data.plexliftCode as ErrorCode, error.message);
+    if (data?.plexliftCode && isErrorCode(data.plexliftCode)) return new PlexliftError(data.plexliftCode, error.message);
     if (data?.code === 'UNAUTHORIZED') return new PlexliftError('AUTH_REFUSED', `${url} refused the admin token (server.adminTokenFile or PLEXLIFT_TOKEN)`);
     if (data?.code === 'NOT_FOUND' || data?.code === 'BAD_REQUEST') return new PlexliftError('BAD_ARGUMENT', error.message);
     if (!data) return new PlexliftError('CONTROLLER_UNREACHABLE', `cannot reach ${url}: ${error.message}; is plexlift serve running?`);

@@ -46,7 +46,10 @@ export function createJobProgress(stream: NodeJS.WriteStream) {
             stream.write(`  ${formatProgress(event)}\n`);
             return;
           }
-          bar ??= new cliProgress.SingleBar({ stream, format: '  {bar} {percentage}% | {rate} | ETA {eta} | {message}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+          bar ??= new cliProgress.SingleBar(
+            { stream, format: '  {bar} {percentage}% | {rate} | ETA {eta} | {message}', hideCursor: true, clearOnComplete: true },
+            cliProgress.Presets.shades_classic,
+          );
           if (!bar.isActive) bar.start(100, 0, { rate: '', eta: '?', message: '' });
           bar.update(event.percent ?? 0, {
             rate: event.rate ? `${formatNumber(event.rate.value)} ${event.rate.unit}` : '',

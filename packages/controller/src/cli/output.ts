@@ -97,9 +97,15 @@ export function formatTable(rows: (string | number)[][]): string {
     .join('\n');
 }
 
+/** A list as JSON with --json; else `empty` when it has no items, else a table: `header`, then a `row` per item. */
+export function printList<T>(output: Output, items: T[], table: { empty: string; header: string[]; row: (item: T) => (string | number)[] }): void {
+  if (output.json) return output.printJson(items);
+  if (items.length === 0) return output.result(table.empty);
+  output.result(formatTable([table.header, ...items.map(table.row)]));
+}
+
 /** How long ago `ms` (epoch) was, as people say it: "12 min", "5 h", "3 days". */
 export function formatAge(ms: number): string {
   const minutes = Math.max(0, Math.round((Date.now() - ms) / 60_000));
   return minutes < 60 ? `${minutes} min` : minutes < 48 * 60 ? `${Math.round(minutes / 60)} h` : `${Math.round(minutes / 1440)} days`;
 }
-

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { EXIT_CODES } from '@plexlift/shared';
+import { EXIT_CODES, exitStatusOf } from '@plexlift/shared';
 import { VERSION } from '../version.js';
 import { registerConfig } from './commands/config.js';
 import { registerDbCheck } from './commands/db-check.js';
@@ -16,19 +16,16 @@ import { registerServe } from './commands/serve.js';
 import { registerService } from './commands/service.js';
 import { registerVms } from './commands/vms.js';
 
-
 export function createProgram(): Command {
   const program = new Command('plexlift')
-    .description('Run Plex Media Server\'s heavy indexing on a short-lived cloud VM and bring the database home safely.')
+    .description("Run Plex Media Server's heavy indexing on a short-lived cloud VM and bring the database home safely.")
     .version(VERSION)
     .option('--config <file>', 'config file (default: $PLEXLIFT_CONFIG, else /etc/plexlift/config.json when it exists)')
     .showHelpAfterError()
     // Set before the subcommands are created: they inherit it.
     .exitOverride();
 
-  const db = program
-    .command('db')
-    .description('inspect, check, repair and remap a Plex library database (works without the daemon)');
+  const db = program.command('db').description('inspect, check, repair and remap a Plex library database (works without the daemon)');
   registerDbStats(db);
   registerDbCheck(db);
   registerDbRepair(db);
@@ -53,7 +50,7 @@ export async function runCli(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and --version exit 0; every parse error is bad usage.
-      process.exitCode = error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+      process.exitCode = error.exitCode === 0 ? EXIT_CODES.ok : exitStatusOf('BAD_ARGUMENT');
       return;
     }
     throw error;

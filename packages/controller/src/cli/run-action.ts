@@ -1,10 +1,11 @@
-import { EXIT_CODES, isPlexliftError } from '@plexlift/shared';
+import { exitStatusOf, isPlexliftError } from '@plexlift/shared';
 import type { Output } from './output.js';
 
 /**
  * Runs a command's action and turns its outcome into an exit status: a known error prints one
- * line and exits with its mapped code; anything else prints its stack and exits 1. Always via
- * `process.exitCode`, never a mid-flight `process.exit()`, so open files close cleanly.
+ * line and exits with its code's status in ERROR_CODES; anything else prints its stack and exits
+ * with UNEXPECTED's. Always via `process.exitCode`, never a mid-flight `process.exit()`, so open
+ * files close cleanly.
  */
 export async function runAction(output: Output, action: () => Promise<number | void> | number | void): Promise<void> {
   try {
@@ -18,6 +19,6 @@ export async function runAction(output: Output, action: () => Promise<number | v
       return;
     }
     output.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = EXIT_CODES.unexpected;
+    process.exitCode = exitStatusOf('UNEXPECTED');
   }
 }

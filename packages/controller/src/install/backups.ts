@@ -1,10 +1,9 @@
 import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { MAIN_DB_NAME, BLOBS_DB_NAME, SIDECAR_SUFFIXES } from '@plexlift/shared/plex-db';
+import { MAIN_DB_NAME, BLOBS_DB_NAME, DATABASES_DIR, SIDECAR_SUFFIXES } from '@plexlift/shared/plex-db';
 
-const DATABASES = join('Plug-in Support', 'Databases');
 /** The DB files an install replaces as a whole (sidecars included: they belong to the old DB). */
-export const DATABASE_FILES = [MAIN_DB_NAME, BLOBS_DB_NAME].flatMap((name) => ['', ...SIDECAR_SUFFIXES].map((suffix) => join(DATABASES, name + suffix)));
+export const DATABASE_FILES = [MAIN_DB_NAME, BLOBS_DB_NAME].flatMap((name) => ['', ...SIDECAR_SUFFIXES].map((suffix) => join(DATABASES_DIR, name + suffix)));
 
 /**
  * What a backup holds and how to undo an install with it: the DB files as they were, a copy of
@@ -113,7 +112,11 @@ export function listBackups(backupsRoot: string): Backup[] {
 /** Keeps the newest `keep` backups (and drops interrupted ones); returns what was deleted. */
 export function pruneBackups(backupsRoot: string, keep: number): string[] {
   if (!existsSync(backupsRoot)) return [];
-  const kept = new Set(listBackups(backupsRoot).slice(0, keep).map((b) => b.dir));
+  const kept = new Set(
+    listBackups(backupsRoot)
+      .slice(0, keep)
+      .map((b) => b.dir),
+  );
   const removed = readdirSync(backupsRoot)
     .map((name) => join(backupsRoot, name))
     .filter((dir) => statSync(dir).isDirectory() && !kept.has(dir));

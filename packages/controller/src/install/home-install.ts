@@ -1,11 +1,20 @@
 import { chownSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PlexliftError, toPlexliftError } from '@plexlift/shared';
 import { extractArchive, PLEX_LIBRARY_ENTRIES } from '@plexlift/shared/archive';
 import { PlexClient } from '@plexlift/shared/plex-api';
-import { checkIntegrity, closeDatabase, findProcessesHolding, MAIN_DB_NAME, METADATA_TYPE, openDatabaseReadOnly, readLibraryStats, type LibraryStats } from '@plexlift/shared/plex-db';
+import {
+  checkIntegrity,
+  closeDatabase,
+  findProcessesHolding,
+  mainDatabasePath,
+  METADATA_TYPE,
+  openDatabaseReadOnly,
+  readLibraryStats,
+  type LibraryStats,
+} from '@plexlift/shared/plex-db';
 import { createBackup, DATABASE_FILES, filesUnder, findJobBackup, isInstalled, markInstalled, pruneBackups, restoreBackup, type Backup } from './backups.js';
 import type { PlexControl } from './plex-control.js';
 
@@ -39,7 +48,6 @@ export interface InstallResult {
   files: number;
 }
 
-const MAIN_DB = join('Plug-in Support', 'Databases', MAIN_DB_NAME);
 /** The leaf items of each section type, as Plex's API counts them. */
 const LEAF = { movie: 'movie', show: 'episode', artist: 'track', photo: 'photo' } as const;
 
@@ -69,7 +77,7 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
     const extracted = await extractArchive(options.archive, options.stagingDir, { allow: PLEX_LIBRARY_ENTRIES });
     step('checking');
     const stats = await checkStaged(options.stagingDir);
-    const owner = options.owner ?? ownerOf(join(options.pmsDir, MAIN_DB));
+    const owner = options.owner ?? ownerOf(mainDatabasePath(options.pmsDir));
 
     step('stopping', options.control.describe);
     await options.control.stop();
@@ -99,7 +107,7 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
 /** The files went in before the controller stopped: make sure Plex runs and shows them. */
 async function finishEarlierInstall(options: HomeInstallOptions, backup: Backup): Promise<InstallResult> {
   options.onStep?.('verifying', 'an install finished before the controller restarted');
-  const db = openDatabaseReadOnly(join(options.pmsDir, MAIN_DB));
+  const db = openDatabaseReadOnly(mainDatabasePath(options.pmsDir));
   let stats: LibraryStats;
   try {
     stats = readLibraryStats(db);
@@ -123,10 +131,11 @@ async function finishEarlierInstall(options: HomeInstallOptions, backup: Backup)
 
 /** The staged library must hold a main DB that passes the FTS-aware integrity check. */
 async function checkStaged(stagingDir: string): Promise<LibraryStats> {
-  const main = join(stagingDir, MAIN_DB);
-  if (!existsSync(main)) throw new PlexliftError('SAFETY_STOP', `the archive holds no ${MAIN_DB}; nothing was installed`);
+  const main = mainDatabasePath(stagingDir);
+  if (!existsSync(main)) throw new PlexliftError('SAFETY_STOP', `the archive holds no ${relative(stagingDir, main)}; nothing was installed`);
   const report = await checkIntegrity(main);
-  if (!report.ok) throw new PlexliftError('SAFETY_STOP', `the archive's library DB fails its integrity check (${report.problems[0] ?? ''}); nothing was installed`);
+  if (!report.ok)
+    throw new PlexliftError('SAFETY_STOP', `the archive's library DB fails its integrity check (${report.problems[0] ?? ''}); nothing was installed`);
   const db = openDatabaseReadOnly(main);
   try {
     return readLibraryStats(db);
@@ -147,7 +156,10 @@ async function waitUntilReleased(pmsDir: string): Promise<void> {
     const holders = findProcessesHolding(files);
     if (holders.length === 0) return;
     if (i >= 600) {
-      throw new PlexliftError('DATABASE_IN_USE', `Plex was stopped but ${holders.map((h) => `${h.command} (pid ${h.pid})`).join(', ')} still holds the library DB; nothing was installed`);
+      throw new PlexliftError(
+        'DATABASE_IN_USE',
+        `Plex was stopped but ${holders.map((h) => `${h.command} (pid ${h.pid})`).join(', ')} still holds the library DB; nothing was installed`,
+      );
     }
     await sleep(100);
   }
@@ -188,7 +200,8 @@ export async function verifyHomePlex(plex: { url: string; token: string }, stats
     } catch (error) {
       last = (error as Error).message;
     }
-    if (Date.now() > deadline) throw new PlexliftError('PLEX_NOT_READY', `the home Plex did not come up with the new library in ${Math.round(timeoutMs / 1000)} s (${last})`);
+    if (Date.now() > deadline)
+      throw new PlexliftError('PLEX_NOT_READY', `the home Plex did not come up with the new library in ${Math.round(timeoutMs / 1000)} s (${last})`);
     await sleep(500);
   }
 }
@@ -198,10 +211,14 @@ async function rollBack(options: HomeInstallOptions, backup: Backup, cause: unkn
   try {
     await rollbackToBackup({ ...options, backup });
   } catch (rollbackError) {
-    throw new PlexliftError('SAFETY_STOP', `install failed (${failure.message}) and so did the rollback (${(rollbackError as Error).message}); the backup is in ${backup.dir}: run plexlift rollback`, {
-      cause: failure,
-      details: { backup: backup.dir },
-    });
+    throw new PlexliftError(
+      'SAFETY_STOP',
+      `install failed (${failure.message}) and so did the rollback (${(rollbackError as Error).message}); the backup is in ${backup.dir}: run plexlift rollback`,
+      {
+        cause: failure,
+        details: { backup: backup.dir },
+      },
+    );
   }
   throw new PlexliftError(failure.code, `install failed (${failure.message}); the previous library was put back from ${backup.dir} and Plex answers again`, {
     cause: failure,

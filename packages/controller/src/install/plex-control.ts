@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { PlexliftError } from '@plexlift/shared';
 import type { PlexControlConfig } from '@plexlift/shared';
 import { DockerApi } from '@plexlift/shared/docker';
+import { lastStderrLine } from '@plexlift/shared/process';
 
 /** Stops and starts the home Plex; each resolves once the service manager says it is done. */
 export interface PlexControl {
@@ -34,8 +35,7 @@ async function run(argv: string[], what: string): Promise<void> {
   try {
     await promisify(execFile)(argv[0]!, argv.slice(1), { timeout: 10 * 60_000 });
   } catch (error) {
-    const detail = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split('\n').at(-1) ?? '';
-    throw new PlexliftError('PLEX_API_ERROR', `${what} (${argv.join(' ')}) failed: ${detail}`, { cause: error });
+    throw new PlexliftError('PLEX_API_ERROR', `${what} (${argv.join(' ')}) failed: ${lastStderrLine(error)}`, { cause: error });
   }
 }
 
@@ -46,7 +46,14 @@ async function run(argv: string[], what: string): Promise<void> {
 function dockerControl(container: string, socketPath: string): PlexControl {
   const docker = new DockerApi(socketPath);
   const call = async (action: 'stop' | 'start') => {
-    await docker.expect(`${action} the container ${container}`, 'POST', `/containers/${encodeURIComponent(container)}/${action}${action === 'stop' ? '?t=60' : ''}`, [204, 304], undefined, 10 * 60_000);
+    await docker.expect(
+      `${action} the container ${container}`,
+      'POST',
+      `/containers/${encodeURIComponent(container)}/${action}${action === 'stop' ? '?t=60' : ''}`,
+      [204, 304],
+      undefined,
+      10 * 60_000,
+    );
   };
   return { describe: `docker container ${container}`, stop: () => call('stop'), start: () => call('start') };
 }

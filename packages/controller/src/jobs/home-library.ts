@@ -1,9 +1,8 @@
-import { join } from 'node:path';
-import { closeDatabase, MAIN_DB_NAME, openDatabaseReadOnly, readLibraryStats, readSonicProgress, type LibraryStats } from '@plexlift/shared/plex-db';
+import { closeDatabase, mainDatabasePath, openDatabaseReadOnly, readLibraryStats, readSonicProgress, type LibraryStats } from '@plexlift/shared/plex-db';
 
 /** What the job runner reads of the home library: read-only, safe while home Plex runs. */
 function openHomeDb(pmsDir: string) {
-  return openDatabaseReadOnly(join(pmsDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME));
+  return openDatabaseReadOnly(mainDatabasePath(pmsDir));
 }
 
 /** Items someone has watched (or started), in any account: what a `scan` job would lose. */
@@ -49,10 +48,18 @@ export function homeLibraries(pmsDir: string): { name: string; type: 'movie' | '
   const db = openHomeDb(pmsDir);
   try {
     const types: Record<number, 'movie' | 'show' | 'artist' | 'photo'> = { 1: 'movie', 2: 'show', 8: 'artist', 13: 'photo' };
-    const sections = db.prepare('SELECT id, name, section_type AS type FROM library_sections ORDER BY id').all() as { id: number; name: string; type: number }[];
+    const sections = db.prepare('SELECT id, name, section_type AS type FROM library_sections ORDER BY id').all() as {
+      id: number;
+      name: string;
+      type: number;
+    }[];
     return sections
       .filter((s) => types[s.type])
-      .map((s) => ({ name: s.name, type: types[s.type]!, locations: (db.prepare('SELECT root_path FROM section_locations WHERE library_section_id = ?').pluck().all(s.id) as string[]) }));
+      .map((s) => ({
+        name: s.name,
+        type: types[s.type]!,
+        locations: db.prepare('SELECT root_path FROM section_locations WHERE library_section_id = ?').pluck().all(s.id) as string[],
+      }));
   } finally {
     closeDatabase(db);
   }

@@ -1,5 +1,7 @@
+import type { Logger } from '../logger.js';
 import type { Provider, ProviderResource } from '../providers/provider.js';
-import { FINAL_STATES, type JobStore } from '../store/job-store.js';
+import { isFinal } from '@plexlift/shared';
+import type { JobStore } from '../store/job-store.js';
 
 /** One thing a provider made, as `plexlift vms` shows it and the reaper judges it. */
 export interface Holding {
@@ -26,7 +28,7 @@ export interface ReapOutcome extends Holding {
 export interface OrphanReaperOptions {
   providers: Partial<Record<Provider['name'], Provider>>;
   jobs: JobStore;
-  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  logger: Logger;
 }
 
 /**
@@ -49,7 +51,15 @@ export class OrphanReaper {
       for (const { jobId, resource } of await provider.list()) {
         const job = this.options.jobs.get(jobId);
         const made = typeof resource.createdAt === 'string' ? Date.parse(resource.createdAt) : job?.createdAt;
-        found.push({ provider: provider.name, jobId, resource, jobState: job?.state, owned: job !== undefined && !FINAL_STATES.includes(job.state), description: provider.describe(resource), createdAt: made });
+        found.push({
+          provider: provider.name,
+          jobId,
+          resource,
+          jobState: job?.state,
+          owned: job !== undefined && !isFinal(job.state),
+          description: provider.describe(resource),
+          createdAt: made,
+        });
       }
     }
     return found;
@@ -65,14 +75,18 @@ export class OrphanReaper {
 
   start(intervalMs: number): void {
     const tick = () =>
-      void this.pass().catch((error: unknown) => this.options.log('warn', `orphan sweep failed: ${(error as Error).message}; it runs again in ${Math.round(intervalMs / 60_000)} min`));
+      void this.pass().catch((error: unknown) =>
+        this.options.logger.warn(`orphan sweep failed: ${(error as Error).message}; it runs again in ${Math.round(intervalMs / 60_000)} min`),
+      );
     tick();
     this.timer = setInterval(tick, intervalMs);
     this.timer.unref();
   }
 
-  stop(): void {
+  /** No more passes; resolves once a pass under way has ended, so a graceful stop lets its teardowns finish. */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.running;
   }
 
   private async onePass(dryRun: boolean): Promise<ReapOutcome[]> {
@@ -95,7 +109,7 @@ export class OrphanReaper {
       }
       // The last look: a job may have taken it up since the mark.
       const job = this.options.jobs.get(holding.jobId);
-      if (job && !FINAL_STATES.includes(job.state)) {
+      if (job && !isFinal(job.state)) {
         this.marks.delete(key);
         outcomes.push({ ...holding, owned: true, jobState: job.state, action: 'owned', detail: `job ${holding.jobId} is ${job.state}` });
         continue;
@@ -107,10 +121,10 @@ export class OrphanReaper {
       try {
         await this.options.providers[holding.provider]!.teardown(holding.resource, { keep: false });
         this.marks.delete(key);
-        this.options.log('warn', `deleted an orphan of ${holding.provider} (${why})`);
+        this.options.logger.warn(`deleted an orphan of ${holding.provider} (${why})`);
         outcomes.push({ ...holding, action: 'deleted', detail: why });
       } catch (error) {
-        this.options.log('error', `could not delete an orphan of ${holding.provider} (${why}): ${(error as Error).message}`);
+        this.options.logger.error(`could not delete an orphan of ${holding.provider} (${why}): ${(error as Error).message}`);
         outcomes.push({ ...holding, action: 'failed', detail: (error as Error).message });
       }
     }

@@ -1,10 +1,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlexliftError, type DockerProviderConfig } from '@plexlift/shared';
-import { DockerApi, dockerMessage } from '@plexlift/shared/docker';
+import { DockerApi, dockerMessage, plexContainerName } from '@plexlift/shared/docker';
 import { VERSION } from '../version.js';
+import { agentArguments } from './agent-command.js';
 import type { Provider, ProviderResource, ProvisionRequest } from './provider.js';
-
 
 /** The label every agent container carries, with its job id: what `list` finds. */
 const JOB_LABEL = 'org.plexlift.job';
@@ -24,11 +24,12 @@ interface DockerResource extends ProviderResource {
 export function createDockerProvider(options: { config: DockerProviderConfig; workRoot: string }): Provider {
   const { config } = options;
   const docker = new DockerApi(config.socketPath);
-  const image = config.image ?? `plexlift/agent:${VERSION}`;
+  const image = agentImageOf(config);
 
   const remove = async (name: string) => {
     const gone = await docker.call('DELETE', `/containers/${encodeURIComponent(name)}?force=true&v=true`);
-    if (gone.status !== 204 && gone.status !== 404) throw new PlexliftError('PLEX_API_ERROR', `docker could not remove ${name}: HTTP ${gone.status} ${dockerMessage(gone.body)}`);
+    if (gone.status !== 204 && gone.status !== 404)
+      throw new PlexliftError('PLEX_API_ERROR', `docker could not remove ${name}: HTTP ${gone.status} ${dockerMessage(gone.body)}`);
   };
 
   return {
@@ -36,27 +37,22 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
     hourlyPrice: 0,
     describe: (resource) => `container ${(resource as DockerResource).container}`,
     async provision(request: ProvisionRequest) {
-      const present = await docker.call('GET', `/images/${encodeURIComponent(image)}/json`);
-      if (present.status !== 200) throw new PlexliftError('CONFIG_INVALID', `providers.docker.image: ${image} is not on this Docker; build it with scripts/build-agent-image.sh`);
+      if (!(await hasImage(docker, image))) throw missingImage(image);
       const workDir = join(options.workRoot, request.jobId);
       const resource: DockerResource = { jobId: request.jobId, container: `plexlift-agent-${request.jobId}`, workDir };
       request.record(resource);
       mkdirSync(workDir, { recursive: true, mode: 0o700 });
       // The token in a file of the work folder, not in the container's environment (docker inspect shows that).
       writeFileSync(join(workDir, 'bootstrap-token'), `${request.bootstrapToken}\n`, { mode: 0o600 });
-      const cmd = [
-        '--controller', request.controllerUrl.replace(/^http/, 'ws'),
-        '--job', request.jobId,
-        '--work-dir', workDir,
-        '--plex-config', join(workDir, 'plex'),
-        '--token-file', join(workDir, 'bootstrap-token'),
-        '--plex-runtime', 'docker',
-        '--plex-image', config.plexImage,
-        ...(config.plexUrl ? ['--plex-url', config.plexUrl] : []),
-        ...Object.entries(config.plexEnv).flatMap(([key, value]) => ['--plex-env', `${key}=${value}`]),
-        ...(request.controllerTls ? ['--fingerprint', request.controllerTls.fingerprint] : []),
-        ...(config.tuningFile ? ['--tuning', config.tuningFile] : []),
-      ];
+      const cmd = agentArguments({
+        controllerUrl: request.controllerUrl,
+        jobId: request.jobId,
+        workDir,
+        plex: { docker: { image: config.plexImage, url: config.plexUrl, env: config.plexEnv } },
+        fingerprint: request.controllerTls?.fingerprint,
+        tokenFile: join(workDir, 'bootstrap-token'),
+        tuningFile: config.tuningFile,
+      });
       await remove(resource.container);
       await docker.expect('create the agent container', 'POST', `/containers/create?name=${encodeURIComponent(resource.container)}`, [201], {
         Image: image,
@@ -64,7 +60,11 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
         Labels: { [JOB_LABEL]: request.jobId },
         HostConfig: {
           NetworkMode: 'host',
-          Binds: [`${workDir}:${workDir}`, `${config.socketPath}:/var/run/docker.sock`, ...(config.tuningFile ? [`${config.tuningFile}:${config.tuningFile}:ro`] : [])],
+          Binds: [
+            `${workDir}:${workDir}`,
+            `${config.socketPath}:/var/run/docker.sock`,
+            ...(config.tuningFile ? [`${config.tuningFile}:${config.tuningFile}:ro`] : []),
+          ],
           // rclone mounts the media with FUSE inside the container.
           Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }],
           CapAdd: ['SYS_ADMIN'],
@@ -92,7 +92,7 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
         writeFileSync(join(options.workRoot, 'logs', `${jobId}.log`), `${lines.join('\n')}\n`, { mode: 0o600 });
       }
       await remove(container);
-      await remove(`plexlift-plex-${jobId}`);
+      await remove(plexContainerName(jobId));
       if (!keep) rmSync(workDir, { recursive: true, force: true });
     },
     async list() {
@@ -104,4 +104,28 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
         .map(({ jobId, name }) => ({ jobId, resource: { jobId, container: name, workDir: join(options.workRoot, jobId) } }));
     },
   };
+}
+
+/** The agent's image: the config's, or the one scripts/build-agent-image.sh builds for this version. */
+function agentImageOf(config: DockerProviderConfig): string {
+  return config.image ?? `plexlift/agent:${VERSION}`;
+}
+
+async function hasImage(docker: DockerApi, image: string): Promise<boolean> {
+  return (await docker.call('GET', `/images/${encodeURIComponent(image)}/json`)).status === 200;
+}
+
+function missingImage(image: string): PlexliftError {
+  return new PlexliftError('CONFIG_INVALID', `providers.docker.image: ${image} is not on this Docker; build it with scripts/build-agent-image.sh`);
+}
+
+/** `plexlift doctor`: the engine answers and holds the agent's image. */
+export async function checkDockerProvider(config: DockerProviderConfig): Promise<string> {
+  const docker = new DockerApi(config.socketPath);
+  const image = agentImageOf(config);
+  const present = await hasImage(docker, image).catch((error: unknown) => {
+    throw new Error(`providers.docker.socketPath: ${(error as Error).message}`, { cause: error });
+  });
+  if (!present) throw missingImage(image);
+  return `agent image ${image}; Plex from ${config.plexImage} at the home's version`;
 }

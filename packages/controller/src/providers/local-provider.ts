@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PlexliftError } from '@plexlift/shared';
+import { stopProcessGroup } from '@plexlift/shared/process';
+import { agentArguments } from './agent-command.js';
 import type { Provider, ProviderResource, ProvisionRequest } from './provider.js';
 
 export interface LocalProviderOptions {
@@ -37,7 +38,7 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
     },
     teardown: async (resource, { keep }) => {
       const { pid, workDir } = resource as LocalResource;
-      if (pid !== undefined && isAgentOf(pid, jobOf(resource))) await stopGroup(pid);
+      if (pid !== undefined && isAgentOf(pid, jobOf(resource))) await stopProcessGroup(pid, { killAfterMs: 30_000 });
       if (keep) return;
       // The agent's own output outlives its folder: a crash says why only there.
       const log = join(workDir, 'agent.log');
@@ -49,12 +50,21 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
     },
     // Only the agents of this controller (their work folders are under its root).
     describe: (resource) => `agent process ${String((resource as LocalResource).pid ?? '?')} in ${(resource as LocalResource).workDir}`,
-    list: () => Promise.resolve(agentProcesses().filter((p) => p.workDir === join(options.workRoot, p.jobId)).map(({ pid, jobId, workDir }) => ({ jobId, resource: { jobId, pid, workDir } }))),
+    list: () =>
+      Promise.resolve(
+        agentProcesses()
+          .filter((p) => p.workDir === join(options.workRoot, p.jobId))
+          .map(({ pid, jobId, workDir }) => ({ jobId, resource: { jobId, pid, workDir } })),
+      ),
   };
 }
 
 function provision(options: LocalProviderOptions, request: ProvisionRequest): LocalResource {
-  if (process.getuid?.() !== 0) throw new PlexliftError('CONFIG_INVALID', 'provider local: the agent mounts the media in a private mount namespace, which needs root; run plexlift serve as root');
+  if (process.getuid?.() !== 0)
+    throw new PlexliftError(
+      'CONFIG_INVALID',
+      'provider local: the agent mounts the media in a private mount namespace, which needs root; run plexlift serve as root',
+    );
   const workDir = join(options.workRoot, request.jobId);
   const resource: LocalResource = { workDir, jobId: request.jobId };
   request.record(resource);
@@ -64,19 +74,24 @@ function provision(options: LocalProviderOptions, request: ProvisionRequest): Lo
   const log = openSync(join(workDir, 'agent.log'), 'a', 0o600);
   const args = [
     ...agentEntry(),
-    '--controller', request.controllerUrl.replace(/^http/, 'ws'),
-    '--job', request.jobId,
-    '--work-dir', workDir,
-    '--plex-config', join(workDir, 'plex'),
-    '--plex-command', JSON.stringify(options.plexCommand),
-    '--token-file', tokenFile,
-    ...(request.controllerTls ? ['--fingerprint', request.controllerTls.fingerprint] : []),
-    ...(options.tuningFile ? ['--tuning', options.tuningFile] : []),
+    ...agentArguments({
+      controllerUrl: request.controllerUrl,
+      jobId: request.jobId,
+      workDir,
+      plex: { command: options.plexCommand },
+      fingerprint: request.controllerTls?.fingerprint,
+      tokenFile,
+      tuningFile: options.tuningFile,
+    }),
   ];
   // Its own mount namespace: the agent mounts the media at home's path, which on this machine
   // is where the home Plex reads it; there the mount is the agent's alone. unshare execs the
   // agent in place, so the pid is the agent's.
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', process.execPath, ...args], { detached: true, stdio: ['ignore', log, log], cwd: workDir });
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', process.execPath, ...args], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    cwd: workDir,
+  });
   closeSync(log);
   child.unref();
   const started: LocalResource = { ...resource, pid: child.pid! };
@@ -111,28 +126,8 @@ function agentProcesses(): { pid: number; jobId: string; workDir: string | undef
     }
     const job = argv.indexOf('--job');
     const workDir = argv.indexOf('--work-dir');
-    if (job > 0 && argv.some((a) => /agent[/\\](src|dist)[/\\]main\.[jt]s$/.test(a)) && argv[job + 1]) found.push({ pid: Number(name), jobId: argv[job + 1]!, workDir: workDir > 0 ? argv[workDir + 1] : undefined });
+    if (job > 0 && argv.some((a) => /agent[/\\](src|dist)[/\\]main\.[jt]s$/.test(a)) && argv[job + 1])
+      found.push({ pid: Number(name), jobId: argv[job + 1]!, workDir: workDir > 0 ? argv[workDir + 1] : undefined });
   }
   return found;
-}
-
-async function stopGroup(pid: number): Promise<void> {
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  for (let i = 0; i < 300 && existsSync(`/proc/${pid}`) && !isZombie(pid); i++) await sleep(100);
-  signal('SIGKILL');
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? false;
-  } catch {
-    return true;
-  }
 }

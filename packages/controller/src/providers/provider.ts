@@ -1,3 +1,7 @@
+import type { ProviderName } from '@plexlift/shared';
+
+export type { ProviderName };
+
 /** What a provider knows about the machine it made for a job; stored before the machine exists. */
 export type ProviderResource = Record<string, unknown>;
 
@@ -32,7 +36,7 @@ export interface ProviderStatus {
  * provider can tell what it made from its own records (`list`, for the orphan reaper).
  */
 export interface Provider {
-  name: 'local' | 'docker' | 'scaleway';
+  name: ProviderName;
   provision: (request: ProvisionRequest) => Promise<ProviderResource>;
   status: (resource: ProviderResource) => Promise<ProviderStatus>;
   /** Deletes everything the resource names; harmless when it is already gone. */

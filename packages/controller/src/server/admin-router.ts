@@ -1,42 +1,10 @@
 import { tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import type { CostEstimate, JobPlan } from '../jobs/job-runner.js';
-import type { Holding, ReapOutcome } from '../jobs/orphan-reaper.js';
-import type { JobRecord, JobStore } from '../store/job-store.js';
-import type { JobBus } from './job-bus.js';
+import { RunRequestSchema } from '@plexlift/shared';
+import type { JobControl } from '../jobs/job-control.js';
+import type { JobStore } from '../store/job-store.js';
+import type { JobBus } from '../store/job-bus.js';
 import { adminProcedure, router } from './trpc.js';
-
-/** `plexlift run`'s choices (DESIGN.md, "A job"). */
-export const RunRequestSchema = z
-  .object({
-    mode: z.enum(['scan', 'delta']),
-    sections: z.array(z.string().min(1)).default([]),
-    forceRefresh: z.boolean().default(false),
-    skipAnalysis: z.boolean().default(false),
-    skipSonic: z.boolean().default(false),
-    allowDeletions: z.boolean().default(false),
-    keep: z.boolean().default(false),
-    noInstall: z.boolean().default(false),
-    provider: z.enum(['local', 'docker', 'scaleway']).optional(),
-    /** Confirms a `scan` job over a library that has watch history (its ids change). */
-    yes: z.boolean().default(false),
-  })
-  .strict();
-export type RunRequestInput = z.input<typeof RunRequestSchema>;
-
-/** What runs jobs; the admin router only forwards to it. */
-export interface JobControl {
-  run?: (request: z.output<typeof RunRequestSchema>) => Promise<JobRecord & { estimate: CostEstimate }>;
-  /** What `run` would do, its cost estimate and its checks; starts nothing (`--dry-run`). */
-  plan?: (request: z.output<typeof RunRequestSchema>) => Promise<JobPlan>;
-  /** Installs the verified archive of a `--no-install` job. */
-  install?: (jobId: string) => Promise<JobRecord>;
-  abort: (jobId: string, reason: string) => Promise<void>;
-  /** Everything the providers hold (`plexlift vms`). */
-  holdings?: () => Promise<Holding[]>;
-  /** One pass of the orphan reaper (`plexlift reap`). */
-  reap?: (dryRun: boolean) => Promise<ReapOutcome[]>;
-}
 
 /** The procedures the CLI and other tools call (admin token only). */
 export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; control: JobControl }) {
@@ -52,13 +20,17 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
     return job;
   };
   return router({
-    list: adminProcedure.input(z.object({ limit: z.number().int().min(1).max(1000).default(50) }).optional()).query(({ input }) => options.jobs.list({ limit: input?.limit ?? 50 })),
+    list: adminProcedure
+      .input(z.object({ limit: z.number().int().min(1).max(1000).default(50) }).optional())
+      .query(({ input }) => options.jobs.list({ limit: input?.limit ?? 50 })),
     get: adminProcedure.input(jobId).query(({ input }) => ({ job: found(input.jobId), phases: options.jobs.phases(input.jobId) })),
     /** Stored events of a job after `afterId`, oldest first (`plexlift logs`). */
-    log: adminProcedure.input(jobId.extend({ afterId: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(10_000).default(1_000) })).query(({ input }) => {
-      found(input.jobId);
-      return options.jobs.events(input.jobId, { afterId: input.afterId, limit: input.limit }).map((e) => ({ id: e.id, at: e.at, event: e.event }));
-    }),
+    log: adminProcedure
+      .input(jobId.extend({ afterId: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(10_000).default(1_000) }))
+      .query(({ input }) => {
+        found(input.jobId);
+        return options.jobs.events(input.jobId, { afterId: input.afterId, limit: input.limit }).map((e) => ({ id: e.id, at: e.at, event: e.event }));
+      }),
     /** A job's events as they are stored, resumed after `lastEventId` on a reconnect. */
     events: adminProcedure.input(jobId.extend({ lastEventId: z.string().nullish() })).subscription(async function* ({ input, signal }) {
       found(input.jobId);
@@ -87,6 +59,8 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
       return { aborted: input.jobId };
     }),
     vms: adminProcedure.query(() => needs(options.control.holdings, 'list cloud resources')()),
-    reap: adminProcedure.input(z.object({ dryRun: z.boolean().default(false) })).mutation(({ input }) => needs(options.control.reap, 'reap orphans')(input.dryRun)),
+    reap: adminProcedure
+      .input(z.object({ dryRun: z.boolean().default(false) }))
+      .mutation(({ input }) => needs(options.control.reap, 'reap orphans')(input.dryRun)),
   });
 }

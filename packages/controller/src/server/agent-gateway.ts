@@ -1,9 +1,9 @@
 import { TRPCError } from '@trpc/server';
 import { PROTOCOL_VERSION, type AgentApi, type AgentJob } from '@plexlift/shared/protocol';
 import type { JobStore } from '../store/job-store.js';
-import { FINAL_STATES } from '../store/job-store.js';
+import { isFinal } from '@plexlift/shared';
 import type { TokenStore } from '../store/token-store.js';
-import type { JobBus } from './job-bus.js';
+import type { JobBus } from '../store/job-bus.js';
 import type { ControllerContext } from './trpc.js';
 
 export interface AgentGatewayOptions {
@@ -27,7 +27,7 @@ export function createAgentGateway(options: AgentGatewayOptions): AgentApi<Contr
   const jobOf = (ctx: ControllerContext) => {
     const jobId = ctx.agent!.jobId;
     const job = options.jobs.get(jobId);
-    if (!job || FINAL_STATES.includes(job.state)) throw new TRPCError({ code: 'NOT_FOUND', message: `job ${jobId} is not running` });
+    if (!job || isFinal(job.state)) throw new TRPCError({ code: 'NOT_FOUND', message: `job ${jobId} is not running` });
     return job;
   };
   return {

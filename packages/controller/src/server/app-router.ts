@@ -1,8 +1,9 @@
 import type { AgentApi } from '@plexlift/shared/protocol';
 import { createAgentRouter } from '@plexlift/shared/protocol';
 import type { JobStore } from '../store/job-store.js';
-import { createAdminRouter, type JobControl } from './admin-router.js';
-import type { JobBus } from './job-bus.js';
+import type { JobControl } from '../jobs/job-control.js';
+import { createAdminRouter } from './admin-router.js';
+import type { JobBus } from '../store/job-bus.js';
 import { router, type ControllerContext } from './trpc.js';
 
 /** Everything the controller serves over tRPC: `agent.*` for agents, `jobs.*` for the CLI and tools. */

@@ -2,9 +2,6 @@ import type { TokenStore } from '../store/token-store.js';
 import { sameSecret } from '../store/token-store.js';
 import type { ControllerContext } from './trpc.js';
 
-/** The close code for a refused token: the agent stops retrying (DESIGN.md, "Control plane"). */
-export const UNAUTHORIZED_CLOSE_CODE = 4401;
-
 export type Authentication = { ok: true; context: ControllerContext } | { ok: false; reason: string };
 
 /**

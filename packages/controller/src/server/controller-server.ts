@@ -4,10 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
+import { AUTH_REFUSED_CLOSE_CODE } from '@plexlift/shared/protocol';
+import { matchTransferRoute } from '@plexlift/shared/transfer';
 import type { ChunkTransfers } from '../transfers/chunk-transfers.js';
 import type { TokenStore } from '../store/token-store.js';
 import type { AppRouter } from './app-router.js';
-import { authenticate, UNAUTHORIZED_CLOSE_CODE } from './authenticate.js';
+import { bearerToken } from '@plexlift/shared/protocol';
+import { authenticate } from './authenticate.js';
 import type { ControllerContext } from './trpc.js';
 
 export interface ControllerServerOptions {
@@ -52,7 +55,7 @@ export async function startControllerServer(options: ControllerServerOptions): P
     router: options.router,
     basePath: '/trpc/',
     createContext: ({ req }): ControllerContext => {
-      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const token = bearerToken(req.headers);
       const auth = authenticate(token, { adminToken: options.adminToken, tokens: options.tokens });
       // Over HTTP only the admin: agents talk over their WebSocket.
       if (auth.ok && auth.context.admin) return auth.context;
@@ -62,7 +65,8 @@ export async function startControllerServer(options: ControllerServerOptions): P
   });
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (options.transfers.handle(req, res)) return;
+    const transfer = matchTransferRoute(new URL(req.url ?? '/', 'http://localhost').pathname);
+    if (transfer) return options.transfers.handle(req, res, transfer);
     if (options.handlers?.some((handle) => handle(req, res))) return;
     if (path.startsWith('/trpc/')) return trpcHttp(req, res);
     if (path === '/healthz') {
@@ -82,7 +86,7 @@ export async function startControllerServer(options: ControllerServerOptions): P
       const auth = authenticate(info.connectionParams?.token, { adminToken: options.adminToken, tokens: options.tokens });
       if (!auth.ok) {
         refuse('websocket', auth.reason);
-        res.close(UNAUTHORIZED_CLOSE_CODE, 'unauthorized');
+        res.close(AUTH_REFUSED_CLOSE_CODE, 'unauthorized');
         throw new Error('unauthorized');
       }
       return auth.context;

@@ -74,9 +74,14 @@ export async function ensureCertificate(config: Config): Promise<ServerCertifica
   try {
     fingerprint = fingerprintOf(cert);
   } catch (error) {
-    throw new PlexliftError('CONFIG_INVALID', `${own ? 'server.tls.certFile' : 'server.tls'}: ${certPath} is not a PEM certificate (${(error as Error).message})`);
+    throw new PlexliftError(
+      'CONFIG_INVALID',
+      `${own ? 'server.tls.certFile' : 'server.tls'}: ${certPath} is not a PEM certificate (${(error as Error).message})`,
+    );
   }
-  const publicKeyPin = createHash('sha256').update(new X509Certificate(cert).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  const publicKeyPin = createHash('sha256')
+    .update(new X509Certificate(cert).publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64');
   return { cert, key, fingerprint, publicKeyPin, certPath, created };
 }
 

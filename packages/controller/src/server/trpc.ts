@@ -10,7 +10,10 @@ export interface ControllerContext extends AgentContext {
 
 const t = initTRPC.context<ControllerContext>().create({
   // A PlexliftError keeps its own code on the way to the CLI (and so its exit status).
-  errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, plexliftCode: error.cause instanceof PlexliftError ? error.cause.code : undefined } }),
+  errorFormatter: ({ shape, error }) => ({
+    ...shape,
+    data: { ...shape.data, plexliftCode: error.cause instanceof PlexliftError ? error.cause.code : undefined },
+  }),
 });
 
 export const router = t.router;

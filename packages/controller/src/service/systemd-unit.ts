@@ -111,9 +111,11 @@ export const EXAMPLE_UNIT_INPUT: UnitInput = {
   configPath: '/etc/plexlift/config.json',
   config: parseConfig(
     {
-      home: { plexDataDir: '/var/lib/plexmediaserver/Library/Application Support/Plex Media Server', control: { type: 'systemd', unit: 'plexmediaserver.service' } },
+      home: {
+        plexDataDir: '/var/lib/plexmediaserver/Library/Application Support/Plex Media Server',
+        control: { type: 'systemd', unit: 'plexmediaserver.service' },
+      },
     },
     'the example unit',
   ),
 };
-

@@ -7,7 +7,12 @@ import { JobStore } from './job-store.js';
 import { openStoreDatabase } from './schema.js';
 import { TokenStore } from './token-store.js';
 
-const spec = parseJobSpec({ jobId: 'job-0001', mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: '/Media', remote: 's3:media' } });
+const spec = parseJobSpec({
+  jobId: 'job-0001',
+  mode: 'delta',
+  plex: { version: '1.43.2.10687-563d026ea' },
+  media: { mountPath: '/Media', remote: 's3:media' },
+});
 const options = { keep: false, noInstall: false };
 
 function open(path = join(createTempDir(), 'state.db'), now = () => 1_000) {
@@ -30,7 +35,9 @@ describe('JobStore', () => {
   it('allows one live job per home library (safety rule 7), and a new one once it ended', () => {
     const { jobs } = open();
     const first = jobs.create({ id: 'job-0001', library: 'home', provider: 'local', spec, options });
-    expect(() => jobs.create({ id: 'job-0002', library: 'home', provider: 'local', spec, options })).toThrow(/job job-0001 is still queued on this library; one job at a time/);
+    expect(() => jobs.create({ id: 'job-0002', library: 'home', provider: 'local', spec, options })).toThrow(
+      /job job-0001 is still queued on this library; one job at a time/,
+    );
     jobs.create({ id: 'job-0003', library: 'other', provider: 'local', spec, options });
     jobs.transition(first, 'queued', 'aborted');
     expect(jobs.create({ id: 'job-0002', library: 'home', provider: 'local', spec, options }).state).toBe('queued');

@@ -1,11 +1,9 @@
-import { PlexliftError } from '@plexlift/shared';
+import { FINAL_STATES, JobReportSchema, PlexliftError, type JobReport, type JobRunOptions, type JobState } from '@plexlift/shared';
 import type { AgentCommand, AgentEvent, JobSpec, PhaseName } from '@plexlift/shared/protocol';
 import type { StoreDatabase } from './schema.js';
 
-/** Where a job is in its life; the last three are final. */
-export const JOB_STATES = ['queued', 'provisioning', 'running', 'verified', 'installing', 'done', 'failed', 'aborted'] as const;
-export type JobState = (typeof JOB_STATES)[number];
-export const FINAL_STATES: readonly JobState[] = ['done', 'failed', 'aborted'];
+/** FINAL_STATES as an SQL list, for the queries below. */
+const FINAL_STATES_SQL = FINAL_STATES.map((state) => `'${state}'`).join(', ');
 
 /** The moves a job may make; anything else is a bug, refused by `transition`. */
 const ALLOWED: Record<JobState, readonly JobState[]> = {
@@ -20,9 +18,12 @@ const ALLOWED: Record<JobState, readonly JobState[]> = {
 };
 
 /** How the user asked for the job to run, beside the spec the agent gets. */
-export interface JobOptions {
-  keep: boolean;
-  noInstall: boolean;
+export type JobOptions = JobRunOptions;
+
+/** What a move of state may record with it. */
+export interface StateChanges {
+  error?: { code: string; message: string };
+  report?: JobReport;
 }
 
 export interface JobRecord {
@@ -37,7 +38,7 @@ export interface JobRecord {
   /** The provider's handle on what it created (recorded before it is created). */
   resource: Record<string, unknown> | undefined;
   error: { code: string; message: string } | undefined;
-  report: Record<string, unknown> | undefined;
+  report: JobReport | undefined;
   createdAt: number;
   updatedAt: number;
   finishedAt: number | undefined;
@@ -92,9 +93,13 @@ export class JobStore {
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
         const live = this.live().find((job) => job.library === input.library);
-        throw new PlexliftError('SAFETY_STOP', `job ${live?.id ?? '?'} is still ${live?.state ?? 'running'} on this library; one job at a time (wait for it or abort it)`, {
-          details: { running: live?.id },
-        });
+        throw new PlexliftError(
+          'SAFETY_STOP',
+          `job ${live?.id ?? '?'} is still ${live?.state ?? 'running'} on this library; one job at a time (wait for it or abort it)`,
+          {
+            details: { running: live?.id },
+          },
+        );
       }
       throw error;
     }
@@ -113,14 +118,14 @@ export class JobStore {
 
   /** Jobs not in a final state: what a restarted controller resumes. */
   live(): JobRecord[] {
-    return (this.db.prepare(`SELECT * FROM jobs WHERE state NOT IN ('done', 'failed', 'aborted') ORDER BY created_at`).all() as JobRow[]).map(toRecord);
+    return (this.db.prepare(`SELECT * FROM jobs WHERE state NOT IN (${FINAL_STATES_SQL}) ORDER BY created_at`).all() as JobRow[]).map(toRecord);
   }
 
   /**
    * Moves a job from `from` to `to` if nobody moved it since `version` was read; returns the new
    * record, or undefined when it lost the race.
    */
-  transition(job: Pick<JobRecord, 'id' | 'version'>, from: JobState, to: JobState, changes: { error?: { code: string; message: string }; report?: Record<string, unknown> } = {}): JobRecord | undefined {
+  transition(job: Pick<JobRecord, 'id' | 'version'>, from: JobState, to: JobState, changes: StateChanges = {}): JobRecord | undefined {
     if (!ALLOWED[from].includes(to)) throw new PlexliftError('UNEXPECTED', `job ${job.id}: ${from} → ${to} is not a valid move`);
     const at = this.now();
     const result = this.db
@@ -128,7 +133,7 @@ export class JobStore {
         `UPDATE jobs SET state = @to, version = version + 1, updated_at = @at,
                 error_code = coalesce(@errorCode, error_code), error_message = coalesce(@errorMessage, error_message),
                 report_json = coalesce(@report, report_json),
-                finished_at = CASE WHEN @to IN ('done', 'failed', 'aborted') THEN @at ELSE finished_at END
+                finished_at = CASE WHEN @to IN (${FINAL_STATES_SQL}) THEN @at ELSE finished_at END
           WHERE id = @id AND state = @from AND version = @version`,
       )
       .run({
@@ -149,7 +154,7 @@ export class JobStore {
     this.db.prepare('UPDATE jobs SET resource_json = ?, updated_at = ? WHERE id = ?').run(resource ? JSON.stringify(resource) : null, this.now(), id);
   }
 
-  setReport(id: string, report: Record<string, unknown>): void {
+  setReport(id: string, report: JobReport): void {
     this.db.prepare('UPDATE jobs SET report_json = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(report), this.now(), id);
   }
 
@@ -178,7 +183,9 @@ export class JobStore {
     return options.types ? events.filter((e) => options.types!.includes(e.event.type)) : events;
   }
 
-  phases(jobId: string): { phase: PhaseName; state: string; startedAt: number | undefined; finishedAt: number | undefined; summary: Record<string, unknown> | undefined }[] {
+  phases(
+    jobId: string,
+  ): { phase: PhaseName; state: string; startedAt: number | undefined; finishedAt: number | undefined; summary: Record<string, unknown> | undefined }[] {
     const rows = this.db.prepare('SELECT phase, state, started_at, finished_at, summary_json FROM phases WHERE job_id = ? ORDER BY rowid').all(jobId) as {
       phase: PhaseName;
       state: string;
@@ -186,16 +193,30 @@ export class JobStore {
       finished_at: number | null;
       summary_json: string | null;
     }[];
-    return rows.map((r) => ({ phase: r.phase, state: r.state, startedAt: r.started_at ?? undefined, finishedAt: r.finished_at ?? undefined, summary: r.summary_json ? (JSON.parse(r.summary_json) as Record<string, unknown>) : undefined }));
+    return rows.map((r) => ({
+      phase: r.phase,
+      state: r.state,
+      startedAt: r.started_at ?? undefined,
+      finishedAt: r.finished_at ?? undefined,
+      summary: r.summary_json ? (JSON.parse(r.summary_json) as Record<string, unknown>) : undefined,
+    }));
   }
 
   /** Queues a desired state for the job's agent; the id is its `tracked()` id. */
   pushCommand(jobId: string, command: AgentCommand): number {
-    return Number(this.db.prepare('INSERT INTO commands (job_id, payload_json, created_at) VALUES (?, ?, ?)').run(jobId, JSON.stringify(command), this.now()).lastInsertRowid);
+    return Number(
+      this.db.prepare('INSERT INTO commands (job_id, payload_json, created_at) VALUES (?, ?, ?)').run(jobId, JSON.stringify(command), this.now())
+        .lastInsertRowid,
+    );
   }
 
   commands(jobId: string, afterId: number): { id: number; command: AgentCommand }[] {
-    return (this.db.prepare('SELECT id, payload_json AS payload FROM commands WHERE job_id = ? AND id > ? ORDER BY id').all(jobId, afterId) as { id: number; payload: string }[]).map((row) => ({
+    return (
+      this.db.prepare('SELECT id, payload_json AS payload FROM commands WHERE job_id = ? AND id > ? ORDER BY id').all(jobId, afterId) as {
+        id: number;
+        payload: string;
+      }[]
+    ).map((row) => ({
       id: row.id,
       command: JSON.parse(row.payload) as AgentCommand,
     }));
@@ -203,13 +224,15 @@ export class JobStore {
 
   /** Deletes finished jobs older than `maxAgeMs` with everything they own. */
   prune(maxAgeMs: number): number {
-    return this.db.prepare(`DELETE FROM jobs WHERE state IN ('done', 'failed', 'aborted') AND finished_at < ?`).run(this.now() - maxAgeMs).changes;
+    return this.db.prepare(`DELETE FROM jobs WHERE state IN (${FINAL_STATES_SQL}) AND finished_at < ?`).run(this.now() - maxAgeMs).changes;
   }
 
   private applyToPhases(jobId: string, event: AgentEvent, at: number): void {
     if (event.type === 'phase:start') {
       this.db
-        .prepare(`INSERT INTO phases (job_id, phase, state, started_at) VALUES (?, ?, 'running', ?) ON CONFLICT (job_id, phase) DO UPDATE SET state = 'running', started_at = excluded.started_at`)
+        .prepare(
+          `INSERT INTO phases (job_id, phase, state, started_at) VALUES (?, ?, 'running', ?) ON CONFLICT (job_id, phase) DO UPDATE SET state = 'running', started_at = excluded.started_at`,
+        )
         .run(jobId, event.phase, at);
       this.db.prepare('UPDATE jobs SET phase = ?, updated_at = ? WHERE id = ?').run(event.phase, at, jobId);
     } else if (event.type === 'phase:complete' || event.type === 'phase:fail') {
@@ -237,9 +260,15 @@ function toRecord(row: JobRow): JobRecord {
     options: JSON.parse(row.options_json) as JobOptions,
     resource: row.resource_json ? (JSON.parse(row.resource_json) as Record<string, unknown>) : undefined,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : undefined,
-    report: row.report_json ? (JSON.parse(row.report_json) as Record<string, unknown>) : undefined,
+    report: row.report_json ? readReport(row.report_json) : undefined,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     finishedAt: row.finished_at ?? undefined,
   };
+}
+
+/** A stored report as its schema says; one that does not fit is left out rather than making the job unreadable. */
+function readReport(json: string): JobReport | undefined {
+  const parsed = JobReportSchema.safeParse(JSON.parse(json));
+  return parsed.success ? parsed.data : undefined;
 }

@@ -21,15 +21,16 @@ export class TokenStore {
 
   issue(jobId: string, kind: TokenKind, options: { ttlMs?: number } = {}): string {
     const token = `plx_${kind[0]}_${randomBytes(32).toString('base64url')}`;
-    this.db.prepare('INSERT INTO tokens (hash, job_id, kind, expires_at) VALUES (?, ?, ?, ?)').run(hashToken(token), jobId, kind, options.ttlMs === undefined ? null : this.now() + options.ttlMs);
+    this.db
+      .prepare('INSERT INTO tokens (hash, job_id, kind, expires_at) VALUES (?, ?, ?, ?)')
+      .run(hashToken(token), jobId, kind, options.ttlMs === undefined ? null : this.now() + options.ttlMs);
     return token;
   }
 
   /** Checks a token of the given kinds without using it up. */
   check(token: string, kinds: TokenKind[]): TokenCheck {
     const row = this.db.prepare('SELECT job_id AS jobId, kind, expires_at AS expiresAt, used_at AS usedAt FROM tokens WHERE hash = ?').get(hashToken(token)) as
-      | { jobId: string; kind: TokenKind; expiresAt: number | null; usedAt: number | null }
-      | undefined;
+      { jobId: string; kind: TokenKind; expiresAt: number | null; usedAt: number | null } | undefined;
     if (!row || !kinds.includes(row.kind)) return { ok: false, reason: 'unknown' };
     if (row.usedAt !== null) return { ok: false, reason: 'used' };
     if (row.expiresAt !== null && row.expiresAt < this.now()) return { ok: false, reason: 'expired' };

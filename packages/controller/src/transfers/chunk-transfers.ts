@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { cutIntoChunks } from '@plexlift/shared/archive';
+import { CHUNK_SHA256_HEADER, MAX_TRANSFER_CHUNK_BYTES, type TransferCompletion, type TransferListing, type TransferRoute } from '@plexlift/shared/transfer';
 import { formatBytes, freeBytes } from '@plexlift/shared/plex-db';
+import { bearerToken } from '@plexlift/shared/protocol';
 import type { TokenStore } from '../store/token-store.js';
 import type { TransferRecord, TransferStore } from './transfer-store.js';
 
@@ -15,15 +17,13 @@ export interface ChunkTransfersOptions {
   tokens: TokenStore;
   /** Where transfers are staged, one folder each. */
   stagingDir: string;
-  /** The largest chunk accepted. @default 256 MiB */
+  /** The largest chunk accepted. @default MAX_TRANSFER_CHUNK_BYTES */
   maxChunkBytes?: number;
   /** Space left free on the staging disk after a chunk. @default 1 GiB */
   reserveBytes?: number;
   /** Called once an export's whole digest is verified (teardown may start). */
   onVerified?: (transfer: TransferRecord) => void;
 }
-
-const ROUTE = /^\/transfers\/([\w-]+)(?:\/chunks\/(\d+)|\/(complete))?$/;
 
 /**
  * The home side of the data plane (DESIGN.md): `PUT /transfers/{id}/chunks/{n}` staged on disk
@@ -80,56 +80,54 @@ export class ChunkTransfers {
     if (transfer) rmSync(transfer.path, { recursive: true, force: true });
   }
 
-  /** Serves `/transfers/…`; false for any other path. */
-  handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = ROUTE.exec(url.pathname);
-    if (!match) return false;
-    void this.route(req, res, match).catch((error: unknown) => {
+  /** Serves one data-plane call (the server matched its path with `matchTransferRoute`). */
+  handle(req: IncomingMessage, res: ServerResponse, route: TransferRoute): void {
+    void this.route(req, res, route).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: (error as Error).message });
       else res.destroy();
     });
-    return true;
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, match: RegExpExecArray): Promise<void> {
-    const transfer = this.options.store.get(match[1]!);
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  private async route(req: IncomingMessage, res: ServerResponse, route: TransferRoute): Promise<void> {
+    const transfer = this.options.store.get(route.transferId);
+    const token = bearerToken(req.headers);
     const check = token ? this.options.tokens.check(token, ['transfer']) : undefined;
     // The same answer for an unknown transfer and a wrong token: nothing to learn by probing.
     if (!check?.ok || !transfer || transfer.jobId !== check.jobId) return send(res, 401, { error: 'unauthorized' });
-    const index = match[2] === undefined ? undefined : Number(match[2]);
-    if (req.method === 'GET' && index === undefined && !match[3]) {
-      return send(res, 200, {
-        chunks: this.options.store.chunks(transfer.id).map(({ index: i, sha256 }) => ({ index: i, sha256 })),
+    if (req.method === 'GET' && route.call === 'listing') {
+      const listing: TransferListing = {
+        chunks: this.options.store.chunks(transfer.id).map(({ index, sha256 }) => ({ index, sha256 })),
         ...(transfer.state === 'verified' ? { complete: true, sha256: transfer.sha256 } : {}),
-      });
+      };
+      return send(res, 200, listing);
     }
-    if (req.method === 'GET' && index !== undefined) return this.sendChunk(res, transfer, index);
-    if (req.method === 'PUT' && index !== undefined) return this.receiveChunk(req, res, transfer, index);
-    if (req.method === 'POST' && match[3]) return this.complete(req, res, transfer);
+    if (req.method === 'GET' && route.call === 'chunk') return this.sendChunk(res, transfer, route.index);
+    if (req.method === 'PUT' && route.call === 'chunk') return this.receiveChunk(req, res, transfer, route.index);
+    if (req.method === 'POST' && route.call === 'complete') return this.complete(req, res, transfer);
     send(res, 405, { error: `${req.method ?? '?'} is not allowed here` });
   }
 
   private sendChunk(res: ServerResponse, transfer: TransferRecord, index: number): void {
     const chunk = this.options.store.chunks(transfer.id).find((c) => c.index === index);
     if (!chunk) return send(res, 404, { error: `no chunk ${index}` });
-    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': chunk.bytes, 'X-Plexlift-Chunk-Sha256': chunk.sha256 });
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': chunk.bytes, [CHUNK_SHA256_HEADER]: chunk.sha256 });
     createReadStream(chunkPath(transfer, index)).pipe(res);
   }
 
   private async receiveChunk(req: IncomingMessage, res: ServerResponse, transfer: TransferRecord, index: number): Promise<void> {
     if (transfer.direction !== 'export' || transfer.state === 'verified') return send(res, 409, { error: `transfer ${transfer.id} takes no more chunks` });
-    const expected = String(req.headers['x-plexlift-chunk-sha256'] ?? '');
+    const expected = String(req.headers[CHUNK_SHA256_HEADER.toLowerCase()] ?? '');
     const length = Number(req.headers['content-length']);
-    const max = this.options.maxChunkBytes ?? 256 * 1024 * 1024;
-    if (!/^[0-9a-f]{64}$/.test(expected)) return send(res, 400, { error: 'X-Plexlift-Chunk-Sha256 must be the chunk\'s sha256 (64 hex digits)' });
+    const max = this.options.maxChunkBytes ?? MAX_TRANSFER_CHUNK_BYTES;
+    if (!/^[0-9a-f]{64}$/.test(expected)) return send(res, 400, { error: `${CHUNK_SHA256_HEADER} must be the chunk's sha256 (64 hex digits)` });
     if (!Number.isInteger(length) || length < 0) return send(res, 411, { error: 'Content-Length is required' });
     if (length > max) return send(res, 413, { error: `a chunk may hold at most ${max} bytes` });
     const free = freeBytes(transfer.path);
     const reserve = this.options.reserveBytes ?? 1024 ** 3;
     if (free < length + reserve) {
-      return send(res, 507, { error: `home has ${formatBytes(free)} free for transfers, and keeps ${formatBytes(reserve)} free; free some space and the upload resumes` });
+      return send(res, 507, {
+        error: `home has ${formatBytes(free)} free for transfers, and keeps ${formatBytes(reserve)} free; free some space and the upload resumes`,
+      });
     }
     const hash = createHash('sha256');
     let received = 0;
@@ -151,9 +149,11 @@ export class ChunkTransfers {
 
   private async complete(req: IncomingMessage, res: ServerResponse, transfer: TransferRecord): Promise<void> {
     const body = await readJson(req);
-    const claimed = { chunks: Number(body.chunks), bytes: Number(body.bytes), sha256: typeof body.sha256 === 'string' ? body.sha256 : '' };
+    const claimed: TransferCompletion = { chunks: Number(body.chunks), bytes: Number(body.bytes), sha256: typeof body.sha256 === 'string' ? body.sha256 : '' };
     if (transfer.state === 'verified') {
-      return transfer.sha256 === claimed.sha256 ? send(res, 200, { verified: true }) : send(res, 409, { error: 'this transfer was verified with another digest' });
+      return transfer.sha256 === claimed.sha256
+        ? send(res, 200, { verified: true })
+        : send(res, 409, { error: 'this transfer was verified with another digest' });
     }
     if (!(claimed.bytes > 0)) return send(res, 409, { error: 'an empty archive is not an archive; nothing is verified' });
     const chunks = this.options.store.chunks(transfer.id).filter((c) => c.index < claimed.chunks);
@@ -170,7 +170,9 @@ export class ChunkTransfers {
     }
     const digest = whole.digest('hex');
     if (digest !== claimed.sha256 || bytes !== claimed.bytes) {
-      return send(res, 409, { error: `the archive home holds does not match: sha256 ${digest} (${bytes} bytes), the agent sent ${claimed.sha256} (${claimed.bytes} bytes)` });
+      return send(res, 409, {
+        error: `the archive home holds does not match: sha256 ${digest} (${bytes} bytes), the agent sent ${claimed.sha256} (${claimed.bytes} bytes)`,
+      });
     }
     this.options.store.dropChunksFrom(transfer.id, claimed.chunks);
     this.options.store.markVerified(transfer.id, { chunks: claimed.chunks, bytes, sha256: digest });

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { exitedCleanly, heldOutput } from '@plexlift/shared/archive';
-import { backupDatabase, BLOBS_DB_NAME, MAIN_DB_NAME } from '@plexlift/shared/plex-db';
+import { backupDatabase, BLOBS_DB_NAME, DATABASES_DIR, MAIN_DB_NAME } from '@plexlift/shared/plex-db';
 
 export interface HomeSnapshot {
   /** tar | zstd of the snapshot, produced as it is read. */
@@ -19,14 +19,24 @@ export interface HomeSnapshot {
  */
 export async function createHomeSnapshot(pmsDir: string, workDir: string, options: { bundles: boolean }): Promise<HomeSnapshot> {
   rmSync(workDir, { recursive: true, force: true });
-  const databases = join(workDir, 'Plug-in Support', 'Databases');
+  const databases = join(workDir, DATABASES_DIR);
   mkdirSync(databases, { recursive: true, mode: 0o700 });
   for (const name of [MAIN_DB_NAME, BLOBS_DB_NAME]) {
-    const source = join(pmsDir, 'Plug-in Support', 'Databases', name);
+    const source = join(pmsDir, DATABASES_DIR, name);
     if (existsSync(source)) await backupDatabase(source, join(databases, name));
   }
   const bundles = options.bundles ? ['Metadata', 'Media'].filter((folder) => existsSync(join(pmsDir, folder))) : [];
-  const args = ['--format=posix', '--no-acls', '--no-xattrs', '--numeric-owner', '-C', workDir, '-c', 'Plug-in Support', ...(bundles.length > 0 ? ['-C', pmsDir, ...bundles] : [])];
+  const args = [
+    '--format=posix',
+    '--no-acls',
+    '--no-xattrs',
+    '--numeric-owner',
+    '-C',
+    workDir,
+    '-c',
+    'Plug-in Support',
+    ...(bundles.length > 0 ? ['-C', pmsDir, ...bundles] : []),
+  ];
   const tar = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const zstd = spawn('zstd', ['-T0', '-3', '-q', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
   tar.stdout.pipe(zstd.stdin);

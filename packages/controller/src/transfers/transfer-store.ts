@@ -38,7 +38,16 @@ export class TransferStore {
 
   get(id: string): TransferRecord | undefined {
     const row = this.db.prepare('SELECT id, job_id AS jobId, direction, state, path, chunks, bytes, sha256 FROM transfers WHERE id = ?').get(id) as
-      | { id: string; jobId: string; direction: TransferDirection; state: TransferState; path: string; chunks: number | null; bytes: number | null; sha256: string | null }
+      | {
+          id: string;
+          jobId: string;
+          direction: TransferDirection;
+          state: TransferState;
+          path: string;
+          chunks: number | null;
+          bytes: number | null;
+          sha256: string | null;
+        }
       | undefined;
     return row && { ...row, chunks: row.chunks ?? undefined, bytes: row.bytes ?? undefined, sha256: row.sha256 ?? undefined };
   }
@@ -54,7 +63,9 @@ export class TransferStore {
   /** A chunk stored (again): the last copy wins. */
   putChunk(id: string, chunk: ChunkRecord): void {
     this.db
-      .prepare('INSERT INTO transfer_chunks (transfer_id, idx, sha256, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (transfer_id, idx) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes')
+      .prepare(
+        'INSERT INTO transfer_chunks (transfer_id, idx, sha256, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (transfer_id, idx) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes',
+      )
       .run(id, chunk.index, chunk.sha256, chunk.bytes);
   }
 
@@ -64,6 +75,8 @@ export class TransferStore {
   }
 
   markVerified(id: string, whole: { chunks: number; bytes: number; sha256: string }): void {
-    this.db.prepare(`UPDATE transfers SET state = 'verified', chunks = ?, bytes = ?, sha256 = ?, completed_at = ? WHERE id = ?`).run(whole.chunks, whole.bytes, whole.sha256, this.now(), id);
+    this.db
+      .prepare(`UPDATE transfers SET state = 'verified', chunks = ?, bytes = ?, sha256 = ?, completed_at = ? WHERE id = ?`)
+      .run(whole.chunks, whole.bytes, whole.sha256, this.now(), id);
   }
 }

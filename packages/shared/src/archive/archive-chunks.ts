@@ -7,9 +7,6 @@ export interface ArchiveChunk {
   sha256: string;
 }
 
-/** 64 MiB, the contract's default (DESIGN.md, "Data plane"). */
-export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
-
 /**
  * Cuts a stream into fixed-size chunks (the last one shorter), each with its sha256, and keeps
  * the digest of the whole. Only the chunk being filled is held in memory, copied straight into

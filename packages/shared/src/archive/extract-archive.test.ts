@@ -1,5 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,16 +53,40 @@ describe('extractArchive', () => {
   });
 
   it.each([
-    ['a path with ..', (dir: string) => { writeFileSync(join(dir, 'outside.txt'), 'x'); return { cwd: join(dir, 'source'), entries: ['../outside.txt'] }; }, /"\.\.\/outside\.txt" refused: path leaves the target folder/],
+    [
+      'a path with ..',
+      (dir: string) => {
+        writeFileSync(join(dir, 'outside.txt'), 'x');
+        return { cwd: join(dir, 'source'), entries: ['../outside.txt'] };
+      },
+      /"\.\.\/outside\.txt" refused: path leaves the target folder/,
+    ],
     ['an absolute path', (dir: string) => ({ cwd: '/', entries: [join(dir, 'source', 'library.db')] }), /refused: absolute path/],
-    ['a symbolic link', (dir: string) => { symlinkSync('/etc/passwd', join(dir, 'source', 'passwd')); return { cwd: join(dir, 'source'), entries: ['library.db', 'passwd'] }; }, /"passwd" refused: symbolic link/],
-    ['a hard link', (dir: string) => { linkSync(join(dir, 'source', 'library.db'), join(dir, 'source', 'copy.db')); return { cwd: join(dir, 'source'), entries: ['library.db', 'copy.db'], gnuTar: true }; }, /"copy\.db" refused: hard link/],
+    [
+      'a symbolic link',
+      (dir: string) => {
+        symlinkSync('/etc/passwd', join(dir, 'source', 'passwd'));
+        return { cwd: join(dir, 'source'), entries: ['library.db', 'passwd'] };
+      },
+      /"passwd" refused: symbolic link/,
+    ],
+    [
+      'a hard link',
+      (dir: string) => {
+        linkSync(join(dir, 'source', 'library.db'), join(dir, 'source', 'copy.db'));
+        return { cwd: join(dir, 'source'), entries: ['library.db', 'copy.db'], gnuTar: true };
+      },
+      /"copy\.db" refused: hard link/,
+    ],
     ['a device', () => ({ cwd: '/dev', entries: ['null'], gnuTar: true }), /"null" refused: CharacterDevice entry/],
   ])('refuses %s and writes nothing outside the target', async (_, make, message) => {
     const dir = workspace();
     const { cwd, entries, gnuTar } = make(dir) as { cwd: string; entries: string[]; gnuTar?: boolean };
     const file = await archive(dir, cwd, entries, gnuTar);
-    await expect(extractArchive(createReadStream(file), join(dir, 'target', 'inner'))).rejects.toMatchObject({ code: 'SAFETY_STOP', message: expect.stringMatching(message) });
+    await expect(extractArchive(createReadStream(file), join(dir, 'target', 'inner'))).rejects.toMatchObject({
+      code: 'SAFETY_STOP',
+      message: expect.stringMatching(message),
+    });
     expect(existsSync(join(dir, 'target', 'outside.txt'))).toBe(false);
     expect(existsSync(join(dir, 'target', 'inner', 'passwd'))).toBe(false);
   });
@@ -70,7 +107,10 @@ describe('extractArchive', () => {
     mkdirSync(join(dir, 'elsewhere'));
     mkdirSync(join(dir, 'target'));
     symlinkSync(join(dir, 'elsewhere'), join(dir, 'target', 'Metadata'));
-    await expect(extractArchive(createReadStream(file), join(dir, 'target'))).rejects.toMatchObject({ code: 'SAFETY_STOP', message: expect.stringMatching(/Metadata" goes through something that is not a folder \(a symbolic link\)/) });
+    await expect(extractArchive(createReadStream(file), join(dir, 'target'))).rejects.toMatchObject({
+      code: 'SAFETY_STOP',
+      message: expect.stringMatching(/Metadata" goes through something that is not a folder \(a symbolic link\)/),
+    });
     expect(readdirSync(join(dir, 'elsewhere'))).toEqual([]);
 
     rmSync(join(dir, 'target'), { recursive: true });

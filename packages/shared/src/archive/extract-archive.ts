@@ -20,14 +20,18 @@ const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
  * because its digest matched: it may come from a compromised VM).
  *
  * node-tar parses and the entries are written here with plain synchronous calls: its own unpacker
- * makes a dozen asynchronous file-system calls per file and ran ten times slower than GNU tar on
- * a Plex data dir (30k files). Nothing is followed: files are opened with O_NOFOLLOW and each
- * folder is checked to be a real folder the first time it is used.
+ * makes a dozen asynchronous file-system calls per file, which on a data dir of tens of thousands
+ * of small files is far slower than GNU tar (bench/RESULTS.md, B1). Nothing is followed: files
+ * are opened with O_NOFOLLOW and each folder is checked to be a real folder the first time it is
+ * used.
  */
 export async function extractArchive(
   source: Readable,
   target: string,
-  options: { signal?: AbortSignal; /** Entries the archive may hold; anything else is refused. */ allow?: { test: (path: string) => boolean; describe: string } } = {},
+  options: {
+    signal?: AbortSignal;
+    /** Entries the archive may hold; anything else is refused. */ allow?: { test: (path: string) => boolean; describe: string };
+  } = {},
 ): Promise<ExtractResult> {
   mkdirSync(target, { recursive: true });
   const root = resolve(target);
@@ -47,14 +51,22 @@ export async function extractArchive(
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const stat = lstatSync(path);
-      if (!stat.isDirectory()) throw new PlexliftError('SAFETY_STOP', `archive path "${path}" goes through something that is not a folder${stat.isSymbolicLink() ? ' (a symbolic link)' : ''}; nothing more was extracted`);
+      if (!stat.isDirectory())
+        throw new PlexliftError(
+          'SAFETY_STOP',
+          `archive path "${path}" goes through something that is not a folder${stat.isSymbolicLink() ? ' (a symbolic link)' : ''}; nothing more was extracted`,
+        );
     }
     folders.add(path);
   };
 
   const write = (entry: ReadEntry, destination: string): void => {
     folder(dirname(destination));
-    const fd = openSync(destination, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, ((entry.mode ?? 0o644) & 0o777) | 0o600);
+    const fd = openSync(
+      destination,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+      ((entry.mode ?? 0o644) & 0o777) | 0o600,
+    );
     let open = true;
     const close = () => {
       if (!open) return;
@@ -64,7 +76,7 @@ export async function extractArchive(
     entry.on('data', (chunk: Buffer) => {
       if (failed || refused) return;
       try {
-        for (let written = 0; written < chunk.length; ) written += writeSync(fd, chunk, written);
+        for (let written = 0; written < chunk.length;) written += writeSync(fd, chunk, written);
         result.bytes += chunk.length;
       } catch (error) {
         failed = error as Error;
@@ -87,9 +99,12 @@ export async function extractArchive(
     onReadEntry: (entry: ReadEntry) => {
       // After a refusal or a failure nothing more is written; the rest is only read through.
       if (refused || failed) return entry.resume();
-      const problem = unsafe(entry.path, entry.type, root) ?? (options.allow && !options.allow.test(entry.path) ? `not part of ${options.allow.describe}` : undefined);
+      const problem =
+        unsafe(entry.path, entry.type, root) ?? (options.allow && !options.allow.test(entry.path) ? `not part of ${options.allow.describe}` : undefined);
       if (problem) {
-        refused = new PlexliftError('SAFETY_STOP', `archive entry "${entry.path}" refused: ${problem}; nothing after it was extracted`, { details: { path: entry.path } });
+        refused = new PlexliftError('SAFETY_STOP', `archive entry "${entry.path}" refused: ${problem}; nothing after it was extracted`, {
+          details: { path: entry.path },
+        });
         return entry.resume();
       }
       try {
@@ -112,11 +127,14 @@ export async function extractArchive(
     if (refused) throw refused;
     // The source's own verdict (a digest mismatch, a refused token) is the better message.
     if (error instanceof PlexliftError) throw error;
-    throw new PlexliftError('SAFETY_STOP', `archive could not be extracted: ${(error as Error).message}${stderr ? ` (${stderr.trim()})` : ''}`, { cause: error });
+    throw new PlexliftError('SAFETY_STOP', `archive could not be extracted: ${(error as Error).message}${stderr ? ` (${stderr.trim()})` : ''}`, {
+      cause: error,
+    });
   }
   const code = await zstdExit;
   if (refused) throw refused;
-  if (failed) throw failed instanceof PlexliftError ? failed : new PlexliftError('SAFETY_STOP', `archive could not be extracted: ${failed.message}`, { cause: failed });
+  if (failed)
+    throw failed instanceof PlexliftError ? failed : new PlexliftError('SAFETY_STOP', `archive could not be extracted: ${failed.message}`, { cause: failed });
   if (code !== 0) throw new PlexliftError('SAFETY_STOP', `archive could not be decompressed: ${stderr.trim() || `zstd exited with ${code}`}`);
   return result;
 }

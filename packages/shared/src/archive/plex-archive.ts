@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { BLOBS_DB_NAME, MAIN_DB_NAME } from '../plex-db.js';
+import { BLOBS_DB_NAME, DATABASES_DIR, MAIN_DB_NAME } from '../plex-db.js';
 import { adaptiveZstd, type AdaptiveLevel } from './adaptive-zstd.js';
 import { exitedCleanly } from './child-exit.js';
 
@@ -13,9 +13,8 @@ import { exitedCleanly } from './child-exit.js';
  * last: they are what compresses, and by then a slow link has raised the zstd level.
  */
 export function archiveEntries(pmsDir: string): string[] {
-  const databases = join('Plug-in Support', 'Databases');
   const folders = ['Metadata', 'Media'].filter((folder) => existsSync(join(pmsDir, folder)) && readdirSync(join(pmsDir, folder)).length > 0);
-  const dbs = [MAIN_DB_NAME, BLOBS_DB_NAME].map((name) => join(databases, name)).filter((entry) => existsSync(join(pmsDir, entry)));
+  const dbs = [MAIN_DB_NAME, BLOBS_DB_NAME].map((name) => join(DATABASES_DIR, name)).filter((entry) => existsSync(join(pmsDir, entry)));
   return [...folders, ...dbs];
 }
 
@@ -32,12 +31,15 @@ export interface PlexArchive {
  * Streams the archive: GNU tar (numeric owner 0, no user or group names, symbolic links kept as
  * links: the unpacker refuses them) piped through `zstd -T0`, which uses every core, at a level
  * that rises while the reader (the link home) is the slow side (`adaptiveZstd`). Nothing is
- * staged on disk; memory stays at the pipe buffers. GNU tar, not node-tar: node-tar's packer kept
- * a core busy and fed zstd at a fraction of the disk's speed (bench B1).
+ * staged on disk; memory stays at the pipe buffers. GNU tar, not node-tar: node-tar's packer
+ * keeps a core busy and feeds zstd at a fraction of the disk's speed (bench/RESULTS.md, B1).
  */
 export function createPlexArchive(pmsDir: string, options: { compression?: AdaptiveLevel; signal?: AbortSignal } = {}): PlexArchive {
   const entries = archiveEntries(pmsDir);
-  const tar = spawn('tar', ['-C', pmsDir, '-c', '--numeric-owner', '--owner=0', '--group=0', '--', ...entries], { stdio: ['ignore', 'pipe', 'pipe'], ...(options.signal ? { signal: options.signal } : {}) });
+  const tar = spawn('tar', ['-C', pmsDir, '-c', '--numeric-owner', '--owner=0', '--group=0', '--', ...entries], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const tarDone = exitedCleanly(tar, 'tar');
   const compressed = adaptiveZstd(tar.stdout, { ...options.compression, ...(options.signal ? { signal: options.signal } : {}) });
   // The compressor gone (aborted, or failed): stop tar instead of leaving it blocked on its pipe.

@@ -25,7 +25,13 @@ export class DockerApi {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = request(
-        { socketPath: this.socketPath, method, path, headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}, timeout: timeoutMs },
+        {
+          socketPath: this.socketPath,
+          method,
+          path,
+          headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {},
+          timeout: timeoutMs,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -51,7 +57,8 @@ export class DockerApi {
   /** A call that must succeed (one of `ok` statuses); the error says what was asked and what Docker said. */
   async expect(what: string, method: string, path: string, ok: number[], body?: unknown, timeoutMs?: number): Promise<DockerResponse> {
     const response = await this.call(method, path, body, timeoutMs);
-    if (!ok.includes(response.status)) throw new PlexliftError('PLEX_API_ERROR', `docker could not ${what}: HTTP ${response.status} ${dockerMessage(response.body)}`);
+    if (!ok.includes(response.status))
+      throw new PlexliftError('PLEX_API_ERROR', `docker could not ${what}: HTTP ${response.status} ${dockerMessage(response.body)}`);
     return response;
   }
 }
@@ -71,11 +78,10 @@ export function dockerMessage(body: string): string {
  */
 export function demultiplex(buffer: Buffer): string[] {
   let text = '';
-  for (let at = 0; at + 8 <= buffer.length; ) {
+  for (let at = 0; at + 8 <= buffer.length;) {
     const size = buffer.readUInt32BE(at + 4);
     text += buffer.subarray(at + 8, at + 8 + size).toString('utf8');
     at += 8 + size;
   }
   return text.split('\n').filter((line) => line.trim() !== '');
 }
-

@@ -11,14 +11,16 @@ export interface PreferenceChange {
 
 /**
  * Sets server preferences safely: every id is checked against what the server lists before
- * anything is written (the predecessor "set" made-up ids and trusted curl's exit code), each
- * is written on its own, and each is read back and compared.
+ * anything is written, each is written on its own, and each is read back and compared
+ * (plex-api.md, Traps: an unknown id gets 400/403, so a request sent proves nothing).
  */
 export async function applyPreferences(client: PlexClient, wanted: Record<string, PreferenceValue>, signal?: AbortSignal): Promise<PreferenceChange[]> {
   const current = new Map((await client.preferences(signal)).map((s) => [s.id, s]));
   const unknown = Object.keys(wanted).filter((id) => !current.has(id));
   if (unknown.length > 0) {
-    throw new PlexliftError('PLEX_API_ERROR', `Plex has no preference ${unknown.map((id) => `"${id}"`).join(', ')}; nothing was changed`, { details: { unknown } });
+    throw new PlexliftError('PLEX_API_ERROR', `Plex has no preference ${unknown.map((id) => `"${id}"`).join(', ')}; nothing was changed`, {
+      details: { unknown },
+    });
   }
   const changes: PreferenceChange[] = [];
   for (const [id, value] of Object.entries(wanted)) {
@@ -34,6 +36,7 @@ export async function applyPreferences(client: PlexClient, wanted: Record<string
 }
 
 function sameValue(actual: PreferenceValue, wanted: PreferenceValue): boolean {
-  const normalise = (v: PreferenceValue) => (v === true || v === '1' || v === 'true' ? 'true' : v === false || v === '0' || v === 'false' ? 'false' : String(v));
+  const normalise = (v: PreferenceValue) =>
+    v === true || v === '1' || v === 'true' ? 'true' : v === false || v === '0' || v === 'false' ? 'false' : String(v);
   return normalise(actual) === normalise(wanted);
 }

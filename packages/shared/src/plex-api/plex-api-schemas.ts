@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * The JSON shapes of the PMS endpoints plexlift reads (plex-api.md), loose on purpose: PMS adds
  * attributes between versions, and values that are strings in one version are numbers in
- * another (trap 7), so ids and counts are coerced.
+ * another (plex-api.md, Traps: JSON ids are often strings), so ids and counts are coerced.
  */
 const id = z.union([z.string(), z.number()]).transform(String);
 const count = z.coerce.number();
@@ -26,7 +26,12 @@ export const RootSchema = z.object({
 });
 
 export const SettingSchema = z
-  .object({ id: z.string(), type: z.string(), value: z.union([z.boolean(), z.number(), z.string()]), default: z.union([z.boolean(), z.number(), z.string()]).optional() })
+  .object({
+    id: z.string(),
+    type: z.string(),
+    value: z.union([z.boolean(), z.number(), z.string()]),
+    default: z.union([z.boolean(), z.number(), z.string()]).optional(),
+  })
   .loose();
 export const PrefsSchema = z.object({ MediaContainer: z.object({ Setting: z.array(SettingSchema).default([]) }).loose() });
 
@@ -50,7 +55,7 @@ export const ActivitySchema = z
     subtitle: z.string().default(''),
     progress: count.default(-1),
     cancellable: flag.optional(),
-    // librarySectionID may be a string or a number, and is missing at first (trap 6).
+    // librarySectionID may be a string or a number, and is missing at first (plex-api.md, Traps: missing WebSocket events).
     Context: z.object({ librarySectionID: id.optional() }).loose().optional(),
   })
   .loose();
@@ -64,7 +69,9 @@ export const ButlerTasksSchema = z.object({
   ButlerTasks: z.object({ ButlerTask: z.array(z.object({ name: z.string(), enabled: flag }).loose()).default([]) }).loose(),
 });
 
-export const AccountSchema = z.object({ MyPlex: z.object({ subscriptionActive: flag.default(false), signInState: z.string().optional(), username: z.string().optional() }).loose() });
+export const AccountSchema = z.object({
+  MyPlex: z.object({ subscriptionActive: flag.default(false), signInState: z.string().optional(), username: z.string().optional() }).loose(),
+});
 
 export type PlexSection = z.infer<typeof SectionSchema>;
 export type PlexActivity = z.infer<typeof ActivitySchema>;

@@ -66,7 +66,7 @@ export class PlexClient {
     return (await this.json('GET', '/:/prefs', PrefsSchema, { signal })).MediaContainer.Setting;
   }
 
-  /** One preference per request, so a refusal names exactly one id (trap 9). */
+  /** One preference per request, so a refusal names exactly one id (plex-api.md, Traps: an unknown id gets 400/403). */
   async setPreference(id: string, value: boolean | number | string, signal?: AbortSignal): Promise<void> {
     await this.send('PUT', '/:/prefs', { query: { [id]: typeof value === 'boolean' ? (value ? '1' : '0') : String(value) }, signal });
   }
@@ -75,7 +75,10 @@ export class PlexClient {
     return (await this.json('GET', '/library/sections', SectionsSchema, { signal })).MediaContainer.Directory;
   }
 
-  async createSection(input: { name: string; type: string; agent: string; scanner: string; language: string; locations: string[] }, signal?: AbortSignal): Promise<PlexSection> {
+  async createSection(
+    input: { name: string; type: string; agent: string; scanner: string; language: string; locations: string[] },
+    signal?: AbortSignal,
+  ): Promise<PlexSection> {
     const reply = await this.json('POST', '/library/sections', SectionsSchema, {
       query: { name: input.name, type: input.type, agent: input.agent, scanner: input.scanner, language: input.language, location: input.locations },
       signal,
@@ -123,7 +126,7 @@ export class PlexClient {
     return (await this.json('GET', '/butler', ButlerTasksSchema, { signal })).ButlerTasks.ButlerTask;
   }
 
-  /** Starts a Butler task after checking its name exists (trap 8). */
+  /** Starts a Butler task after checking its name exists (plex-api.md, Traps: task names vary by version). */
   async startButlerTask(name: string, signal?: AbortSignal): Promise<'started' | 'already running'> {
     const tasks = await this.butlerTasks(signal);
     if (!tasks.some((t) => t.name === name)) {
@@ -147,7 +150,10 @@ export class PlexClient {
     }
     const result = schema.safeParse(parsed);
     if (!result.success) {
-      throw new PlexliftError('PLEX_API_ERROR', `Plex answered ${method} ${path} in an unexpected shape: ${result.error.issues[0]?.path.join('.') ?? ''} ${result.error.issues[0]?.message ?? ''}`);
+      throw new PlexliftError(
+        'PLEX_API_ERROR',
+        `Plex answered ${method} ${path} in an unexpected shape: ${result.error.issues[0]?.path.join('.') ?? ''} ${result.error.issues[0]?.message ?? ''}`,
+      );
     }
     return result.data;
   }
@@ -175,13 +181,20 @@ export class PlexClient {
         const cause = (error as Error).cause as NodeJS.ErrnoException | undefined;
         // A kept-alive connection Plex closed as we reused it: a GET is safe to send once more.
         if (method === 'GET' && attempt === 1 && (cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET') && !signal.aborted) continue;
-        throw new PlexliftError('PLEX_NOT_READY', `Plex at ${this.url} did not answer ${method} ${path}: ${cause instanceof Error ? cause.message : (error as Error).message}`, { cause: error });
+        throw new PlexliftError(
+          'PLEX_NOT_READY',
+          `Plex at ${this.url} did not answer ${method} ${path}: ${cause instanceof Error ? cause.message : (error as Error).message}`,
+          { cause: error },
+        );
       }
     }
     const body = await response.text();
     const accepted = options.accept ?? [200];
     if (response.status === 401) {
-      throw new PlexliftError('PLEX_UNAUTHORIZED', `Plex at ${this.url} refused ${this.token ? 'the token' : 'a request without a token'} (HTTP 401 on ${method} ${path})`);
+      throw new PlexliftError(
+        'PLEX_UNAUTHORIZED',
+        `Plex at ${this.url} refused ${this.token ? 'the token' : 'a request without a token'} (HTTP 401 on ${method} ${path})`,
+      );
     }
     if (!accepted.includes(response.status)) {
       const detail = /<p>([^<]+)<\/p>/.exec(body)?.[1] ?? (body.length < 200 && !body.startsWith('<') ? body : '');

@@ -55,9 +55,13 @@ export async function waitForPlexReady(client: PlexClient, options: ReadinessOpt
       lastProblem = error.message;
     }
     if (Date.now() + interval > deadline) {
-      throw new PlexliftError('PLEX_NOT_READY', `Plex at ${client.url} was not ready after ${Math.round(options.timeoutMs / 1000)} s (waiting for ${step}: ${lastProblem})`, {
-        details: { step },
-      });
+      throw new PlexliftError(
+        'PLEX_NOT_READY',
+        `Plex at ${client.url} was not ready after ${Math.round(options.timeoutMs / 1000)} s (waiting for ${step}: ${lastProblem})`,
+        {
+          details: { step },
+        },
+      );
     }
     await sleep(interval, undefined, options.signal ? { signal: options.signal } : {});
   }

@@ -5,6 +5,14 @@ import { PlexliftError } from '../errors.js';
 export const MAIN_DB_NAME = 'com.plexapp.plugins.library.db';
 export const BLOBS_DB_NAME = 'com.plexapp.plugins.library.blobs.db';
 
+/** Where Plex keeps its databases, relative to its data dir (`…/Plex Media Server`). */
+export const DATABASES_DIR = join('Plug-in Support', 'Databases');
+
+/** The main library DB of a Plex data dir (`…/Plex Media Server`). */
+export function mainDatabasePath(dataDir: string): string {
+  return join(dataDir, DATABASES_DIR, MAIN_DB_NAME);
+}
+
 /** A SQLite file in WAL mode is three files; they are copied, moved and deleted together. */
 export const SIDECAR_SUFFIXES = ['-wal', '-shm'] as const;
 

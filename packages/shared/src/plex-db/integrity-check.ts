@@ -30,7 +30,8 @@ export interface IntegrityCheckOptions {
 /**
  * Checks the B-trees of a Plex DB with stock SQLite. `PRAGMA integrity_check` on the file itself
  * fails on every healthy modern Plex DB (`collating` tokenizer, `icu_root`/`naturalsort`
- * collations), and the predecessor's replacement, `SELECT count(*)`, missed real corruption.
+ * collations), and `SELECT count(*)` misses real corruption (plex-db.md §11, Traps: stock
+ * `integrity_check` fails on healthy Plex DBs).
  * So: an online-backup copy (page for page, damage included) with the Plex-only objects
  * removed, then a full `integrity_check` of it, which covers every table, every index but the
  * custom-collation ones, the FTS shadow tables, the freelist and page accounting. When it finds
@@ -119,9 +120,7 @@ function stripPlexOnlyObjects(db: Database.Database, schema: SchemaObject[]): In
       db.exec(`DROP TRIGGER ${quoteIdentifier(object.name)}`);
     }
   }
-  const virtualTables = schema.filter(
-    (o) => isFtsTable(o) || plexOnly.some((p) => p.name === o.name && p.kind === 'spellfix'),
-  );
+  const virtualTables = schema.filter((o) => isFtsTable(o) || plexOnly.some((p) => p.name === o.name && p.kind === 'spellfix'));
   if (virtualTables.length === 0) return unchecked;
   const version = db.pragma('schema_version', { simple: true }) as number;
   db.unsafeMode(true); // lifts SQLITE_DBCONFIG_DEFENSIVE, which forbids writable_schema

@@ -34,9 +34,11 @@ const COUNTED_TYPES = [...KIND_BY_TYPE.keys()].join(',');
  * and one over the parts. Works on a live DB (WAL readers never block Plex).
  */
 export function readLibraryStats(db: SqliteDatabase): LibraryStats {
-  const sections = db
-    .prepare('SELECT id, name, section_type AS sectionType FROM library_sections ORDER BY id')
-    .all() as { id: number; name: string | null; sectionType: number }[];
+  const sections = db.prepare('SELECT id, name, section_type AS sectionType FROM library_sections ORDER BY id').all() as {
+    id: number;
+    name: string | null;
+    sectionType: number;
+  }[];
   const byId = new Map<number, SectionStats>();
   for (const section of sections) {
     byId.set(section.id, {

@@ -39,11 +39,9 @@ export function openDatabaseForWrite(path: string, options: OpenForWriteOptions 
   const holders = findProcessesHolding(databaseFileSet(path));
   if (holders.length > 0) {
     const who = holders.map((h) => `${h.command} (pid ${h.pid})`).join(', ');
-    throw new PlexliftError(
-      'DATABASE_IN_USE',
-      `${field}: ${path} is open in ${who}; stop Plex Media Server before changing its database`,
-      { details: { field, path, holders } },
-    );
+    throw new PlexliftError('DATABASE_IN_USE', `${field}: ${path} is open in ${who}; stop Plex Media Server before changing its database`, {
+      details: { field, path, holders },
+    });
   }
   let db: SqliteDatabase;
   try {

@@ -14,7 +14,8 @@ export interface PathLeftover {
  * Finds values that still use an old prefix, in every TEXT column of every ordinary table:
  * a value equal to `from` or starting with `from/`, or a `file://` URL of it (raw or
  * percent-encoded), anywhere in the value (e.g. inside JSON `extra_data`). A fixed list of
- * columns can miss one a PMS version added (plex-db.md §11, trap 9), so none is assumed.
+ * columns can miss one a PMS version added (plex-db.md §11, Traps: scan all TEXT columns), so
+ * none is assumed.
  *
  * A column that leads a BINARY index holds paths as whole values (media_parts.file,
  * metadata_items.guid): it is checked by index ranges on the value's start, which is exact
@@ -47,9 +48,7 @@ export function findPathLeftovers(
   };
   const ranged = (column: string) => {
     const c = quoteIdentifier(column);
-    return terms
-      .map((k) => `${c} = @p${k} OR (${c} >= @lo${k} AND ${c} < @hi${k}) OR ${c} = @ue${k} OR (${c} >= @ulo${k} AND ${c} < @uhi${k})`)
-      .join(' OR ');
+    return terms.map((k) => `${c} = @p${k} OR (${c} >= @lo${k} AND ${c} < @hi${k}) OR ${c} = @ue${k} OR (${c} >= @ulo${k} AND ${c} < @uhi${k})`).join(' OR ');
   };
 
   const leftovers: PathLeftover[] = [];

@@ -38,10 +38,34 @@ describe('validatePathMappings', () => {
     [[{ from: '/a//b', to: '/x' }], /empty segment/],
     [[{ from: 'file:///a', to: '/x' }], /not a file:\/\/ URL/],
     [[{ from: '/a', to: '/a/' }], /FROM and TO are the same path/],
-    [[{ from: '/a', to: '/b' }, { from: '/a/', to: '/c' }], /\[2\].*already mapped by --map\[1\]/],
-    [[{ from: '/Media/TV', to: '/Media/TVShows' }, { from: '/Media/TVShows', to: '/x' }], /TO \/Media\/TVShows is FROM of --map\[2\].*chain/],
-    [[{ from: '/Media', to: '/mnt' }, { from: '/Media/TV', to: '/Media/Series' }], /TO \/Media\/Series is inside FROM of --map\[1\]/],
-    [[{ from: '/a', to: '/b' }, { from: '/b/c', to: '/d' }], /TO \/b contains FROM of --map\[2\]/],
+    [
+      [
+        { from: '/a', to: '/b' },
+        { from: '/a/', to: '/c' },
+      ],
+      /\[2\].*already mapped by --map\[1\]/,
+    ],
+    [
+      [
+        { from: '/Media/TV', to: '/Media/TVShows' },
+        { from: '/Media/TVShows', to: '/x' },
+      ],
+      /TO \/Media\/TVShows is FROM of --map\[2\].*chain/,
+    ],
+    [
+      [
+        { from: '/Media', to: '/mnt' },
+        { from: '/Media/TV', to: '/Media/Series' },
+      ],
+      /TO \/Media\/Series is inside FROM of --map\[1\]/,
+    ],
+    [
+      [
+        { from: '/a', to: '/b' },
+        { from: '/b/c', to: '/d' },
+      ],
+      /TO \/b contains FROM of --map\[2\]/,
+    ],
     [[{ from: '/Media/TV', to: '/Media/TV/new' }], /TO \/Media\/TV\/new is inside its own FROM/],
     [[], /at least one mapping/],
   ])('rejects %j', (mappings, message) => {

@@ -47,9 +47,7 @@ export function validatePathMappings(mappings: readonly PathMapping[], field = '
       }
     }
   }
-  return normalised
-    .map(({ from, to }) => ({ from, to }))
-    .sort((a, b) => b.from.length - a.from.length || (a.from < b.from ? -1 : 1));
+  return normalised.map(({ from, to }) => ({ from, to })).sort((a, b) => b.from.length - a.from.length || (a.from < b.from ? -1 : 1));
 
   function fail(message: string): never {
     throw new PlexliftError('MAPPING_INVALID', message, { details: { field, mappings } });

@@ -1,6 +1,7 @@
 /**
- * Plex's numeric codes (plex-db.md §2.3, = python-plexapi's SEARCHTYPES). Trap: 12 is an
- * extra (trailer, clip), 13 a photo and 14 a photo album, not the other way round.
+ * Plex's numeric codes (plex-db.md §2.3, = python-plexapi's SEARCHTYPES). 12 is an extra
+ * (trailer, clip), 13 a photo and 14 a photo album, not the other way round (plex-db.md §11,
+ * Traps: metadata_type 12 = extras).
  */
 export const METADATA_TYPE = {
   movie: 1,

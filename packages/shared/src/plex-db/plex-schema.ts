@@ -24,9 +24,7 @@ export interface PlexOnlyObject extends SchemaObject {
 }
 
 export function readSchema(db: SqliteDatabase, schema = 'main'): SchemaObject[] {
-  return db
-    .prepare(`SELECT type, name, tbl_name AS tableName, sql FROM "${schema}".sqlite_schema ORDER BY rowid`)
-    .all() as SchemaObject[];
+  return db.prepare(`SELECT type, name, tbl_name AS tableName, sql FROM "${schema}".sqlite_schema ORDER BY rowid`).all() as SchemaObject[];
 }
 
 const COLLATING_FTS = /\bUSING\s+fts[34]\s*\([^]*\btokenize\s*=\s*collating\b/i;

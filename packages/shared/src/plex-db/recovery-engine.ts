@@ -26,10 +26,7 @@ export interface RecoveryEngine {
 }
 
 /** Where Plex installs its shell (plex-db.md §1). */
-export const PLEX_SQLITE_PATHS = [
-  '/usr/lib/plexmediaserver/Plex SQLite',
-  '/Applications/Plex Media Server.app/Contents/MacOS/Plex SQLite',
-];
+export const PLEX_SQLITE_PATHS = ['/usr/lib/plexmediaserver/Plex SQLite', '/Applications/Plex Media Server.app/Contents/MacOS/Plex SQLite'];
 
 export interface FindRecoveryEngineOptions {
   /** Only this kind (default: Plex SQLite first, then a stock shell). */
@@ -86,7 +83,7 @@ export async function findRecoveryEngine(options: FindRecoveryEngineOptions = {}
     'RECOVERY_ENGINE_UNAVAILABLE',
     `no ${wanted} shell whose .recover works was found` +
       (rejected.length > 0 ? ` (tried: ${rejected.join('; ')})` : '') +
-      '. Set PLEXLIFT_SQLITE3 or the config\'s sqlite3Path to a shell built with DBPAGE (npm run setup builds one), or run where Plex SQLite is installed',
+      ". Set PLEXLIFT_SQLITE3 or the config's sqlite3Path to a shell built with DBPAGE (npm run setup builds one), or run where Plex SQLite is installed",
     { details: { rejected } },
   );
 }
@@ -193,9 +190,11 @@ export async function recoverDatabase(
   });
   const [recovered, imported] = await Promise.all([waitForExit(recover), waitForExit(importer)]);
   options.signal?.throwIfAborted();
-  const recoverError =
-    recovered.code !== 0 ? firstLine(recovered.stderr) || `.recover exited with ${recovered.code}` : undefined;
-  const importMessages = imported.stderr.split('\n').map((line) => line.trim()).filter(Boolean);
+  const recoverError = recovered.code !== 0 ? firstLine(recovered.stderr) || `.recover exited with ${recovered.code}` : undefined;
+  const importMessages = imported.stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   if (!recoverError && imported.code !== 0 && importMessages.length === 0) {
     importMessages.push(`import exited with ${imported.code}`);
   }

@@ -167,9 +167,7 @@ interface ColumnPlan {
 function planColumn(db: SqliteDatabase, table: string, column: string, rulesByMapping: PrefixRule[][], sampleCount: number): ColumnPlan {
   const c = quoteIdentifier(column);
   const params: Record<string, string | number> = {};
-  const ordered = rulesByMapping
-    .flatMap((rules, mapping) => rules.map((rule) => ({ rule, mapping })))
-    .sort((a, b) => b.rule.length - a.rule.length);
+  const ordered = rulesByMapping.flatMap((rules, mapping) => rules.map((rule) => ({ rule, mapping }))).sort((a, b) => b.rule.length - a.rule.length);
   const predicates = ordered.map(({ rule }, k) => {
     params[`m${k}`] = rule.match;
     params[`lo${k}`] = rule.match + '/';
@@ -188,13 +186,12 @@ function planColumn(db: SqliteDatabase, table: string, column: string, rulesByMa
 
   // Which mapping each matching value falls to: the first (longest) rule, as in the UPDATE.
   const mappingOf = `CASE ${ordered.map(({ mapping }, k) => `WHEN ${predicates[k]} THEN ${mapping}`).join(' ')} END`;
-  const groups = db
-    .prepare(`SELECT ${mappingOf} AS mapping, count(*) AS n FROM ${t} WHERE ${any} GROUP BY 1`)
-    .all(params) as { mapping: number; n: number }[];
+  const groups = db.prepare(`SELECT ${mappingOf} AS mapping, count(*) AS n FROM ${t} WHERE ${any} GROUP BY 1`).all(params) as { mapping: number; n: number }[];
   const rowsByMapping = rulesByMapping.map((_, i) => groups.find((g) => g.mapping === i)?.n ?? 0);
-  const samples = db
-    .prepare(`SELECT ${c} AS before, ${rewrite} AS after FROM ${t} WHERE ${any} LIMIT ${Math.max(0, sampleCount)}`)
-    .all(params) as { before: string; after: string }[];
+  const samples = db.prepare(`SELECT ${c} AS before, ${rewrite} AS after FROM ${t} WHERE ${any} LIMIT ${Math.max(0, sampleCount)}`).all(params) as {
+    before: string;
+    after: string;
+  }[];
   return {
     rows: rowsByMapping.reduce((n, rows) => n + rows, 0),
     rowsByMapping,

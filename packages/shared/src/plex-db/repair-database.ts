@@ -86,11 +86,9 @@ export async function repairDatabase(source: string, options: RepairOptions): Pr
   });
   if (outcome.recoverError || !existsSync(partial)) {
     for (const file of databaseFileSet(partial)) rmSync(file, { force: true });
-    throw new PlexliftError(
-      'REPAIR_FAILED',
-      `DB: ${engine.kind} could not recover ${source}: ${outcome.recoverError ?? 'no output database'}`,
-      { details: { engine: engine.command, messages: outcome.importMessages } },
-    );
+    throw new PlexliftError('REPAIR_FAILED', `DB: ${engine.kind} could not recover ${source}: ${outcome.recoverError ?? 'no output database'}`, {
+      details: { engine: engine.command, messages: outcome.importMessages },
+    });
   }
 
   options.onProgress?.({ step: 'verify' });
@@ -101,11 +99,7 @@ export async function repairDatabase(source: string, options: RepairOptions): Pr
     // Plex runs its DB in WAL mode; the shell's import leaves a rollback journal DB.
     result.pragma('journal_mode = WAL');
     resultSchema = readSchema(result);
-    afterCounts = new Map(
-      resultSchema
-        .filter((o) => o.type === 'table' && isCountable(o))
-        .map((o) => [o.name, countRows(result, o.name, undefined) ?? 0]),
-    );
+    afterCounts = new Map(resultSchema.filter((o) => o.type === 'table' && isCountable(o)).map((o) => [o.name, countRows(result, o.name, undefined) ?? 0]));
     result.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     result.close();

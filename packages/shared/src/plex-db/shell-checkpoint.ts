@@ -18,12 +18,18 @@ export async function checkpointWithShell(command: SqliteShellCommand, db: strin
   const walBytesBefore = walBytes(db);
   const result = await runSqliteShell(command, [db, 'PRAGMA wal_checkpoint(TRUNCATE);'], options);
   if (result.code !== 0) {
-    throw new PlexliftError('RECOVERY_ENGINE_UNAVAILABLE', `${command.join(' ')} could not checkpoint ${db}: ${firstLine(result.stderr) || `exit ${result.code}`}`, { details: { db } });
+    throw new PlexliftError(
+      'RECOVERY_ENGINE_UNAVAILABLE',
+      `${command.join(' ')} could not checkpoint ${db}: ${firstLine(result.stderr) || `exit ${result.code}`}`,
+      { details: { db } },
+    );
   }
   // One row: busy | frames in the log | frames checkpointed.
   const [busy] = firstLine(result.stdout).split('|').map(Number);
   if (busy !== 0) {
-    throw new PlexliftError('DATABASE_IN_USE', `the checkpoint of ${db} was blocked: another process still has it open`, { details: { db, answer: firstLine(result.stdout) } });
+    throw new PlexliftError('DATABASE_IN_USE', `the checkpoint of ${db} was blocked: another process still has it open`, {
+      details: { db, answer: firstLine(result.stdout) },
+    });
   }
   return { walBytesBefore, walBytesAfter: walBytes(db) };
 }

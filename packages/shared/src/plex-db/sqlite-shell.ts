@@ -15,7 +15,11 @@ export interface ShellResult {
 }
 
 /** Runs the shell once and collects what it prints; rejects only when it cannot be started. */
-export async function runSqliteShell(command: SqliteShellCommand, args: string[], options: { input?: string; signal?: AbortSignal } = {}): Promise<ShellResult> {
+export async function runSqliteShell(
+  command: SqliteShellCommand,
+  args: string[],
+  options: { input?: string; signal?: AbortSignal } = {},
+): Promise<ShellResult> {
   const [program, ...prefix] = command;
   if (!program) throw new PlexliftError('BAD_ARGUMENT', 'SQLite shell: empty command');
   const child = spawn(program, [...prefix, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...(options.signal ? { signal: options.signal } : {}) });
@@ -43,5 +47,10 @@ export function waitForExit(child: ChildProcess): Promise<{ code: number; stderr
 }
 
 export function firstLine(text: string): string {
-  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? '';
+  return (
+    text
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? ''
+  );
 }

@@ -5,8 +5,8 @@ export interface SectionDelta {
   title: string;
   /** `added`: only in `after`; `removed`: only in `before`. Sections are matched by id. */
   status: 'changed' | 'unchanged' | 'added' | 'removed';
-  before: SectionStats | undefined;
-  after: SectionStats | undefined;
+  before?: SectionStats | undefined;
+  after?: SectionStats | undefined;
   /** after − before, per kind (a missing side counts as zero). */
   counts: KindCounts;
   deleted: number;

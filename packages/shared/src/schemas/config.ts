@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { PlexliftError } from '../errors.js';
+import { ProviderNameSchema, type ProviderName } from './provider-names.js';
+import { VfsProfileNameSchema } from './vfs-profiles.js';
 
 const absolutePath = z.string().startsWith('/', { message: 'must be an absolute path' });
 
@@ -18,7 +20,9 @@ export const DatabaseConfigSchema = z
 /** How the controller stops and starts the home Plex around an install. */
 export const PlexControlSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('docker'), container: z.string().min(1), socketPath: absolutePath.default('/var/run/docker.sock') }).strict(),
-  z.object({ type: z.literal('systemd'), unit: z.string().regex(/^[\w@.:-]+$/, { message: 'must be a systemd unit name such as plexmediaserver.service' }) }).strict(),
+  z
+    .object({ type: z.literal('systemd'), unit: z.string().regex(/^[\w@.:-]+$/, { message: 'must be a systemd unit name such as plexmediaserver.service' }) })
+    .strict(),
   z
     .object({
       type: z.literal('command'),
@@ -40,7 +44,10 @@ export const HomeConfigSchema = z
     plexToken: z.string().min(1).optional(),
     control: PlexControlSchema,
     /** Owner of the installed files (the home Plex's user). @default the owner of the current DB */
-    owner: z.object({ uid: z.number().int().min(0), gid: z.number().int().min(0) }).strict().optional(),
+    owner: z
+      .object({ uid: z.number().int().min(0), gid: z.number().int().min(0) })
+      .strict()
+      .optional(),
     backups: z
       .object({
         /** @default <stateDir>/backups */
@@ -65,7 +72,7 @@ export const MediaConfigSchema = z
   .object({
     mountPath: absolutePath,
     remote: z.string().regex(/^:?[\w.-]*:/, { message: 'must be an rclone remote path such as "s3:bucket/media"' }),
-    vfsProfile: z.enum(['lite', 'standard', 'power', 'superpower']).default('standard'),
+    vfsProfile: VfsProfileNameSchema.default('standard'),
     /** The rclone config holding the remote's credentials (sent to the agent over its channel, never in user data). */
     rcloneConfigPath: absolutePath.optional(),
     mappings: z.array(z.object({ from: z.string(), to: z.string() }).strict()).default([]),
@@ -145,14 +152,26 @@ export type DockerProviderConfig = z.output<typeof DockerProviderConfigSchema>;
  */
 export const ScalewayProviderConfigSchema = z
   .object({
-    zone: z.string().regex(/^[a-z]{2}-[a-z]{3}-[1-9]$/, { message: 'must be a Scaleway zone such as fr-par-1' }).default('fr-par-1'),
+    zone: z
+      .string()
+      .regex(/^[a-z]{2}-[a-z]{3}-[1-9]$/, { message: 'must be a Scaleway zone such as fr-par-1' })
+      .default('fr-par-1'),
     /** The Instance type: dedicated vCPUs suit Plex's analysis (POP2-HC: compute-optimised). */
-    commercialType: z.string().regex(/^[A-Z0-9][A-Z0-9-]+$/, { message: 'must be an Instance type such as POP2-HC-8C-16G' }).default('POP2-HC-8C-16G'),
+    commercialType: z
+      .string()
+      .regex(/^[A-Z0-9][A-Z0-9-]+$/, { message: 'must be an Instance type such as POP2-HC-8C-16G' })
+      .default('POP2-HC-8C-16G'),
     /** Marketplace label of the OS image (resolved per zone and type). */
-    image: z.string().regex(/^[a-z0-9_]+$/, { message: 'must be a marketplace image label such as debian_bookworm' }).default('debian_bookworm'),
+    image: z
+      .string()
+      .regex(/^[a-z0-9_]+$/, { message: 'must be a marketplace image label such as debian_bookworm' })
+      .default('debian_bookworm'),
     /** Root (SBS) volume size: the OS, Plex's data dir and the archive. */
     rootVolumeGb: z.number().int().min(10).max(10_000).default(50),
-    accessKey: z.string().regex(/^SCW[A-Z0-9]{17}$/i, { message: 'must be a Scaleway access key (SCW followed by 17 characters)' }).optional(),
+    accessKey: z
+      .string()
+      .regex(/^SCW[A-Z0-9]{17}$/i, { message: 'must be a Scaleway access key (SCW followed by 17 characters)' })
+      .optional(),
     secretKey: z.uuid({ message: 'must be a Scaleway secret key (a UUID)' }).optional(),
     projectId: z.uuid({ message: 'must be a Scaleway project id (a UUID)' }).optional(),
     /** The API's address (a proxy, or a double in tests); `SCW_API_URL` also sets it. */
@@ -184,10 +203,25 @@ export const ConfigSchema = z
     database: DatabaseConfigSchema.default({}),
     home: HomeConfigSchema.optional(),
     media: MediaConfigSchema.optional(),
-    server: ServerConfigSchema.default({ port: 7878, host: '0.0.0.0', stateDir: '/var/lib/plexlift', keepJobsDays: 90, agentConnectTimeoutSeconds: 900, tls: { enabled: true } }),
+    server: ServerConfigSchema.default({
+      port: 7878,
+      host: '0.0.0.0',
+      stateDir: '/var/lib/plexlift',
+      keepJobsDays: 90,
+      agentConnectTimeoutSeconds: 900,
+      tls: { enabled: true },
+    }),
     /** The provider `plexlift run` uses when `--provider` is not given: never a cloud by surprise. */
-    provider: z.enum(['local', 'docker', 'scaleway']).optional(),
-    providers: z.object({ local: LocalProviderConfigSchema.optional(), docker: DockerProviderConfigSchema.optional(), scaleway: ScalewayProviderConfigSchema.optional() }).strict().default({}),
+    provider: ProviderNameSchema.optional(),
+    /** One section per provider, named as in PROVIDER_NAMES; a provider without one is not set up. */
+    providers: z
+      .object({
+        local: LocalProviderConfigSchema.optional(),
+        docker: DockerProviderConfigSchema.optional(),
+        scaleway: ScalewayProviderConfigSchema.optional(),
+      } satisfies Record<ProviderName, z.ZodType>)
+      .strict()
+      .default({}),
   })
   .strict();
 

@@ -42,22 +42,43 @@ describe('parseJobSpec', () => {
       expect(error).toMatchObject({ code: 'BAD_ARGUMENT', exitCode: 2 });
       message = (error as Error).message;
     }
-    for (const field of ['jobId: must be 4–64', 'plex.version: must be a full PMS version', 'media.mountPath: must be an absolute path', 'media.remote', 'media.vfsProfile', 'deletionCap.maxPercent', 'unknownKey']) {
+    for (const field of [
+      'jobId: must be 4–64',
+      'plex.version: must be a full PMS version',
+      'media.mountPath: must be an absolute path',
+      'media.remote',
+      'media.vfsProfile',
+      'deletionCap.maxPercent',
+      'unknownKey',
+    ]) {
       expect(message).toContain(field);
     }
   });
 
   it('needs libraries for a scan job and checks the path mappings', () => {
     expect(() => parseJobSpec({ ...valid, mode: 'scan' })).toThrow('job spec: libraries: a scan job needs at least one library to create');
-    expect(() => parseJobSpec({ ...valid, mappings: [{ from: '/a', to: '/b' }, { from: '/b', to: '/c' }] })).toThrow(/job spec: mappings: .*chain/);
+    expect(() =>
+      parseJobSpec({
+        ...valid,
+        mappings: [
+          { from: '/a', to: '/b' },
+          { from: '/b', to: '/c' },
+        ],
+      }),
+    ).toThrow(/job spec: mappings: .*chain/);
     expect(parseJobSpec({ ...valid, mode: 'scan', libraries: [{ name: 'Movies', type: 'movie', locations: ['/Media/Movies'] }] }).libraries).toHaveLength(1);
   });
 
   it('refuses a library outside the media mount and an archive remote that is not an rclone path', () => {
-    expect(() => parseJobSpec({ ...valid, mode: 'scan', libraries: [{ name: 'Movies', type: 'movie', locations: ['/Media/Movies', '/MediaX/Films'] }] })).toThrow(
-      'job spec: libraries.0.locations.1: /MediaX/Films is not under the media mount /Media, so Plex on the VM would find nothing there',
+    expect(() =>
+      parseJobSpec({ ...valid, mode: 'scan', libraries: [{ name: 'Movies', type: 'movie', locations: ['/Media/Movies', '/MediaX/Films'] }] }),
+    ).toThrow('job spec: libraries.0.locations.1: /MediaX/Films is not under the media mount /Media, so Plex on the VM would find nothing there');
+    expect(() => parseJobSpec({ ...valid, offline: { archiveRemote: '/tmp/archives' } })).toThrow(
+      'job spec: offline.archiveRemote: must be an rclone remote path',
     );
-    expect(() => parseJobSpec({ ...valid, offline: { archiveRemote: '/tmp/archives' } })).toThrow('job spec: offline.archiveRemote: must be an rclone remote path');
-    expect(parseJobSpec({ ...valid, offline: { holdAfterMinutes: 5, archiveRemote: 's3:bucket/plexlift' } }).offline).toEqual({ holdAfterMinutes: 5, archiveRemote: 's3:bucket/plexlift' });
+    expect(parseJobSpec({ ...valid, offline: { holdAfterMinutes: 5, archiveRemote: 's3:bucket/plexlift' } }).offline).toEqual({
+      holdAfterMinutes: 5,
+      archiveRemote: 's3:bucket/plexlift',
+    });
   });
 });

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { PlexliftError } from '../errors.js';
 import { validatePathMappings } from '../plex-db/path-mappings.js';
+import { DeletionCapSchema } from './deletion-cap.js';
+import { JobModeSchema, JobSwitchesSchema } from './run-request.js';
+import { VfsProfileNameSchema } from './vfs-profiles.js';
 
 const absolutePath = z.string().refine((path) => path.startsWith('/'), { message: 'must be an absolute path' });
 
@@ -26,21 +29,15 @@ export const AnalysesSchema = z
 export const JobSpecSchema = z
   .object({
     jobId: z.string().regex(/^[a-z0-9][a-z0-9-]{3,63}$/, { message: 'must be 4–64 lowercase letters, digits or dashes' }),
-    mode: z.enum(['scan', 'delta']),
+    mode: JobModeSchema,
     /** Section names or ids; empty means every section. */
     sections: z.array(z.string().min(1)).default([]),
     /** The libraries to create for a `scan` job (a `delta` job has the home ones). */
     libraries: z
       .array(z.object({ name: z.string().min(1), type: z.enum(['movie', 'show', 'artist', 'photo']), locations: z.array(absolutePath).min(1) }).strict())
       .default([]),
-    forceRefresh: z.boolean().default(false),
-    skipAnalysis: z.boolean().default(false),
-    skipSonic: z.boolean().default(false),
-    allowDeletions: z.boolean().default(false),
-    deletionCap: z
-      .object({ maxPercent: z.number().min(0).max(100).default(5), maxItems: z.number().int().min(0).default(100) })
-      .strict()
-      .default({ maxPercent: 5, maxItems: 100 }),
+    ...JobSwitchesSchema.shape,
+    deletionCap: DeletionCapSchema,
     plex: z
       .object({
         /** The home server's version, pinned on the VM (a newer PMS migrates the DB forward). */
@@ -53,7 +50,7 @@ export const JobSpecSchema = z
         mountPath: absolutePath,
         /** The rclone remote (`name:bucket/path`). */
         remote: z.string().min(1),
-        vfsProfile: z.enum(['lite', 'standard', 'power', 'superpower']).default('standard'),
+        vfsProfile: VfsProfileNameSchema.default('standard'),
       })
       .strict(),
     /** Prefixes to rewrite home → cloud (and back at export). */
@@ -64,7 +61,10 @@ export const JobSpecSchema = z
       .object({
         holdAfterMinutes: z.number().min(0).default(30),
         /** An rclone remote path (`remote:bucket/folder`) where a held archive is also copied. */
-        archiveRemote: z.string().regex(/^:?[\w.-]*:/, { message: 'must be an rclone remote path such as "s3:bucket/plexlift"' }).optional(),
+        archiveRemote: z
+          .string()
+          .regex(/^:?[\w.-]*:/, { message: 'must be an rclone remote path such as "s3:bucket/plexlift"' })
+          .optional(),
       })
       .strict()
       .default({ holdAfterMinutes: 30 }),
@@ -78,7 +78,11 @@ export const JobSpecSchema = z
     for (const [i, library] of spec.libraries.entries()) {
       for (const [j, location] of library.locations.entries()) {
         if (location !== root && !location.startsWith(`${root}/`)) {
-          ctx.addIssue({ code: 'custom', path: ['libraries', i, 'locations', j], message: `${location} is not under the media mount ${root}, so Plex on the VM would find nothing there` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['libraries', i, 'locations', j],
+            message: `${location} is not under the media mount ${root}, so Plex on the VM would find nothing there`,
+          });
         }
       }
     }

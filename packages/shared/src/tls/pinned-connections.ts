@@ -20,7 +20,10 @@ export class PinnedTls {
   readonly fingerprint: string;
   private dispatcher: Promise<Agent> | undefined;
 
-  constructor(fingerprint: string, private readonly onMismatch?: PinMismatch) {
+  constructor(
+    fingerprint: string,
+    private readonly onMismatch?: PinMismatch,
+  ) {
     this.fingerprint = normalizeFingerprint(fingerprint);
   }
 
@@ -66,7 +69,9 @@ export class PinnedTls {
   /** undici is loaded on the first fetch: a megabyte of code the daemon and most commands never run. */
   private async createDispatcher(): Promise<Agent> {
     // CommonJS: its exports are the default export of the dynamic import, bundled or not.
-    const { default: { Agent, buildConnector } } = await import('undici');
+    const {
+      default: { Agent, buildConnector },
+    } = await import('undici');
     // No session resumption: a resumed TLS session shows no peer certificate to check.
     const connect = buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
     return new Agent({

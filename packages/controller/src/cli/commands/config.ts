@@ -3,14 +3,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PlexliftError, parseConfig } from '@plexlift/shared';
 import { configPathFor, loadConfig, openConfigStore } from '../../config.js';
-import { createOutput } from '../output.js';
-import { runAction } from '../run-action.js';
+import { createCommandAction } from '../command-action.js';
 
 /** Keys whose values are secrets: `config get` shows that they are set, never what they are. */
 const SECRET_KEYS = ['home.plexToken', 'providers.scaleway.secretKey'];
 
 function lookup(values: Record<string, unknown>, key: string): unknown {
-  return key.split('.').reduce<unknown>((node, part) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), values);
+  return key
+    .split('.')
+    .reduce<unknown>((node, part) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), values);
 }
 
 function assign(values: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> {
@@ -42,25 +43,26 @@ export function registerConfig(program: Command): void {
     .command('get')
     .description('the whole config with its defaults, or one key (dotted: home.plexUrl)')
     .argument('[KEY]', 'a dotted key')
-    .action(async (key: string | undefined, _options: unknown, command: Command) => {
-      const output = createOutput({ json: true });
-      await runAction(output, () => {
-        const { config: loaded } = loadConfig({ path: command.optsWithGlobals<{ config?: string }>().config });
-        const shown = structuredClone(loaded) as Record<string, unknown>;
-        for (const secret of SECRET_KEYS) if (lookup(shown, secret) !== undefined) Object.assign(shown, assign(shown, secret, '(set)'));
-        const value = key ? lookup(shown, key) : shown;
-        if (value === undefined) throw new PlexliftError('BAD_ARGUMENT', `config: no key ${key ?? ''} (and no default for it)`);
-        output.printJson(value);
-      });
-    });
+    .action(
+      createCommandAction<object, [key: string | undefined]>(
+        ({ args: [key], output, command }) => {
+          const { config: loaded } = loadConfig({ path: command.optsWithGlobals<{ config?: string }>().config });
+          const shown = structuredClone(loaded) as Record<string, unknown>;
+          for (const secret of SECRET_KEYS) if (lookup(shown, secret) !== undefined) Object.assign(shown, assign(shown, secret, '(set)'));
+          const value = key ? lookup(shown, key) : shown;
+          if (value === undefined) throw new PlexliftError('BAD_ARGUMENT', `config: no key ${key ?? ''} (and no default for it)`);
+          output.printJson(value);
+        },
+        { json: true },
+      ),
+    );
   config
     .command('set')
     .description('set one key; the whole config is checked first and nothing is written when it is wrong')
     .argument('<KEY>', 'a dotted key such as home.plexUrl')
     .argument('<VALUE>', 'the value (JSON for numbers, booleans, arrays and objects)')
-    .action(async (key: string, value: string, _options: unknown, command: Command) => {
-      const output = createOutput({ json: false });
-      await runAction(output, () => {
+    .action(
+      createCommandAction<object, [key: string, value: string]>(({ args: [key, value], output, command }) => {
         const path = configPathFor({ path: command.optsWithGlobals<{ config?: string }>().config });
         if (!/^[A-Za-z][\w]*(\.[A-Za-z][\w]*)*$/.test(key)) throw new PlexliftError('BAD_ARGUMENT', `KEY: "${key}" is not a dotted key such as home.plexUrl`);
         mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
@@ -69,6 +71,6 @@ export function registerConfig(program: Command): void {
         parseConfig(next, path); // names the key and the problem; throws before anything is written
         store.replace(next);
         output.result(`${key} set in ${path}`);
-      });
-    });
+      }),
+    );
 }

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { EXIT_CODES } from '@plexlift/shared';
+import { EXIT_CODES, exitStatusOf } from '@plexlift/shared';
 import { checkIntegrity, findPlexDatabases, type IntegrityReport } from '@plexlift/shared/plex-db';
 import { databaseToolOptions, loadConfig } from '../../config.js';
-import { createOutput } from '../output.js';
-import { runAction } from '../run-action.js';
+import { createCommandAction } from '../command-action.js';
 
 export function registerDbCheck(db: Command): void {
   db.command('check')
@@ -11,9 +10,8 @@ export function registerDbCheck(db: Command): void {
     .argument('<DB>', 'path of com.plexapp.plugins.library.db (the blobs DB beside it is checked too)')
     .option('--scratch-dir <dir>', 'folder for the scratch copy the check runs on (default: config, else the temp folder)')
     .option('--json', 'print JSON')
-    .action(async (path: string, options: { json?: boolean; scratchDir?: string }, command: Command) => {
-      const output = createOutput({ json: options.json === true });
-      await runAction(output, async () => {
+    .action(
+      createCommandAction<{ json?: boolean; scratchDir?: string }, [path: string]>(async ({ args: [path], options, output, command }) => {
         const { config } = loadConfig({ path: command.optsWithGlobals<{ config?: string }>().config });
         const scratchDir = options.scratchDir ?? databaseToolOptions(config).scratchDir;
         const files = findPlexDatabases(path);
@@ -34,9 +32,9 @@ export function registerDbCheck(db: Command): void {
         const ok = reports.every((r) => r.ok);
         if (output.json) output.printJson({ ok, databases: reports });
         else output.result(reports.map(formatReport).join('\n'));
-        return ok ? EXIT_CODES.ok : EXIT_CODES.databaseCorrupt;
-      });
-    });
+        return ok ? EXIT_CODES.ok : exitStatusOf('DATABASE_CORRUPT');
+      }),
+    );
 }
 
 function formatReport(report: IntegrityReport): string {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { findPlexDatabases, parsePathMapping, remapPaths, type PathMapping, type RemapReport } from '@plexlift/shared/plex-db';
-import { createOutput, formatTable } from '../output.js';
-import { runAction } from '../run-action.js';
+import { createCommandAction } from '../command-action.js';
+import { formatTable } from '../output.js';
 
 export function registerDbRemap(db: Command): void {
   db.command('remap')
@@ -10,9 +10,8 @@ export function registerDbRemap(db: Command): void {
     .option('--map <FROM=TO>', 'a prefix to rewrite; repeat for several (split at the first =)', collect, [] as string[])
     .option('--dry-run', 'report what would change, with samples; write nothing')
     .option('--json', 'print JSON')
-    .action(async (path: string, options: { map: string[]; dryRun?: boolean; json?: boolean }) => {
-      const output = createOutput({ json: options.json === true });
-      await runAction(output, () => {
+    .action(
+      createCommandAction<{ map: string[]; dryRun?: boolean; json?: boolean }, [path: string]>(({ args: [path], options, output }) => {
         const mappings: PathMapping[] = options.map.map((argument) => parsePathMapping(argument));
         const { main } = findPlexDatabases(path);
         const progress = output.progress();
@@ -26,8 +25,8 @@ export function registerDbRemap(db: Command): void {
         progress.stop();
         if (output.json) output.printJson(report);
         else output.result(formatRemap(report));
-      });
-    });
+      }),
+    );
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -1,8 +1,7 @@
 import { Option, type Command } from 'commander';
 import { RECOVERY_ENGINE_KINDS, repairDatabase, type RecoveryEngineKind, type RepairReport } from '@plexlift/shared/plex-db';
 import { databaseToolOptions, loadConfig } from '../../config.js';
-import { createOutput } from '../output.js';
-import { runAction } from '../run-action.js';
+import { createCommandAction } from '../command-action.js';
 
 export function registerDbRepair(db: Command): void {
   db.command('repair')
@@ -13,9 +12,8 @@ export function registerDbRepair(db: Command): void {
     .option('--scratch-dir <dir>', 'folder for the working copy (default: config, else the temp folder)')
     .option('--json', 'print JSON')
     .action(
-      async (path: string, options: { out: string; engine?: RecoveryEngineKind; scratchDir?: string; json?: boolean }, command: Command) => {
-        const output = createOutput({ json: options.json === true });
-        await runAction(output, async () => {
+      createCommandAction<{ out: string; engine?: RecoveryEngineKind; scratchDir?: string; json?: boolean }, [path: string]>(
+        async ({ args: [path], options, output, command }) => {
           const { config } = loadConfig({ path: command.optsWithGlobals<{ config?: string }>().config });
           const tools = databaseToolOptions(config);
           const progress = output.progress();
@@ -34,8 +32,8 @@ export function registerDbRepair(db: Command): void {
           progress.stop();
           if (output.json) output.printJson(report);
           else output.result(formatRepair(report));
-        });
-      },
+        },
+      ),
     );
 }
 

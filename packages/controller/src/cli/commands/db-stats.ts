@@ -9,17 +9,16 @@ import {
   type LibraryStats,
   type SonicProgress,
 } from '@plexlift/shared/plex-db';
-import { createOutput, formatTable } from '../output.js';
-import { runAction } from '../run-action.js';
+import { createCommandAction } from '../command-action.js';
+import { formatTable } from '../output.js';
 
 export function registerDbStats(db: Command): void {
   db.command('stats')
     .description('count the library per section: items by kind, items marked deleted, media parts, Sonic progress')
     .argument('<DB>', 'path of com.plexapp.plugins.library.db (safe while Plex runs)')
     .option('--json', 'print JSON')
-    .action(async (path: string, options: { json?: boolean }) => {
-      const output = createOutput({ json: options.json === true });
-      await runAction(output, () => {
+    .action(
+      createCommandAction<{ json?: boolean }, [path: string]>(({ args: [path], output }) => {
         const { main } = findPlexDatabases(path);
         const db = openDatabaseReadOnly(main);
         let stats: LibraryStats;
@@ -32,8 +31,8 @@ export function registerDbStats(db: Command): void {
         }
         if (output.json) output.printJson({ sections: stats.sections, sonic });
         else output.result(formatStats(stats, sonic));
-      });
-    });
+      }),
+    );
 }
 
 const HEADINGS: Record<(typeof COUNTED_KINDS)[number], string> = {

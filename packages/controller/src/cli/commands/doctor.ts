@@ -1,20 +1,18 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
-import { EXIT_CODES, type Config } from '@plexlift/shared';
+import { EXIT_CODES, exitStatusOf, type Config } from '@plexlift/shared';
 import { PlexClient } from '@plexlift/shared/plex-api';
-import { closeDatabase, formatBytes, freeBytes, MAIN_DB_NAME, openDatabaseReadOnly, readLibraryStats } from '@plexlift/shared/plex-db';
+import { closeDatabase, formatBytes, freeBytes, mainDatabasePath, openDatabaseReadOnly, readLibraryStats } from '@plexlift/shared/plex-db';
 import { fingerprintOf } from '@plexlift/shared/tls';
+import { lastStderrLine } from '@plexlift/shared/process';
 import { loadConfig } from '../../config.js';
-import { DockerApi } from '@plexlift/shared/docker';
-import { VERSION } from '../../version.js';
+import { checkProvider } from '../../providers/registry.js';
 import { certificatePaths } from '../../server/tls-certificate.js';
 import { PlexAccount, readOnlineToken } from '../../plex-account.js';
 import { withController } from '../controller-connection.js';
-import { createOutput } from '../output.js';
-import { runAction } from '../run-action.js';
+import { createCommandAction } from '../command-action.js';
 
 interface Check {
   name: string;
@@ -38,7 +36,7 @@ async function checks(config: Config, path: string | undefined, command: Command
   if (!home) results.push({ name: 'home', ok: false, detail: 'home: missing; set home.plexDataDir and home.control' });
   else {
     await attempt('home library', () => {
-      const db = openDatabaseReadOnly(join(home.plexDataDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME), 'home.plexDataDir');
+      const db = openDatabaseReadOnly(mainDatabasePath(home.plexDataDir), 'home.plexDataDir');
       try {
         const stats = readLibraryStats(db);
         return `${stats.sections.length} sections: ${stats.sections.map((s) => s.title).join(', ')}`;
@@ -52,18 +50,23 @@ async function checks(config: Config, path: string | undefined, command: Command
       await client.sections();
       return `${home.plexUrl} answers, version ${identity.version}`;
     });
-    await attempt('plex.tv account', async () => ((await PlexAccount.fromHome(home).hasPlexPass()) ? 'token accepted, Plex Pass active (Sonic possible)' : 'token accepted; no Plex Pass: use --skip-sonic'));
+    await attempt('plex.tv account', async () =>
+      (await PlexAccount.fromHome(home).hasPlexPass()) ? 'token accepted, Plex Pass active (Sonic possible)' : 'token accepted; no Plex Pass: use --skip-sonic',
+    );
   }
   const media = config.media;
   if (!media) results.push({ name: 'media', ok: false, detail: 'media: missing; set media.mountPath and media.remote' });
   else {
     await attempt('media remote', async () => {
       try {
-        const { stdout } = await run('rclone', ['lsf', '--max-depth', '1', media.remote, ...(media.rcloneConfigPath ? ['--config', media.rcloneConfigPath] : [])], { timeout: 60_000 });
+        const { stdout } = await run(
+          'rclone',
+          ['lsf', '--max-depth', '1', media.remote, ...(media.rcloneConfigPath ? ['--config', media.rcloneConfigPath] : [])],
+          { timeout: 60_000 },
+        );
         return `${media.remote} lists (${stdout.split('\n').filter(Boolean).length} entries)`;
       } catch (error) {
-        const detail = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split('\n').at(-1) ?? '';
-        throw new Error(`media.remote: rclone cannot list ${media.remote}: ${detail}`, { cause: error });
+        throw new Error(`media.remote: rclone cannot list ${media.remote}: ${lastStderrLine(error)}`, { cause: error });
       }
     });
   }
@@ -71,54 +74,23 @@ async function checks(config: Config, path: string | undefined, command: Command
     mkdirSync(config.server.stateDir, { recursive: true });
     accessSync(config.server.stateDir, constants.W_OK);
     const free = freeBytes(config.server.stateDir);
-    const db = home ? join(home.plexDataDir, 'Plug-in Support', 'Databases', MAIN_DB_NAME) : undefined;
+    const db = home ? mainDatabasePath(home.plexDataDir) : undefined;
     const needed = db && existsSync(db) ? statSync(db).size * 3 : 0;
     if (free < needed) throw new Error(`server.stateDir: ${formatBytes(free)} free; a job needs about ${formatBytes(needed)} (snapshot, archive, backup)`);
     return `${config.server.stateDir}, ${formatBytes(free)} free`;
   });
   await attempt('tools', async () => {
-    for (const tool of ['rclone', 'zstd', 'tar']) await run(tool, ['--version']).catch(() => Promise.reject(new Error(`${tool} is not installed (apt-get install ${tool})`)));
+    for (const tool of ['rclone', 'zstd', 'tar'])
+      await run(tool, ['--version']).catch(() => Promise.reject(new Error(`${tool} is not installed (apt-get install ${tool})`)));
     return 'rclone, zstd, tar';
   });
-  const provider = config.provider;
-  if (!provider) results.push({ name: 'provider', ok: false, detail: 'provider: none; plexlift run needs --provider, or set provider' });
-  else if (provider === 'local') {
-    await attempt('provider local', () => {
-      if (!config.providers.local) throw new Error('providers.local: missing; set providers.local.plexCommand');
-      if (process.getuid?.() !== 0) throw new Error('the local provider needs root (a private mount namespace for the agent)');
-      return `Plex command ${config.providers.local.plexCommand[0] ?? ''}`;
-    });
-  } else if (provider === 'docker') {
-    await attempt('provider docker', async () => {
-      const docker = config.providers.docker;
-      if (!docker) throw new Error("providers.docker: missing; set it (plexlift config set providers.docker '{}')");
-      const api = new DockerApi(docker.socketPath);
-      const image = docker.image ?? `plexlift/agent:${VERSION}`;
-      const found = await api.call('GET', `/images/${encodeURIComponent(image)}/json`).catch((error: unknown) => {
-        throw new Error(`providers.docker.socketPath: ${(error as Error).message}`, { cause: error });
-      });
-      if (found.status !== 200) throw new Error(`providers.docker.image: ${image} is not on this Docker; build it with scripts/build-agent-image.sh`);
-      return `agent image ${image}; Plex from ${docker.plexImage} at the home's version`;
-    });
-  } else if (provider === 'scaleway') {
-    await attempt('provider scaleway', async () => {
-      const scaleway = config.providers.scaleway;
-      if (!scaleway) throw new Error('providers.scaleway: missing; set at least providers.scaleway.plexCommand (credentials may come from SCW_* variables)');
-      if (!scaleway.secretKey && !process.env.SCW_SECRET_KEY) throw new Error('providers.scaleway.secretKey (or SCW_SECRET_KEY): not set');
-      if (!scaleway.projectId && !process.env.SCW_DEFAULT_PROJECT_ID) throw new Error('providers.scaleway.projectId (or SCW_DEFAULT_PROJECT_ID): not set');
-      const { createScalewayProvider } = await import('../../providers/scaleway/scaleway-provider.js');
-      const price = await createScalewayProvider({ config: scaleway }).refreshPrice();
-      return `the API answers; ${scaleway.commercialType} in ${scaleway.zone} at ${price} €/h, stopped at ${scaleway.maxHours} h or ${scaleway.maxCost} €`;
-    });
-    await attempt('public address', () => {
-      if (!config.server.publicUrl) throw new Error(`server.publicUrl: not set; a VM must reach this daemon (a forwarded port or a tunnel), not 127.0.0.1:${config.server.port}`);
-      return `agents call ${config.server.publicUrl}`;
-    });
-  }
+  await checkProvider(config, attempt);
   await attempt('tls', () => {
     if (!config.server.tls.enabled) {
       if (config.server.publicUrl?.startsWith('https:')) return `off here; agents use ${config.server.publicUrl} (a tunnel's TLS)`;
-      throw new Error('server.tls.enabled is false and server.publicUrl is not https://: tokens and the library would cross the internet in clear; enable TLS or put a tunnel in front');
+      throw new Error(
+        'server.tls.enabled is false and server.publicUrl is not https://: tokens and the library would cross the internet in clear; enable TLS or put a tunnel in front',
+      );
     }
     const { certPath } = certificatePaths(config);
     if (!existsSync(certPath)) return `a self-signed certificate is made at the first plexlift serve (${certPath})`;
@@ -140,15 +112,14 @@ export function registerDoctor(program: Command): void {
     .command('doctor')
     .description('check the config, the home Plex, plex.tv, the media remote, disk space and the daemon: each line ok, or what to fix')
     .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }, command: Command) => {
-      const output = createOutput({ json: options.json === true });
-      await runAction(output, async () => {
+    .action(
+      createCommandAction<{ json?: boolean }>(async ({ output, command }) => {
         const configPath = command.optsWithGlobals<{ config?: string }>().config;
         const { config, path } = loadConfig({ path: configPath });
         const results = await checks(config, path, command);
         if (output.json) output.printJson(results);
         else output.result(results.map((r) => `${r.ok ? 'ok ' : 'FIX'}  ${r.name}: ${r.detail}`).join('\n'));
-        return results.every((r) => r.ok) ? EXIT_CODES.ok : EXIT_CODES.badConfig;
-      });
-    });
+        return results.every((r) => r.ok) ? EXIT_CODES.ok : exitStatusOf('CONFIG_INVALID');
+      }),
+    );
 }

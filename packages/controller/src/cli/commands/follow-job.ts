@@ -1,4 +1,4 @@
-import { EXIT_CODES } from '@plexlift/shared';
+import { EXIT_CODES, exitStatusOf, isErrorCode, isFinal } from '@plexlift/shared';
 import type { ControllerClient } from '../../client.js';
 import { fromControllerError } from '../controller-connection.js';
 import { createJobProgress } from '../job-progress.js';
@@ -7,7 +7,8 @@ import { formatReport } from './job-report-view.js';
 
 /**
  * Follows a job's events until it ends and prints its report; resolves with the job's exit
- * status (0 done, 4 failed, 5 aborted, or the failure's own, e.g. 6 for a safety stop).
+ * status: 0 when done (or verified and waiting for `plexlift install`), else the status of the
+ * job's error code in ERROR_CODES (e.g. 6 for a full disk, 7 for a refused token).
  */
 export async function followJob(client: ControllerClient, jobId: string, output: Output, stream: NodeJS.WriteStream = process.stderr): Promise<number> {
   const progress = createJobProgress(stream);
@@ -26,15 +27,25 @@ export async function followJob(client: ControllerClient, jobId: string, output:
       },
     );
   });
+  // Waits `ms` or until the events say the job ended; the timer goes with the wait, so it never
+  // holds the CLI open after the job's end.
+  const pause = async (ms: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   // A job that ends without an install event (an abort before it started) is seen by polling.
   for (;;) {
     const { job, phases } = await client.jobs.get.query({ jobId });
     // A --no-install job ends at the verified archive, once its machine is deleted and the
     // install marked skipped; that event is printed before the report.
     const waitingForInstall = job.state === 'verified' && job.options.noInstall && phases.some((p) => p.phase === 'install' && p.state === 'skipped');
-    if (waitingForInstall) await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-    if (['done', 'failed', 'aborted'].includes(job.state) || waitingForInstall) break;
-    await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    if (waitingForInstall) await pause(5_000);
+    if (isFinal(job.state) || waitingForInstall) break;
+    await pause(1_000);
   }
   progress.stop();
   const { job } = await client.jobs.get.query({ jobId });
@@ -46,6 +57,7 @@ export async function followJob(client: ControllerClient, jobId: string, output:
     return EXIT_CODES.ok;
   }
   output.error(`job ${job.id} ${job.state}: ${job.error?.message ?? ''}`);
-  if (job.state === 'aborted') return EXIT_CODES.jobAborted;
-  return job.error?.code === 'SAFETY_STOP' || job.error?.code === 'DATABASE_IN_USE' ? EXIT_CODES.safetyStop : EXIT_CODES.jobFailed;
+  if (job.error && isErrorCode(job.error.code)) return exitStatusOf(job.error.code);
+  // A job that ended without a code the table knows (none recorded, or a newer daemon's).
+  return job.state === 'aborted' ? exitStatusOf('JOB_ABORTED') : EXIT_CODES.jobFailed;
 }

@@ -5,8 +5,7 @@ import { createInterface } from 'node:readline';
 import type { z } from 'zod';
 import { HomeConfigSchema, MediaConfigSchema, PlexliftError, parseConfig } from '@plexlift/shared';
 import { configPathFor, openConfigStore } from '../../config.js';
-import { createOutput } from '../output.js';
-import { runAction } from '../run-action.js';
+import { createCommandAction } from '../command-action.js';
 
 interface InitOptions {
   plexDataDir?: string;
@@ -31,11 +30,37 @@ function schemaCheck(schema: z.ZodType, field: string): (answer: string) => void
 }
 
 const QUESTIONS: { key: keyof InitOptions; flag: string; question: string; fallback?: string; check: (answer: string) => void }[] = [
-  { key: 'plexDataDir', flag: '--plex-data-dir', question: "the home Plex's data folder (…/Plex Media Server)", check: schemaCheck(HomeConfigSchema.shape.plexDataDir, 'home.plexDataDir') },
-  { key: 'plexUrl', flag: '--plex-url', question: 'the home Plex address', fallback: 'http://127.0.0.1:32400', check: schemaCheck(HomeConfigSchema.shape.plexUrl, 'home.plexUrl') },
-  { key: 'control', flag: '--control', question: 'how to stop and start the home Plex (docker:CONTAINER or systemd:UNIT)', check: (answer) => parseControl(answer) },
-  { key: 'mediaPath', flag: '--media-path', question: 'where the home Plex sees the media', check: schemaCheck(MediaConfigSchema.shape.mountPath, 'media.mountPath') },
-  { key: 'remote', flag: '--remote', question: 'the rclone remote holding the same media (remote:path)', check: schemaCheck(MediaConfigSchema.shape.remote, 'media.remote') },
+  {
+    key: 'plexDataDir',
+    flag: '--plex-data-dir',
+    question: "the home Plex's data folder (…/Plex Media Server)",
+    check: schemaCheck(HomeConfigSchema.shape.plexDataDir, 'home.plexDataDir'),
+  },
+  {
+    key: 'plexUrl',
+    flag: '--plex-url',
+    question: 'the home Plex address',
+    fallback: 'http://127.0.0.1:32400',
+    check: schemaCheck(HomeConfigSchema.shape.plexUrl, 'home.plexUrl'),
+  },
+  {
+    key: 'control',
+    flag: '--control',
+    question: 'how to stop and start the home Plex (docker:CONTAINER or systemd:UNIT)',
+    check: (answer) => parseControl(answer),
+  },
+  {
+    key: 'mediaPath',
+    flag: '--media-path',
+    question: 'where the home Plex sees the media',
+    check: schemaCheck(MediaConfigSchema.shape.mountPath, 'media.mountPath'),
+  },
+  {
+    key: 'remote',
+    flag: '--remote',
+    question: 'the rclone remote holding the same media (remote:path)',
+    check: schemaCheck(MediaConfigSchema.shape.remote, 'media.remote'),
+  },
 ];
 
 /** Wrong answers are said and asked again, three times at most. */
@@ -46,7 +71,10 @@ function parseControl(text: string): unknown {
   const [type, name] = [text.slice(0, text.indexOf(':')), text.slice(text.indexOf(':') + 1)];
   if (type === 'docker' && name) return { type: 'docker', container: name };
   if (type === 'systemd' && name) return { type: 'systemd', unit: name };
-  throw new PlexliftError('BAD_ARGUMENT', `--control: "${text}" is neither docker:CONTAINER nor systemd:UNIT (a command pair: plexlift config set home.control …)`);
+  throw new PlexliftError(
+    'BAD_ARGUMENT',
+    `--control: "${text}" is neither docker:CONTAINER nor systemd:UNIT (a command pair: plexlift config set home.control …)`,
+  );
 }
 
 export function registerInit(program: Command): void {
@@ -61,14 +89,14 @@ export function registerInit(program: Command): void {
     .option('--rclone-config <file>', 'the rclone config with its credentials')
     .option('--provider <name>', 'the default provider (local)')
     .option('--plex-command <json>', 'for the local provider: the Plex command line as a JSON array')
-    .option('--state-dir <dir>', 'the daemon\'s state folder (default /var/lib/plexlift)')
-    .option('--port <port>', 'the daemon\'s port (default 7878)')
+    .option('--state-dir <dir>', "the daemon's state folder (default /var/lib/plexlift)")
+    .option('--port <port>', "the daemon's port (default 7878)")
     .option('--force', 'replace an existing config')
-    .action(async (options: InitOptions, command: Command) => {
-      const output = createOutput({ json: false });
-      await runAction(output, async () => {
+    .action(
+      createCommandAction<InitOptions>(async ({ options, output, command }) => {
         const path = configPathFor({ path: command.optsWithGlobals<{ config?: string }>().config });
-        if (existsSync(path) && !options.force) throw new PlexliftError('BAD_ARGUMENT', `${path} exists; edit it with plexlift config set, or pass --force to replace it`);
+        if (existsSync(path) && !options.force)
+          throw new PlexliftError('BAD_ARGUMENT', `${path} exists; edit it with plexlift config set, or pass --force to replace it`);
         const answers = { ...options };
         const missing = QUESTIONS.filter((q) => !answers[q.key]);
         if (missing.length > 0 && process.stdin.isTTY && process.stderr.isTTY) {
@@ -81,7 +109,7 @@ export function registerInit(program: Command): void {
                 process.stderr.write(`${q.question}${q.fallback ? ` [${q.fallback}]` : ''}: `);
                 const line = await lines.next();
                 if (line.done) throw new PlexliftError('BAD_ARGUMENT', 'the input ended before every question was answered; nothing written');
-                const answer = (line.value).trim() || q.fallback;
+                const answer = line.value.trim() || q.fallback;
                 try {
                   if (!answer) throw new PlexliftError('BAD_ARGUMENT', `${q.flag}: an answer is needed`);
                   q.check(answer);
@@ -98,7 +126,8 @@ export function registerInit(program: Command): void {
           }
         }
         const absent = QUESTIONS.filter((q) => !answers[q.key] && !q.fallback);
-        if (absent.length > 0) throw new PlexliftError('BAD_ARGUMENT', `missing ${absent.map((q) => q.flag).join(', ')} (or run plexlift init on a terminal to be asked)`);
+        if (absent.length > 0)
+          throw new PlexliftError('BAD_ARGUMENT', `missing ${absent.map((q) => q.flag).join(', ')} (or run plexlift init on a terminal to be asked)`);
         let plexCommand: unknown;
         if (answers.plexCommand) {
           try {
@@ -118,6 +147,6 @@ export function registerInit(program: Command): void {
         mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
         openConfigStore(path).replace(config);
         output.result(`wrote ${path}; check it with plexlift doctor`);
-      });
-    });
+      }),
+    );
 }

@@ -6,9 +6,8 @@ import { listBackups, pruneBackups } from '../../install/backups.js';
 import { rollbackToBackup } from '../../install/home-install.js';
 import { createPlexControl } from '../../install/plex-control.js';
 import { readOnlineToken } from '../../plex-account.js';
-import { withController } from '../controller-connection.js';
-import { createOutput, formatTable } from '../output.js';
-import { runAction } from '../run-action.js';
+import { createCommandAction, createDaemonAction } from '../command-action.js';
+import { printList } from '../output.js';
 import { followJob } from './follow-job.js';
 
 function homeOf(configPath: string | undefined) {
@@ -23,27 +22,24 @@ export function registerInstall(program: Command): void {
     .description('install the verified archive of a job run with --no-install')
     .argument('<JOB>', 'job id')
     .option('--json', 'print JSON')
-    .action(async (jobId: string, options: { json?: boolean }, command: Command) => {
-      const output = createOutput({ json: options.json === true });
-      await runAction(output, async () => {
-        return withController(command, async (client) => {
+    .action(
+      createDaemonAction<{ json?: boolean }, [jobId: string]>(async (client, { args: [jobId], output }) => {
         await client.jobs.install.mutate({ jobId });
         return await followJob(client, jobId, output);
-        });
-      });
-    });
+      }),
+    );
 
   program
     .command('rollback')
     .description('put the latest backup back into the home Plex (stops and starts it; works without the daemon)')
     .option('--backup <dir>', 'a backup other than the latest (see plexlift backups list)')
-    .action(async (options: { backup?: string }, command: Command) => {
-      const output = createOutput({ json: false });
-      await runAction(output, async () => {
+    .action(
+      createCommandAction<{ backup?: string }>(async ({ options, output, command }) => {
         const { home, backupsDir } = homeOf(command.optsWithGlobals<{ config?: string }>().config);
         const backups = listBackups(backupsDir);
         const backup = options.backup ? backups.find((b) => b.dir === options.backup || b.dir.endsWith(`/${options.backup}`)) : backups[0];
-        if (!backup) throw new PlexliftError('BAD_ARGUMENT', options.backup ? `--backup: no backup ${options.backup} in ${backupsDir}` : `no backup in ${backupsDir} yet`);
+        if (!backup)
+          throw new PlexliftError('BAD_ARGUMENT', options.backup ? `--backup: no backup ${options.backup} in ${backupsDir}` : `no backup in ${backupsDir} yet`);
         output.info(`putting back ${backup.dir} (made ${backup.manifest.createdAt} before job ${backup.manifest.jobId})`);
         await rollbackToBackup({
           pmsDir: home.plexDataDir,
@@ -54,36 +50,35 @@ export function registerInstall(program: Command): void {
           onStep: (step) => output.info(step),
         });
         output.result(`the home library is back as it was before job ${backup.manifest.jobId}, and Plex answers`);
-      });
-    });
+      }),
+    );
 
   const backups = program.command('backups').description('the backups installs make (works without the daemon)');
   backups
     .command('list')
     .description('newest first')
     .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }, command: Command) => {
-      const output = createOutput({ json: options.json === true });
-      await runAction(output, () => {
+    .action(
+      createCommandAction<{ json?: boolean }>(({ output, command }) => {
         const { backupsDir } = homeOf(command.optsWithGlobals<{ config?: string }>().config);
-        const list = listBackups(backupsDir);
-        if (output.json) return output.printJson(list);
-        if (list.length === 0) return output.result(`No backups in ${backupsDir}.`);
-        output.result(formatTable([['backup', 'job', 'made', 'files replaced', 'files added'], ...list.map((b) => [b.dir, b.manifest.jobId, b.manifest.createdAt, b.manifest.replaced.length, b.manifest.created.length])]));
-      });
-    });
+        printList(output, listBackups(backupsDir), {
+          empty: `No backups in ${backupsDir}.`,
+          header: ['backup', 'job', 'made', 'files replaced', 'files added'],
+          row: (b) => [b.dir, b.manifest.jobId, b.manifest.createdAt, b.manifest.replaced.length, b.manifest.created.length],
+        });
+      }),
+    );
   backups
     .command('prune')
     .description('keep the newest N backups (home.backups.keep unless --keep)')
     .option('--keep <n>', 'how many to keep', (value) => Number(value))
-    .action(async (options: { keep?: number }, command: Command) => {
-      const output = createOutput({ json: false });
-      await runAction(output, () => {
+    .action(
+      createCommandAction<{ keep?: number }>(({ options, output, command }) => {
         const { home, backupsDir } = homeOf(command.optsWithGlobals<{ config?: string }>().config);
         const keep = options.keep ?? home.backups.keep;
         if (!Number.isInteger(keep) || keep < 1) throw new PlexliftError('BAD_ARGUMENT', '--keep: must be a whole number of at least 1');
         const removed = pruneBackups(backupsDir, keep);
         output.result(removed.length === 0 ? 'Nothing to prune.' : `removed ${removed.join(', ')}`);
-      });
-    });
+      }),
+    );
 }

@@ -1,12 +1,12 @@
-import type { StatsDiff } from '@plexlift/shared/plex-db';
+import type { JobReport } from '@plexlift/shared';
 import { formatTable } from '../output.js';
 
 const KINDS = ['movie', 'episode', 'track', 'photo'] as const;
 
 /** The report as a person reads it: per library before → after (delta), Sonic, phases, bytes, cost. */
-export function formatReport(jobId: string, report: Record<string, unknown>): string {
+export function formatReport(jobId: string, report: JobReport): string {
   const lines = [`job ${jobId}: report`];
-  const libraries = report.libraries as StatsDiff | undefined;
+  const { libraries, sonic, phases, bytesMoved: bytes } = report;
   if (libraries) {
     const rows: (string | number)[][] = [['library', ...KINDS.map((k) => `${k}s`)]];
     for (const section of libraries.sections) {
@@ -23,12 +23,19 @@ export function formatReport(jobId: string, report: Record<string, unknown>): st
     }
     lines.push(formatTable(rows));
   }
-  const sonic = report.sonic as { analyzed: number; total: number; percent: number } | undefined;
   if (sonic) lines.push(`Sonic: ${sonic.analyzed} of ${sonic.total} tracks (${sonic.percent} %)`);
-  const phases = report.phases as Record<string, { state: string; seconds?: number }> | undefined;
-  if (phases) lines.push(`phases: ${Object.entries(phases).map(([name, p]) => `${name} ${p.state === 'skipped' ? 'skipped' : `${p.seconds ?? '?'}s`}`).join(', ')}`);
-  const bytes = report.bytesMoved as Record<string, number> | undefined;
-  if (bytes) lines.push(`moved: ${Object.entries(bytes).map(([direction, n]) => `${direction} ${(n / 1024 / 1024).toFixed(1)} MiB`).join(', ')}`);
-  lines.push(`time: ${String(report.hours)} h, cost: ${String(report.cost)} €`);
+  if (phases)
+    lines.push(
+      `phases: ${Object.entries(phases)
+        .map(([name, p]) => `${name} ${p.state === 'skipped' ? 'skipped' : `${p.seconds ?? '?'}s`}`)
+        .join(', ')}`,
+    );
+  if (bytes)
+    lines.push(
+      `moved: ${Object.entries(bytes)
+        .map(([direction, n]) => `${direction} ${(n / 1024 / 1024).toFixed(1)} MiB`)
+        .join(', ')}`,
+    );
+  if (report.hours !== undefined) lines.push(`time: ${report.hours} h, cost: ${report.cost ?? 0} €`);
   return lines.join('\n');
 }

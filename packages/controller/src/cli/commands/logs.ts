@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
+import { isFinal } from '@plexlift/shared';
 import type { AgentEvent } from '@plexlift/shared/protocol';
-import { withController } from '../controller-connection.js';
+import { createDaemonAction } from '../command-action.js';
 import { formatProgress } from '../job-progress.js';
-import { createOutput } from '../output.js';
-import { runAction } from '../run-action.js';
 
 /** One event as a log line: its time, then what happened. */
 export function formatLogLine(at: number, event: AgentEvent): string {
@@ -32,26 +31,23 @@ export function registerLogs(program: Command): void {
     .option('--follow', 'keep printing until the job ends')
     .option('--cpu', 'include the CPU samples')
     .option('--json', 'print JSON lines')
-    .action(async (jobId: string, options: { follow?: boolean; cpu?: boolean; json?: boolean }, command: Command) => {
-      const output = createOutput({ json: options.json === true });
-      await runAction(output, async () => {
+    .action(
+      createDaemonAction<{ follow?: boolean; cpu?: boolean; json?: boolean }, [jobId: string]>(async (client, { args: [jobId], options, output }) => {
         const print = (entry: { at: number; event: AgentEvent }) => {
           if (entry.event.type === 'cpu:sample' && !options.cpu) return;
           output.result(output.json ? JSON.stringify(entry) : formatLogLine(entry.at, entry.event));
         };
-        return withController(command, async (client) => {
-          let after = 0;
-          for (;;) {
-            const page = await client.jobs.log.query({ jobId, afterId: after });
-            page.forEach(print);
-            after = page.at(-1)?.id ?? after;
-            if (page.length > 0) continue;
-            if (!options.follow) return;
-            const { job } = await client.jobs.get.query({ jobId });
-            if (['done', 'failed', 'aborted'].includes(job.state)) return;
-            await new Promise((resolve) => setTimeout(resolve, 1_000));
-          }
-        });
-      });
-    });
+        let after = 0;
+        for (;;) {
+          const page = await client.jobs.log.query({ jobId, afterId: after });
+          page.forEach(print);
+          after = page.at(-1)?.id ?? after;
+          if (page.length > 0) continue;
+          if (!options.follow) return;
+          const { job } = await client.jobs.get.query({ jobId });
+          if (isFinal(job.state)) return;
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
+      }),
+    );
 }

@@ -1,90 +1,91 @@
 import type { Command } from 'commander';
-import type { CostEstimate } from '../../jobs/job-runner.js';
-import { PlexliftError } from '@plexlift/shared';
+import { EXIT_CODES, exitStatusOf, JobModeSchema, PlexliftError, PROVIDER_NAMES, RUN_FLAGS, type RunRequestInput } from '@plexlift/shared';
+import type { CostEstimate } from '../../jobs/job-control.js';
 import { withController } from '../controller-connection.js';
-import { createOutput } from '../output.js';
-import { runAction } from '../run-action.js';
+import { createCommandAction } from '../command-action.js';
 import { followJob } from './follow-job.js';
 
-interface RunOptions {
+interface RunOptions extends Record<string, unknown> {
   mode: string;
   section: string[];
-  forceRefresh?: boolean;
-  skipAnalysis?: boolean;
-  skipSonic?: boolean;
   provider?: string;
-  keep?: boolean;
   wait?: boolean;
-  allowDeletions?: boolean;
-  install: boolean;
   dryRun?: boolean;
-  yes?: boolean;
   json?: boolean;
 }
 
+type RunFlag = keyof typeof RUN_FLAGS;
+
+/** `noInstall` is commander's `--no-install`, which it stores as `install` (true by default). */
+const negated = (name: string) => /^no[A-Z]/.test(name);
+const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+const commanderKey = (name: string) => (negated(name) ? name[2]!.toLowerCase() + name.slice(3) : name);
+
+/** The request's switches as the user set them on the command line (RUN_FLAGS: one flag each). */
+function switchesOf(options: RunOptions): Record<RunFlag, boolean> {
+  const entries = (Object.keys(RUN_FLAGS) as RunFlag[]).map((name) => {
+    const value = options[commanderKey(name)];
+    return [name, negated(name) ? value === false : value === true] as const;
+  });
+  return Object.fromEntries(entries) as Record<RunFlag, boolean>;
+}
+
 export function registerRun(program: Command): void {
-  program
+  const run = program
     .command('run')
     .description('start a job: scan or delta, on the configured provider (the daemon runs it)')
     .requiredOption('--mode <mode>', 'scan (a new library built in the cloud) or delta (home library updated)')
     .option('--section <name>', 'a section by name or id (repeat; default: every section)', (value: string, all: string[]) => [...all, value], [])
-    .option('--force-refresh', 'refresh all metadata (never with Sonic)')
-    .option('--skip-analysis', 'no media analysis (and so no Sonic)')
-    .option('--skip-sonic', 'no Sonic analysis')
-    .option('--provider <name>', 'local, docker or scaleway (default: the config\'s provider)')
-    .option('--keep', 'keep the VM after the archive is home (still under the lifetime cap)')
-    .option('--wait', 'follow the job until it ends; the exit status is the job\'s')
-    .option('--allow-deletions', 'install even when a scan lost more items than the deletion cap')
-    .option('--no-install', 'stop once the archive is verified at home (then plexlift install JOB)')
+    .option('--provider <name>', `${PROVIDER_NAMES.join(', ')} (default: the config's provider)`);
+  for (const [name, field] of Object.entries(RUN_FLAGS)) run.option(`--${kebab(name)}`, field.description ?? name);
+  run
+    .option('--wait', "follow the job until it ends; the exit status is the job's")
     .option('--dry-run', 'print the plan, the cost estimate and the checks; start nothing')
-    .option('--yes', 'answer yes: a scan job over a library with watch history')
     .option('--json', 'print JSON')
-    .action(async (options: RunOptions, command: Command) => {
-      const output = createOutput({ json: options.json === true });
-      await runAction(output, async () => {
-        if (options.mode !== 'scan' && options.mode !== 'delta') throw new PlexliftError('BAD_ARGUMENT', `--mode: must be scan or delta, not "${options.mode}"`);
-        if (options.provider !== undefined && !['local', 'docker', 'scaleway'].includes(options.provider)) {
-          throw new PlexliftError('BAD_ARGUMENT', `--provider: must be local, docker or scaleway, not "${options.provider}"`);
+    .action(
+      createCommandAction<RunOptions>(async ({ options, output, command }) => {
+        const mode = JobModeSchema.safeParse(options.mode);
+        if (!mode.success) throw new PlexliftError('BAD_ARGUMENT', `--mode: must be ${JobModeSchema.options.join(' or ')}, not "${options.mode}"`);
+        const provider = options.provider;
+        if (provider !== undefined && !(PROVIDER_NAMES as readonly string[]).includes(provider)) {
+          throw new PlexliftError('BAD_ARGUMENT', `--provider: must be ${PROVIDER_NAMES.join(', ')}, not "${provider}"`);
         }
-        const request = {
-          mode: options.mode === 'scan' ? ('scan' as const) : ('delta' as const),
+        const request: RunRequestInput = {
+          mode: mode.data,
           sections: options.section,
-          forceRefresh: options.forceRefresh === true,
-          skipAnalysis: options.skipAnalysis === true,
-          skipSonic: options.skipSonic === true,
-          allowDeletions: options.allowDeletions === true,
-          keep: options.keep === true,
-          noInstall: !options.install,
-          yes: options.yes === true,
-          ...(options.provider ? { provider: options.provider as 'local' } : {}),
+          ...switchesOf(options),
+          ...(provider ? { provider: provider as (typeof PROVIDER_NAMES)[number] } : {}),
         };
         return withController(command, async (client) => {
-        if (options.dryRun) {
-          const plan = await client.jobs.plan.query(request);
-          if (output.json) return output.printJson(plan);
-          const analyses = Object.entries(plan.spec.analyses).filter(([, on]) => on).map(([name]) => name);
-          output.result(
-            [
-              `plan: a ${plan.spec.mode} job on ${plan.provider}, Plex ${plan.spec.plex.version}, sections ${plan.spec.sections.length > 0 ? plan.spec.sections.join(', ') : 'all'}`,
-              `  media ${plan.spec.media.remote} at ${plan.spec.media.mountPath} (${plan.spec.media.vfsProfile}); analyses: ${plan.spec.skipAnalysis ? 'none' : analyses.join(', ')}${plan.spec.skipSonic ? ' (no Sonic)' : ''}`,
-              `  cost: ${formatEstimate({ hourlyPrice: plan.hourlyPrice, ...(plan.caps ? { caps: plan.caps } : {}) })}`,
-              ...plan.checks.map((c) => `${c.ok ? 'ok ' : 'FIX'}  ${c.name}: ${c.detail}`),
-              'nothing was started (--dry-run)',
-            ].join('\n'),
-          );
-          return plan.checks.every((c) => c.ok) ? 0 : 78;
-        }
-        const job = await client.jobs.run.mutate(request);
-        output.info(`job ${job.id} started (${job.spec.mode}, provider ${job.provider}; ${formatEstimate(job.estimate)})`);
-        if (!options.wait) {
-          if (output.json) output.printJson(job);
-          else output.result(job.id);
-          return;
-        }
-        return await followJob(client, job.id, output);
+          if (options.dryRun) {
+            const plan = await client.jobs.plan.query(request);
+            if (output.json) return output.printJson(plan);
+            const analyses = Object.entries(plan.spec.analyses)
+              .filter(([, on]) => on)
+              .map(([name]) => name);
+            output.result(
+              [
+                `plan: a ${plan.spec.mode} job on ${plan.provider}, Plex ${plan.spec.plex.version}, sections ${plan.spec.sections.length > 0 ? plan.spec.sections.join(', ') : 'all'}`,
+                `  media ${plan.spec.media.remote} at ${plan.spec.media.mountPath} (${plan.spec.media.vfsProfile}); analyses: ${plan.spec.skipAnalysis ? 'none' : analyses.join(', ')}${plan.spec.skipSonic ? ' (no Sonic)' : ''}`,
+                `  cost: ${formatEstimate(plan)}`,
+                ...plan.checks.map((c) => `${c.ok ? 'ok ' : 'FIX'}  ${c.name}: ${c.detail}`),
+                'nothing was started (--dry-run)',
+              ].join('\n'),
+            );
+            // A check that fails is something to fix in the set-up before any job can run.
+            return plan.checks.every((c) => c.ok) ? EXIT_CODES.ok : exitStatusOf('CONFIG_INVALID');
+          }
+          const job = await client.jobs.run.mutate(request);
+          output.info(`job ${job.id} started (${job.spec.mode}, provider ${job.provider}; ${formatEstimate(job.estimate)})`);
+          if (!options.wait) {
+            if (output.json) output.printJson(job);
+            else output.result(job.id);
+            return;
+          }
+          return await followJob(client, job.id, output);
         });
-      });
-    });
+      }),
+    );
 }
 
 /** "0.2128 €/h, stopped at 12 h or 10 €" */

@@ -1,35 +1,38 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { startDaemon } from '../../daemon.js';
-import { createOutput } from '../output.js';
-import { runAction } from '../run-action.js';
+import { stderrLogger } from '../../logger.js';
+import { untilShutdown } from '../../shutdown-signals.js';
+import { createCommandAction } from '../command-action.js';
+
+/**
+ * How long a graceful stop may take before the daemon exits anyway: well inside the unit's
+ * TimeoutStopSec (60 s), so a reboot never waits on us. What it cuts short (a teardown, a reaper
+ * pass) is taken up at the next start: jobs resume and the reaper finds what is left.
+ */
+const STOP_DEADLINE_MS = 10_000;
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the daemon: the agents\' and the CLI\'s server, the job runner (what the systemd unit starts)')
+    .description("run the daemon: the agents' and the CLI's server, the job runner (what the systemd unit starts)")
     .option('--port <port>', 'listen here instead of server.port', (value) => Number(value))
-    .action(async (options: { port?: number }, command: Command) => {
-      const output = createOutput({ json: false });
-      await runAction(output, async () => {
+    .action(
+      createCommandAction<{ port?: number }>(async ({ options, command }) => {
         const configPath = command.optsWithGlobals<{ config?: string }>().config;
         const { config, path } = loadConfig({ path: configPath });
-        const log = (level: 'info' | 'warn' | 'error', message: string) => process.stderr.write(`${level}: ${message}\n`);
-        const daemon = await startDaemon(config, { log, ...(options.port ? { port: options.port } : {}) });
-        log('info', `plexlift listening on ${daemon.url} (config ${path ?? 'defaults'}, state ${config.server.stateDir})`);
+        const logger = stderrLogger();
+        const daemon = await startDaemon(config, { logger, ...(options.port ? { port: options.port } : {}) });
+        logger.info(`plexlift listening on ${daemon.url} (config ${path ?? 'defaults'}, state ${config.server.stateDir})`);
         process.on('SIGHUP', () => {
           try {
             daemon.reload(loadConfig({ path: configPath }).config);
           } catch (error) {
             // A broken edit changes nothing: the daemon keeps the config it has.
-            log('error', `config not reloaded: ${(error as Error).message}`);
+            logger.error(`config not reloaded: ${(error as Error).message}`);
           }
         });
-        await new Promise<void>((resolve) => {
-          for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
-        });
-        log('info', 'stopping: agents keep working and reconnect when plexlift is back');
-        await daemon.close();
-      });
-    });
+        await untilShutdown(() => daemon.close(), { deadlineMs: STOP_DEADLINE_MS, logger });
+      }),
+    );
 }

@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { PlexliftError } from '@plexlift/shared';
+import { stderrOf } from '@plexlift/shared/process';
 import { configPathFor, loadConfig } from '../../config.js';
 import { ENV_FILE, renderControllerUnit, renderEnvironmentExample, UNIT_NAME, unitPath } from '../../service/systemd-unit.js';
-import { createOutput } from '../output.js';
-import { runAction } from '../run-action.js';
+import { createCommandAction } from '../command-action.js';
 
 /** The built CLI (what the unit starts): beside this file once built, or the build of these sources. */
 function builtCli(): string {
@@ -22,8 +22,7 @@ async function systemctl(...args: string[]): Promise<void> {
   try {
     await promisify(execFile)('systemctl', args);
   } catch (error) {
-    const detail = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim();
-    throw new PlexliftError('UNEXPECTED', `systemctl ${args.join(' ')} failed: ${detail}`, { cause: error });
+    throw new PlexliftError('UNEXPECTED', `systemctl ${args.join(' ')} failed: ${stderrOf(error)}`, { cause: error });
   }
 }
 
@@ -43,9 +42,8 @@ export function registerService(program: Command): void {
     .option('--environment-file <file>', 'the environment file (written 0600 when missing)', ENV_FILE)
     .option('--no-start', 'write the files only (no systemctl)')
     .option('--dry-run', 'print the unit; write nothing')
-    .action(async (options: ServiceOptions, command: Command) => {
-      const output = createOutput({ json: false });
-      await runAction(output, async () => {
+    .action(
+      createCommandAction<ServiceOptions>(async ({ options, output, command }) => {
         const configArg = command.optsWithGlobals<{ config?: string }>().config;
         const configPath = configPathFor({ path: configArg });
         // The unit starts what this config describes; a broken config stops here.
@@ -64,23 +62,24 @@ export function registerService(program: Command): void {
           await systemctl('daemon-reload');
           await systemctl('enable', '--now', UNIT_NAME);
         }
-        output.result(`wrote ${path}${options.start ? ' and started it: journalctl -u plexlift-controller -f' : '; start it with: systemctl daemon-reload && systemctl enable --now plexlift-controller'}`);
-      });
-    });
+        output.result(
+          `wrote ${path}${options.start ? ' and started it: journalctl -u plexlift-controller -f' : '; start it with: systemctl daemon-reload && systemctl enable --now plexlift-controller'}`,
+        );
+      }),
+    );
   service
     .command('uninstall')
     .description('stop and remove the service; the config, the state and the backups stay')
     .option('--unit-dir <dir>', 'where units go', '/etc/systemd/system')
     .option('--no-start', 'remove the file only (no systemctl)')
-    .action(async (options: ServiceOptions) => {
-      const output = createOutput({ json: false });
-      await runAction(output, async () => {
+    .action(
+      createCommandAction<ServiceOptions>(async ({ options, output }) => {
         const path = unitPath(options.unitDir);
         if (!existsSync(path)) throw new PlexliftError('PATH_INVALID', `${path}: no plexlift service installed there`);
         if (options.start) await systemctl('disable', '--now', UNIT_NAME);
         rmSync(path);
         if (options.start) await systemctl('daemon-reload');
         output.result(`removed ${path}; the config, the state folder and the backups are kept`);
-      });
-    });
+      }),
+    );
 }

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Blockv1 } from '@scaleway/sdk-block';
 import { createClient, Errors } from '@scaleway/sdk-client';
 import { Instancev1 } from '@scaleway/sdk-instance';
 import { Marketplacev2 } from '@scaleway/sdk-marketplace';
 import { PlexliftError, type ScalewayProviderConfig } from '@plexlift/shared';
+import { retry } from '@plexlift/shared/retry';
 
 export interface ScalewayApis {
   instance: Instancev1.API;
@@ -38,7 +38,10 @@ export function createScalewayApis(config: ScalewayProviderConfig, env: NodeJS.P
     client = createClient(profile);
   } catch (error) {
     // The SDK's own check (key shapes, the API URL): said without the values.
-    throw new PlexliftError('CONFIG_INVALID', `providers.scaleway: ${(error as Error).message.replace(/[0-9a-f-]{36}|SCW[A-Z0-9]{17}/gi, '…')} (from the config or the SCW_* variables)`);
+    throw new PlexliftError(
+      'CONFIG_INVALID',
+      `providers.scaleway: ${(error as Error).message.replace(/[0-9a-f-]{36}|SCW[A-Z0-9]{17}/gi, '…')} (from the config or the SCW_* variables)`,
+    );
   }
   return {
     instance: new Instancev1.API(client),
@@ -60,6 +63,7 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 1_000 };
+const MAX_WAIT_MS = 30_000;
 
 /** A 404 from the API (any resource): "already gone" for a teardown. */
 export function isNotFound(error: unknown): boolean {
@@ -83,18 +87,27 @@ export function isRetryable(error: unknown): boolean {
  * One API call, tried again with backoff when that can help; any failure comes out as a
  * PlexliftError that says what was being done, what the API said and what to do.
  */
-export async function scalewayCall<T>(what: string, call: () => Promise<T>, retry: RetryPolicy = DEFAULT_RETRY): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (isNotFound(error)) throw error; // the caller decides what a 404 means
-      if (attempt < retry.attempts && isRetryable(error)) {
-        await sleep(Math.min(retry.baseMs * 2 ** (attempt - 1), 30_000));
-        continue;
-      }
-      throw toCloudError(what, error, attempt);
-    }
+export function scalewayCall<T>(what: string, call: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+  // A 404 comes out as it is: the caller decides what it means.
+  return withRetries(call, policy, (error, attempts) => (isNotFound(error) ? (error as Error) : toCloudError(what, error, attempts)));
+}
+
+/**
+ * Runs `attempt` again, with backoff, after the failures `isRetryable` accepts, as long as the
+ * policy allows; the last failure goes through `toError` with the number of attempts made.
+ */
+export async function withRetries<T>(attempt: () => Promise<T>, policy: RetryPolicy, toError: (error: unknown, attempts: number) => Error): Promise<T> {
+  let attempts = 0;
+  try {
+    return await retry(
+      () => {
+        attempts += 1;
+        return attempt();
+      },
+      { backoff: { baseMs: policy.baseMs, maxMs: MAX_WAIT_MS }, retryIf: (error, failures) => failures < policy.attempts && isRetryable(error) },
+    );
+  } catch (error) {
+    throw toError(error, attempts);
   }
 }
 
@@ -103,19 +116,38 @@ export function toCloudError(what: string, error: unknown, attempts = 1): Plexli
   const tried = attempts > 1 ? ` (after ${attempts} attempts)` : '';
   if (error instanceof Errors.QuotasExceededError) {
     const resources = error.list.map((q) => `${q.resource} (quota ${q.quota}, in use ${q.current})`).join(', ');
-    return new PlexliftError('CLOUD_ERROR', `Scaleway: ${what}: quota exceeded${resources ? ` for ${resources}` : ''}; ask Scaleway for a higher quota (console → Organization → Quotas) or choose a smaller providers.scaleway.commercialType`, { cause: error });
+    return new PlexliftError(
+      'CLOUD_ERROR',
+      `Scaleway: ${what}: quota exceeded${resources ? ` for ${resources}` : ''}; ask Scaleway for a higher quota (console → Organization → Quotas) or choose a smaller providers.scaleway.commercialType`,
+      { cause: error },
+    );
   }
   if (error instanceof Errors.OutOfStockError) {
-    return new PlexliftError('CLOUD_ERROR', `Scaleway: ${what}: ${error.resource || 'this type'} is out of stock in this zone; try another providers.scaleway.commercialType or providers.scaleway.zone, or later`, { cause: error });
+    return new PlexliftError(
+      'CLOUD_ERROR',
+      `Scaleway: ${what}: ${error.resource || 'this type'} is out of stock in this zone; try another providers.scaleway.commercialType or providers.scaleway.zone, or later`,
+      { cause: error },
+    );
   }
   if (error instanceof Errors.DeniedAuthenticationError || error instanceof Errors.PermissionsDeniedError) {
-    return new PlexliftError('CONFIG_INVALID', `Scaleway: ${what}: the API refused the credentials (${error.rawMessage ?? error.message}); check providers.scaleway.secretKey / SCW_SECRET_KEY and its permissions (InstancesFullAccess, BlockStorageFullAccess)`, { cause: error });
+    return new PlexliftError(
+      'CONFIG_INVALID',
+      `Scaleway: ${what}: the API refused the credentials (${error.rawMessage ?? error.message}); check providers.scaleway.secretKey / SCW_SECRET_KEY and its permissions (InstancesFullAccess, BlockStorageFullAccess)`,
+      { cause: error },
+    );
   }
   if (error instanceof Errors.InvalidArgumentsError) {
     return new PlexliftError('CONFIG_INVALID', `Scaleway: ${what}: ${error.message}`, { cause: error });
   }
   if (error instanceof Errors.ScalewayError) {
-    const message = error.rawMessage ?? (typeof error.body === 'string' ? error.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() : error.message);
+    const message =
+      error.rawMessage ??
+      (typeof error.body === 'string'
+        ? error.body
+            .replace(/<[^>]+>/g, ' ')
+            .replace(/\s+/g, ' ')
+            .trim()
+        : error.message);
     return new PlexliftError('CLOUD_ERROR', `Scaleway: ${what}: HTTP ${error.status} ${message}${tried}`, { cause: error });
   }
   return new PlexliftError('CLOUD_ERROR', `Scaleway: ${what}: ${(error as Error).message}${tried}; is the API reachable from here?`, { cause: error });

@@ -1,0 +1,123 @@
+import { Readable } from 'node:stream';
+import { PlexliftError } from '@plexlift/shared';
+import { cutIntoChunks, type ArchiveChunk } from '@plexlift/shared/archive';
+import { CHUNK_SHA256_HEADER, TRANSFER_CHUNK_BYTES, TRANSFER_PATHS, type TransferCompletion } from '@plexlift/shared/transfer';
+import { bearerHeaders, getListing, requestChunk, transferUrl, type TransferAddress } from './chunk-client.js';
+import { fetchHome } from './home-fetch.js';
+
+export interface UploadOptions extends TransferAddress {
+  /** @default TRANSFER_CHUNK_BYTES */
+  chunkBytes?: number;
+  /** Chunks in flight at once: memory stays at `concurrency × chunkBytes`. @default 2 */
+  concurrency?: number;
+  /** Attempts per chunk before giving up. @default 8 */
+  maxAttempts?: number;
+  onProgress?: (progress: { chunks: number; bytes: number; skipped: number }) => void;
+  /**
+   * Awaited after the last chunk and before home is told the archive is whole: the producer
+   * must have finished cleanly (a compressor killed halfway leaves a short stream that is
+   * otherwise indistinguishable from a complete one).
+   */
+  beforeComplete?: () => Promise<void>;
+  /** How long to wait for home through a cut before giving up. @default HOME_PATIENCE_MS */
+  patienceMs?: number;
+}
+
+export interface UploadResult {
+  chunks: number;
+  bytes: number;
+  sha256: string;
+  /** Chunks home already held from an earlier attempt. */
+  skipped: number;
+}
+
+const REFUSED = 'home refused the upload token';
+
+/**
+ * The client side of the chunk protocol (DESIGN.md, "Data plane"): the archive is cut as it
+ * is produced and each chunk sent as soon as it exists, `PUT /transfers/{id}/chunks/{n}` with its
+ * sha256; chunks home already holds (`GET /transfers/{id}`) are skipped, so a transfer resumes
+ * after any cut; `POST /transfers/{id}/complete` names the whole digest, which home checks.
+ */
+export async function uploadArchive(stream: Readable, options: UploadOptions): Promise<UploadResult> {
+  const listing = await getListing(options, { refusal: REFUSED, patienceMs: options.patienceMs });
+  const held = new Map((listing?.chunks ?? []).map((c) => [c.index, c.sha256]));
+  const whole: { sha256?: string; bytes?: number } = {};
+  const inFlight = new Set<Promise<void>>();
+  const result: UploadResult = { chunks: 0, bytes: 0, sha256: '', skipped: 0 };
+  let failure: unknown;
+
+  for await (const chunk of cutIntoChunks(stream, options.chunkBytes ?? TRANSFER_CHUNK_BYTES, whole)) {
+    if (failure) break;
+    result.chunks += 1;
+    result.bytes += chunk.data.length;
+    if (held.get(chunk.index) === chunk.sha256) {
+      result.skipped += 1;
+      continue;
+    }
+    const sending = sendChunk(chunk, options)
+      .then(() => options.onProgress?.({ chunks: result.chunks, bytes: result.bytes, skipped: result.skipped }))
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => inFlight.delete(sending));
+    inFlight.add(sending);
+    if (inFlight.size >= (options.concurrency ?? 2)) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  if (failure)
+    throw failure instanceof PlexliftError
+      ? failure
+      : new PlexliftError('CONTROLLER_UNREACHABLE', `upload of ${options.transferId} failed: ${(failure as Error).message}`);
+  result.sha256 = whole.sha256 ?? '';
+  await options.beforeComplete?.();
+
+  const completion: TransferCompletion = { chunks: result.chunks, bytes: result.bytes, sha256: result.sha256 };
+  const response = await fetchHome(
+    transferUrl(options, TRANSFER_PATHS.complete),
+    {
+      method: 'POST',
+      headers: { ...bearerHeaders(options), 'Content-Type': 'application/json' },
+      body: JSON.stringify(completion),
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+    options.patienceMs,
+    options.fetch,
+  );
+  if (!response.ok) {
+    throw new PlexliftError('SAFETY_STOP', `home refused the archive of ${options.transferId}: HTTP ${response.status} ${await response.text()}`, {
+      details: { status: response.status },
+    });
+  }
+  return result;
+}
+
+function sendChunk(chunk: ArchiveChunk, options: UploadOptions): Promise<void> {
+  return requestChunk(
+    options,
+    {
+      url: transferUrl(options, (id) => TRANSFER_PATHS.chunk(id, chunk.index)),
+      init: () => ({
+        method: 'PUT',
+        headers: {
+          ...bearerHeaders(options),
+          'Content-Type': 'application/octet-stream',
+          'Content-Length': String(chunk.data.length),
+          [CHUNK_SHA256_HEADER]: chunk.sha256,
+        },
+        // In slices, so TLS encrypts as the socket drains: a chunk handed over whole is queued
+        // as a whole encrypted copy, and the agent's memory grows by a chunk for each.
+        body: Readable.from(slices(chunk.data)),
+        duplex: 'half',
+      }),
+      read: () => Promise.resolve(),
+      refusal: REFUSED,
+      failure: `chunk ${chunk.index} could not be sent`,
+    },
+    options.maxAttempts,
+  );
+}
+
+function* slices(data: Buffer, size = 1024 * 1024): Generator<Buffer> {
+  for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
+}

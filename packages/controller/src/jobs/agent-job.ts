@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { PlexliftError, type Config } from '@plexlift/shared';
+import type { AgentJob } from '@plexlift/shared/protocol';
+import { PlexAccount } from '../plex-account.js';
+import type { ControllerTls, Provider } from '../providers/provider.js';
+import type { JobRecord, JobStore } from '../store/job-store.js';
+import type { TokenStore } from '../store/token-store.js';
+
+/** The data plane's transfer ids of a job. */
+export const transferIds = (jobId: string) => ({ restore: `${jobId}-restore`, export: `${jobId}-export` });
+
+/**
+ * The agent's side of a job: its machine started with a one-time bootstrap token, and what it
+ * gets when it asks for its job: its spec, the secrets it needs just in time (a claim token
+ * minted now, the storage config) and its data plane. Transfer tokens live in memory
+ * only (the store keeps their hashes), one per job for as long as the job runs here.
+ */
+export class AgentJobs {
+  private readonly transferTokens = new Map<string, string>();
+
+  constructor(
+    private readonly options: {
+      config: () => Config;
+      jobs: JobStore;
+      tokens: TokenStore;
+      controllerUrl: () => string;
+      controllerTls: ControllerTls | undefined;
+    },
+  ) {}
+
+  /** Starts the job's machine with a fresh one-time token (its only secret at birth), recorded before it exists. */
+  async provision(job: JobRecord, provider: Provider): Promise<void> {
+    const { jobs, tokens, controllerTls } = this.options;
+    const bootstrapToken = tokens.issue(job.id, 'bootstrap', { ttlMs: this.options.config().server.agentConnectTimeoutSeconds * 1000 });
+    await provider.provision({
+      jobId: job.id,
+      controllerUrl: this.options.controllerUrl(),
+      ...(controllerTls ? { controllerTls } : {}),
+      bootstrapToken,
+      record: (resource) => jobs.setResource(job.id, resource),
+    });
+  }
+
+  async agentJob(jobId: string): Promise<AgentJob> {
+    const config = this.options.config();
+    const job = this.options.jobs.get(jobId);
+    if (!job) throw new PlexliftError('BAD_ARGUMENT', `no job ${jobId}`);
+    let token = this.transferTokens.get(jobId);
+    if (!token) {
+      token = this.options.tokens.issue(jobId, 'transfer');
+      this.transferTokens.set(jobId, token);
+    }
+    const claimToken = config.home ? await PlexAccount.fromHome(config.home).mintClaimToken() : undefined;
+    const rcloneConfig = config.media?.rcloneConfigPath ? readFileSync(config.media.rcloneConfigPath, 'utf8') : undefined;
+    const ids = transferIds(jobId);
+    return {
+      spec: job.spec,
+      secrets: { ...(claimToken ? { claimToken } : {}), ...(rcloneConfig ? { rcloneConfig } : {}) },
+      transfers: { baseUrl: this.options.controllerUrl(), token, ...(job.spec.mode === 'delta' ? { restoreId: ids.restore } : {}), exportId: ids.export },
+    };
+  }
+
+  /** The job ended: every token it had stops working. */
+  revoke(jobId: string): void {
+    this.options.tokens.revokeJob(jobId);
+    this.transferTokens.delete(jobId);
+  }
+}

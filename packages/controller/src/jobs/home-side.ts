@@ -1,0 +1,26 @@
+import { join } from 'node:path';
+import type { Config } from '@plexlift/shared';
+import { TRANSFER_CHUNK_BYTES } from '@plexlift/shared/transfer';
+import type { JobRecord, JobStore } from '../store/job-store.js';
+import type { ChunkTransfers } from '../transfers/chunk-transfers.js';
+import { createHomeSnapshot } from '../transfers/home-snapshot.js';
+import { transferIds } from './agent-job.js';
+import { readHomeStats } from './home-library.js';
+
+/**
+ * What home prepares before a job's machine exists: the library's counts as it was (kept for the
+ * report, and for a restarted controller), the export's transfer open to receive, and for a delta
+ * job the snapshot of the live library published for the agent's restore.
+ */
+export async function stageHomeSide(job: JobRecord, context: { config: Config; jobs: JobStore; transfers: ChunkTransfers }): Promise<void> {
+  const { config, jobs, transfers } = context;
+  const home = config.home!;
+  const ids = transferIds(job.id);
+  const before = readHomeStats(home.plexDataDir);
+  jobs.setReport(job.id, before ? { before } : {});
+  transfers.open(ids.export, job.id, 'export');
+  if (job.spec.mode === 'delta') {
+    const snapshot = await createHomeSnapshot(home.plexDataDir, join(config.server.stateDir, 'snapshots', job.id), { bundles: home.restoreBundles });
+    await Promise.all([transfers.publish(ids.restore, job.id, snapshot.stream, TRANSFER_CHUNK_BYTES), snapshot.finished]);
+  }
+}

@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { PlexliftError, toPlexliftError, type Config } from '@plexlift/shared';
+import type { ChunkTransfers } from '../transfers/chunk-transfers.js';
+import type { TransferRecord, TransferStore } from '../transfers/transfer-store.js';
+import { installArchive } from '../install/home-install.js';
+import { createPlexControl } from '../install/plex-control.js';
+import { readOnlineToken } from '../plex-account.js';
+import type { JobRecord } from '../store/job-store.js';
+import { transferIds } from './agent-job.js';
+import { sonicOf } from './home-library.js';
+import type { JobJournal } from './job-journal.js';
+import { buildJobReport } from './job-report.js';
+
+export interface JobInstallContext {
+  config: Config;
+  journal: JobJournal;
+  transfers: ChunkTransfers;
+  transferStore: TransferStore;
+}
+
+/**
+ * The install phase of a job whose archive is verified at home, then its report; the job ends
+ * `done`. A job found `installing` (a controller stopped mid-install) is finished exactly once:
+ * the install knows how to take up its own steps.
+ */
+export async function installJob(ready: JobRecord, transfer: TransferRecord, hourlyPrice: number, context: JobInstallContext): Promise<void> {
+  const { config, journal, transfers } = context;
+  const home = config.home!;
+  const resume = ready.state === 'installing';
+  const job = resume ? ready : journal.move(ready, 'verified', 'installing');
+  journal.event(job.id, { type: 'phase:start', phase: 'install' });
+  const result = await installArchive({
+    archive: transfers.read(transfer.id),
+    jobId: job.id,
+    pmsDir: home.plexDataDir,
+    stagingDir: join(config.server.stateDir, 'install', job.id),
+    backupsDir: home.backups.dir ?? join(config.server.stateDir, 'backups'),
+    keepBackups: home.backups.keep,
+    control: createPlexControl(home.control),
+    plex: { url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) },
+    owner: home.owner,
+    startTimeoutMs: home.startTimeoutSeconds * 1000,
+    onStep: (step, detail) => journal.event(job.id, { type: 'phase:progress', phase: 'install', message: detail ? `${step}: ${detail}` : step }),
+    resume,
+  });
+  journal.event(job.id, { type: 'phase:complete', phase: 'install', summary: { backup: result.backup.dir, files: result.files } });
+  transfers.discard(transfer.id);
+  const report = buildJobReport({
+    jobId: job.id,
+    jobs: journal.jobs,
+    transfers: context.transferStore,
+    after: result.stats,
+    sonic: sonicOf(home.plexDataDir),
+    hourlyPrice,
+  });
+  journal.move(job, 'installing', 'done', { report });
+}
+
+/** The install of a `--no-install` job, asked for later; a failure ends the job `failed` and is thrown. */
+export async function installWaitingJob(jobId: string, hourlyPrice: number, context: JobInstallContext): Promise<JobRecord> {
+  const { journal, transferStore } = context;
+  const job = journal.jobs.get(jobId);
+  const transfer = transferStore.get(transferIds(jobId).export);
+  if (job?.state !== 'verified' || transfer?.state !== 'verified') {
+    throw new PlexliftError('BAD_ARGUMENT', `job ${jobId} has no verified archive waiting to be installed (it is ${job?.state ?? 'unknown'})`);
+  }
+  try {
+    await installJob(job, transfer, hourlyPrice, context);
+  } catch (error) {
+    const failure = toPlexliftError(error);
+    journal.event(jobId, { type: 'phase:fail', phase: 'install', code: failure.code, message: failure.message });
+    journal.end(jobId, failure);
+    throw failure;
+  }
+  return journal.jobs.get(jobId)!;
+}

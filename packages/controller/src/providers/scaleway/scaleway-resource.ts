@@ -1,0 +1,39 @@
+import type { ProviderResource } from '../provider.js';
+
+/** Every resource plexlift makes carries this tag, and `plexlift-job=<id>`. */
+export const PLEXLIFT_TAG = 'plexlift';
+const JOB_TAG_PREFIX = 'plexlift-job=';
+
+export const jobTag = (jobId: string) => `${JOB_TAG_PREFIX}${jobId}`;
+
+/** The job a resource belongs to, from its tags; undefined when it carries none. */
+export function jobOfTags(tags: string[]): string | undefined {
+  return tags.find((tag) => tag.startsWith(JOB_TAG_PREFIX))?.slice(JOB_TAG_PREFIX.length) || undefined;
+}
+
+/** A job's server name: recognisable in the console, and how a create whose answer was lost is found. */
+export const serverNameOf = (jobId: string) => `plexlift-${jobId}`;
+
+/** What the job store keeps of a job's machine: written before each thing exists. */
+export interface ScalewayResource extends ProviderResource {
+  jobId: string;
+  zone: string;
+  name: string;
+  serverId?: string;
+  volumeIds: string[];
+  ipIds: string[];
+  hourlyPrice: number;
+  /** When the oldest of its parts was made (from the API; listings only). */
+  createdAt?: string;
+}
+
+/** A resource in a few words (`plexlift vms`). */
+export function describeResource(resource: ScalewayResource): string {
+  const { serverId, name, volumeIds, ipIds, zone } = resource;
+  const parts = [
+    serverId ? `server ${name} (${serverId})` : 'no server',
+    `${volumeIds.length} volume${volumeIds.length === 1 ? '' : 's'}`,
+    `${ipIds.length} IP${ipIds.length === 1 ? '' : 's'}`,
+  ];
+  return `${parts.join(', ')} in ${zone}`;
+}

@@ -1,0 +1,10 @@
+/**
+ * The close code of a refused token on the agents' WebSocket: the agent stops retrying, because
+ * asking again with the same token cannot help (DESIGN.md, "Control plane").
+ */
+export const AUTH_REFUSED_CLOSE_CODE = 4401;
+
+/** The WebSocket address of a controller's `http(s)://` one: the same host and port, `ws(s)://`. */
+export function toWebSocketUrl(controllerUrl: string): string {
+  return controllerUrl.replace(/^http/, 'ws');
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { COUNTED_KINDS, type KindCounts, type LibraryStats, type SectionStats } from '../plex-db/library-stats.js';
+import { SECTION_TYPE } from '../plex-db/plex-codes.js';
+import type { SectionDelta, StatsDiff } from '../plex-db/stats-diff.js';
+import { PhaseNameSchema } from './phases.js';
+
+// The stats types are written once, as interfaces beside the code that computes them; these
+// schemas check stored JSON against them (`satisfies` fails the build if the two drift apart).
+const KindCountsSchema = z.object(
+  Object.fromEntries(COUNTED_KINDS.map((kind) => [kind, z.number()])) as Record<keyof KindCounts, z.ZodNumber>,
+) satisfies z.ZodType<KindCounts>;
+
+const SectionStatsSchema = z.object({
+  id: z.number(),
+  title: z.string(),
+  type: z.enum([...(Object.keys(SECTION_TYPE) as (keyof typeof SECTION_TYPE)[]), 'unknown']),
+  counts: KindCountsSchema,
+  deleted: z.number(),
+  parts: z.number(),
+}) satisfies z.ZodType<SectionStats>;
+
+export const LibraryStatsSchema = z.object({ sections: z.array(SectionStatsSchema) }) satisfies z.ZodType<LibraryStats>;
+
+const SectionDeltaSchema = z.object({
+  id: z.number(),
+  title: z.string(),
+  status: z.enum(['changed', 'unchanged', 'added', 'removed']),
+  before: SectionStatsSchema.optional(),
+  after: SectionStatsSchema.optional(),
+  counts: KindCountsSchema,
+  deleted: z.number(),
+  parts: z.number(),
+}) satisfies z.ZodType<SectionDelta>;
+
+const StatsDiffSchema = z.object({
+  sections: z.array(SectionDeltaSchema),
+  total: z.object({ counts: KindCountsSchema, deleted: z.number(), parts: z.number() }),
+}) satisfies z.ZodType<StatsDiff>;
+
+/**
+ * A job's report (DESIGN.md, "The report"): what it changed per library, Sonic coverage, time per
+ * phase, bytes moved, time and cost. A job that ended before its install has no `libraries`.
+ * `before` is the home library as the job found it, kept from the start for the comparison.
+ */
+export const JobReportSchema = z.object({
+  before: LibraryStatsSchema.optional(),
+  libraries: StatsDiffSchema.optional(),
+  sonic: z.object({ analyzed: z.number(), total: z.number(), percent: z.number() }).optional(),
+  phases: z.partialRecord(PhaseNameSchema, z.object({ state: z.string(), seconds: z.number().optional() })).optional(),
+  /** Bytes per direction of the data plane (`restore`, `export`). */
+  bytesMoved: z.record(z.string(), z.number()).optional(),
+  hours: z.number().optional(),
+  cost: z.number().optional(),
+});
+export type JobReport = z.output<typeof JobReportSchema>;
