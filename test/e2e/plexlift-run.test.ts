@@ -11,10 +11,17 @@ describe('plexlift run, end to end with the local provider', () => {
     'a delta job against a home and a cloud plex-sim: the home library gets the new films, the counts match the report, a backup exists',
     { timeout: 170_000 },
     async () => {
-      const { home, tv, dir, daemon } = await prepare();
+      const { home, tv, dir, daemon, configPath } = await prepare();
       if (!daemon) throw new Error('the daemon did not start');
       // --keep: the agent's folder (its log) stays for the secrets check below; the agent itself is gone.
-      const run = await runCli(['run', '--mode', 'delta', '--wait', '--keep', '--config', join(dir, 'config.json')]);
+      let shown = '';
+      const running = runCli(['run', '--mode', 'delta', '--wait', '--keep', '--config', configPath], { onStderr: (chunk) => (shown += chunk) });
+      // A reload while the job runs is for the jobs after it: this one keeps its backups folder.
+      await vi.waitFor(() => expect(shown).toContain('✓ provision'), { timeout: 60_000, interval: 100 });
+      expect((await runCli(['config', 'set', 'home.backups.dir', join(dir, 'backups-after-reload'), '--config', configPath])).status).toBe(0);
+      daemon.reload();
+      await vi.waitFor(() => expect(daemon.log()).toContain('info: config reloaded'));
+      const run = await running;
       const agents = join(dir, 'state', 'agents');
       const agentLogs = () =>
         readdirSync(agents)
@@ -35,6 +42,7 @@ describe('plexlift run, end to end with the local provider', () => {
       const backups = readdirSync(join(dir, 'state', 'backups'));
       expect(backups).toHaveLength(1);
       expect(existsSync(join(dir, 'state', 'backups', backups[0]!, 'manifest.json'))).toBe(true);
+      expect(existsSync(join(dir, 'backups-after-reload'))).toBe(false);
 
       const jobs = await runCli(['jobs', '--json', '--config', join(dir, 'config.json')]);
       const [job] = JSON.parse(jobs.stdout) as { state: string; report: { libraries: { sections: { title: string; counts: { movie: number } }[] } } }[];

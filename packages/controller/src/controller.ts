@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { AgentHooks, JobControl } from './jobs/job-control.js';
 import { createAgentBundleHandler } from './server/agent-bundle.js';
 import { createAgentGateway } from './server/agent-gateway.js';
+import type { ConnectionLimits } from './server/connection-limits.js';
+import type { EventQuota } from './server/event-quota.js';
 import { createAppRouter } from './server/app-router.js';
 import { startControllerServer, type ControllerServer } from './server/controller-server.js';
 import { JobBus } from './store/job-bus.js';
@@ -57,6 +59,12 @@ export interface ServeOptions {
   keepAlive?: { pingMs: number; pongWaitMs: number };
   /** HTTPS/WSS with this certificate and key (PEM); plain HTTP without. */
   tls?: { cert: string; key: string };
+  /** What a job's agent may store (tests lower it). @default EVENT_QUOTA_DEFAULTS */
+  eventQuota?: EventQuota;
+  /** @default 10 s */
+  authTimeoutMs?: number;
+  /** @default CONNECTION_LIMITS_DEFAULTS */
+  connectionLimits?: ConnectionLimits;
 }
 
 /** The one port (DESIGN.md): tRPC for agents and the CLI, the data plane, the agent bundle. */
@@ -70,6 +78,7 @@ export async function serveController(core: ControllerCore, options: ServeOption
     // An agent's hello is its first connection.
     ...(options.agent.onHello || options.agent.onConnect ? { onHello: (options.agent.onHello ?? options.agent.onConnect)! } : {}),
     ...(options.agent.onConnect ? { onConnect: options.agent.onConnect } : {}),
+    ...(options.eventQuota ? { eventQuota: options.eventQuota } : {}),
   });
   const control: JobControl = options.control ?? {
     abort: (jobId, reason) => {
@@ -88,6 +97,8 @@ export async function serveController(core: ControllerCore, options: ServeOption
     ...(options.host ? { host: options.host } : {}),
     ...(options.keepAlive ? { keepAlive: options.keepAlive } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.authTimeoutMs === undefined ? {} : { authTimeoutMs: options.authTimeoutMs }),
+    ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}),
     ...onRefused,
     handlers: [createAgentBundleHandler({ tokens, stagingDir: join(options.stateDir, 'tmp'), ...onRefused })],
   });

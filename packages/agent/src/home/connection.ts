@@ -5,6 +5,7 @@ import { PlexliftError } from '@plexlift/shared';
 import {
   AgentJobSchema,
   AUTH_REFUSED_CLOSE_CODE,
+  clipAgentEvent,
   PROTOCOL_VERSION,
   type AgentCommand,
   type AgentEvent,
@@ -148,9 +149,9 @@ export class HomeConnection {
     }
   }
 
-  /** Journals the event at once and sends it when home can take it. */
+  /** Journals the event at once (cut to what home takes) and sends it when home can take it. */
   report(event: AgentEvent): void {
-    this.options.journal.append(event);
+    this.options.journal.append(clipAgentEvent(event));
     this.kick();
   }
 
@@ -202,14 +203,22 @@ export class HomeConnection {
     while (!this.closed && !this.fatal) {
       const batch = this.options.journal.unsent();
       if (batch.length === 0) return;
+      let sending: (typeof batch)[number] | undefined;
       try {
         for (const entry of batch) {
+          sending = entry;
           // A duplicate answer is fine: the controller had it from before a cut.
           await this.client.agent.report.mutate({ key: entry.key, event: entry.event });
           this.options.journal.markSent(entry.seq);
           attempt = 0;
         }
-      } catch {
+      } catch (error) {
+        // Refused as it is (home's limits): asking again gets the same answer and would hold
+        // back every later event, so it is left out.
+        if (sending && isRefusedReport(error)) {
+          this.options.journal.markSent(sending.seq);
+          continue;
+        }
         // In flight when the socket dropped: rejected here while home may have stored it; the
         // key makes the resend harmless. Wait for the reconnect before trying again.
         await sleep(backoffDelay(attempt++, { baseMs: 100, maxMs: 5_000 }));
@@ -224,6 +233,12 @@ export class HomeConnection {
     this.rejectFatal(error);
     void this.ws.close();
   }
+}
+
+/** Home answered a report with a refusal of the report itself (not of the agent). */
+function isRefusedReport(error: unknown): boolean {
+  const code = error instanceof TRPCClientError ? (error.data as { code?: string } | undefined)?.code : undefined;
+  return code === 'BAD_REQUEST' || code === 'TOO_MANY_REQUESTS';
 }
 
 /** A call home answered with an error (as opposed to cut): asking again gets the same answer. */

@@ -1,13 +1,14 @@
 import cliProgress from 'cli-progress';
 import type { AgentEvent } from '@plexlift/shared/protocol';
+import { toTerminalText } from './terminal-text.js';
 
-/** How one progress event reads: phase, percent, rate, ETA, message. */
+/** How one progress event reads: phase, percent, rate, ETA, message (the agent's text made safe to print). */
 export function formatProgress(event: Extract<AgentEvent, { type: 'phase:progress' }>): string {
   const parts: string[] = [event.phase];
   if (event.percent !== undefined) parts.push(`${event.percent.toFixed(0)}%`);
-  if (event.rate) parts.push(`${formatNumber(event.rate.value)} ${event.rate.unit}`);
+  if (event.rate) parts.push(`${formatNumber(event.rate.value)} ${toTerminalText(event.rate.unit)}`);
   if (event.etaMs !== undefined) parts.push(`ETA ${formatEta(event.etaMs)}`);
-  if (event.message) parts.push(event.message);
+  if (event.message) parts.push(toTerminalText(event.message));
   return parts.join(' | ');
 }
 
@@ -52,9 +53,9 @@ export function createJobProgress(stream: NodeJS.WriteStream) {
           );
           if (!bar.isActive) bar.start(100, 0, { rate: '', eta: '?', message: '' });
           bar.update(event.percent ?? 0, {
-            rate: event.rate ? `${formatNumber(event.rate.value)} ${event.rate.unit}` : '',
+            rate: event.rate ? `${formatNumber(event.rate.value)} ${toTerminalText(event.rate.unit)}` : '',
             eta: event.etaMs === undefined ? '?' : formatEta(event.etaMs),
-            message: event.message ?? '',
+            message: toTerminalText(event.message ?? ''),
           });
           return;
         case 'phase:complete':
@@ -63,11 +64,11 @@ export function createJobProgress(stream: NodeJS.WriteStream) {
           return;
         case 'phase:fail':
           stopBar();
-          stream.write(`✗ ${event.phase}: ${event.message}\n`);
+          stream.write(`✗ ${event.phase}: ${toTerminalText(event.message)}\n`);
           return;
         case 'log':
           stopBar();
-          stream.write(`  ${event.level === 'info' ? '' : `${event.level}: `}${event.message}\n`);
+          stream.write(`  ${event.level === 'info' ? '' : `${event.level}: `}${toTerminalText(event.message)}\n`);
           return;
         case 'cpu:sample':
           return;

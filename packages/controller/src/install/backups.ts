@@ -1,6 +1,8 @@
-import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { PlexliftError } from '@plexlift/shared';
 import { MAIN_DB_NAME, BLOBS_DB_NAME, DATABASES_DIR, SIDECAR_SUFFIXES } from '@plexlift/shared/plex-db';
+import { copyHomeFile, inspectHomePath, removeHomeEntry, writeHomeFile } from './home-paths.js';
 
 /** The DB files an install replaces as a whole (sidecars included: they belong to the old DB). */
 export const DATABASE_FILES = [MAIN_DB_NAME, BLOBS_DB_NAME].flatMap((name) => ['', ...SIDECAR_SUFFIXES].map((suffix) => join(DATABASES_DIR, name + suffix)));
@@ -47,22 +49,33 @@ export function createBackup(pmsDir: string, stagedDir: string, backupsRoot: str
   const dir = join(backupsRoot, `${createdAt.replace(/[:.]/g, '-')}-${jobId}`);
   const files = join(dir, 'files');
   mkdirSync(files, { recursive: true, mode: 0o700 });
-  const copy = (rel: string) => {
-    mkdirSync(dirname(join(files, rel)), { recursive: true });
-    copyFileSync(join(pmsDir, rel), join(files, rel));
-  };
-  const databases = DATABASE_FILES.filter((rel) => existsSync(join(pmsDir, rel)));
+  try {
+    return writeBackup(pmsDir, stagedDir, { dir, jobId, createdAt, owner });
+  } catch (error) {
+    // A backup cut short (no space, an unreadable file) is never left to look like one.
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function writeBackup(pmsDir: string, stagedDir: string, at: { dir: string; jobId: string; createdAt: string; owner: { uid: number; gid: number } }): Backup {
+  const { dir, jobId, createdAt, owner } = at;
+  const files = join(dir, 'files');
+  // Nothing is read through a link: the staging check refused them, and a copy never follows one.
+  const copy = (rel: string) => copyHomeFile(pmsDir, rel, join(files, rel));
+  const exists = (rel: string) => inspectHomePath(pmsDir, rel) !== 'missing';
+  const databases = DATABASE_FILES.filter(exists);
   databases.forEach(copy);
   const replaced: string[] = [];
   const created: string[] = [];
   const createdDirs = new Set<string>();
   for (const rel of filesUnder(stagedDir).filter((f) => !DATABASE_FILES.includes(f))) {
-    if (existsSync(join(pmsDir, rel))) {
+    if (exists(rel)) {
       copy(rel);
       replaced.push(rel);
     } else {
       created.push(rel);
-      for (let folder = dirname(rel); folder !== '.' && !existsSync(join(pmsDir, folder)); folder = dirname(folder)) createdDirs.add(folder);
+      for (let folder = dirname(rel); folder !== '.' && !exists(folder); folder = dirname(folder)) createdDirs.add(folder);
     }
   }
   const manifest: BackupManifest = {
@@ -79,24 +92,57 @@ export function createBackup(pmsDir: string, stagedDir: string, backupsRoot: str
   return { dir, manifest };
 }
 
-/** Puts `pmsDir` back as it was before the install the backup was made for. */
+/**
+ * Puts `pmsDir` back as it was before the install the backup was made for. The backup is checked
+ * whole before anything is removed (a rollback once deleted the library DB, then failed on the
+ * next file), and each entry goes back as the file it was, whatever stands there now: a folder,
+ * a link (replaced, never followed) or another file. Running it again gives the same result.
+ */
 export function restoreBackup(pmsDir: string, backup: Backup): void {
   const { manifest } = backup;
   const files = join(backup.dir, 'files');
-  for (const rel of DATABASE_FILES) rmSync(join(pmsDir, rel), { force: true });
-  for (const rel of manifest.created) rmSync(join(pmsDir, rel), { force: true });
+  const kept = [...manifest.databases, ...manifest.replaced];
+  for (const rel of kept) {
+    const isFile = existsSync(join(files, rel)) && lstatSync(join(files, rel)).isFile();
+    if (!isFile)
+      throw new PlexliftError('SAFETY_STOP', `the backup ${backup.dir} is incomplete: files/${rel} is missing or not a file; nothing was restored from it`);
+    // A link or a file where a folder is on the way: refused here, before anything is removed.
+    if (dirname(rel) !== '.') checkFolderChain(pmsDir, dirname(rel));
+  }
+  for (const rel of DATABASE_FILES) removeHomeEntry(pmsDir, rel);
+  for (const rel of manifest.created) removeHomeEntry(pmsDir, rel);
   for (const folder of [...manifest.createdDirs].reverse()) {
     try {
-      rmdirSync(join(pmsDir, folder));
+      if (inspectHomePath(pmsDir, folder) === 'folder') rmdirSync(join(pmsDir, folder));
     } catch {
-      // not empty: Plex put something of its own there since; leave it
+      // not empty (Plex put something of its own there since), or not beneath the Plex folder: leave it
     }
   }
-  for (const rel of [...manifest.databases, ...manifest.replaced]) {
-    mkdirSync(dirname(join(pmsDir, rel)), { recursive: true });
-    copyFileSync(join(files, rel), join(pmsDir, rel));
-    chownSync(join(pmsDir, rel), manifest.owner.uid, manifest.owner.gid);
+  for (const rel of kept) {
+    const found = join(pmsDir, rel);
+    if (existsSync(found) && lstatSync(found).isDirectory()) removeHomeEntry(pmsDir, rel);
+    writeHomeFile(pmsDir, rel, join(files, rel), manifest.owner);
   }
+}
+
+function checkFolderChain(pmsDir: string, folder: string): void {
+  let found: string;
+  try {
+    found = inspectHomePath(pmsDir, folder);
+  } catch (error) {
+    const path = error instanceof PlexliftError ? error.details?.path : undefined;
+    if (typeof path !== 'string') throw error;
+    throw rollbackRefused(path, lstatSync(join(pmsDir, path)).isSymbolicLink() ? 'link' : 'other');
+  }
+  if (found !== 'missing' && found !== 'folder') throw rollbackRefused(folder, found);
+}
+
+function rollbackRefused(rel: string, found: string): PlexliftError {
+  return new PlexliftError(
+    'SAFETY_STOP',
+    `home Plex folder: "${rel}" is ${found === 'link' ? 'a symbolic link' : 'not a folder'} where the backup puts a folder (plexlift never writes through links in the Plex folder); nothing was restored: replace it with a real folder and run plexlift rollback`,
+    { details: { path: rel } },
+  );
 }
 
 /** Complete backups, newest first. */
@@ -131,6 +177,28 @@ export function markInstalled(backup: Backup): void {
 
 export function isInstalled(backup: Backup): boolean {
   return existsSync(join(backup.dir, 'installed.json'));
+}
+
+/** Why an install is being undone, written before the first file is put back. */
+export interface RollbackMark {
+  at: string;
+  code: string;
+  reason: string;
+}
+
+/**
+ * Written before a rollback restores anything: a controller that stops in the middle finds it
+ * at the resume, finishes the rollback and ends the job failed (an `installed.json` alone once
+ * made it report the half-undone install as done and discard the archive).
+ */
+export function markRollingBack(backup: Backup, failure: { code: string; message: string }): void {
+  const mark: RollbackMark = { at: new Date().toISOString(), code: failure.code, reason: failure.message };
+  writeFileSync(join(backup.dir, 'rolling-back.json'), `${JSON.stringify(mark)}\n`, { mode: 0o600 });
+}
+
+export function readRollbackMark(backup: Backup): RollbackMark | undefined {
+  const file = join(backup.dir, 'rolling-back.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RollbackMark) : undefined;
 }
 
 /** The backup an install of `jobId` made, if any. */

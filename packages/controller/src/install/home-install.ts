@@ -1,12 +1,11 @@
-import { chownSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PlexliftError, toPlexliftError } from '@plexlift/shared';
+import { isErrorCode, PlexliftError, toPlexliftError } from '@plexlift/shared';
 import { extractArchive, PLEX_LIBRARY_ENTRIES } from '@plexlift/shared/archive';
 import { PlexClient } from '@plexlift/shared/plex-api';
 import {
-  checkIntegrity,
   closeDatabase,
   findProcessesHolding,
   mainDatabasePath,
@@ -15,12 +14,30 @@ import {
   readLibraryStats,
   type LibraryStats,
 } from '@plexlift/shared/plex-db';
-import { createBackup, DATABASE_FILES, filesUnder, findJobBackup, isInstalled, markInstalled, pruneBackups, restoreBackup, type Backup } from './backups.js';
+import {
+  createBackup,
+  DATABASE_FILES,
+  filesUnder,
+  findJobBackup,
+  isInstalled,
+  markInstalled,
+  markRollingBack,
+  pruneBackups,
+  readRollbackMark,
+  restoreBackup,
+  type Backup,
+  type RollbackMark,
+} from './backups.js';
+import { extractCap } from './extract-cap.js';
+import { removeHomeEntry, writeHomeFile, type Owner } from './home-paths.js';
 import type { PlexControl } from './plex-control.js';
+import { checkStagedLibrary } from './staged-library.js';
 
 export interface HomeInstallOptions {
   /** The verified archive, as a stream. */
   archive: Readable;
+  /** Its size, when known: what it unpacks to is capped at a ratio to it (extract-cap.ts). */
+  archiveBytes?: number | undefined;
   jobId: string;
   /** The home `…/Plex Media Server`. */
   pmsDir: string;
@@ -62,6 +79,8 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
   const step = options.onStep ?? (() => undefined);
   if (options.resume) {
     const earlier = findJobBackup(options.backupsDir, options.jobId);
+    const rollback = earlier && readRollbackMark(earlier);
+    if (earlier && rollback) return finishRollback(options, earlier, rollback);
     if (earlier && isInstalled(earlier)) return finishEarlierInstall(options, earlier);
     if (earlier) {
       step('rolling-back', `${earlier.dir} (an install cut short)`);
@@ -74,16 +93,26 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
   rmSync(options.stagingDir, { recursive: true, force: true });
   try {
     step('staging');
-    const extracted = await extractArchive(options.archive, options.stagingDir, { allow: PLEX_LIBRARY_ENTRIES });
+    const extracted = await extractArchive(options.archive, options.stagingDir, {
+      allow: PLEX_LIBRARY_ENTRIES,
+      limit: extractCap(options.stagingDir, options.archiveBytes),
+    });
     step('checking');
-    const stats = await checkStaged(options.stagingDir);
+    const stats = await checkStagedLibrary(options.stagingDir, options.pmsDir);
     const owner = options.owner ?? ownerOf(mainDatabasePath(options.pmsDir));
 
     step('stopping', options.control.describe);
     await options.control.stop();
-    await waitUntilReleased(options.pmsDir);
-    step('backing-up');
-    const backup = createBackup(options.pmsDir, options.stagingDir, options.backupsDir, options.jobId, owner);
+    let backup: Backup;
+    // Plex is stopped from here: a failure before the install (the DB still held, no space for
+    // the backup) starts it again, home unchanged.
+    try {
+      await waitUntilReleased(options.pmsDir);
+      step('backing-up');
+      backup = createBackup(options.pmsDir, options.stagingDir, options.backupsDir, options.jobId, owner);
+    } catch (error) {
+      return await startAgain(options, error);
+    }
     try {
       step('installing');
       apply(options.stagingDir, options.pmsDir, owner);
@@ -129,19 +158,42 @@ async function finishEarlierInstall(options: HomeInstallOptions, backup: Backup)
   return { backup, stats, files: 0 };
 }
 
-/** The staged library must hold a main DB that passes the FTS-aware integrity check. */
-async function checkStaged(stagingDir: string): Promise<LibraryStats> {
-  const main = mainDatabasePath(stagingDir);
-  if (!existsSync(main)) throw new PlexliftError('SAFETY_STOP', `the archive holds no ${relative(stagingDir, main)}; nothing was installed`);
-  const report = await checkIntegrity(main);
-  if (!report.ok)
-    throw new PlexliftError('SAFETY_STOP', `the archive's library DB fails its integrity check (${report.problems[0] ?? ''}); nothing was installed`);
-  const db = openDatabaseReadOnly(main);
+/**
+ * The controller stopped while a failed install was being undone: the rollback is finished and
+ * the job fails with the reason it was rolled back for (its archive stays for another try).
+ */
+async function finishRollback(options: HomeInstallOptions, backup: Backup, mark: RollbackMark): Promise<never> {
+  options.onStep?.('rolling-back', `${backup.dir} (a rollback cut short)`);
+  const code = isErrorCode(mark.code) ? mark.code : 'UNEXPECTED';
   try {
-    return readLibraryStats(db);
-  } finally {
-    closeDatabase(db);
+    await rollbackToBackup({ ...options, backup });
+  } catch (rollbackError) {
+    throw new PlexliftError(
+      'SAFETY_STOP',
+      `install failed (${mark.reason}) and so did the rollback (${(rollbackError as Error).message}); the backup is in ${backup.dir}: run plexlift rollback`,
+      { details: { backup: backup.dir } },
+    );
   }
+  throw new PlexliftError(
+    code,
+    `install failed (${mark.reason}); the controller stopped during the rollback, which is now finished: the previous library was put back from ${backup.dir} and Plex answers again`,
+    { details: { backup: backup.dir, rolledBack: true } },
+  );
+}
+
+/** Plex was stopped but nothing was installed: it is started again and the failure thrown. */
+async function startAgain(options: HomeInstallOptions, cause: unknown): Promise<never> {
+  const failure = toPlexliftError(cause);
+  try {
+    await options.control.start();
+  } catch (startError) {
+    throw new PlexliftError(
+      'SAFETY_STOP',
+      `${failure.message}; nothing was installed, but Plex could not be started again (${(startError as Error).message}): start it by hand`,
+      { cause: failure },
+    );
+  }
+  throw new PlexliftError(failure.code, `${failure.message}; nothing was installed and Plex was started again`, { cause: failure });
 }
 
 function ownerOf(path: string): { uid: number; gid: number } {
@@ -165,19 +217,11 @@ async function waitUntilReleased(pmsDir: string): Promise<void> {
   }
 }
 
-function apply(stagingDir: string, pmsDir: string, owner: { uid: number; gid: number }): void {
+/** Puts the staged files in, never through a link (home-paths.ts). */
+function apply(stagingDir: string, pmsDir: string, owner: Owner): void {
   // The old DB's -wal/-shm must not meet the new DB.
-  for (const rel of DATABASE_FILES) rmSync(join(pmsDir, rel), { force: true });
-  for (const rel of filesUnder(stagingDir)) {
-    const target = join(pmsDir, rel);
-    for (let folder = dirname(rel); folder !== '.'; folder = dirname(folder)) {
-      if (existsSync(join(pmsDir, folder))) break;
-      mkdirSync(join(pmsDir, folder), { recursive: true });
-      chownSync(join(pmsDir, folder), owner.uid, owner.gid);
-    }
-    copyFileSync(join(stagingDir, rel), target);
-    chownSync(target, owner.uid, owner.gid);
-  }
+  for (const rel of DATABASE_FILES) removeHomeEntry(pmsDir, rel);
+  for (const rel of filesUnder(stagingDir)) writeHomeFile(pmsDir, rel, join(stagingDir, rel), owner);
 }
 
 /** Home Plex answers `/identity` and counts, per section, what the archive's DB holds. */
@@ -208,6 +252,12 @@ export async function verifyHomePlex(plex: { url: string; token: string }, stats
 
 async function rollBack(options: HomeInstallOptions, backup: Backup, cause: unknown): Promise<never> {
   const failure = toPlexliftError(cause);
+  try {
+    // Best effort: with the disk full the mark may not be written, and the rollback matters more.
+    markRollingBack(backup, failure);
+  } catch {
+    // a crash now would be resumed as "installed" and verified against the new library instead
+  }
   try {
     await rollbackToBackup({ ...options, backup });
   } catch (rollbackError) {

@@ -20,7 +20,7 @@ export class AgentJobs {
 
   constructor(
     private readonly options: {
-      config: () => Config;
+      config: (jobId: string) => Config;
       jobs: JobStore;
       tokens: TokenStore;
       controllerUrl: () => string;
@@ -31,7 +31,7 @@ export class AgentJobs {
   /** Starts the job's machine with a fresh one-time token (its only secret at birth), recorded before it exists. */
   async provision(job: JobRecord, provider: Provider): Promise<void> {
     const { jobs, tokens, controllerTls } = this.options;
-    const bootstrapToken = tokens.issue(job.id, 'bootstrap', { ttlMs: this.options.config().server.agentConnectTimeoutSeconds * 1000 });
+    const bootstrapToken = tokens.issue(job.id, 'bootstrap', { ttlMs: this.options.config(job.id).server.agentConnectTimeoutSeconds * 1000 });
     await provider.provision({
       jobId: job.id,
       controllerUrl: this.options.controllerUrl(),
@@ -42,7 +42,7 @@ export class AgentJobs {
   }
 
   async agentJob(jobId: string): Promise<AgentJob> {
-    const config = this.options.config();
+    const config = this.options.config(jobId);
     const job = this.options.jobs.get(jobId);
     if (!job) throw new PlexliftError('BAD_ARGUMENT', `no job ${jobId}`);
     let token = this.transferTokens.get(jobId);

@@ -31,6 +31,7 @@ export async function installJob(ready: JobRecord, transfer: TransferRecord, hou
   journal.event(job.id, { type: 'phase:start', phase: 'install' });
   const result = await installArchive({
     archive: transfers.read(transfer.id),
+    archiveBytes: transfer.bytes,
     jobId: job.id,
     pmsDir: home.plexDataDir,
     stagingDir: join(config.server.stateDir, 'install', job.id),

@@ -38,6 +38,8 @@ interface Live {
   abort: AbortController;
   done: Promise<void>;
   hello?: () => void;
+  /** The config the job started with here: a reload (SIGHUP) applies to the jobs after it. */
+  config: Config;
 }
 
 /**
@@ -58,7 +60,7 @@ export class JobRunner implements JobControl, AgentHooks {
   constructor(private options: JobRunnerOptions) {
     this.journal = new JobJournal(options.jobs, options.bus);
     this.agentJobs = new AgentJobs({
-      config: () => this.options.config,
+      config: (jobId) => this.live.get(jobId)?.config ?? this.options.config,
       jobs: options.jobs,
       tokens: options.tokens,
       controllerUrl: options.controllerUrl,
@@ -158,12 +160,12 @@ export class JobRunner implements JobControl, AgentHooks {
     return this.options.providers[job.provider as ProviderName];
   }
 
-  private installContext() {
-    return { config: this.options.config, journal: this.journal, transfers: this.options.transfers, transferStore: this.options.transferStore };
+  private installContext(config: Config = this.options.config) {
+    return { config, journal: this.journal, transfers: this.options.transfers, transferStore: this.options.transferStore };
   }
 
   private drive(job: JobRecord, provider: Provider): void {
-    const live: Live = { abort: new AbortController(), done: Promise.resolve() };
+    const live: Live = { abort: new AbortController(), done: Promise.resolve(), config: this.options.config };
     this.live.set(job.id, live);
     const stopWatch = watchCaps({
       jobId: job.id,
@@ -186,8 +188,9 @@ export class JobRunner implements JobControl, AgentHooks {
 
   /** Runs a job from whatever state it is in to its end. */
   private async execute(initial: JobRecord, provider: Provider, live: Live): Promise<void> {
-    const { config, jobs, transferStore } = this.options;
+    const { jobs, transferStore } = this.options;
     const { journal } = this;
+    const { config } = live;
     const signal = live.abort.signal;
     const ids = transferIds(initial.id);
     let job = initial;
@@ -198,7 +201,7 @@ export class JobRunner implements JobControl, AgentHooks {
     try {
       if (job.state === 'queued') {
         journal.event(job.id, { type: 'phase:start', phase });
-        await stageHomeSide(job, this.options);
+        await stageHomeSide(job, { ...this.options, config });
         job = journal.move(job, 'queued', 'provisioning');
         await this.agentJobs.provision(job, provider);
       } else if (job.state === 'provisioning') {
@@ -253,7 +256,7 @@ export class JobRunner implements JobControl, AgentHooks {
       }
       if (job.state === 'verified' || job.state === 'installing') {
         phase = 'install';
-        await installJob(job, transferStore.get(ids.export)!, provider.hourlyPrice, this.installContext());
+        await installJob(job, transferStore.get(ids.export)!, provider.hourlyPrice, this.installContext(config));
       }
     } catch (error) {
       if (this.stopping) return;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { PlexliftError } from '@plexlift/shared';
 import { stopProcessGroup } from '@plexlift/shared/process';
 import { agentArguments } from './agent-command.js';
+import { agentEnvironment } from './agent-environment.js';
 import type { Provider, ProviderResource, ProvisionRequest } from './provider.js';
 
 export interface LocalProviderOptions {
@@ -91,6 +92,7 @@ function provision(options: LocalProviderOptions, request: ProvisionRequest): Lo
     detached: true,
     stdio: ['ignore', log, log],
     cwd: workDir,
+    env: agentEnvironment(process.env),
   });
   closeSync(log);
   child.unref();

@@ -14,5 +14,5 @@ export function authenticate(token: string | undefined, options: { adminToken: s
   if (sameSecret(token, options.adminToken)) return { ok: true, context: { admin: true, agent: undefined } };
   const check = options.tokens.check(token, ['bootstrap', 'session']);
   if (!check.ok) return { ok: false, reason: `${check.reason} token` };
-  return { ok: true, context: { admin: false, agent: { jobId: check.jobId, ...(check.kind === 'bootstrap' ? { bootstrap: token } : {}) } } };
+  return { ok: true, context: { admin: false, agent: { jobId: check.jobId, token, kind: check.kind === 'bootstrap' ? 'bootstrap' : 'session' } } };
 }

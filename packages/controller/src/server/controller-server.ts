@@ -3,14 +3,16 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import { WebSocketServer } from 'ws';
-import { AUTH_REFUSED_CLOSE_CODE } from '@plexlift/shared/protocol';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { AUTH_REFUSED_CLOSE_CODE, AUTH_TIMEOUT_CLOSE_CODE } from '@plexlift/shared/protocol';
 import { matchTransferRoute } from '@plexlift/shared/transfer';
 import type { ChunkTransfers } from '../transfers/chunk-transfers.js';
 import type { TokenStore } from '../store/token-store.js';
 import type { AppRouter } from './app-router.js';
 import { bearerToken } from '@plexlift/shared/protocol';
 import { authenticate } from './authenticate.js';
+import { boundedJsonEncoder } from './bounded-json.js';
+import { applyConnectionLimits, CONNECTION_LIMITS_DEFAULTS, type ConnectionLimits } from './connection-limits.js';
 import type { ControllerContext } from './trpc.js';
 
 export interface ControllerServerOptions {
@@ -30,7 +32,20 @@ export interface ControllerServerOptions {
   handlers?: ((req: IncomingMessage, res: ServerResponse) => boolean)[];
   /** HTTPS and WSS with this certificate; plain HTTP without. */
   tls?: { cert: string; key: string };
+  /** A socket that has not shown a token by then is closed (4408). @default 10 s */
+  authTimeoutMs?: number;
+  /** @default CONNECTION_LIMITS_DEFAULTS */
+  connectionLimits?: ConnectionLimits;
 }
+
+/**
+ * The largest WebSocket message and tRPC HTTP body: calls and reports are small, archive chunks
+ * travel over the data plane (ws would take 100 MiB per frame before any token was checked).
+ */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/** The most calls in one batch (the CLI and the agent send a handful at a time). */
+export const MAX_BATCH_CALLS = 50;
 
 export interface ControllerServer extends AsyncDisposable {
   /** `http(s)://host:port` of the data plane and the HTTP tRPC endpoint (`/trpc`). */
@@ -54,6 +69,8 @@ export async function startControllerServer(options: ControllerServerOptions): P
   const trpcHttp = createHTTPHandler({
     router: options.router,
     basePath: '/trpc/',
+    maxBodySize: MAX_MESSAGE_BYTES,
+    maxBatchSize: MAX_BATCH_CALLS,
     createContext: ({ req }): ControllerContext => {
       const token = bearerToken(req.headers);
       const auth = authenticate(token, { adminToken: options.adminToken, tokens: options.tokens });
@@ -77,10 +94,31 @@ export async function startControllerServer(options: ControllerServerOptions): P
     res.end('not found\n');
   };
   const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
-  const wss = new WebSocketServer({ server });
+  applyConnectionLimits(server, options.connectionLimits ?? CONNECTION_LIMITS_DEFAULTS, refuse);
+  // A larger frame closes the socket (1009) as soon as its header arrives, before it is read.
+  const wss = new WebSocketServer({ server, maxPayload: MAX_MESSAGE_BYTES });
+  const authenticated = new WeakSet<WebSocket>();
+  const agentSockets = new Map<string, Set<WebSocket>>();
+  const authTimeoutMs = options.authTimeoutMs ?? 10_000;
+  wss.on('connection', (ws) => {
+    // A socket that answers pings but never shows a token would otherwise stay open for good.
+    const deadline = setTimeout(() => {
+      if (authenticated.has(ws)) return;
+      refuse('websocket', `no token within ${authTimeoutMs} ms`);
+      ws.close(AUTH_TIMEOUT_CLOSE_CODE, 'authenticate first');
+      setTimeout(() => ws.terminate(), 1_000).unref();
+    }, authTimeoutMs);
+    ws.once('close', () => clearTimeout(deadline));
+  });
+  // A job's end revokes its tokens: its agent's open sockets go with them (issue 16 item 4).
+  const stopRevokes = options.tokens.onRevoke((jobId) => {
+    for (const ws of agentSockets.get(jobId) ?? []) ws.close(AUTH_REFUSED_CLOSE_CODE, 'the job is over');
+  });
   const handler = applyWSSHandler({
     wss,
     router: options.router,
+    maxBatchSize: MAX_BATCH_CALLS,
+    experimental_encoder: boundedJsonEncoder,
     keepAlive: { enabled: true, ...(options.keepAlive ?? { pingMs: 30_000, pongWaitMs: 5_000 }) },
     createContext: ({ info, res }): ControllerContext => {
       const auth = authenticate(info.connectionParams?.token, { adminToken: options.adminToken, tokens: options.tokens });
@@ -88,6 +126,16 @@ export async function startControllerServer(options: ControllerServerOptions): P
         refuse('websocket', auth.reason);
         res.close(AUTH_REFUSED_CLOSE_CODE, 'unauthorized');
         throw new Error('unauthorized');
+      }
+      authenticated.add(res);
+      const agent = auth.context.agent;
+      if (agent) {
+        const sockets = agentSockets.get(agent.jobId) ?? new Set();
+        agentSockets.set(agent.jobId, sockets.add(res));
+        res.once('close', () => {
+          sockets.delete(res);
+          if (sockets.size === 0 && agentSockets.get(agent.jobId) === sockets) agentSockets.delete(agent.jobId);
+        });
       }
       return auth.context;
     },
@@ -102,6 +150,7 @@ export async function startControllerServer(options: ControllerServerOptions): P
   const close = async () => {
     if (closed) return;
     closed = true;
+    stopRevokes();
     // Agents reconnect on their own to whoever listens next (a restarted controller).
     handler.broadcastReconnectNotification();
     for (const client of wss.clients) client.terminate();

@@ -3,12 +3,26 @@ import { PlexliftError } from '@plexlift/shared';
 import type { AgentContext } from '@plexlift/shared/protocol';
 import { asTrpcError } from './trpc-errors.js';
 
+/**
+ * An agent's connection: its job and the token it came with. The gateway re-checks the token on
+ * every call, and turns a bootstrap session into a session one in place when `hello` spends it
+ * (the object lives as long as the socket).
+ */
+export interface AgentSession {
+  jobId: string;
+  token: string;
+  kind: 'bootstrap' | 'session';
+}
+
 /** Who is on the other end of a connection: an agent of one job, or an admin (the CLI, other tools). */
 export interface ControllerContext extends AgentContext {
   admin: boolean;
+  agent: AgentSession | undefined;
 }
 
 const t = initTRPC.context<ControllerContext>().create({
+  // No stack traces on the wire (they name the daemon's paths), whatever NODE_ENV says.
+  isDev: false,
   // A PlexliftError keeps its own code on the way to the CLI (and so its exit status).
   errorFormatter: ({ shape, error }) => ({
     ...shape,

@@ -174,6 +174,16 @@ export class JobStore {
     })();
   }
 
+  /** How many events the job's agent has stored (its keys start with `jobId:`) and their JSON's bytes. */
+  agentEventUsage(jobId: string): { events: number; bytes: number } {
+    const row = this.db
+      .prepare(
+        'SELECT count(*) AS events, coalesce(sum(length(CAST(payload_json AS BLOB))), 0) AS bytes FROM events WHERE job_id = ? AND substr(key, 1, ?) = ?',
+      )
+      .get(jobId, jobId.length + 1, `${jobId}:`) as { events: number; bytes: number };
+    return { events: row.events, bytes: row.bytes };
+  }
+
   /** Events of a job after `afterId` (the `tracked()` id), in order. */
   events(jobId: string, options: { afterId?: number; types?: AgentEvent['type'][]; limit?: number } = {}): StoredEvent[] {
     const rows = this.db

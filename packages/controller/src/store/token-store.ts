@@ -14,6 +14,8 @@ export type TokenCheck = { ok: true; jobId: string; kind: TokenKind } | { ok: fa
  * 32 random bytes each, so a hash is as good as a password hash here (no guessing).
  */
 export class TokenStore {
+  private readonly revokeListeners = new Set<(jobId: string) => void>();
+
   constructor(
     private readonly db: StoreDatabase,
     private readonly now: () => number = Date.now,
@@ -42,9 +44,16 @@ export class TokenStore {
     return this.db.prepare('UPDATE tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL').run(this.now(), hashToken(token)).changes === 1;
   }
 
-  /** Every token of a job stops working (the job ended). */
+  /** Every token of a job stops working (the job ended); whoever listens closes what the tokens opened. */
   revokeJob(jobId: string): void {
     this.db.prepare('UPDATE tokens SET used_at = coalesce(used_at, ?) WHERE job_id = ?').run(this.now(), jobId);
+    for (const listener of this.revokeListeners) listener(jobId);
+  }
+
+  /** Calls `listener` after each `revokeJob`; returns what stops it. */
+  onRevoke(listener: (jobId: string) => void): () => void {
+    this.revokeListeners.add(listener);
+    return () => this.revokeListeners.delete(listener);
   }
 }
 

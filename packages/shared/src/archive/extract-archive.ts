@@ -31,6 +31,8 @@ export async function extractArchive(
   options: {
     signal?: AbortSignal;
     /** Entries the archive may hold; anything else is refused. */ allow?: { test: (path: string) => boolean; describe: string };
+    /** At most this many bytes are written (a decompression bomb stops there); `describe` says why. */
+    limit?: { bytes: number; describe: string };
   } = {},
 ): Promise<ExtractResult> {
   mkdirSync(target, { recursive: true });
@@ -75,6 +77,17 @@ export async function extractArchive(
     };
     entry.on('data', (chunk: Buffer) => {
       if (failed || refused) return;
+      if (options.limit && result.bytes + chunk.length > options.limit.bytes) {
+        refused = new PlexliftError(
+          'SAFETY_STOP',
+          `archive entry "${entry.path}" refused: the archive unpacks to more than ${options.limit.describe}; nothing after it was extracted`,
+          { details: { path: entry.path } },
+        );
+        close();
+        // Nothing more is worth decompressing: the pipeline fails and the refusal is thrown.
+        zstd.kill();
+        return;
+      }
       try {
         for (let written = 0; written < chunk.length;) written += writeSync(fd, chunk, written);
         result.bytes += chunk.length;
@@ -94,6 +107,11 @@ export async function extractArchive(
     });
   };
 
+  const refuse = (entry: ReadEntry, problem: string) => {
+    refused ??= new PlexliftError('SAFETY_STOP', `archive entry "${entry.path}" refused: ${problem}; nothing after it was extracted`, {
+      details: { path: entry.path },
+    });
+  };
   const parser = new Parser({
     strict: true,
     onReadEntry: (entry: ReadEntry) => {
@@ -102,9 +120,7 @@ export async function extractArchive(
       const problem =
         unsafe(entry.path, entry.type, root) ?? (options.allow && !options.allow.test(entry.path) ? `not part of ${options.allow.describe}` : undefined);
       if (problem) {
-        refused = new PlexliftError('SAFETY_STOP', `archive entry "${entry.path}" refused: ${problem}; nothing after it was extracted`, {
-          details: { path: entry.path },
-        });
+        refuse(entry, problem);
         return entry.resume();
       }
       try {
@@ -120,6 +136,9 @@ export async function extractArchive(
       }
     },
   });
+  // node-tar skips what it cannot represent (a GNU sparse member, an unknown type, an oversized
+  // header) without a word, and the rest would install: each is refused, named.
+  parser.on('ignoredEntry', (entry: ReadEntry) => refuse(entry, `${entry.type} entry (only plain files and folders are accepted)`));
   const zstdExit = new Promise<number | null>((resolveExit) => zstd.once('close', resolveExit));
   try {
     await Promise.all([pipeline(source, zstd.stdin), pipeline(zstd.stdout, parser)]);
@@ -144,6 +163,9 @@ function unsafe(path: string, type: string | undefined, root: string): string | 
   if (normalize(path).split(sep).includes('..')) return 'path leaves the target folder';
   const destination = resolve(root, path);
   if (destination !== root && !destination.startsWith(root + sep)) return 'path leaves the target folder';
+  // A POSIX (pax) sparse member looks like a plain file named `…/GNUSparseFile.<pid>/<name>` whose
+  // content is the sparse map, not the data.
+  if (path.split('/').some((part) => /^GNUSparseFile\.\d+$/.test(part))) return 'GNU sparse file (only plain files and folders are accepted)';
   if (type === 'SymbolicLink') return 'symbolic link';
   if (type === 'Link') return 'hard link';
   if (type && type !== 'Directory' && !FILE_TYPES.has(type)) return `${type} entry`;

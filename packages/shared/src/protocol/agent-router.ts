@@ -56,11 +56,15 @@ export interface AgentApi<Ctx extends AgentContext = AgentContext> {
   hello(ctx: Ctx, input: z.infer<typeof HelloInputSchema>): Promise<{ protocolVersion: number; sessionToken?: string }>;
   /** Commands after `lastEventId`, then live ones until `signal` aborts. */
   commands(ctx: Ctx, lastEventId: string | undefined, signal: AbortSignal): AsyncIterable<{ id: string; command: AgentCommand }>;
-  /** Stores the event unless its key was seen; `duplicate` tells which. */
-  report(ctx: Ctx, input: { key: string; event: AgentEvent }): Promise<{ duplicate: boolean }>;
+  /**
+   * Stores the event unless its key was seen; `duplicate` tells which. `dropped`: home took it but
+   * did not keep it (the job's agent passed its quota of logs, progress and CPU samples).
+   */
+  report(ctx: Ctx, input: { key: string; event: AgentEvent }): Promise<{ duplicate: boolean; dropped?: boolean }>;
 }
 
-const t = initTRPC.context<AgentContext>().create();
+// No stack traces on the wire (a stand-in home too), whatever NODE_ENV says.
+const t = initTRPC.context<AgentContext>().create({ isDev: false });
 
 const agentProcedure = t.procedure.use(({ ctx, next }) => {
   if (!ctx.agent) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'agent not authenticated' });

@@ -3,9 +3,14 @@ import { isFinal } from '@plexlift/shared';
 import type { AgentEvent } from '@plexlift/shared/protocol';
 import { createDaemonAction } from '../command-action.js';
 import { formatProgress } from '../job-progress.js';
+import { toTerminalJson, toTerminalText } from '../terminal-text.js';
 
-/** One event as a log line: its time, then what happened. */
+/** One event as a log line: its time, then what happened, with nothing the agent sent that a terminal would act on. */
 export function formatLogLine(at: number, event: AgentEvent): string {
+  return toTerminalText(describeEvent(at, event));
+}
+
+function describeEvent(at: number, event: AgentEvent): string {
   const time = new Date(at).toISOString().replace('T', ' ').slice(0, 19);
   switch (event.type) {
     case 'phase:start':
@@ -35,7 +40,7 @@ export function registerLogs(program: Command): void {
       createDaemonAction<{ follow?: boolean; cpu?: boolean; json?: boolean }, [jobId: string]>(async (client, { args: [jobId], options, output }) => {
         const print = (entry: { at: number; event: AgentEvent }) => {
           if (entry.event.type === 'cpu:sample' && !options.cpu) return;
-          output.result(output.json ? JSON.stringify(entry) : formatLogLine(entry.at, entry.event));
+          output.result(output.json ? toTerminalJson(entry) : formatLogLine(entry.at, entry.event));
         };
         let after = 0;
         for (;;) {
