@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DockerApi } from '@plexlift/shared/docker';
+import { DockerApi, dockerMessage } from '@plexlift/shared/docker';
 import { checkIntegrity } from '@plexlift/shared/plex-db';
 import type { JobSpec } from '@plexlift/shared/protocol';
 import { createDockerPlexRuntime } from '../../packages/agent/src/plex/docker-plex-runtime.js';
@@ -17,16 +18,28 @@ import { startDockerSandbox, type DockerEngine, type DockerSandbox } from '../ut
 import { freePort } from '../utils/free-port.js';
 import { createMediaTree } from '../utils/media-tree.js';
 import { jobStateFor } from '../utils/agent-job-state.js';
+import { startDockerSocketProxy, type DockerSocketProxy } from '../../packages/controller/src/providers/docker-socket-proxy.js';
 
 const VERSION = '1.43.2.10687-563d026ea';
 // The double stands in for the official image under the official image's name and tag.
 const IMAGE = 'plexinc/pms-docker';
 
-describe('the Docker Plex runtime (a real Docker engine, the plex-sim image as plexinc/pms-docker)', () => {
+describe("the Docker Plex runtime (a real Docker engine behind the job's socket proxy, the plex-sim image as plexinc/pms-docker)", () => {
   let root: string;
   let engine: DockerEngine;
   let sandbox: DockerSandbox | undefined;
   let tv: PlexTvSim;
+  const proxies: DockerSocketProxy[] = [];
+  /** The socket the docker provider gives a job's agent: its Plex container and nothing else. */
+  const proxyFor = async (plexContainer: string, writableFolders: string[], readOnlyFolders: string[] = []) => {
+    const proxy = await startDockerSocketProxy({
+      socketPath: join(root, 'sockets', plexContainer, 'docker.sock'),
+      enginePath: engine.socket,
+      policy: { plexContainer, plexImage: IMAGE, writableFolders, readOnlyFolders },
+    });
+    proxies.push(proxy);
+    return proxy;
+  };
 
   beforeAll(async () => {
     sandbox = await startDockerSandbox('plexlift-docker-runtime-');
@@ -36,18 +49,20 @@ describe('the Docker Plex runtime (a real Docker engine, the plex-sim image as p
   }, 180_000);
 
   afterAll(async () => {
+    for (const proxy of proxies) await proxy.close();
     await tv?.close();
     await sandbox?.close();
   });
 
   it("runs the pinned version as the image expects (claim, uid, media read-only, host network), the container's CPU is seen during a scan, and a stop removes it with its logs kept", async () => {
+    const proxy = await proxyFor('plexlift-plex-job-1', [join(root, 'config'), join(root, 'transcode')], [join(root, 'media')]);
     // systeminformation finds the engine where the agent does: DOCKER_SOCKET, read when it loads.
-    process.env.DOCKER_SOCKET = engine.socket;
+    process.env.DOCKER_SOCKET = proxy.socketPath;
     const { createContainerCpuMonitor } = await import('../../packages/agent/src/monitors/cpu-monitor.js');
     const media = createMediaTree(join(root, 'media'), { movies: 24 });
     const port = await freePort();
     const logs: string[] = [];
-    const docker = new DockerApi(engine.socket);
+    const docker = new DockerApi(proxy.socketPath);
     const runtime = createDockerPlexRuntime({
       docker,
       configDir: join(root, 'config'),
@@ -126,8 +141,9 @@ describe('the Docker Plex runtime (a real Docker engine, the plex-sim image as p
     const dbDir = join(configDir, 'Library', 'Application Support', 'Plex Media Server', 'Plug-in Support', 'Databases');
     mkdirSync(dbDir, { recursive: true });
     const library = generateLibrary({ dir: dbDir, size: 'small' });
+    const proxy = await proxyFor('plexlift-plex-sqlite', [configDir, join(root, 'sqlite-transcode')]);
     const runtime = createDockerPlexRuntime({
-      docker: new DockerApi(engine.socket),
+      docker: new DockerApi(proxy.socketPath),
       configDir,
       transcodeDir: join(root, 'sqlite-transcode'),
       containerName: 'plexlift-plex-sqlite',
@@ -178,4 +194,55 @@ describe('the Docker Plex runtime (a real Docker engine, the plex-sim image as p
     // No container is left by the one-shot runs.
     expect(engine.docker(['ps', '-aq']).trim()).toBe('');
   }, 180_000);
+
+  it("refuses through the job's socket anything but its own Plex container: other names, images, privileges, binds, other containers", async () => {
+    // Things the engine would do: another image it holds, another container it runs.
+    engine.docker(['tag', `${IMAGE}:${VERSION}`, 'attacker/tool:1']);
+    engine.docker(['create', '--name', 'home-plex', '--network', 'host', `${IMAGE}:${VERSION}`]);
+    mkdirSync(join(root, 'job-9', 'plex'), { recursive: true });
+    const proxy = await proxyFor('plexlift-plex-job-9', [join(root, 'job-9', 'plex')]);
+    const docker = new DockerApi(proxy.socketPath);
+    const plex = { Image: `${IMAGE}:${VERSION}`, HostConfig: { NetworkMode: 'host', Binds: [`${join(root, 'job-9', 'plex')}:/config`] } };
+    const refused: [string, string, unknown, RegExp][] = [
+      ['POST', '/v1.47/containers/create?name=evil', plex, /a container named evil/],
+      ['POST', '/containers/create?name=plexlift-plex-job-9', { ...plex, Image: 'attacker/tool:1' }, /the field Image \(attacker\/tool:1\)/],
+      ['POST', '/containers/create?name=plexlift-plex-job-9', { ...plex, HostConfig: { ...plex.HostConfig, Privileged: true } }, /HostConfig\.Privileged/],
+      [
+        'POST',
+        '/containers/create?name=plexlift-plex-job-9',
+        { ...plex, HostConfig: { ...plex.HostConfig, Binds: ['/:/host'] } },
+        /HostConfig\.Binds \(\/:\/host\)/,
+      ],
+      [
+        'POST',
+        '/containers/create?name=plexlift-plex-job-9',
+        { ...plex, HostConfig: { ...plex.HostConfig, Binds: [`${engine.socket}:/var/run/docker.sock`] } },
+        /HostConfig\.Binds/,
+      ],
+      ['GET', '/containers/json?all=true', undefined, /GET \/containers\/json/],
+      ['GET', '/containers/home-plex/json', undefined, /only the job's own containers/],
+      ['POST', '/containers/home-plex/exec', { Cmd: ['sh'] }, /only the job's own containers/],
+      ['DELETE', '/containers/home-plex?force=true', undefined, /only the job's own containers/],
+    ];
+    for (const [method, path, body, message] of refused) {
+      const answer = await docker.call(method, path, body);
+      expect(answer.status, `${method} ${path}`).toBe(403);
+      expect(dockerMessage(answer.body), `${method} ${path}`).toMatch(message);
+    }
+    // The docker CLI through the same socket says why (run without blocking: the proxy answers from this process).
+    const cli = (args: string[]) =>
+      new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn('docker', ['-H', `unix://${proxy.socketPath}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('close', (status) => resolve({ status, stderr }));
+      });
+    const privileged = await cli(['run', '--rm', '--privileged', '--name', 'plexlift-plex-job-9', `${IMAGE}:${VERSION}`]);
+    expect(privileged.status).not.toBe(0);
+    expect(privileged.stderr).toMatch(/plexlift's Docker proxy refused: the field HostConfig\.Privileged/);
+    expect((await cli(['ps'])).stderr).toMatch(/refused: GET \/containers\/json/);
+    // Nothing was created, nothing was removed.
+    expect(engine.docker(['ps', '-a', '--format', '{{.Names}}']).trim()).toBe('home-plex');
+    engine.docker(['rm', 'home-plex']);
+  }, 60_000);
 });

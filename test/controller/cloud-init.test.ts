@@ -79,7 +79,10 @@ describe('the VM user data (cloud-init)', () => {
     // The token appears once, in the root-only env file; never on a command line.
     expect(text.split(input.bootstrapToken)).toHaveLength(2);
     const parsed = parse(text) as CloudConfig;
-    expect(file(parsed, VM_PATHS.env)).toMatchObject({ permissions: '0600', content: expect.stringContaining(`PLEXLIFT_AGENT_TOKEN=${input.bootstrapToken}`) });
+    expect(file(parsed, VM_PATHS.env)).toMatchObject({
+      permissions: '0600',
+      content: expect.stringContaining(`PLEXLIFT_AGENT_TOKEN='${input.bootstrapToken}'`),
+    });
   });
 
   it('installs what the agent needs from the distribution, then the agent from the controller, then starts its unit (what the double cannot run)', () => {

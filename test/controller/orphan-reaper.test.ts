@@ -79,6 +79,12 @@ describe('the orphan reaper', () => {
     ]);
     expect(sim.servers().map((s) => s.name)).toEqual(['plexlift-job-live']);
     expect(sim.volumes()).toHaveLength(1);
+    expect(
+      sim
+        .securityGroups()
+        .filter((g) => !g.projectDefault)
+        .map((g) => g.name),
+    ).toEqual(['plexlift-job-live']);
     expect(logged.filter((l) => l.startsWith('warn: deleted an orphan'))).toHaveLength(2);
     // What the inventory shows: each holding with its job, whether it is owned, what it is, its age.
     const [live] = await reaper.holdings();
@@ -90,6 +96,26 @@ describe('the orphan reaper', () => {
       description: expect.stringMatching(/^server plexlift-job-live \([\w-]+\), 1 volume, 0 IPs in fr-par-1$/),
     });
     expect(Date.now() - live!.createdAt!).toBeLessThan(60_000);
+  });
+
+  it('a security group left by a daemon that died before its server was made is reaped like a machine', async () => {
+    const { sim, reaper, machine, logged } = await setup();
+    // The group is made, then the server create fails and nothing records the job.
+    sim.faults.quotaExceeded = true;
+    await expect(machine('job-crashed')).rejects.toThrow(/quota exceeded/);
+    sim.faults.quotaExceeded = false;
+    const ours = () => sim.securityGroups().filter((g) => !g.projectDefault);
+    expect(ours().map((g) => g.name)).toEqual(['plexlift-job-crashed']);
+    expect((await reaper.pass()).map((o) => [o.jobId, o.action])).toEqual([['job-crashed', 'marked']]);
+    const [holding] = await reaper.holdings();
+    expect(holding).toMatchObject({
+      jobId: 'job-crashed',
+      owned: false,
+      description: expect.stringMatching(/^no server, security group [\w-]+, 0 volumes, 0 IPs in fr-par-1$/),
+    });
+    expect((await reaper.pass()).map((o) => [o.jobId, o.action])).toEqual([['job-crashed', 'deleted']]);
+    expect(ours()).toEqual([]);
+    expect(logged.filter((l) => l.startsWith('warn: deleted an orphan'))).toHaveLength(1);
   });
 
   it('a job that takes up a marked machine before the second pass keeps it', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig, PlexliftError } from '@plexlift/shared';
 import type { ProviderResource } from '../../packages/controller/src/providers/provider.js';
 import { createScalewayProvider } from '../../packages/controller/src/providers/scaleway/scaleway-provider.js';
+import { deleteSecurityGroup } from '../../packages/controller/src/providers/scaleway/scaleway-security-group.js';
 import type { ScalewayResource } from '../../packages/controller/src/providers/scaleway/scaleway-resource.js';
 import { startScalewaySim, type ScalewaySim } from '../scaleway-sim/scaleway-sim.js';
 
@@ -22,7 +23,9 @@ async function setup(overrides: Record<string, unknown> = {}) {
 }
 
 function leftovers(sim: ScalewaySim) {
-  return { servers: sim.servers().length, volumes: sim.volumes().length, ips: sim.ips().length };
+  // The project's default security group is the API's, not a job's.
+  const securityGroups = sim.securityGroups().filter((g) => !g.projectDefault).length;
+  return { servers: sim.servers().length, volumes: sim.volumes().length, ips: sim.ips().length, securityGroups };
 }
 
 describe('the scaleway provider against the API double', () => {
@@ -59,7 +62,7 @@ describe('the scaleway provider against the API double', () => {
     expect((await provider.status(resource)).exists).toBe(true);
 
     await provider.teardown(resource, { keep: false });
-    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0 });
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0, securityGroups: 0 });
     expect((await provider.status(resource)).exists).toBe(false);
     // Terminate (it was running), then the volume deleted through Block once available.
     expect(sim.requests.filter((r) => r.path.endsWith('/action')).map((r) => (JSON.parse(r.body) as { action: string }).action)).toEqual([
@@ -88,7 +91,7 @@ describe('the scaleway provider against the API double', () => {
     expect(sim.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/servers'))).toHaveLength(1);
     // What was recorded is enough for a teardown that finds nothing to delete.
     await provider.teardown(recorded.at(-1)!, { keep: false });
-    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0 });
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0, securityGroups: 0 });
   });
 
   it('bursts of 5xx are retried; a create whose answer was lost is adopted, not doubled', async () => {
@@ -100,7 +103,7 @@ describe('the scaleway provider against the API double', () => {
     expect(sim.servers()[0]!.id).toBe(resource.serverId);
     expect(sim.requests.filter((r) => r.status === 503)).toHaveLength(3);
     await provider.teardown(resource, { keep: false });
-    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0 });
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0, securityGroups: 0 });
   });
 
   it('an outage longer than the retries: the error says what failed and how often it was tried', async () => {
@@ -108,7 +111,7 @@ describe('the scaleway provider against the API double', () => {
     sim.faults.gatewayErrors = 100;
     await expect(provider.provision(request())).rejects.toThrow(/Scaleway: read the Instance catalogue: HTTP 503 503 Service Unavailable \(after 5 attempts\)/);
     sim.faults.gatewayErrors = 0;
-    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0 });
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0, securityGroups: 0 });
   });
 
   it('a stopped server is deleted (terminate needs running), and list() finds servers and volumes left without one', async () => {
@@ -128,7 +131,66 @@ describe('the scaleway provider against the API double', () => {
     expect(orphans).toEqual([{ jobId: 'job-a', resource: expect.objectContaining({ volumeIds: first.volumeIds }) }]);
     expect(orphans[0]!.resource).not.toHaveProperty('serverId');
     await provider.teardown(orphans[0]!.resource, { keep: false });
-    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0 });
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0, securityGroups: 0 });
+  });
+
+  it('each server is born behind its own security group that lets nothing in; the teardown deletes the group once the server is gone', async () => {
+    const { sim, provider, recorded, request } = await setup();
+    const resource = (await provider.provision(request('job-fw'))) as ScalewayResource;
+    const [server] = sim.servers();
+    const group = sim.securityGroups().find((g) => g.id === server!.securityGroupId)!;
+    expect(group).toMatchObject({
+      id: resource.securityGroupId,
+      name: 'plexlift-job-fw',
+      tags: ['plexlift', 'plexlift-job=job-fw'],
+      inboundDefaultPolicy: 'drop',
+      outboundDefaultPolicy: 'accept',
+      stateful: true,
+      projectDefault: false,
+      servers: [server!.id],
+    });
+    // Recorded before the server exists, so a crash in between leaves a trace to reap.
+    const createServerAt = sim.requests.findIndex((r) => r.method === 'POST' && r.path.endsWith('/servers'));
+    expect(sim.requests.findIndex((r) => r.method === 'POST' && r.path.endsWith('/security_groups'))).toBeLessThan(createServerAt);
+    expect(recorded.find((r) => (r as ScalewayResource).securityGroupId && !(r as ScalewayResource).serverId)).toBeDefined();
+
+    await provider.teardown(resource, { keep: false });
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0, securityGroups: 0 });
+    // Deleted after the server's 404, so never refused as in use.
+    const deletes = sim.requests.filter((r) => r.method === 'DELETE' && r.path.includes('/security_groups/'));
+    expect(deletes.map((r) => r.status)).toEqual([204]);
+  });
+
+  it('a security group still used by a terminating server is asked again until the server is gone', async () => {
+    const { sim, provider, request } = await setup();
+    const resource = (await provider.provision(request('job-busy'))) as ScalewayResource;
+    const config = parseConfig({ providers: { scaleway: { apiUrl: sim.url, plexCommand: ['/usr/bin/plex'] } } }, 'test').providers.scaleway!;
+    const context = { apis: provider.apis, config, zone: 'fr-par-1', retry: { attempts: 2, baseMs: 10 }, pollMs: 20 };
+    await provider.apis.instance.serverAction({ zone: 'fr-par-1', serverId: resource.serverId!, action: 'terminate' });
+    await deleteSecurityGroup(context, resource.securityGroupId!, Date.now() + 10_000);
+    const answers = sim.requests.filter((r) => r.method === 'DELETE' && r.path.includes('/security_groups/')).map((r) => r.status);
+    expect(answers[0]).toBe(409);
+    expect(answers.at(-1)).toBe(204);
+    expect(sim.securityGroups().filter((g) => !g.projectDefault)).toEqual([]);
+    // Within a deadline: a group that stays in use is an error that says so.
+    const other = (await provider.provision(request('job-stuck'))) as ScalewayResource;
+    await expect(deleteSecurityGroup(context, other.securityGroupId!, Date.now() + 100)).rejects.toThrow(
+      /security group [\w-]+ still in use by a server after the teardown's wait; the orphan sweep deletes it later/,
+    );
+  });
+
+  it('a security group left without a server (a daemon that died between the two creates) is listed and torn down', async () => {
+    const { sim, provider, recorded, request } = await setup();
+    sim.faults.quotaExceeded = true;
+    await expect(provider.provision(request('job-crashed'))).rejects.toThrow(/quota exceeded/);
+    expect(sim.servers()).toEqual([]);
+    const found = await provider.list();
+    expect(found).toEqual([
+      { jobId: 'job-crashed', resource: expect.objectContaining({ securityGroupId: (recorded.at(-1) as ScalewayResource).securityGroupId }) },
+    ]);
+    expect(provider.describe(found[0]!.resource)).toMatch(/^no server, security group [\w-]+, 0 volumes, 0 IPs in fr-par-1$/);
+    await provider.teardown(found[0]!.resource, { keep: false });
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0, securityGroups: 0 });
   });
 
   it('config mistakes are named before anything is created', async () => {

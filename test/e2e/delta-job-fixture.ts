@@ -51,9 +51,10 @@ export async function prepareDeltaJob(options: { spec?: Record<string, unknown>;
     tokens: ['bootstrap'],
     job: {
       spec: options.spec ?? { ...spec, ...options.extraSpec?.(dir) },
-      secrets: { claimToken: claim },
+      secrets: {},
       transfers: { baseUrl: transfers.url, token: 'session-token', restoreId: 'job-e2e-restore', exportId: 'job-e2e-export' },
     },
+    claimToken: claim,
   });
   onTestFinished(() => agentHome.close());
 

@@ -1,6 +1,10 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerProviderConfigSchema } from '@plexlift/shared';
+import { createDockerProvider } from '../../packages/controller/src/providers/docker-provider.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildPlexSimImage } from '../plex-sim/image/build-plex-sim-image.js';
 import { buildAgentImage } from '../utils/local-images.js';
 import { startDockerSandbox, type DockerEngine, type DockerSandbox } from '../utils/docker-engine.js';
@@ -46,7 +50,25 @@ describe('plexlift run with the docker provider: the agent in a container drives
     writeFileSync(fixture.configPath, JSON.stringify(config, null, 2));
     const daemon = await serve(fixture.configPath);
 
-    const run = await runCli(['run', '--mode', 'delta', '--wait', '--config', fixture.configPath], { timeoutMs: 200_000 });
+    const running = runCli(['run', '--mode', 'delta', '--wait', '--config', fixture.configPath], { timeoutMs: 200_000 });
+    // The agent's container, while it runs: its job's socket proxy in place of the engine's socket.
+    const agent = await vi.waitFor(
+      () => {
+        const id = engine.docker(['ps', '-q', '--filter', 'label=org.plexlift.job']).trim();
+        expect(id).not.toBe('');
+        return JSON.parse(engine.docker(['inspect', id]))[0] as {
+          Config: { Env: string[] };
+          HostConfig: { Binds: string[]; SecurityOpt: string[]; CapAdd: string[] };
+        };
+      },
+      { timeout: 60_000, interval: 200 },
+    );
+    expect(agent.HostConfig.Binds.join('\n')).not.toContain(engine.socket);
+    expect(agent.HostConfig.Binds).toContainEqual(expect.stringMatching(/\/docker-sockets\/[^/:]+:\/run\/plexlift-docker:ro$/));
+    expect(agent.Config.Env).toContain('DOCKER_SOCKET=/run/plexlift-docker/docker.sock');
+    // This engine has no AppArmor: nothing to lift; privileges never grow past the container's.
+    expect(agent.HostConfig.SecurityOpt).toEqual(['no-new-privileges:true']);
+    const run = await running;
     const containers = () => engine.docker(['ps', '-a', '--format', '{{.Names}} {{.Image}} {{.Status}}']).trim();
     const agentLogs = () => {
       const dir = join(fixture.dir, 'state', 'agents', 'logs');
@@ -85,5 +107,54 @@ describe('plexlift run with the docker provider: the agent in a container drives
     const stopped = entries.find((e) => e.event.type === 'phase:complete' && e.event.phase === 'plex-stop');
     expect(stopped?.event.summary).toMatchObject({ clean: true, checkpoint: expect.stringMatching(/^Plex SQLite in plexinc\/pms-docker:1\.43\.2/) as unknown });
     expect(entries.find((e) => e.event.type === 'log' && e.event.message?.startsWith("Plex's console output"))?.event.message).toMatch(/^listening /m);
+  });
+
+  it("the agent's container reaches only its job's socket proxy, which a restarted daemon reopens and the teardown closes", { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plexlift-docker-proxy-'));
+    const config = DockerProviderConfigSchema.parse({ image: 'plexlift/agent:test', socketPath: engine.socket });
+    const jobId = 'job-proxy-0001';
+    const socket = join(dir, 'agents', 'docker-sockets', jobId, 'docker.sock');
+    // Nothing listens at that address: the agent keeps trying to call home meanwhile.
+    const resource = await createDockerProvider({ config, workRoot: join(dir, 'agents') }).provision({
+      jobId,
+      controllerUrl: 'http://127.0.0.1:9',
+      bootstrapToken: 'plx_b_boot',
+      record: () => undefined,
+    });
+    // Run without blocking: the proxy answers from this process.
+    const dockerInAgent = (args: string[]) => ['docker', '-H', 'unix:///run/plexlift-docker/docker.sock', ...args];
+    const inAgent = (args: string[]) =>
+      new Promise<{ status: number | null; output: string }>((resolve) => {
+        const child = spawn('docker', ['-H', `unix://${engine.socket}`, 'exec', `plexlift-agent-${jobId}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.on('close', (status) => resolve({ status, output }));
+      });
+    try {
+      expect(await inAgent(dockerInAgent(['version', '--format', '{{.Server.Version}}']))).toMatchObject({ status: 0 });
+      expect((await inAgent(dockerInAgent(['ps']))).output).toMatch(/plexlift's Docker proxy refused: GET \/containers\/json/);
+      expect((await inAgent(dockerInAgent(['run', '--rm', '--name', `plexlift-plex-${jobId}`, '-v', '/:/host', 'plexlift/agent:test']))).output).toMatch(
+        /refused: the field Image/,
+      );
+      expect((await inAgent(['ls', '/var/run/docker.sock'])).status).not.toBe(0);
+
+      // A daemon that stopped leaves no one behind the socket; the next one's watch reopens it.
+      rmSync(socket);
+      expect((await inAgent(dockerInAgent(['version']))).status).not.toBe(0);
+      const restarted = createDockerProvider({ config, workRoot: join(dir, 'agents') });
+      expect((await restarted.status(resource)).exists).toBe(true);
+      expect(statSync(socket).mode & 0o777).toBe(0o600);
+      expect(await inAgent(dockerInAgent(['version', '--format', '{{.Server.Version}}']))).toMatchObject({ status: 0 });
+
+      // Not connected, the agent has nothing to stop gracefully: killed rather than waited for.
+      engine.docker(['kill', `plexlift-agent-${jobId}`]);
+      await restarted.teardown(resource, { keep: false });
+      expect(existsSync(socket)).toBe(false);
+      expect(engine.docker(['ps', '-aq']).trim()).toBe('');
+    } finally {
+      engine.docker(['rm', '-f', `plexlift-agent-${jobId}`]);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -43,6 +43,8 @@ describe('plexlift run, end to end with the local provider', () => {
       expect(backups).toHaveLength(1);
       expect(existsSync(join(dir, 'state', 'backups', backups[0]!, 'manifest.json'))).toBe(true);
       expect(existsSync(join(dir, 'backups-after-reload'))).toBe(false);
+      // Issue 16 item 11: the restore snapshot (a copy of the home DB) and the installed archive are gone.
+      expect(readdirSync(join(dir, 'state', 'transfers'))).toEqual([]);
 
       const jobs = await runCli(['jobs', '--json', '--config', join(dir, 'config.json')]);
       const [job] = JSON.parse(jobs.stdout) as { state: string; report: { libraries: { sections: { title: string; counts: { movie: number } }[] } } }[];
@@ -114,11 +116,14 @@ describe('plexlift run, end to end with the local provider', () => {
       expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(4);
       const [job] = JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout) as { id: string; state: string }[];
       expect(job?.state).toBe('verified');
+      // The archive waits for plexlift install; the restore snapshot is not needed any more.
+      expect(readdirSync(join(dirname(configPath), 'state', 'transfers'))).toEqual([`${job!.id}-export`]);
 
       const install = await runCli(['install', job!.id, '--config', configPath]);
       expect(install.status, install.stderr).toBe(0);
       expect(install.stdout).toMatch(/Movies +4 → 6 \(\+2\)/);
       expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(6);
+      expect(readdirSync(join(dirname(configPath), 'state', 'transfers'))).toEqual([]);
       const again = await runCli(['install', job!.id, '--config', configPath]);
       expect(again).toMatchObject({ status: 2, stderr: expect.stringMatching(/has no verified archive waiting to be installed \(it is done\)/) });
 

@@ -61,9 +61,9 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
       // The bootstrap token in the user data was spent by the agent's hello: refused now, for the
       // socket (closed with 4401) and for the bundle.
       const env = readFileSync(join(vm.root, 'etc', 'plexlift', 'agent.env'), 'utf8');
-      const token = /^PLEXLIFT_AGENT_TOKEN=(.+)$/m.exec(env)![1]!;
-      const fingerprint = /^PLEXLIFT_FINGERPRINT=(.+)$/m.exec(env)![1]!;
-      const url = /^PLEXLIFT_CONTROLLER_URL=(.+)$/m.exec(env)![1]!;
+      const token = /^PLEXLIFT_AGENT_TOKEN='(.+)'$/m.exec(env)![1]!;
+      const fingerprint = /^PLEXLIFT_FINGERPRINT='(.+)'$/m.exec(env)![1]!;
+      const url = /^PLEXLIFT_CONTROLLER_URL='(.+)'$/m.exec(env)![1]!;
       // The one-time token lives in the VM's root-only env file and nowhere else: not in the
       // daemon's log, the CLI's output, the VM's boot log, or the request log of the API.
       const apiTraffic = sim.requests

@@ -16,6 +16,8 @@ export interface PlexTvSim extends AsyncDisposable {
   url: string;
   /** Server tokens handed out by claim exchanges. */
   serverTokens: string[];
+  /** Claim tokens minted so far, in order (each mint is a claim someone could use). */
+  mintedClaims: string[];
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export interface PlexTvSim extends AsyncDisposable {
 export async function startPlexTvSim(options: PlexTvSimOptions): Promise<PlexTvSim> {
   const claims = new Map<string, number>();
   const serverTokens: string[] = [];
+  const mintedClaims: string[] = [];
   const ttl = options.claimTtlMs ?? 4 * 60_000;
   const username = options.username ?? 'owner';
   const server: Server = createServer((req, res) => {
@@ -42,6 +45,7 @@ export async function startPlexTvSim(options: PlexTvSimOptions): Promise<PlexTvS
       if (token !== options.accountToken) return send(401, 'application/json', '{"error":"Invalid token"}');
       const claim = `claim-${randomBytes(10).toString('base64url')}`;
       claims.set(claim, Date.now() + ttl);
+      mintedClaims.push(claim);
       return send(200, 'application/json', JSON.stringify({ token: claim }));
     }
     if (req.method === 'POST' && url.pathname === '/api/claim/exchange') {
@@ -78,5 +82,5 @@ export async function startPlexTvSim(options: PlexTvSimOptions): Promise<PlexTvS
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-  return { url: `http://127.0.0.1:${port}`, serverTokens, close, [Symbol.asyncDispose]: close };
+  return { url: `http://127.0.0.1:${port}`, serverTokens, mintedClaims, close, [Symbol.asyncDispose]: close };
 }

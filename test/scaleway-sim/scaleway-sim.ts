@@ -15,6 +15,8 @@ export interface SimServerView {
   tags: string[];
   commercialType: string;
   state: string;
+  /** The security group the server is behind. */
+  securityGroupId: string;
 }
 
 export interface ScalewaySimOptions {
@@ -37,6 +39,19 @@ export interface SimFaults {
   createdThenFailed?: number;
 }
 
+export interface SimSecurityGroupView {
+  id: string;
+  name: string;
+  zone: string;
+  tags: string[];
+  inboundDefaultPolicy: string;
+  outboundDefaultPolicy: string;
+  stateful: boolean;
+  projectDefault: boolean;
+  /** Ids of the servers that use it. */
+  servers: string[];
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -55,6 +70,8 @@ export interface ScalewaySim {
   servers(): SimServerView[];
   volumes(): { id: string; status: string; zone: string }[];
   ips(): { id: string; zone: string; tags: string[] }[];
+  /** Security groups, the zone's default one (made on first use, as the API does) included. */
+  securityGroups(): SimSecurityGroupView[];
   /** Stops every booted VM and the HTTP server. */
   close(): Promise<void>;
 }
@@ -79,6 +96,7 @@ const LABELS = new Set([
   'almalinux_9',
   'centos_stream_9',
 ]);
+const SECURITY_GROUP_QUOTA = 99_999;
 const TIMINGS = { create: 800, poweron: 5_500, booted: 20_000, terminate: 8_000, poweroff: 36_000, detach: 6_000 };
 
 /**
@@ -97,6 +115,7 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
   const servers = new Map<string, Server>();
   const volumes = new Map<string, Record<string, unknown>>();
   const ips = new Map<string, Record<string, unknown>>();
+  const securityGroups = new Map<string, Record<string, unknown>>();
   const faults: SimFaults = {};
   const requests: RecordedRequest[] = [];
   const bootErrors: string[] = [];
@@ -154,7 +173,63 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
       tags: b.tags as string[],
       commercialType: b.commercial_type as string,
       state: b.state as string,
+      securityGroupId: (b.security_group as { id: string }).id,
     };
+  }
+
+  /**
+   * Instance security groups, as https://www.scaleway.com/en/developers/api/instance/security-groups
+   * documents them (SDK `Instancev1.API.createSecurityGroup/listSecurityGroups/deleteSecurityGroup`):
+   * inbound and outbound default policies `accept` or `drop`, stateful unless said otherwise,
+   * listed by exact tags. Each zone has an auto-generated default group that every server created
+   * without `security_group` joins, and that accepts everything inbound
+   * (https://www.scaleway.com/en/docs/compute/instances/how-to/use-security-groups/). A group
+   * still used by a server cannot be deleted: 409 `{"message": "Group is in use. You cannot
+   * delete it.", "type": "conflict"}` (the body scaleway-sdk-js's and scaleway-sdk-go's error
+   * tests carry, and scaleway-cli's security-group delete matches on).
+   */
+  function securityGroupBody(group: Record<string, unknown>): Record<string, unknown> {
+    const users = [...servers.values()]
+      .filter((server) => (server.body.security_group as { id: string } | null)?.id === group.id)
+      .map((server) => ({ id: server.body.id, name: server.body.name }));
+    return { ...group, servers: users };
+  }
+
+  function createSecurityGroupFrom(zone: string, input: Record<string, unknown>): Record<string, unknown> | string {
+    for (const key of ['inbound_default_policy', 'outbound_default_policy']) {
+      if (input[key] !== undefined && input[key] !== 'accept' && input[key] !== 'drop') return `${key}: must be accept or drop`;
+    }
+    if (input.stateful !== undefined && typeof input.stateful !== 'boolean') return 'stateful: must be a boolean';
+    const group = {
+      id: randomUUID(),
+      name: typeof input.name === 'string' && input.name ? input.name : `sg-${randomUUID().slice(0, 8)}`,
+      description: input.description ?? '',
+      enable_default_security: input.enable_default_security ?? true,
+      inbound_default_policy: input.inbound_default_policy ?? 'accept',
+      outbound_default_policy: input.outbound_default_policy ?? 'accept',
+      organization: project,
+      project: input.project ?? project,
+      tags: input.tags ?? [],
+      project_default: input.project_default ?? false,
+      creation_date: now(),
+      modification_date: now(),
+      stateful: input.stateful ?? true,
+      state: 'available',
+      zone,
+    };
+    securityGroups.set(group.id, group);
+    return group;
+  }
+
+  function defaultSecurityGroup(zone: string): Record<string, unknown> {
+    const found = [...securityGroups.values()].find((g) => g.zone === zone && g.project_default === true);
+    if (found) return found;
+    return createSecurityGroupFrom(zone, {
+      name: 'Default security group',
+      description: 'Auto generated security group.',
+      stateful: true,
+      project_default: true,
+    }) as Record<string, unknown>;
   }
 
   function createServerFrom(zone: string, body: Record<string, unknown>, res: ServerResponse): Server | undefined {
@@ -186,6 +261,12 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
     }
     if (faults.outOfStock?.includes(type)) {
       json(res, 503, { type: 'out_of_stock', message: 'out of stock', resource: type });
+      return undefined;
+    }
+    const asked = body.security_group as string | undefined;
+    const group = asked === undefined ? defaultSecurityGroup(zone) : securityGroups.get(asked);
+    if (!group || group.zone !== zone) {
+      notFound(res, 'instance_security_group', String(asked));
       return undefined;
     }
     const image = allLocalImages(zone).find((i) => i.id === body.image);
@@ -238,6 +319,7 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
         volumes: { '0': { boot: false, volume_type: 'sbs_volume', id: volumeId, state: 'available', zone } },
         public_ips: [],
         public_ip: null,
+        security_group: { id: group.id, name: group.name },
         creation_date: now(),
         zone,
       },
@@ -436,6 +518,41 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
         return json(res, 204);
       }
     }
+    if (rest[0] === 'security_groups') {
+      if (rest.length === 1 && req.method === 'GET') {
+        // name is a substring filter and tags must all match, as for servers; total in a header.
+        const name = query.get('name');
+        const tags = query.get('tags')?.split(',') ?? [];
+        const list = [...securityGroups.values()]
+          .filter((g) => g.zone === zone && (!name || String(g.name).includes(name)) && tags.every((t) => (g.tags as string[]).includes(t)))
+          .map(securityGroupBody);
+        const perPage = Number(query.get('per_page') ?? 50);
+        const page = Number(query.get('page') ?? 1);
+        return json(res, 200, { security_groups: list.slice((page - 1) * perPage, page * perPage) }, { 'X-Total-Count': String(list.length) });
+      }
+      if (rest.length === 1 && req.method === 'POST') {
+        // 99 999 per Organization (docs-content organization-quotas.mdx, "Instances Network").
+        if (securityGroups.size >= SECURITY_GROUP_QUOTA)
+          return json(res, 403, {
+            type: 'quotas_exceeded',
+            message: 'quota(s) exceeded for this resource',
+            details: [{ resource: 'security_groups', quota: SECURITY_GROUP_QUOTA, current: securityGroups.size, project_id: project }],
+          });
+        const created = createSecurityGroupFrom(zone, parse());
+        if (typeof created === 'string') return invalid(res, created);
+        return json(res, 201, { security_group: securityGroupBody(created) });
+      }
+      const group = securityGroups.get(rest[1] ?? '');
+      if (!group || group.zone !== zone) return notFound(res, 'instance_security_group', rest[1] ?? '');
+      if (rest.length === 2 && req.method === 'GET') return json(res, 200, { security_group: securityGroupBody(group) });
+      if (rest.length === 2 && req.method === 'DELETE') {
+        if ((securityGroupBody(group).servers as unknown[]).length > 0)
+          return json(res, 409, { message: 'Group is in use. You cannot delete it.', type: 'conflict' });
+        if (group.project_default) return json(res, 409, { message: 'Group is default group. You cannot delete it.', type: 'conflict' });
+        securityGroups.delete(rest[1]!);
+        return json(res, 204);
+      }
+    }
     if (rest[0] === 'servers') {
       if (rest.length === 1 && req.method === 'POST') {
         const server = createServerFrom(zone, parse(), res);
@@ -529,6 +646,18 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
     servers: () => [...servers.values()].map(view),
     volumes: () => [...volumes.values()].map((v) => ({ id: v.id as string, status: v.status as string, zone: v.zone as string })),
     ips: () => [...ips.values()].map((ip) => ({ id: ip.id as string, zone: ip.zone as string, tags: ip.tags as string[] })),
+    securityGroups: () =>
+      [...securityGroups.values()].map((g) => ({
+        id: g.id as string,
+        name: g.name as string,
+        zone: g.zone as string,
+        tags: g.tags as string[],
+        inboundDefaultPolicy: g.inbound_default_policy as string,
+        outboundDefaultPolicy: g.outbound_default_policy as string,
+        stateful: g.stateful as boolean,
+        projectDefault: g.project_default as boolean,
+        servers: (securityGroupBody(g).servers as { id: string }[]).map((s) => s.id),
+      })),
     close: async () => {
       for (const server of servers.values()) {
         for (const timer of server.timers) clearTimeout(timer);

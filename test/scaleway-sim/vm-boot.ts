@@ -83,6 +83,28 @@ export function cloudInitBoot(options: VmBootOptions) {
   };
 }
 
+/**
+ * A value as systemd's EnvironmentFile reads it (systemd.exec(5)): '…' taken literally, "…" with
+ * backslash escapes, a backslash outside quotes escaping the next character; parts are joined.
+ */
+export function environmentFileValue(text: string): string {
+  let value = '';
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (char === "'") {
+      const end = text.indexOf("'", i + 1);
+      if (end < 0) throw new Error(`agent.env: unterminated ' in ${text}`);
+      value += text.slice(i + 1, end);
+      i = end;
+    } else if (char === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) value += text[i] === '\\' ? text[++i]! : text[i]!;
+      if (i >= text.length) throw new Error(`agent.env: unterminated " in ${text}`);
+    } else if (char === '\\') value += text[++i] ?? '';
+    else value += char;
+  }
+  return value;
+}
+
 /** Maps the VM's absolute paths into its folder (only those cloud-init wrote or the unit uses). */
 function inVm(root: string, word: string): string {
   return /^\/(opt|etc|var|run)\//.test(word) ? join(root, word) : word;
@@ -95,7 +117,7 @@ function startUnit(root: string, name: string, log: string, extraArgs: string[])
   if (envFile) {
     for (const line of readFileSync(inVm(root, envFile), 'utf8').split('\n')) {
       const match = /^(\w+)=(.*)$/.exec(line);
-      if (match) env[match[1]!] = match[2];
+      if (match) env[match[1]!] = environmentFileValue(match[2]!);
     }
   }
   const words = systemdWords(/^ExecStart=(.+)$/m.exec(unit)![1]!).map((word) => inVm(root, word));

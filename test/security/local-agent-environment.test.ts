@@ -29,7 +29,15 @@ describe('an agent started on this machine (local provider)', () => {
     });
     try {
       const pid = resource.pid as number;
-      const environ = await vi.waitFor(() => readFileSync(`/proc/${pid}/environ`, 'utf8'), { timeout: 10_000 });
+      // Read once the agent has exec'd: a process caught between fork and exec shows no environment yet.
+      const environ = await vi.waitFor(
+        () => {
+          const text = readFileSync(`/proc/${pid}/environ`, 'utf8');
+          if (!text) throw new Error(`agent ${pid} shows no environment yet`);
+          return text;
+        },
+        { timeout: 10_000 },
+      );
       const names = environ
         .split('\0')
         .filter(Boolean)

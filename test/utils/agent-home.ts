@@ -28,6 +28,8 @@ export interface AgentHome extends AsyncDisposable {
   duplicates: number;
   /** Agent connections accepted so far (one more after each reconnect). */
   connections: number;
+  /** For each claim asked, how many events home had stored by then. */
+  claimAsks: number[];
   pushCommand(command: AgentCommand): void;
   /** Drops every agent socket (a network cut); the server stays up. */
   cutConnections(): void;
@@ -37,15 +39,19 @@ export interface AgentHome extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export async function startAgentHome(options: { tokens: string[]; port?: number; job?: AgentJob }): Promise<AgentHome> {
+export async function startAgentHome(options: { tokens: string[]; port?: number; job?: AgentJob; claimToken?: string }): Promise<AgentHome> {
   const keys = new Set<string>();
   const outbox: { id: string; command: AgentCommand }[] = [];
   const emitter = new EventEmitter();
-  const home = { events: [] as AgentEvent[], duplicates: 0, connections: 0 };
+  const home = { events: [] as AgentEvent[], duplicates: 0, connections: 0, claimAsks: [] as number[] };
 
   const api: AgentApi = {
     hello: () => Promise.resolve({ protocolVersion: 1 }),
     job: () => (options.job ? Promise.resolve(options.job) : Promise.reject(new TRPCError({ code: 'NOT_FOUND', message: 'no job for this agent' }))),
+    claim: () => {
+      home.claimAsks.push(home.events.length);
+      return Promise.resolve(options.claimToken ? { claimToken: options.claimToken } : {});
+    },
     async *commands(_ctx, lastEventId, signal) {
       // Listen before replaying, so nothing pushed during the replay is missed.
       const live = on(emitter, 'command', { signal });

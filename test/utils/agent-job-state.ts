@@ -1,13 +1,15 @@
-import type { AgentJob } from '@plexlift/shared/protocol';
+import type { AgentClaim, AgentJob } from '@plexlift/shared/protocol';
 import type { HomeLine } from '../../packages/agent/src/home/connection.js';
 import type { JobGiven, JobState } from '../../packages/agent/src/job-state.js';
 import { IDLE_PROFILES } from '../../packages/agent/src/monitors/idle-waiter.js';
 import type { PlexRuntime } from '../../packages/agent/src/plex/plex-runtime.js';
 
-/** A line home that is always up and only hands out the job's secrets: phases run without a home. */
-export function homeLineStub(secrets: AgentJob['secrets'] = {}): HomeLine {
+/** A line home that is always up and only hands out the job's secrets and its claim: phases run without a home. */
+export function homeLineStub(given: AgentJob['secrets'] & AgentClaim = {}): HomeLine {
+  const { claimToken, ...secrets } = given;
   return {
     job: () => Promise.resolve({ spec: {}, secrets, transfers: { baseUrl: 'http://127.0.0.1:9', token: '', exportId: '' } }),
+    claim: () => Promise.resolve(claimToken ? { claimToken } : {}),
     fetch: (url, init) => fetch(url, init),
     offlineForMs: () => 0,
     online: () => Promise.resolve(),

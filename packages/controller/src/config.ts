@@ -1,5 +1,5 @@
 import Conf from 'conf';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { PlexliftError, parseConfig, type Config } from '@plexlift/shared';
 
@@ -46,6 +46,8 @@ export function openConfigStore(path: string) {
       fileExtension: extension.replace(/^\./, ''),
       projectName: 'plexlift',
       clearInvalidConfig: false,
+      // The config holds tokens (home.plexToken, the Scaleway secret key): readable by its owner only.
+      configFileMode: CONFIG_FILE_MODE,
     });
   } catch (error) {
     throw new PlexliftError('CONFIG_INVALID', `config ${path}: not valid JSON (${(error as Error).message})`, {
@@ -58,8 +60,20 @@ export function openConfigStore(path: string) {
     /** Writes the whole, already validated, config at once. */
     replace: (values: Record<string, unknown>) => {
       conf.store = values;
+      // An existing file keeps its old mode through some writes: a 0644 file becomes 0600 here.
+      chmodSync(conf.path, CONFIG_FILE_MODE);
     },
   };
+}
+
+const CONFIG_FILE_MODE = 0o600;
+
+/**
+ * Creates the folder a config is written to, 0700 (root's only): what it creates is never readable
+ * by others. A folder that exists is left as it is (it may be shared, as /etc is); the file is 0600.
+ */
+export function createConfigFolder(configPath: string): void {
+  mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
 }
 
 /** The file `plexlift config set` edits: the one named, else the service's. */

@@ -10,7 +10,7 @@ import { JobBus } from './store/job-bus.js';
 import { JobStore } from './store/job-store.js';
 import { openStoreDatabase, type StoreDatabase } from './store/schema.js';
 import { TokenStore } from './store/token-store.js';
-import { ChunkTransfers } from './transfers/chunk-transfers.js';
+import { ChunkTransfers, type ChunkTransfersOptions } from './transfers/chunk-transfers.js';
 import type { TransferRecord } from './transfers/transfer-store.js';
 import { TransferStore } from './transfers/transfer-store.js';
 
@@ -27,7 +27,7 @@ export interface ControllerCore {
 export interface CoreOptions {
   /** The daemon's own folder: its database and the staged transfers. */
   stateDir: string;
-  transfers?: { maxChunkBytes?: number; reserveBytes?: number };
+  transfers?: Omit<ChunkTransfersOptions, 'store' | 'tokens' | 'stagingDir' | 'onVerified'>;
 }
 
 /** Opens the store (migrated), the bus and the data plane's staging; a verified transfer is announced on the bus. */
@@ -75,6 +75,7 @@ export async function serveController(core: ControllerCore, options: ServeOption
     tokens,
     bus,
     agentJob: options.agent.agentJob,
+    ...(options.agent.agentClaim ? { agentClaim: options.agent.agentClaim } : {}),
     // An agent's hello is its first connection.
     ...(options.agent.onHello || options.agent.onConnect ? { onHello: (options.agent.onHello ?? options.agent.onConnect)! } : {}),
     ...(options.agent.onConnect ? { onConnect: options.agent.onConnect } : {}),
@@ -117,8 +118,11 @@ export interface Controller extends ControllerCore, AsyncDisposable {
 export async function startController(options: ControllerOptions): Promise<Controller> {
   const core = openControllerCore(options);
   if (options.onVerified) core.bus.onTransferVerified(options.onVerified);
-  const { agentJob, onHello, onConnect } = options;
-  const server = await serveController(core, { ...options, agent: { agentJob, ...(onHello ? { onHello } : {}), ...(onConnect ? { onConnect } : {}) } });
+  const { agentJob, agentClaim, onHello, onConnect } = options;
+  const server = await serveController(core, {
+    ...options,
+    agent: { agentJob, ...(agentClaim ? { agentClaim } : {}), ...(onHello ? { onHello } : {}), ...(onConnect ? { onConnect } : {}) },
+  });
   return withClose(core, server);
 }
 

@@ -59,49 +59,100 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
   }
   const scheme = certificate ? 'https' : 'http';
 
-  const core = openControllerCore({ stateDir: config.server.stateDir });
-  const providers = await createProviders(config);
-  // Agents call the public address; without one (local providers), the port this daemon gets.
-  let url = config.server.publicUrl;
-  const runner = new JobRunner({
-    config,
-    ...core,
-    providers,
-    controllerUrl: () => url!,
-    controllerTls: certificate ? { fingerprint: certificate.fingerprint, publicKeyPin: certificate.publicKeyPin } : undefined,
-    logger,
-  });
-  const reaper = new OrphanReaper({ providers, jobs: core.jobs, logger: logger.child('reaper') });
-  const server = await serveController(core, {
-    stateDir: config.server.stateDir,
-    adminToken: token,
-    port: options.port ?? config.server.port,
-    host: config.server.host,
-    ...(certificate ? { tls: { cert: certificate.cert, key: certificate.key } } : {}),
-    control: {
-      run: (request) => runner.run(request),
-      plan: (request) => runner.plan(request),
-      install: (jobId) => runner.install(jobId),
-      abort: (jobId, reason) => runner.abort(jobId, reason),
-      holdings: () => reaper.holdings(),
-      reap: (dryRun) => reaper.pass({ dryRun }),
-    },
-    agent: { agentJob: (jobId) => runner.agentJob(jobId), onConnect: (jobId) => runner.onConnect(jobId) },
-    onRefused: (where, reason) => logger.warn(`refused a ${where} connection: ${reason}`),
-  });
-  const controller = withClose(core, server);
-  url ??= `${scheme}://127.0.0.1:${server.port}`;
+  // What start-up opened, closed in reverse if a later step fails: no half-started daemon keeps
+  // the port (answering /healthz) or the store open; the error reaches `serve`, which exits non-zero.
+  const opened: (() => Promise<void> | void)[] = [];
+  const closeOpened = async () => {
+    for (const close of opened.reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        logger.warn(`while stopping after a failed start: ${(error as Error).message}`);
+      }
+    }
+  };
+  try {
+    const core = openControllerCore({ stateDir: config.server.stateDir }); // checks the store: a damaged one is DATABASE_CORRUPT
+    opened.push(() => void core.db.close());
+    // Old jobs are pruned before anything serves them (a failure here is a start-up failure).
+    const keepMs = config.server.keepJobsDays * 86_400_000;
+    const pruned = core.jobs.prune(keepMs);
+    if (pruned > 0) logger.info(`forgot ${pruned} finished jobs older than ${config.server.keepJobsDays} days`);
+    for (const swept of core.transfers.sweep((jobId) => core.jobs.get(jobId)?.state)) logger.info(`deleted transfer folder ${swept}: no job needs it`);
 
-  const keepMs = config.server.keepJobsDays * 86_400_000;
-  const pruned = core.jobs.prune(keepMs);
-  if (pruned > 0) logger.info(`forgot ${pruned} finished jobs older than ${config.server.keepJobsDays} days`);
-  // A restart loses nothing: every job that was under way is taken up where it stood.
-  for (const job of runner.resume()) logger.info(`resuming job ${job.id} (${job.state}${job.phase ? `, ${job.phase}` : ''})`);
-  // What no live job owns is deleted in two passes: one now (after the resumed jobs took theirs), then periodically.
-  reaper.start((config.providers.scaleway?.reaperIntervalMinutes ?? 10) * 60_000);
-  // Job history is kept for server.keepJobsDays, checked daily.
-  const pruning = setInterval(() => core.jobs.prune(keepMs), 86_400_000).unref();
+    const providers = await createProviders(config);
+    // Agents call the public address; without one (local providers), the port this daemon gets.
+    let url = config.server.publicUrl;
+    const runner = new JobRunner({
+      config,
+      ...core,
+      providers,
+      controllerUrl: () => url!,
+      controllerTls: certificate ? { fingerprint: certificate.fingerprint, publicKeyPin: certificate.publicKeyPin } : undefined,
+      logger,
+    });
+    opened.push(() => runner.close());
+    const reaper = new OrphanReaper({ providers, jobs: core.jobs, logger: logger.child('reaper') });
+    opened.push(() => reaper.stop());
+    const server = await serveController(core, {
+      stateDir: config.server.stateDir,
+      adminToken: token,
+      port: options.port ?? config.server.port,
+      host: config.server.host,
+      ...(certificate ? { tls: { cert: certificate.cert, key: certificate.key } } : {}),
+      control: {
+        run: (request) => runner.run(request),
+        plan: (request) => runner.plan(request),
+        install: (jobId) => runner.install(jobId),
+        abort: (jobId, reason) => runner.abort(jobId, reason),
+        holdings: () => reaper.holdings(),
+        reap: (dryRun) => reaper.pass({ dryRun }),
+      },
+      agent: {
+        agentJob: (jobId) => runner.agentJob(jobId),
+        agentClaim: (jobId) => runner.agentClaim(jobId),
+        onConnect: (jobId) => runner.onConnect(jobId),
+      },
+      onRefused: (where, reason) => logger.warn(`refused a ${where} connection: ${reason}`),
+    });
+    opened.push(() => server.close());
+    const controller = withClose(core, server);
+    url ??= `${scheme}://127.0.0.1:${server.port}`;
 
+    // A restart loses nothing: every job that was under way is taken up where it stood.
+    for (const job of runner.resume()) logger.info(`resuming job ${job.id} (${job.state}${job.phase ? `, ${job.phase}` : ''})`);
+    // What no live job owns is deleted in two passes: one now (after the resumed jobs took theirs), then periodically.
+    reaper.start((config.providers.scaleway?.reaperIntervalMinutes ?? 10) * 60_000);
+    // Job history is kept for server.keepJobsDays, checked daily.
+    const pruning = setInterval(() => core.jobs.prune(keepMs) && core.transfers.sweep((jobId) => core.jobs.get(jobId)?.state), 86_400_000).unref();
+    opened.push(() => clearInterval(pruning));
+    return daemonOf({
+      config,
+      logger,
+      controller,
+      runner,
+      reaper,
+      pruning,
+      url: `${scheme}://127.0.0.1:${server.port}`,
+      fingerprint: certificate?.fingerprint,
+    });
+  } catch (error) {
+    await closeOpened();
+    throw error;
+  }
+}
+
+function daemonOf(parts: {
+  config: Config;
+  logger: Logger;
+  controller: Controller;
+  runner: JobRunner;
+  reaper: OrphanReaper;
+  pruning: NodeJS.Timeout;
+  url: string;
+  fingerprint: string | undefined;
+}): Daemon {
+  const { config, logger, controller, runner, reaper, pruning } = parts;
   const close = once(async () => {
     clearInterval(pruning);
     await reaper.stop();
@@ -118,8 +169,8 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
   return {
     controller,
     runner,
-    url: `${scheme}://127.0.0.1:${server.port}`,
-    fingerprint: certificate?.fingerprint,
+    url: parts.url,
+    fingerprint: parts.fingerprint,
     reload,
     close,
     [Symbol.asyncDispose]: close,

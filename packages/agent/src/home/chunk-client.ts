@@ -1,7 +1,8 @@
 import { PlexliftError } from '@plexlift/shared';
 import { bearerHeader } from '@plexlift/shared/protocol';
 import { retry } from '@plexlift/shared/retry';
-import { TRANSFER_PATHS, TransferListingSchema, type TransferListing } from '@plexlift/shared/transfer';
+import { formatBytes } from '@plexlift/shared/plex-db';
+import { TRANSFER_PATHS, TransferListingSchema, TransferNoRoomSchema, type TransferListing } from '@plexlift/shared/transfer';
 import { fetchHome, refusalOf, type HomeFetch } from './home-fetch.js';
 
 /** How the agent reaches one transfer of the data plane. */
@@ -60,8 +61,21 @@ export interface ChunkRequest<T> {
 }
 
 /**
+ * Home's disk cannot take the chunk now (507): not a reachability problem, so not tried again
+ * here; the sender waits for room and sends the same chunk again (`DISK_FULL`, with `free` and
+ * `needed` in its details).
+ */
+async function noRoom(response: Response): Promise<PlexliftError> {
+  const body = TransferNoRoomSchema.safeParse(await response.json().catch(() => undefined));
+  const { free, needed } = body.success ? body.data : { free: 0, needed: 0 };
+  return new PlexliftError('DISK_FULL', `home has no room for the archive: ${formatBytes(free)} free, ${formatBytes(needed)} needed`, {
+    details: { status: 507, free, needed },
+  });
+}
+
+/**
  * One chunk's request, tried again with backoff after a cut, an HTTP error or a damaged body, up
- * to `maxAttempts`; a refusal (the token, the certificate) and an abort end it at once.
+ * to `maxAttempts`; a refusal (the token, the certificate), a full home disk (507) and an abort end it at once.
  */
 export async function requestChunk<T>(address: TransferAddress, request: ChunkRequest<T>, maxAttempts = 8): Promise<T> {
   try {
@@ -70,6 +84,7 @@ export async function requestChunk<T>(address: TransferAddress, request: ChunkRe
         try {
           const response = await (address.fetch ?? fetch)(request.url, { ...request.init(), ...(address.signal ? { signal: address.signal } : {}) });
           if (response.status === 401) throw new PlexliftError('AUTH_REFUSED', request.refusal);
+          if (response.status === 507) throw await noRoom(response);
           if (!response.ok) throw new Error(`HTTP ${response.status}`);
           return await request.read(response);
         } catch (error) {

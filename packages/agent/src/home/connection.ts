@@ -3,10 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { PlexliftError } from '@plexlift/shared';
 import {
+  AgentClaimSchema,
   AgentJobSchema,
   AUTH_REFUSED_CLOSE_CODE,
   clipAgentEvent,
   PROTOCOL_VERSION,
+  type AgentClaim,
   type AgentCommand,
   type AgentEvent,
   type AgentJob,
@@ -52,7 +54,7 @@ class QuickCloseWebSocket extends WebSocket {
 }
 
 /** What the phases use of the line home (tests stand in for it). */
-export type HomeLine = Pick<HomeConnection, 'job' | 'fetch' | 'offlineForMs' | 'online'>;
+export type HomeLine = Pick<HomeConnection, 'job' | 'claim' | 'fetch' | 'offlineForMs' | 'online'>;
 
 /**
  * The agent's line home: one tRPC WebSocket that reconnects by itself, a `hello` with the
@@ -141,6 +143,24 @@ export class HomeConnection {
     const deadline = Date.now() + 120_000;
     try {
       return await retry(async () => AgentJobSchema.parse(await this.client.agent.job.query()), {
+        backoff: { baseMs: 250, maxMs: 5_000 },
+        retryIf: (error) => !isAnswer(error) && !this.fatal && Date.now() <= deadline,
+      });
+    } catch (error) {
+      throw this.fatal ?? toConnectionError(error, this.options.url);
+    }
+  }
+
+  /**
+   * The plex.tv claim token for the Plex being started, asked in `plex-start`: home mints one per
+   * start of that phase, so every journaled event (the phase's start among them) goes home first.
+   * A call cut by a dropped line is asked again, and gets the same claim.
+   */
+  async claim(): Promise<AgentClaim> {
+    const deadline = Date.now() + 120_000;
+    try {
+      await this.drained();
+      return await retry(async () => AgentClaimSchema.parse(await this.client.agent.claim.mutate()), {
         backoff: { baseMs: 250, maxMs: 5_000 },
         retryIf: (error) => !isAnswer(error) && !this.fatal && Date.now() <= deadline,
       });

@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
-import { PlexliftError } from '@plexlift/shared';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isPlexliftError, PlexliftError } from '@plexlift/shared';
+import { backoffDelay } from '@plexlift/shared/retry';
 import { cutIntoChunks, type ArchiveChunk } from '@plexlift/shared/archive';
 import { CHUNK_SHA256_HEADER, TRANSFER_CHUNK_BYTES, TRANSFER_PATHS, type TransferCompletion } from '@plexlift/shared/transfer';
 import { bearerHeaders, getListing, requestChunk, transferUrl, type TransferAddress } from './chunk-client.js';
@@ -12,7 +14,8 @@ export interface UploadOptions extends TransferAddress {
   concurrency?: number;
   /** Attempts per chunk before giving up. @default 8 */
   maxAttempts?: number;
-  onProgress?: (progress: { chunks: number; bytes: number; skipped: number }) => void;
+  /** After each chunk home took: chunks and bytes cut so far, chunks home already held, bytes home took in this call. */
+  onProgress?: (progress: { chunks: number; bytes: number; skipped: number; sentBytes: number }) => void;
   /**
    * Awaited after the last chunk and before home is told the archive is whole: the producer
    * must have finished cleanly (a compressor killed halfway leaves a short stream that is
@@ -21,6 +24,13 @@ export interface UploadOptions extends TransferAddress {
   beforeComplete?: () => Promise<void>;
   /** How long to wait for home through a cut before giving up. @default HOME_PATIENCE_MS */
   patienceMs?: number;
+  /**
+   * How long a chunk waits for room on home's disk (507), asking again with backoff from
+   * `pollMs` up to `maxPollMs`, before the upload stops with `DISK_FULL`. @default 30 min, 5 s to 60 s
+   */
+  room?: { waitMs: number; pollMs?: number; maxPollMs?: number };
+  /** Called each time home says it has no room, before the wait: say so (the VM bills meanwhile). */
+  onNoRoom?: (wait: { free: number; needed: number; waitedMs: number; leftMs: number }) => void;
 }
 
 export interface UploadResult {
@@ -45,6 +55,7 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
   const whole: { sha256?: string; bytes?: number } = {};
   const inFlight = new Set<Promise<void>>();
   const result: UploadResult = { chunks: 0, bytes: 0, sha256: '', skipped: 0 };
+  let sentBytes = 0;
   let failure: unknown;
 
   for await (const chunk of cutIntoChunks(stream, options.chunkBytes ?? TRANSFER_CHUNK_BYTES, whole)) {
@@ -55,8 +66,8 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
       result.skipped += 1;
       continue;
     }
-    const sending = sendChunk(chunk, options)
-      .then(() => options.onProgress?.({ chunks: result.chunks, bytes: result.bytes, skipped: result.skipped }))
+    const sending = sendWhenRoom(chunk, options)
+      .then(() => options.onProgress?.({ chunks: result.chunks, bytes: result.bytes, skipped: result.skipped, sentBytes: (sentBytes += chunk.data.length) }))
       .catch((error: unknown) => {
         failure ??= error;
       })
@@ -90,6 +101,33 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
     });
   }
   return result;
+}
+
+/**
+ * Sends a chunk, and while home's disk has no room for it (507) waits and sends the same chunk
+ * again: the transfer goes on where it stood (the chunks home holds stay, nothing is archived
+ * again; the archive's producer waits meanwhile). After `room.waitMs` it stops with `DISK_FULL`.
+ */
+async function sendWhenRoom(chunk: ArchiveChunk, options: UploadOptions): Promise<void> {
+  const { waitMs, pollMs = 5_000, maxPollMs = 60_000 } = options.room ?? { waitMs: 30 * 60_000 };
+  const started = performance.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await sendChunk(chunk, options);
+    } catch (error) {
+      if (!isPlexliftError(error, 'DISK_FULL')) throw error;
+      const waitedMs = Math.round(performance.now() - started);
+      const leftMs = waitMs - waitedMs;
+      const { free, needed } = error.details as { free: number; needed: number };
+      if (leftMs <= 0) {
+        throw new PlexliftError('DISK_FULL', `${error.message}; home had no room for ${Math.round(waitedMs / 1000)} s, so the upload stopped`, {
+          details: { ...error.details, waitedMs },
+        });
+      }
+      options.onNoRoom?.({ free, needed, waitedMs, leftMs });
+      await sleep(Math.min(backoffDelay(attempt, { baseMs: pollMs, maxMs: maxPollMs }), leftMs), undefined, options.signal ? { signal: options.signal } : {});
+    }
+  }
 }
 
 function sendChunk(chunk: ArchiveChunk, options: UploadOptions): Promise<void> {

@@ -15,6 +15,6 @@ export const connect = definePhase({
     const job = await state.connection.job();
     make({ transfers: job.transfers });
     if (job.secrets.rcloneConfig) writeFileSync(join(state.workDir, 'rclone.conf'), job.secrets.rcloneConfig, { mode: 0o600 });
-    return { claimToken: job.secrets.claimToken ? 'received' : 'none', storage: job.secrets.rcloneConfig ? 'received' : 'none' };
+    return { storage: job.secrets.rcloneConfig ? 'received' : 'none' };
   },
 });

@@ -7,9 +7,9 @@ export const plexStart = definePhase({
   name: 'plex-start',
   makes: ['plex'],
   run: async ({ job, state, signal, progress, report, make }) => {
-    // Claim tokens live about four minutes: a fresh one now, not the one from connect (a restore
-    // can take longer than that).
-    const { claimToken } = (await state.connection.job()).secrets;
+    // Claim tokens live about four minutes and claim once: home mints one for this start of the
+    // phase (issue 16 item 4), asked now rather than at connect (a restore can take longer).
+    const { claimToken } = await state.connection.claim();
     const started = await startPlex(state.runtime, {
       version: job.plex.version,
       mediaPaths: [job.media.mountPath],

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { PlexliftError, type Config } from '@plexlift/shared';
 import type { AgentJob } from '@plexlift/shared/protocol';
 import { PlexAccount } from '../plex-account.js';
+import { PlexClaims, type ClaimAnswer } from './plex-claims.js';
+import { rcloneConfigForJob } from './rclone-remote-config.js';
 import type { ControllerTls, Provider } from '../providers/provider.js';
 import type { JobRecord, JobStore } from '../store/job-store.js';
 import type { TokenStore } from '../store/token-store.js';
@@ -11,12 +12,14 @@ export const transferIds = (jobId: string) => ({ restore: `${jobId}-restore`, ex
 
 /**
  * The agent's side of a job: its machine started with a one-time bootstrap token, and what it
- * gets when it asks for its job: its spec, the secrets it needs just in time (a claim token
- * minted now, the storage config) and its data plane. Transfer tokens live in memory
+ * gets when it asks for its job: its spec, the storage config and its data plane; and, while
+ * Plex starts, a plex.tv claim token minted once for that start. Transfer tokens live in memory
  * only (the store keeps their hashes), one per job for as long as the job runs here.
  */
 export class AgentJobs {
   private readonly transferTokens = new Map<string, string>();
+  /** plex.tv claims, once per plex-start attempt (not per `agent.job` call). */
+  private readonly claims: PlexClaims;
 
   constructor(
     private readonly options: {
@@ -26,7 +29,15 @@ export class AgentJobs {
       controllerUrl: () => string;
       controllerTls: ControllerTls | undefined;
     },
-  ) {}
+  ) {
+    this.claims = new PlexClaims({
+      jobs: options.jobs,
+      mint: async (jobId) => {
+        const { home } = this.options.config(jobId);
+        return home ? PlexAccount.fromHome(home).mintClaimToken() : undefined;
+      },
+    });
+  }
 
   /** Starts the job's machine with a fresh one-time token (its only secret at birth), recorded before it exists. */
   async provision(job: JobRecord, provider: Provider): Promise<void> {
@@ -36,11 +47,14 @@ export class AgentJobs {
       jobId: job.id,
       controllerUrl: this.options.controllerUrl(),
       ...(controllerTls ? { controllerTls } : {}),
+      mediaPath: job.spec.media.mountPath,
       bootstrapToken,
       record: (resource) => jobs.setResource(job.id, resource),
     });
   }
 
+  // Nothing to wait for since the claim left it (it comes from `agentClaim`, once per plex-start).
+  // eslint-disable-next-line @typescript-eslint/require-await
   async agentJob(jobId: string): Promise<AgentJob> {
     const config = this.options.config(jobId);
     const job = this.options.jobs.get(jobId);
@@ -50,18 +64,24 @@ export class AgentJobs {
       token = this.options.tokens.issue(jobId, 'transfer');
       this.transferTokens.set(jobId, token);
     }
-    const claimToken = config.home ? await PlexAccount.fromHome(config.home).mintClaimToken() : undefined;
-    const rcloneConfig = config.media?.rcloneConfigPath ? readFileSync(config.media.rcloneConfigPath, 'utf8') : undefined;
+    // Only the job's remotes and what they wrap: the other remotes' credentials never leave home.
+    const rcloneConfig = rcloneConfigForJob(config.media?.rcloneConfigPath, job.spec);
     const ids = transferIds(jobId);
     return {
       spec: job.spec,
-      secrets: { ...(claimToken ? { claimToken } : {}), ...(rcloneConfig ? { rcloneConfig } : {}) },
+      secrets: { ...(rcloneConfig ? { rcloneConfig } : {}) },
       transfers: { baseUrl: this.options.controllerUrl(), token, ...(job.spec.mode === 'delta' ? { restoreId: ids.restore } : {}), exportId: ids.export },
     };
   }
 
+  /** The claim token for the Plex the job's agent is starting (`agent.claim`). */
+  agentClaim(jobId: string): Promise<ClaimAnswer> {
+    return this.claims.claim(jobId);
+  }
+
   /** The job ended: every token it had stops working. */
   revoke(jobId: string): void {
+    this.claims.forget(jobId);
     this.options.tokens.revokeJob(jobId);
     this.transferTokens.delete(jobId);
   }

@@ -6,6 +6,7 @@ import type { ChunkTransfers } from '../transfers/chunk-transfers.js';
 import { createHomeSnapshot } from '../transfers/home-snapshot.js';
 import { transferIds } from './agent-job.js';
 import { readHomeStats } from './home-library.js';
+import { rcloneConfigForJob } from './rclone-remote-config.js';
 
 /**
  * What home prepares before a job's machine exists: the library's counts as it was (kept for the
@@ -15,6 +16,8 @@ import { readHomeStats } from './home-library.js';
 export async function stageHomeSide(job: JobRecord, context: { config: Config; jobs: JobStore; transfers: ChunkTransfers }): Promise<void> {
   const { config, jobs, transfers } = context;
   const home = config.home!;
+  // The rclone sections the agent will get: a remote missing from rclone.conf fails the job now, before its machine is paid for.
+  rcloneConfigForJob(config.media?.rcloneConfigPath, job.spec);
   const ids = transferIds(job.id);
   const before = readHomeStats(home.plexDataDir);
   jobs.setReport(job.id, before ? { before } : {});

@@ -3,6 +3,7 @@ import type { RunRequest } from '@plexlift/shared';
 import type { Provider } from '../providers/provider.js';
 import type { JobRecord } from '../store/job-store.js';
 import type { Holding, ReapOutcome } from './orphan-reaper.js';
+import type { ClaimAnswer } from './plex-claims.js';
 
 // The contract between the server (which takes requests) and whatever runs jobs: the server
 // depends on this module, never on the runner, so the two can be built in either order.
@@ -38,6 +39,8 @@ export interface JobControl {
 export interface AgentHooks {
   /** What an agent gets when it asks for its job. */
   agentJob: (jobId: string) => Promise<AgentJob>;
+  /** A plex.tv claim for the Plex an agent is starting, minted once per plex-start. */
+  agentClaim?: (jobId: string) => Promise<ClaimAnswer>;
   /** An agent said hello (its first connection); `onConnect` when absent. */
   onHello?: (jobId: string) => void;
   /** An agent is connected: after its hello and after every reconnect. */

@@ -45,7 +45,8 @@ export async function installJob(ready: JobRecord, transfer: TransferRecord, hou
     resume,
   });
   journal.event(job.id, { type: 'phase:complete', phase: 'install', summary: { backup: result.backup.dir, files: result.files } });
-  transfers.discard(transfer.id);
+  // Installed: the archive and the restore snapshot leave the disk before the job is done.
+  transfers.release(job.id, 'done');
   const report = buildJobReport({
     jobId: job.id,
     jobs: journal.jobs,

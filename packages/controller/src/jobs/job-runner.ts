@@ -14,6 +14,7 @@ import { stageHomeSide } from './home-side.js';
 import type { AgentHooks, CostEstimate, JobControl, JobPlan } from './job-control.js';
 import { installJob, installWaitingJob } from './job-install.js';
 import { JobJournal } from './job-journal.js';
+import type { ClaimAnswer } from './plex-claims.js';
 import { currentPrice, planJob, prepareJob } from './job-planner.js';
 import { buildJobReport } from './job-report.js';
 import { raceSignal } from './race-signal.js';
@@ -99,6 +100,10 @@ export class JobRunner implements JobControl, AgentHooks {
 
   agentJob(jobId: string): Promise<AgentJob> {
     return this.agentJobs.agentJob(jobId);
+  }
+
+  agentClaim(jobId: string): Promise<ClaimAnswer> {
+    return this.agentJobs.agentClaim(jobId);
   }
 
   /** `plexlift install JOB`: the verified archive of a `--no-install` job goes in now. */
@@ -266,6 +271,8 @@ export class JobRunner implements JobControl, AgentHooks {
       // Ends the helpers that watched this job (event followers, machine checks).
       live.abort.abort(new PlexliftError('UNEXPECTED', 'the job ended'));
       if (!this.stopping) this.agentJobs.revoke(job.id);
+      // What the job no longer needs leaves the disk (a restore snapshot is a copy of the home DB).
+      if (!this.stopping) this.options.transfers.release(job.id, jobs.get(job.id)?.state ?? job.state);
     }
   }
 

@@ -33,12 +33,13 @@ export const VM_PATHS = {
  * those over its authenticated channel).
  */
 export function renderCloudInit(input: AgentCloudInit): string {
+  // Read by the installer's `sh` (`. agent.env`) and by systemd's EnvironmentFile: single-quoted, so neither expands anything.
   const env = [
-    `PLEXLIFT_CONTROLLER_URL=${input.controllerUrl}`,
-    `PLEXLIFT_JOB=${input.jobId}`,
-    ...(input.fingerprint ? [`PLEXLIFT_FINGERPRINT=${input.fingerprint}`] : []),
-    ...(input.publicKeyPin ? [`PLEXLIFT_PUBLIC_KEY_PIN=${input.publicKeyPin}`] : []),
-    `PLEXLIFT_AGENT_TOKEN=${input.bootstrapToken}`,
+    envLine('PLEXLIFT_CONTROLLER_URL', input.controllerUrl),
+    envLine('PLEXLIFT_JOB', input.jobId),
+    ...(input.fingerprint ? [envLine('PLEXLIFT_FINGERPRINT', input.fingerprint)] : []),
+    ...(input.publicKeyPin ? [envLine('PLEXLIFT_PUBLIC_KEY_PIN', input.publicKeyPin)] : []),
+    envLine('PLEXLIFT_AGENT_TOKEN', input.bootstrapToken),
   ].join('\n');
   // The token comes from the unit's environment file, never from its command line.
   const execStart = [
@@ -108,4 +109,13 @@ rm -f "$root/run/plexlift-agent.tar.gz"
 function systemdQuote(word: string): string {
   if (/^[\w@%+=:,./-]+$/.test(word)) return word;
   return `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '$$$$').replace(/%/g, '%%')}"`;
+}
+
+/**
+ * `KEY='value'`, a `'` inside written `'\''`: the same value for a POSIX shell sourcing the file and
+ * for systemd's EnvironmentFile parser (which joins quoted and escaped parts the way sh does).
+ */
+export function envLine(key: string, value: string): string {
+  if (/[\n\r\0]/.test(value)) throw new Error(`${key}: a line break or NUL cannot go into agent.env`);
+  return `${key}='${value.replace(/'/g, `'\\''`)}'`;
 }

@@ -4,27 +4,67 @@ import { PlexliftError, type DockerProviderConfig } from '@plexlift/shared';
 import { DockerApi, dockerMessage, plexContainerName } from '@plexlift/shared/docker';
 import { VERSION } from '../version.js';
 import { agentArguments } from './agent-command.js';
+import { startDockerSocketProxy, type DockerSocketProxy } from './docker-socket-proxy.js';
 import type { Provider, ProviderResource, ProvisionRequest } from './provider.js';
 
 /** The label every agent container carries, with its job id: what `list` finds. */
 const JOB_LABEL = 'org.plexlift.job';
 
+/** Where the agent container sees its job's Docker socket (a folder: a restarted controller's new socket shows through). */
+const AGENT_DOCKER_DIR = '/run/plexlift-docker';
+
 interface DockerResource extends ProviderResource {
   jobId: string;
   container: string;
   workDir: string;
+  /** The job's media folder, which its Plex container may bind read-only. */
+  mediaPath?: string;
 }
+
+/** The job's Plex data and transcode folders: the only folders its containers may bind read-write. */
+const plexFoldersOf = (workDir: string) => [join(workDir, 'plex'), join(workDir, 'transcode')];
 
 /**
  * The agent as a container on this machine's Docker (no cloud, no cost): host network (it calls
- * the controller on loopback), FUSE for its media mount, the Docker socket to run Plex in a
- * sibling container, and its work folder at the same path inside and out (the Plex container's
- * binds are paths of this host). Removed at teardown with its Plex container.
+ * the controller on loopback), FUSE for its media mount, a Docker socket of its job's own (a
+ * filtering proxy: its Plex container and nothing else, see docker-socket-proxy.ts) to run Plex
+ * in a sibling container, and its work folder at the same path inside and out (the Plex
+ * container's binds are paths of this host). Removed at teardown with its Plex container.
  */
 export function createDockerProvider(options: { config: DockerProviderConfig; workRoot: string }): Provider {
   const { config } = options;
   const docker = new DockerApi(config.socketPath);
   const image = agentImageOf(config);
+  const proxies = new Map<string, Promise<DockerSocketProxy>>();
+  // Outside the work folder, which the agent can write: it cannot swap the socket's folder for a link.
+  const proxyDirOf = (jobId: string) => join(options.workRoot, 'docker-sockets', jobId);
+
+  /** The job's socket proxy, started once per controller process (again after a restart, for a running agent). */
+  const ensureProxy = (resource: DockerResource): Promise<DockerSocketProxy> => {
+    let proxy = proxies.get(resource.jobId);
+    if (!proxy) {
+      mkdirSync(join(options.workRoot, 'docker-sockets'), { recursive: true, mode: 0o700 });
+      proxy = startDockerSocketProxy({
+        socketPath: join(proxyDirOf(resource.jobId), 'docker.sock'),
+        enginePath: config.socketPath,
+        policy: {
+          plexContainer: plexContainerName(resource.jobId),
+          plexImage: config.plexImage,
+          writableFolders: plexFoldersOf(resource.workDir),
+          readOnlyFolders: resource.mediaPath ? [resource.mediaPath] : [],
+        },
+      });
+      proxies.set(resource.jobId, proxy);
+      proxy.catch(() => proxies.delete(resource.jobId));
+    }
+    return proxy;
+  };
+  const closeProxy = async (jobId: string) => {
+    const proxy = proxies.get(jobId);
+    proxies.delete(jobId);
+    await proxy?.then((p) => p.close()).catch(() => undefined);
+    rmSync(proxyDirOf(jobId), { recursive: true, force: true });
+  };
 
   const remove = async (name: string) => {
     const gone = await docker.call('DELETE', `/containers/${encodeURIComponent(name)}?force=true&v=true`);
@@ -39,9 +79,16 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
     async provision(request: ProvisionRequest) {
       if (!(await hasImage(docker, image))) throw missingImage(image);
       const workDir = join(options.workRoot, request.jobId);
-      const resource: DockerResource = { jobId: request.jobId, container: `plexlift-agent-${request.jobId}`, workDir };
+      const resource: DockerResource = {
+        jobId: request.jobId,
+        container: `plexlift-agent-${request.jobId}`,
+        workDir,
+        ...(request.mediaPath ? { mediaPath: request.mediaPath } : {}),
+      };
       request.record(resource);
       mkdirSync(workDir, { recursive: true, mode: 0o700 });
+      // Made here and bound over themselves: mount points the agent cannot replace by a link.
+      for (const folder of plexFoldersOf(workDir)) mkdirSync(folder, { recursive: true });
       // The token in a file of the work folder, not in the container's environment (docker inspect shows that).
       writeFileSync(join(workDir, 'bootstrap-token'), `${request.bootstrapToken}\n`, { mode: 0o600 });
       const cmd = agentArguments({
@@ -54,21 +101,27 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
         tuningFile: config.tuningFile,
       });
       await remove(resource.container);
+      await closeProxy(request.jobId);
+      await ensureProxy(resource);
       await docker.expect('create the agent container', 'POST', `/containers/create?name=${encodeURIComponent(resource.container)}`, [201], {
         Image: image,
         Cmd: cmd,
+        Env: [`DOCKER_SOCKET=${AGENT_DOCKER_DIR}/docker.sock`],
         Labels: { [JOB_LABEL]: request.jobId },
         HostConfig: {
           NetworkMode: 'host',
           Binds: [
             `${workDir}:${workDir}`,
-            `${config.socketPath}:/var/run/docker.sock`,
+            ...plexFoldersOf(workDir).map((folder) => `${folder}:${folder}`),
+            // Read-only: the agent connects to the socket but cannot remove or replace it.
+            `${proxyDirOf(request.jobId)}:${AGENT_DOCKER_DIR}:ro`,
             ...(config.tuningFile ? [`${config.tuningFile}:${config.tuningFile}:ro`] : []),
           ],
-          // rclone mounts the media with FUSE inside the container.
+          // rclone mounts the media with FUSE inside the container: the device and the mount(2) that CAP_SYS_ADMIN allows.
           Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }],
           CapAdd: ['SYS_ADMIN'],
-          SecurityOpt: ['apparmor=unconfined'],
+          // docker-default denies mount(2): unconfined only where the engine applies AppArmor (SECURITY.md).
+          SecurityOpt: ['no-new-privileges:true', ...((await hasAppArmor(docker)) ? ['apparmor=unconfined'] : [])],
         },
       });
       await docker.expect('start the agent container', 'POST', `/containers/${encodeURIComponent(resource.container)}/start`, [204, 304]);
@@ -79,12 +132,16 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
       const inspect = await docker.call('GET', `/containers/${encodeURIComponent(container)}/json`);
       if (inspect.status === 404) return { exists: false, detail: 'no agent container' };
       const state = (JSON.parse(inspect.body) as { State?: { Running?: boolean; Status?: string } }).State;
+      // The runner watches every job's machine: a restarted controller reopens a running agent's socket here.
+      if (state?.Running === true) await ensureProxy(resource as DockerResource);
       return { exists: state?.Running === true, detail: `agent container ${container} ${state?.Status ?? '?'}` };
     },
     async teardown(resource, { keep }) {
       const { container, jobId, workDir } = resource as DockerResource;
-      // The agent stops its Plex when asked (SIGTERM, its grace); then both go.
+      // The agent stops its Plex when asked (SIGTERM, its grace), through its socket; then both go.
+      if (jobId) await ensureProxy(resource as DockerResource).catch(() => undefined);
       await docker.call('POST', `/containers/${encodeURIComponent(container)}/stop?t=60`, undefined, 120_000);
+      if (jobId) await closeProxy(jobId);
       // The agent's own output outlives its container: a crash says why only there.
       const lines = await docker.logs(container);
       if (lines.length > 0) {
@@ -109,6 +166,12 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
 /** The agent's image: the config's, or the one scripts/build-agent-image.sh builds for this version. */
 function agentImageOf(config: DockerProviderConfig): string {
   return config.image ?? `plexlift/agent:${VERSION}`;
+}
+
+/** Whether the engine confines containers with AppArmor (`docker info`'s security options). */
+async function hasAppArmor(docker: DockerApi): Promise<boolean> {
+  const info = await docker.expect('read the engine info', 'GET', '/info', [200]);
+  return ((JSON.parse(info.body) as { SecurityOptions?: string[] }).SecurityOptions ?? []).some((option) => option.includes('name=apparmor'));
 }
 
 async function hasImage(docker: DockerApi, image: string): Promise<boolean> {

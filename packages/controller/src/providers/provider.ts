@@ -19,6 +19,8 @@ export interface ProvisionRequest {
   controllerUrl: string;
   /** The controller's own certificate, which the agent pins; absent without TLS of our own. */
   controllerTls?: ControllerTls;
+  /** The job's media folder (`media.mountPath`), which its Plex reads; a local container may bind only it. */
+  mediaPath?: string;
   /** Works once, expires within minutes; the only secret the machine is given at birth. */
   bootstrapToken: string;
   /** Called with the resource before it is created, so a crash in between still leaves a trace to reap. */

@@ -1,5 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { AGENT_PHASE_NAMES, PROTOCOL_VERSION, type AgentApi, type AgentEvent, type AgentJob } from '@plexlift/shared/protocol';
+import type { ClaimAnswer } from '../jobs/plex-claims.js';
 import type { JobStore } from '../store/job-store.js';
 import { isFinal } from '@plexlift/shared';
 import type { TokenStore } from '../store/token-store.js';
@@ -13,6 +14,8 @@ export interface AgentGatewayOptions {
   bus: JobBus;
   /** The job, its just-in-time secrets and its data plane, prepared by whoever runs the job. */
   agentJob: (jobId: string) => Promise<AgentJob>;
+  /** A plex.tv claim for the Plex the agent is starting, once per plex-start; none when absent. */
+  agentClaim?: (jobId: string) => Promise<ClaimAnswer>;
   /** An agent said hello (provisioning is over when it does). */
   onHello?: (jobId: string, agentVersion: string) => void;
   /** An agent is connected (after its hello, and after each reconnect, a restarted controller's too). */
@@ -78,6 +81,13 @@ export function createAgentGateway(options: AgentGatewayOptions): AgentApi<Contr
       return Promise.resolve({ protocolVersion: PROTOCOL_VERSION, ...(sessionToken ? { sessionToken } : {}) });
     },
     job: async (ctx) => options.agentJob(jobOf(ctx, 'job').id),
+    claim: async (ctx) => {
+      const jobId = jobOf(ctx, 'claim').id;
+      if (!options.agentClaim) return {};
+      const answer = await options.agentClaim(jobId);
+      if (!answer.ok) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: answer.reason });
+      return answer.claim;
+    },
     async *commands(ctx, lastEventId, signal) {
       const jobId = jobOf(ctx, 'commands').id;
       // Subscribed after hello and again after every reconnect: the agent is there.

@@ -94,6 +94,8 @@ export async function startControllerServer(options: ControllerServerOptions): P
     res.end('not found\n');
   };
   const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
+  // A chunk on a slow link may take longer than Node's 300 s; the data plane cuts stalls itself.
+  server.requestTimeout = Math.max(server.requestTimeout, options.transfers.requestTimeoutMs);
   applyConnectionLimits(server, options.connectionLimits ?? CONNECTION_LIMITS_DEFAULTS, refuse);
   // A larger frame closes the socket (1009) as soon as its header arrives, before it is read.
   const wss = new WebSocketServer({ server, maxPayload: MAX_MESSAGE_BYTES });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { parseConfig, type Config } from '@plexlift/shared';
+import { parseConfig, PlexliftError, type Config } from '@plexlift/shared';
 
 export const UNIT_NAME = 'plexlift-controller.service';
 export const ENV_FILE = '/etc/plexlift/plexlift.env';
@@ -13,12 +13,16 @@ export interface UnitInput {
 }
 
 /**
- * The controller's systemd unit, hardened: nothing on the system is writable but its state
- * (`StateDirectory`), the home Plex data dir and the backups; no new privileges, private /tmp
- * and devices, kernel and cgroups untouchable. It runs as root because the install gives the new
- * files to Plex's own user and stops Plex through systemd or Docker; the `docker` group is added
- * when the home Plex is a container (for an admin who sets `User=`). V8 needs writable and
- * executable memory, so `MemoryDenyWriteExecute` stays off.
+ * The controller's systemd unit, hardened (`systemd-analyze security` ≤ 3.0; systemd/README.md
+ * says why each remaining exposure is needed): nothing on the system is writable but its state
+ * (`StateDirectory`), the home Plex data dir and the backups; no new privileges, private /tmp and
+ * devices, kernel, clock, cgroups and /proc of others untouchable, system calls and namespaces
+ * filtered. It runs as root because the install gives the new files to Plex's own user and stops
+ * Plex through systemd or Docker, but keeps only the capabilities that needs: chown and mode
+ * changes on Plex's files, reading and writing a folder Plex owns, signalling Plex (a `command`
+ * control). The `local` provider (agents on this machine: their own mount namespace and FUSE
+ * mounts) also needs CAP_SYS_ADMIN and the mount calls, and gets them only when it is configured.
+ * V8's JIT needs writable and executable memory, so `MemoryDenyWriteExecute` stays off.
  */
 export function renderControllerUnit(input: UnitInput): string {
   const { config } = input;
@@ -29,6 +33,8 @@ export function renderControllerUnit(input: UnitInput): string {
     ...(config.server.stateDir !== '/var/lib/plexlift' ? [config.server.stateDir] : []),
   ];
   const docker = config.home?.control.type === 'docker';
+  const localAgents = config.providers.local !== undefined;
+  const capabilities = ['CAP_CHOWN', 'CAP_FOWNER', 'CAP_DAC_OVERRIDE', 'CAP_KILL', ...(localAgents ? ['CAP_SYS_ADMIN'] : [])];
   const lines = [
     '[Unit]',
     'Description=plexlift controller: Plex indexing on an ephemeral cloud VM, the library brought home safely',
@@ -37,34 +43,44 @@ export function renderControllerUnit(input: UnitInput): string {
     '',
     '[Service]',
     'Type=simple',
-    `ExecStart=${quote(input.node)} ${quote(input.cli)} serve --config ${quote(input.configPath)}`,
+    `ExecStart=${executableWord(input.node)} ${argumentWord(input.cli)} serve --config ${argumentWord(input.configPath)}`,
     'ExecReload=/bin/kill -HUP $MAINPID',
     `EnvironmentFile=-${ENV_FILE}`,
     'Restart=on-failure',
     'RestartSec=10',
+    // 3: the job store is damaged; 78: the config is wrong. Restarting cannot help: say so and stop.
+    'RestartPreventExitStatus=3 78',
     // Jobs outlive a restart (agents reconnect); a stop must not wait for them.
     'KillMode=mixed',
     'TimeoutStopSec=60',
     'StateDirectory=plexlift',
     'StateDirectoryMode=0700',
     'ConfigurationDirectory=plexlift',
-    ...(writable.length > 0 ? [`ReadWritePaths=${writable.map(quote).join(' ')}`] : []),
+    // The config holds tokens: /etc/plexlift is root's only, as `plexlift config set` makes it.
+    'ConfigurationDirectoryMode=0700',
+    ...(writable.length > 0 ? [`ReadWritePaths=${writable.map(listWord).join(' ')}`] : []),
     ...(docker ? ['SupplementaryGroups=docker'] : []),
+    `CapabilityBoundingSet=${capabilities.join(' ')}`,
     'NoNewPrivileges=yes',
     'ProtectSystem=strict',
     'ProtectHome=read-only',
     'PrivateTmp=yes',
     'PrivateDevices=yes',
+    'PrivateMounts=yes',
     'ProtectKernelTunables=yes',
     'ProtectKernelModules=yes',
     'ProtectKernelLogs=yes',
     'ProtectControlGroups=yes',
     'ProtectClock=yes',
     'ProtectHostname=yes',
+    'ProtectProc=invisible',
     'RestrictSUIDSGID=yes',
     'RestrictRealtime=yes',
+    `RestrictNamespaces=${localAgents ? 'mnt' : 'yes'}`,
     'LockPersonality=yes',
     'SystemCallArchitectures=native',
+    `SystemCallFilter=@system-service${localAgents ? ' @mount' : ''}`,
+    'SystemCallErrorNumber=EPERM',
     'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6',
     'UMask=0077',
     // Logs go to the journal: journalctl -u plexlift-controller
@@ -99,9 +115,34 @@ export function unitPath(unitDir = '/etc/systemd/system'): string {
   return join(unitDir, UNIT_NAME);
 }
 
-/** A path as one ExecStart or list word (quoted when it has spaces). */
-function quote(path: string): string {
-  return /\s/.test(path) ? `"${path}"` : path;
+/**
+ * A path as one word of a unit file (systemd.syntax(7), systemd.unit(7) "Specifiers"): `%` doubled
+ * (else a specifier), and, when it holds anything but plain characters, double-quoted with `\\`
+ * and `"` escaped. A line break cannot be written in a unit at all.
+ */
+function listWord(path: string): string {
+  if (/\p{Cc}/u.test(path)) {
+    throw new PlexliftError('PATH_INVALID', `${JSON.stringify(path)}: a path with a line break or control character cannot go into a systemd unit`, {
+      details: { path },
+    });
+  }
+  const escaped = path.replace(/%/g, '%%');
+  return /^[\w/.+:@,=%-]+$/.test(escaped) ? escaped : `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** A path as an ExecStart argument: a list word with `$` doubled too (arguments expand variables). */
+function argumentWord(path: string): string {
+  return listWord(path.replace(/\$/g, '$$$$'));
+}
+
+/** The program ExecStart runs: systemd expands nothing in it and refuses one with quotes or backslashes. */
+function executableWord(path: string): string {
+  if (/["'\\]/.test(path)) {
+    throw new PlexliftError('PATH_INVALID', `${path}: systemd refuses to run a program whose path holds quotes or backslashes; install Node elsewhere`, {
+      details: { path },
+    });
+  }
+  return listWord(path);
 }
 
 /** What the committed `systemd/plexlift-controller.service` is rendered from (the README's manual steps). */

@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PlexliftError } from '@plexlift/shared';
+import { asDatabaseError } from '@plexlift/shared/plex-db';
 
 export type StoreDatabase = Database.Database;
 
@@ -88,16 +90,41 @@ const MIGRATIONS: string[] = [
 export function openStoreDatabase(path: string): StoreDatabase {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  for (const [i, sql] of MIGRATIONS.entries()) {
-    if (i < version) continue;
-    db.transaction(() => {
-      db.exec(sql);
-      db.pragma(`user_version = ${i + 1}`);
-    })();
+  try {
+    checkStore(db, path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    for (const [i, sql] of MIGRATIONS.entries()) {
+      if (i < version) continue;
+      db.transaction(() => {
+        db.exec(sql);
+        db.pragma(`user_version = ${i + 1}`);
+      })();
+    }
+  } catch (error) {
+    db.close();
+    throw asDatabaseError(error, path, STORE_FIELD);
   }
   return db;
+}
+
+const STORE_FIELD = 'job store';
+
+/**
+ * A damaged store is refused at start-up rather than found by the first request that reads a
+ * damaged page (a daemon that answers /healthz but loses jobs). `quick_check` reads every page
+ * in O(N): milliseconds for a store of a few MB.
+ */
+function checkStore(db: StoreDatabase, path: string): void {
+  const problems = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];
+  const found = problems.map((row) => row.quick_check).filter((line) => line !== 'ok');
+  if (found.length === 0) return;
+  throw new PlexliftError(
+    'DATABASE_CORRUPT',
+    `${STORE_FIELD}: ${path} is damaged (${found.join('; ')}); plexlift does not start on it. ` +
+      'Stop here, move the file aside (keep it: it lists the cloud machines of jobs under way) and start again with an empty store, then plexlift vms lists what is left in the cloud',
+    { details: { field: STORE_FIELD, path, problems: found } },
+  );
 }

@@ -1,8 +1,8 @@
 import type { StoreDatabase } from '../store/schema.js';
 
 export type TransferDirection = 'export' | 'restore';
-/** `open` takes chunks; `verified` is whole and its digest checked. */
-export type TransferState = 'open' | 'verified';
+/** `open` takes chunks; `verified` is whole and its digest checked; `discarded` has no files left (its sizes stay for the report). */
+export type TransferState = 'open' | 'verified' | 'discarded';
 
 export interface TransferRecord {
   id: string;
@@ -72,6 +72,14 @@ export class TransferStore {
   /** Drops chunks past the end (a shorter archive than an earlier attempt). */
   dropChunksFrom(id: string, index: number): void {
     this.db.prepare('DELETE FROM transfer_chunks WHERE transfer_id = ? AND idx >= ?').run(id, index);
+  }
+
+  /** Its files are gone: the chunk list goes, the sizes and digest stay (the job's report counts them). */
+  markDiscarded(id: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM transfer_chunks WHERE transfer_id = ?').run(id);
+      this.db.prepare(`UPDATE transfers SET state = 'discarded' WHERE id = ?`).run(id);
+    })();
   }
 
   markVerified(id: string, whole: { chunks: number; bytes: number; sha256: string }): void {

@@ -1,3 +1,5 @@
+import { PlexliftError } from '../errors.js';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './open-database.js';
 
 /** One row of `sqlite_schema`. */
@@ -82,9 +84,41 @@ export function withFtsTriggersSetAside<T>(db: SqliteDatabase, table: string, wr
     (object) => object.kind === 'fts-trigger' && object.tableName.toLowerCase() === table.toLowerCase(),
   );
   for (const trigger of triggers) db.exec(`DROP TRIGGER ${quoteIdentifier(trigger.name)}`);
+  // Each is checked before anything is written: a refusal rolls the caller's transaction back.
+  const recreate = triggers.map((trigger) => prepareTriggerRecreation(db, trigger));
   const result = write();
-  for (const trigger of triggers) db.exec(trigger.sql ?? '');
+  for (const statement of recreate) statement.run();
   return result;
+}
+
+const CREATE_TRIGGER = /^\s*CREATE\s+TRIGGER\s/i;
+
+/**
+ * The statement that re-creates a dropped trigger from its stored SQL. That SQL comes from the DB
+ * file, which a VM or anyone who can write the Plex folder may have crafted: it is never given to
+ * `exec` (which runs every statement in a string: `…END; ATTACH …; INSERT …` would write another
+ * file). SQLite itself parses it: `prepare` takes exactly one complete statement and refuses a
+ * string with more; the statement must be a `CREATE TRIGGER` (no ATTACH fits inside a trigger).
+ * Call it after the trigger was dropped (SQLite refuses to prepare a trigger that exists).
+ */
+function prepareTriggerRecreation(db: SqliteDatabase, trigger: SchemaObject): Statement<[]> {
+  const refuse = (problem: string, cause?: unknown): never => {
+    throw new PlexliftError(
+      'SAFETY_STOP',
+      `trigger ${JSON.stringify(trigger.name)} on ${trigger.tableName}: its stored SQL ${problem}; this DB's schema was altered, nothing was changed`,
+      { details: { trigger: trigger.name, table: trigger.tableName }, ...(cause === undefined ? {} : { cause }) },
+    );
+  };
+  const sql = trigger.sql ?? '';
+  if (!CREATE_TRIGGER.test(sql)) refuse('is not a CREATE TRIGGER statement');
+  let statement: Statement<[]>;
+  try {
+    statement = db.prepare<[]>(sql);
+  } catch (error) {
+    return refuse(`is not one valid CREATE TRIGGER statement (${(error as Error).message})`, error);
+  }
+  if (statement.reader) refuse('returns rows');
+  return statement;
 }
 
 export function quoteIdentifier(name: string): string {

@@ -33,22 +33,35 @@ export const ReportInputSchema = z.object({
 
 /**
  * What the agent needs to run its job, fetched once connected: the spec, and the secrets that
- * never travel in cloud-init user data (plex.tv claim token minted just in time, storage
- * credentials as an rclone config), plus where the data plane lives and its session token.
+ * never travel in cloud-init user data (storage credentials as an rclone config), plus where
+ * the data plane lives and its session token. The plex.tv claim token is not among them: it
+ * comes from `claim`, once per Plex start.
  */
 export const AgentJobSchema = z.object({
   spec: z.unknown(),
   secrets: z.object({
-    claimToken: z.string().optional(),
     rcloneConfig: z.string().optional(),
   }),
   transfers: z.object({ baseUrl: z.string(), token: z.string(), restoreId: z.string().optional(), exportId: z.string() }),
 });
 export type AgentJob = z.infer<typeof AgentJobSchema>;
 
+/**
+ * A plex.tv claim token for the Plex the agent is starting (it lives minutes and works once):
+ * minted at most once per `plex-start` attempt, refused outside that phase. No token when home
+ * has no plex.tv account to claim with.
+ */
+export const AgentClaimSchema = z.object({ claimToken: z.string().optional() });
+export type AgentClaim = z.infer<typeof AgentClaimSchema>;
+
 export interface AgentApi<Ctx extends AgentContext = AgentContext> {
   /** The job this agent was started for. */
   job(ctx: Ctx): Promise<AgentJob>;
+  /**
+   * The claim token for the Plex being started: asked in `plex-start` once its `phase:start`
+   * reached home; the same token for the same attempt, refused once the phase completed.
+   */
+  claim(ctx: Ctx): Promise<AgentClaim>;
   /**
    * The first call. An agent that came with its one-time bootstrap token gets the session token
    * it uses from then on (on every reconnect); the bootstrap token is spent.
@@ -90,6 +103,7 @@ export function createAgentRouter<Ctx extends AgentContext>(api: AgentApi<Ctx>) 
     }),
     report: agentProcedure.input(ReportInputSchema).mutation(({ ctx, input }) => api.report(ctx as Ctx, input)),
     job: agentProcedure.query(({ ctx }) => api.job(ctx as Ctx)),
+    claim: agentProcedure.mutation(({ ctx }) => api.claim(ctx as Ctx)),
   });
 }
 

@@ -5,6 +5,31 @@ import { VfsProfileNameSchema } from './vfs-profiles.js';
 
 const absolutePath = z.string().startsWith('/', { message: 'must be an absolute path' });
 
+/** What a shell, systemd or curl could read as more than part of an address (`$(…)`, quotes, spaces). */
+const UNSAFE_IN_URL = /[\s'"`$\\<>{}|^;&()*!\p{Cc}]/u;
+
+/**
+ * An address the VM is told to call: it travels in cloud-init to a root shell and a unit, so it is
+ * a plain http(s) URL and nothing else (no credentials, query, fragment or characters a shell reads).
+ */
+const publicUrlSchema = z.string().superRefine((text, context) => {
+  const problem = (() => {
+    if (UNSAFE_IN_URL.test(text)) return 'must not contain spaces, quotes, $, backticks, backslashes or shell characters';
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return 'must be a URL such as https://plex-home.example.net:7878';
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must start with https:// or http:// (not ${url.protocol})`;
+    if (url.username || url.password || text.includes('@')) return 'must not carry credentials (user:password@)';
+    if (text.includes('?') || text.includes('#')) return 'must not have a query (?…) or a fragment (#…)';
+    if (!url.hostname) return 'must name a host';
+    return undefined;
+  })();
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
 /** Settings of the Plex database toolkit (`plexlift db …`). */
 export const DatabaseConfigSchema = z
   .object({
@@ -85,7 +110,7 @@ export const ServerConfigSchema = z
     port: z.number().int().min(1).max(65_535).default(7878),
     host: z.string().default('0.0.0.0'),
     /** How agents reach this daemon (`http(s)://host:port`); the local provider uses loopback. */
-    publicUrl: z.url().optional(),
+    publicUrl: publicUrlSchema.optional(),
     stateDir: absolutePath.default('/var/lib/plexlift'),
     /** The admin token's file (created 0600 on first start when missing). @default <stateDir>/admin-token */
     adminTokenFile: absolutePath.optional(),

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { PlexliftError, parseConfig } from '@plexlift/shared';
-import { configPathFor, loadConfig, openConfigStore } from '../../config.js';
+import { configPathFor, createConfigFolder, loadConfig, openConfigStore } from '../../config.js';
 import { createCommandAction } from '../command-action.js';
 
 /** Keys whose values are secrets: `config get` shows that they are set, never what they are. */
@@ -65,7 +63,7 @@ export function registerConfig(program: Command): void {
       createCommandAction<object, [key: string, value: string]>(({ args: [key, value], output, command }) => {
         const path = configPathFor({ path: command.optsWithGlobals<{ config?: string }>().config });
         if (!/^[A-Za-z][\w]*(\.[A-Za-z][\w]*)*$/.test(key)) throw new PlexliftError('BAD_ARGUMENT', `KEY: "${key}" is not a dotted key such as home.plexUrl`);
-        mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+        createConfigFolder(path);
         const store = openConfigStore(path);
         const next = assign(store.values(), key, parseValue(value));
         parseConfig(next, path); // names the key and the problem; throws before anything is written

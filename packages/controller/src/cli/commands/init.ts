@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
 import { HomeConfigSchema, MediaConfigSchema, PlexliftError, parseConfig } from '@plexlift/shared';
-import { configPathFor, openConfigStore } from '../../config.js';
+import { configPathFor, createConfigFolder, openConfigStore } from '../../config.js';
 import { createCommandAction } from '../command-action.js';
 
 interface InitOptions {
@@ -144,7 +143,7 @@ export function registerInit(program: Command): void {
           ...(plexCommand ? { providers: { local: { plexCommand } } } : {}),
         };
         parseConfig(config, path); // every key checked before anything is written
-        mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+        createConfigFolder(path);
         openConfigStore(path).replace(config);
         output.result(`wrote ${path}; check it with plexlift doctor`);
       }),

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
-import { startDaemon } from '../../daemon.js';
+import { startDaemon, type Daemon } from '../../daemon.js';
 import { stderrLogger } from '../../logger.js';
 import { untilShutdown } from '../../shutdown-signals.js';
 import { createCommandAction } from '../command-action.js';
+import { holdSighupDuringStartup } from '../early-sighup.js';
 
 /**
  * How long a graceful stop may take before the daemon exits anyway: well inside the unit's
@@ -19,12 +20,19 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'listen here instead of server.port', (value) => Number(value))
     .action(
       createCommandAction<{ port?: number }>(async ({ options, command }) => {
+        const sighup = holdSighupDuringStartup();
         const configPath = command.optsWithGlobals<{ config?: string }>().config;
-        const { config, path } = loadConfig({ path: configPath });
         const logger = stderrLogger();
-        const daemon = await startDaemon(config, { logger, ...(options.port ? { port: options.port } : {}) });
-        logger.info(`plexlift listening on ${daemon.url} (config ${path ?? 'defaults'}, state ${config.server.stateDir})`);
-        process.on('SIGHUP', () => {
+        let daemon: Daemon;
+        try {
+          const { config, path } = loadConfig({ path: configPath });
+          daemon = await startDaemon(config, { logger, ...(options.port ? { port: options.port } : {}) });
+          logger.info(`plexlift listening on ${daemon.url} (config ${path ?? 'defaults'}, state ${config.server.stateDir})`);
+        } catch (error) {
+          sighup.release();
+          throw error; // startDaemon closed what it opened: the exit status says why (3: a damaged store)
+        }
+        sighup.handOver(() => {
           try {
             daemon.reload(loadConfig({ path: configPath }).config);
           } catch (error) {

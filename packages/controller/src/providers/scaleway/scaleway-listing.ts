@@ -4,7 +4,7 @@ import { jobOfTags, PLEXLIFT_TAG, serverNameOf, type ScalewayResource } from './
 
 /**
  * Everything tagged plexlift in the zone, grouped by job (what the orphan reaper compares with
- * the live jobs): servers, and the volumes and IPs left without a server.
+ * the live jobs): servers, and the volumes, IPs and security groups left without a server.
  */
 export async function listResources(context: ScalewayContext, hourlyPrice: number): Promise<{ jobId: string; resource: ScalewayResource }[]> {
   const { apis, zone, retry } = context;
@@ -34,6 +34,13 @@ export async function listResources(context: ScalewayContext, hourlyPrice: numbe
   for (const ip of ips) {
     const entry = entryOf(ip.tags);
     if (entry && !entry.ipIds.includes(ip.id)) entry.ipIds.push(ip.id);
+  }
+  const groups = await scalewayCall('list the security groups', () => apis.instance.listSecurityGroups({ zone, tags: [PLEXLIFT_TAG] }).all(), retry);
+  for (const group of groups) {
+    const entry = entryOf(group.tags);
+    if (entry) entry.securityGroupId = group.id;
+    if (entry && group.creationDate && (!entry.createdAt || group.creationDate.toISOString() < entry.createdAt))
+      entry.createdAt = group.creationDate.toISOString();
   }
   return [...byJob.values()].map((resource) => ({ jobId: resource.jobId, resource }));
 }

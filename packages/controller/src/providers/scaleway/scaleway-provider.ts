@@ -7,6 +7,7 @@ import { findImage } from './scaleway-image.js';
 import { listResources } from './scaleway-listing.js';
 import { readHourlyPrice } from './scaleway-price.js';
 import { describeResource, jobTag, PLEXLIFT_TAG, serverNameOf, type ScalewayResource } from './scaleway-resource.js';
+import { createSecurityGroup } from './scaleway-security-group.js';
 import { createServer, powerOn, readServerStatus } from './scaleway-server.js';
 import { teardownResource } from './scaleway-teardown.js';
 
@@ -22,9 +23,10 @@ export interface ScalewayProviderOptions {
 
 /**
  * One Scaleway Instance per job (DESIGN.md, providers): the server is created stopped with its
- * tags and a recognisable name, its cloud-init set, then powered on; "ready" is the agent saying
+ * tags and a recognisable name, behind the job's own security group (nothing inbound), its
+ * cloud-init set, then powered on; "ready" is the agent saying
  * hello, not `running`. Teardown terminates (running) or deletes (stopped), waits for the 404,
- * then deletes the SBS volumes and IPs the API leaves behind. Every step is safe to repeat.
+ * then deletes the SBS volumes, IPs and the security group the API leaves behind. Every step is safe to repeat.
  */
 export function createScalewayProvider(options: ScalewayProviderOptions): Provider & { apis: ScalewayApis; refreshPrice: () => Promise<number> } {
   const { config } = options;
@@ -63,7 +65,11 @@ async function provision(context: ScalewayContext, resource: ScalewayResource, r
   const { apis, config, zone, retry } = context;
   const image = await findImage(context);
   request.record(resource);
-  const server = await createServer(context, resource, image);
+  // Before the server: it is born behind the firewall, never open to the internet.
+  const securityGroup = await createSecurityGroup(context, resource);
+  resource.securityGroupId = securityGroup.id;
+  request.record(resource);
+  const server = await createServer(context, resource, image, securityGroup.id);
   resource.serverId = server.id;
   resource.volumeIds = Object.values(server.volumes).flatMap((v) => (v?.id ? [v.id] : []));
   request.record(resource);

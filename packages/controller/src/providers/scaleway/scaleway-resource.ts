@@ -20,6 +20,8 @@ export interface ScalewayResource extends ProviderResource {
   zone: string;
   name: string;
   serverId?: string;
+  /** The job's own firewall (nothing inbound); absent in records from before it existed. */
+  securityGroupId?: string;
   volumeIds: string[];
   ipIds: string[];
   hourlyPrice: number;
@@ -29,9 +31,11 @@ export interface ScalewayResource extends ProviderResource {
 
 /** A resource in a few words (`plexlift vms`). */
 export function describeResource(resource: ScalewayResource): string {
-  const { serverId, name, volumeIds, ipIds, zone } = resource;
+  const { serverId, name, volumeIds, ipIds, zone, securityGroupId } = resource;
   const parts = [
     serverId ? `server ${name} (${serverId})` : 'no server',
+    // A server's firewall goes without saying; one left alone is a leftover worth naming.
+    ...(securityGroupId && !serverId ? [`security group ${securityGroupId}`] : []),
     `${volumeIds.length} volume${volumeIds.length === 1 ? '' : 's'}`,
     `${ipIds.length} IP${ipIds.length === 1 ? '' : 's'}`,
   ];

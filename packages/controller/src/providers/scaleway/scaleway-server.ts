@@ -9,9 +9,9 @@ import { jobTag, PLEXLIFT_TAG, type ScalewayResource } from './scaleway-resource
 /**
  * Creates the job's server, stopped, with its tags and name. An answer lost to a 5xx or a cut may
  * hide a server that exists, so before trying again the server is looked for by its tag and exact
- * name (and adopted when found).
+ * name (and adopted when found). It is attached to the job's security group from its creation.
  */
-export async function createServer(context: ScalewayContext, resource: ScalewayResource, image: string): Promise<Instancev1.Server> {
+export async function createServer(context: ScalewayContext, resource: ScalewayResource, image: string, securityGroupId: string): Promise<Instancev1.Server> {
   const { apis, config, zone, retry } = context;
   const createOrAdopt = async () => {
     try {
@@ -23,6 +23,8 @@ export async function createServer(context: ScalewayContext, resource: ScalewayR
         tags: [PLEXLIFT_TAG, jobTag(resource.jobId)],
         dynamicIpRequired: true,
         protected: false,
+        // The job's own group, not the project's default (which lets everything in).
+        securityGroup: securityGroupId,
         volumes: { '0': { size: config.rootVolumeGb * 1_000_000_000, volumeType: 'sbs_volume' } },
         ...(apis.projectId ? { project: apis.projectId } : {}),
       });

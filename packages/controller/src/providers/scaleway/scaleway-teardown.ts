@@ -3,12 +3,14 @@ import { PlexliftError } from '@plexlift/shared';
 import { apiStatus, isNotFound, scalewayCall } from './scaleway-api.js';
 import type { ScalewayContext } from './scaleway-context.js';
 import type { ScalewayResource } from './scaleway-resource.js';
+import { deleteSecurityGroup, findSecurityGroups } from './scaleway-security-group.js';
 import { findServer, readServer } from './scaleway-server.js';
 
 /**
  * Deletes everything the resource names, and what its server turns out to hold: terminates the
  * server (running) or deletes it (stopped), waits for the 404, then deletes the SBS volumes and
- * the IPs the API leaves behind. Safe to repeat; what is already gone is skipped.
+ * the IPs the API leaves behind, and last the job's security group (refused while a server
+ * uses it). Safe to repeat; what is already gone is skipped.
  */
 export async function teardownResource(context: ScalewayContext, resource: ScalewayResource, timeoutMs: number): Promise<void> {
   const { apis, zone, retry } = context;
@@ -18,6 +20,7 @@ export async function teardownResource(context: ScalewayContext, resource: Scale
   if (!serverId) serverId = (await findServer(context, resource))?.id;
   const volumeIds = new Set(resource.volumeIds);
   const ipIds = new Set(resource.ipIds);
+  const securityGroupIds = new Set(resource.securityGroupId ? [resource.securityGroupId] : []);
   if (serverId) {
     for (;;) {
       let server;
@@ -59,6 +62,9 @@ export async function teardownResource(context: ScalewayContext, resource: Scale
       if (!isNotFound(error)) throw error;
     }
   }
+  // Recorded before its create answered: the group may exist all the same.
+  for (const group of await findSecurityGroups(context, resource.jobId)) securityGroupIds.add(group.id);
+  for (const securityGroupId of securityGroupIds) await deleteSecurityGroup(context, securityGroupId, deadline);
 }
 
 /** SBS volumes outlive their server; deletable once `available` (detaching takes 5–45 s). */

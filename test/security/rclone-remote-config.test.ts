@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, PlexliftError } from '@plexlift/shared';
+import { PROTOCOL_VERSION } from '@plexlift/shared/protocol';
+import { AgentJobs } from '../../packages/controller/src/jobs/agent-job.js';
+import { stageHomeSide } from '../../packages/controller/src/jobs/home-side.js';
+import { selectRemoteConfig } from '../../packages/controller/src/jobs/rclone-remote-config.js';
+import { createTempDir } from '../utils/temp-dir.js';
+import { agentClient, JOB_ID, startPortController } from './port-controller.js';
+
+/** A user's rclone.conf: the media remote among others that hold unrelated credentials. */
+const RCLONE_CONF = `# rclone.conf of the home server
+[s3]
+type = s3
+provider = Scaleway
+access_key_id = SCWMEDIAKEY
+secret_access_key = media-secret
+region = fr-par
+endpoint = s3.fr-par.scw.cloud
+
+[gdrive]
+type = drive
+scope = drive
+token = {"access_token":"ya29.private-drive-token","token_type":"Bearer"}
+
+[backups]
+type = sftp
+host = nas.example.net
+user = admin
+pass = backup-password-obscured
+
+[vault]
+type = crypt
+remote = layered:vault
+password = crypt-password-obscured
+
+[layered]
+type = union
+upstreams = s3:bucket/a photos=b2:photos:ro /srv/local
+
+[b2]
+type = b2
+account = b2-account
+key = b2-key
+
+[media-alias]
+type = alias
+remote = vault:movies
+
+[dangling]
+type = crypt
+remote = missing:somewhere
+password = x
+`;
+
+const dump = (configText: string): Record<string, Record<string, string>> => {
+  const file = join(createTempDir(), 'selected.conf');
+  writeFileSync(file, configText, { mode: 0o600 });
+  return JSON.parse(execFileSync('rclone', ['config', 'dump', '--config', file], { encoding: 'utf8' })) as Record<string, Record<string, string>>;
+};
+
+// Issue 16, item 13: the VM gets the remote it uses, not every remote of the home server.
+describe('the rclone config sent to the VM', () => {
+  it('agent.job sends only the section of media.remote: no other remote or credential', async () => {
+    const dir = createTempDir();
+    const rcloneConfigPath = join(dir, 'rclone.conf');
+    writeFileSync(rcloneConfigPath, RCLONE_CONF, { mode: 0o600 });
+    const config = parseConfig(
+      {
+        home: { plexDataDir: '/nonexistent/pms', control: { type: 'systemd', unit: 'plexmediaserver.service' } },
+        media: { mountPath: '/Media', remote: 's3:media', rcloneConfigPath },
+      },
+      'test',
+    );
+    const late: { agentJobs?: AgentJobs } = {};
+    const { controller } = await startPortController({ agentJob: (jobId) => late.agentJobs!.agentJob(jobId) });
+    late.agentJobs = new AgentJobs({
+      config: () => config,
+      jobs: controller.jobs,
+      tokens: controller.tokens,
+      controllerUrl: () => controller.server.url,
+      controllerTls: undefined,
+    });
+    const { client } = agentClient(controller.server.wsUrl, controller.tokens.issue(JOB_ID, 'session'));
+    await client.agent.hello.mutate({ protocolVersion: PROTOCOL_VERSION, agentVersion: '0.1.0', jobId: JOB_ID });
+    const sent = (await client.agent.job.query()).secrets.rcloneConfig!;
+
+    expect(Object.keys(dump(sent))).toEqual(['s3']);
+    expect(dump(sent).s3).toMatchObject({ type: 's3', access_key_id: 'SCWMEDIAKEY', secret_access_key: 'media-secret' });
+    for (const secret of ['ya29.private-drive-token', 'backup-password-obscured', 'crypt-password-obscured', 'b2-key']) expect(sent).not.toContain(secret);
+  });
+
+  it('a job whose remote has no section in rclone.conf fails before its machine exists, naming media.remote', async () => {
+    const dir = createTempDir();
+    const rcloneConfigPath = join(dir, 'rclone.conf');
+    writeFileSync(rcloneConfigPath, RCLONE_CONF.replace('[s3]', '[s3-old]'), { mode: 0o600 });
+    const config = parseConfig(
+      {
+        server: { stateDir: join(dir, 'state') },
+        home: { plexDataDir: join(dir, 'pms'), control: { type: 'systemd', unit: 'plexmediaserver.service' } },
+        media: { mountPath: '/Media', remote: 's3:media', rcloneConfigPath },
+      },
+      'test',
+    );
+    const { controller } = await startPortController();
+    const job = controller.jobs.get(JOB_ID)!;
+    await expect(stageHomeSide(job, { config, jobs: controller.jobs, transfers: controller.transfers })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/^media\.remote: "s3:media" names remote "s3", which has no \[s3\] section in .*rclone\.conf/),
+    });
+    expect(controller.transferStore.get(`${JOB_ID}-export`)).toBeUndefined(); // nothing was prepared
+  });
+
+  it('follows the remotes a remote wraps (alias → crypt → union → s3, b2), transitively, and no further', () => {
+    const selected = selectRemoteConfig(RCLONE_CONF, [{ field: 'media.remote', remote: 'media-alias:' }], '/etc/rclone.conf');
+    const parsed = dump(selected);
+    expect(Object.keys(parsed).sort()).toEqual(['b2', 'layered', 'media-alias', 's3', 'vault']);
+    expect(parsed.vault).toMatchObject({ type: 'crypt', remote: 'layered:vault' });
+    expect(selected).not.toContain('private-drive-token');
+    expect(selected).not.toContain('nas.example.net');
+  });
+
+  it('adds the remote a held archive is copied to, and none for an on-the-fly remote', () => {
+    const selected = selectRemoteConfig(
+      RCLONE_CONF,
+      [
+        { field: 'media.remote', remote: ':s3,provider=AWS:bucket' },
+        { field: 'offline.archiveRemote', remote: 'backups:plexlift' },
+      ],
+      '/etc/rclone.conf',
+    );
+    expect(Object.keys(dump(selected))).toEqual(['backups']);
+  });
+
+  it('a remote without a section is a config error naming the field, the remote and the file', () => {
+    const select = (remote: string) => () => selectRemoteConfig(RCLONE_CONF, [{ field: 'media.remote', remote }], '/etc/rclone.conf');
+    expect(select('nowhere:media')).toThrow(PlexliftError);
+    expect(select('nowhere:media')).toThrow(/^media\.remote: "nowhere:media" names remote "nowhere", which has no \[nowhere\] section in \/etc\/rclone\.conf/);
+    expect(select('dangling:x')).toThrow(/media\.remote: remote "dangling" wraps "missing", which has no \[missing\] section/);
+    expect(() => selectRemoteConfig('RCLONE_ENCRYPT_V0:\nabcdef', [{ field: 'media.remote', remote: 's3:media' }], '/etc/rclone.conf')).toThrow(
+      /media\.rcloneConfigPath: \/etc\/rclone\.conf is encrypted/,
+    );
+  });
+});
