@@ -139,7 +139,13 @@ describe('the agent connection home', () => {
     onTestFinished(() => ws.close());
     const client = createTRPCClient<AgentRootRouter>({ links: [wsLink({ client: ws })] });
     await expect(client.agent.hello.mutate({ protocolVersion: 99, agentVersion: '9.0.0', jobId: 'job-1' })).rejects.toThrow(
-      'protocol version mismatch: the agent speaks 99, the controller 1; update the one that is behind',
+      'protocol version mismatch: the agent speaks 99, the controller 2; update the one that is behind',
     );
+    // An agent of protocol 1 reads its claim token from agent.job, where there is none any more:
+    // it would start Plex unclaimed, so it is refused at hello, and says why.
+    await expect(client.agent.hello.mutate({ protocolVersion: 1, agentVersion: '0.1.0', jobId: 'job-1' })).rejects.toMatchObject({
+      data: { code: 'PRECONDITION_FAILED' },
+      message: 'protocol version mismatch: the agent speaks 1, the controller 2; update the one that is behind',
+    });
   });
 });

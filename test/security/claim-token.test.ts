@@ -2,6 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '@plexlift/shared';
 import { PROTOCOL_VERSION, type AgentEvent } from '@plexlift/shared/protocol';
 import { AgentJobs } from '../../packages/controller/src/jobs/agent-job.js';
+import { PLEX_START_CLAIM_LIMIT } from '../../packages/controller/src/jobs/plex-claims.js';
 import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { agentClient, JOB_ID, startPortController } from './port-controller.js';
 
@@ -48,7 +49,7 @@ describe('the plex.tv claim token (issue 16 item 4)', () => {
     expect(tv.mintedClaims).toEqual([]);
   });
 
-  it('agent.claim mints once per plex-start attempt, is refused before it and after it completed, and never reaches the events', async () => {
+  it('agent.claim mints once per plex-start attempt, is refused before it and once it completed, and never reaches the events', async () => {
     const { tv, controller, client, report } = await setup();
     // Not while another phase runs: plex-start has not begun.
     await report({ type: 'phase:start', phase: 'preflight' });
@@ -80,8 +81,39 @@ describe('the plex.tv claim token (issue 16 item 4)', () => {
       message: expect.stringMatching(/plex-start completed/),
     });
     expect(tv.mintedClaims).toHaveLength(2);
+
+    // Plex is claimed: a start of the phase again (a restarted agent starts its Plex, already claimed) gets no claim...
+    await report({ type: 'phase:start', phase: 'plex-start' });
+    await expect(client.agent.claim.mutate()).rejects.toMatchObject({ message: expect.stringMatching(/plex-start completed/) });
+    // ...nor after reporting it failed since: a completed plex-start gives no claim, whatever starts follow.
+    await report({ type: 'phase:fail', phase: 'plex-start', code: 'PLEX_START_FAILED', message: 'Plex exited' });
+    await report({ type: 'phase:start', phase: 'plex-start' });
+    await expect(client.agent.claim.mutate()).rejects.toMatchObject({
+      data: { code: 'PRECONDITION_FAILED' },
+      message: expect.stringMatching(/plex-start completed/),
+    });
+    expect(tv.mintedClaims).toHaveLength(2);
     const stored = JSON.stringify(controller.jobs.events(JOB_ID));
     for (const claim of tv.mintedClaims) expect(stored).not.toContain(claim);
+  });
+
+  it(`gives claims for the first ${PLEX_START_CLAIM_LIMIT} starts of plex-start only, however many the agent reports`, async () => {
+    const { tv, client, report } = await setup();
+    for (let start = 1; start <= PLEX_START_CLAIM_LIMIT; start++) {
+      await report({ type: 'phase:start', phase: 'plex-start' });
+      expect((await client.agent.claim.mutate()).claimToken).toMatch(/^claim-/);
+      await report({ type: 'phase:fail', phase: 'plex-start', code: 'PLEX_START_FAILED', message: 'Plex exited' });
+    }
+    expect(tv.mintedClaims).toHaveLength(PLEX_START_CLAIM_LIMIT);
+    // A further start, failed or not, gets nothing: neither a new claim nor the last one.
+    await report({ type: 'phase:start', phase: 'plex-start' });
+    await expect(client.agent.claim.mutate()).rejects.toMatchObject({
+      data: { code: 'PRECONDITION_FAILED' },
+      message: `plex-start was started ${PLEX_START_CLAIM_LIMIT + 1} times: claim tokens are given for its first ${PLEX_START_CLAIM_LIMIT} starts only`,
+    });
+    await report({ type: 'phase:start', phase: 'plex-start' });
+    await expect(client.agent.claim.mutate()).rejects.toMatchObject({ data: { code: 'PRECONDITION_FAILED' } });
+    expect(tv.mintedClaims).toHaveLength(PLEX_START_CLAIM_LIMIT);
   });
 
   it("a bootstrap token, another job's or a finished job's session cannot ask for a claim", async () => {

@@ -15,12 +15,15 @@ const CREATED_ID = 'a'.repeat(64);
  * what reached it: the proxy's filter is the subject here, the real engine is in
  * test/agent/docker-plex-runtime.docker.test.ts.
  */
-async function startEngine(socketPath: string): Promise<{ seen: string[]; close: () => Promise<void> }> {
+async function startEngine(socketPath: string): Promise<{ seen: string[]; bodies: string[]; close: () => Promise<void> }> {
   const seen: string[] = [];
+  const bodies: string[] = [];
   const waits: ServerResponse[] = [];
   const server: Server = createServer((req: IncomingMessage, res) => {
     seen.push(`${req.method} ${req.url}`);
-    req.resume();
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => body && bodies.push(body));
     if (req.url?.includes('/wait')) {
       // As the engine does: the headers at once, the exit status once the container has run.
       res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
@@ -41,8 +44,19 @@ async function startEngine(socketPath: string): Promise<{ seen: string[]; close:
     }
   });
   // An attach: the container echoes its input in capitals and, once the input ends, says bye.
-  server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     seen.push(`${req.method} ${req.url} (upgraded)`);
+    // As Docker's Go server does for a call that does not switch (any but an attach, or an attach of a
+    // container that is gone, `logs=1` here): it answers, then reads the next request on the same connection.
+    if (!req.url?.includes('/attach') || req.url.includes('logs=1')) {
+      const next = (chunk: Buffer) => seen.push(`then ${chunk.toString().split('\r\n')[0]}`);
+      socket.write('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+      if (head.length > 0) next(head);
+      socket.on('data', next);
+      // And closes it when the client has closed its side.
+      socket.on('end', () => socket.end());
+      return;
+    }
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
     socket.on('data', (chunk: Buffer) => socket.write(chunk.toString().toUpperCase()));
     socket.on('end', () => socket.end('bye'));
@@ -50,6 +64,7 @@ async function startEngine(socketPath: string): Promise<{ seen: string[]; close:
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return {
     seen,
+    bodies,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -74,6 +89,21 @@ function call(socketPath: string, method: string, path: string, body?: unknown):
     // A refused upload may be cut before its end: the answer came first.
     req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? undefined : reject(error)));
     req.end(payload);
+  });
+}
+
+/**
+ * An upgrade request, then (once its answer began) a second request on the same connection, written
+ * as is; the whole answer.
+ */
+function upgradeThenSmuggle(socketPath: string, upgrade: string, smuggled: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect({ path: socketPath }, () => socket.write(upgrade + smuggled));
+    socket.once('data', () => socket.write(smuggled, () => undefined));
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', (error: NodeJS.ErrnoException) => (['EPIPE', 'ECONNRESET'].includes(error.code ?? '') ? undefined : reject(error)));
   });
 }
 
@@ -125,7 +155,7 @@ describe("a job's Docker socket proxy (real HTTP over unix sockets, a recording 
         LogConfig: { Type: '', Config: {} },
       },
     };
-    return { dir, workDir, policy, plexBody, socket: proxy.socketPath, seen: engine.seen };
+    return { dir, workDir, policy, plexBody, socket: proxy.socketPath, seen: engine.seen, bodies: engine.bodies };
   };
 
   it("forwards the job's Plex container calls (by name, by the id its create returned, any API version) and streams logs", async () => {
@@ -261,5 +291,69 @@ describe("a job's Docker socket proxy (real HTTP over unix sockets, a recording 
     expect(refused.status).toBe(403);
     expect((JSON.parse(refused.body) as { message: string }).message).toMatch(/not a plain folder/);
     expect(seen).toHaveLength(1);
+  });
+
+  it('lets only an attach of its own container upgrade, and reads nothing after an upgrade the engine did not switch', async () => {
+    const { socket, seen } = await setUp();
+    const smuggled = 'POST /containers/create?name=evil HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}';
+    const upgrade = (line: string) => `${line} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`;
+    // An allowed call as an upgrade: the engine would answer it and read the smuggled create next.
+    const ping = await upgradeThenSmuggle(socket, upgrade('GET /_ping'), smuggled);
+    expect(ping).toMatch(/^HTTP\/1\.1 403 [\s\S]*an upgraded GET \/_ping \(only an attach\)/);
+    // An attach the engine answers without switching: the bytes after it are never sent on.
+    const attach = await upgradeThenSmuggle(socket, upgrade(`POST /containers/${PLEX}/attach?stdin=1&stream=1&logs=1`), smuggled);
+    expect(attach).toMatch(/^HTTP\/1\.1 404 Not Found\r\n[\s\S]*Connection: close\r\n\r\n\{\}$/);
+    expect(seen).toEqual([`POST /containers/${PLEX}/attach?stdin=1&stream=1&logs=1 (upgraded)`]);
+  });
+
+  it('forwards the create body it checked, not the bytes sent: a duplicate key cannot add what Go would merge', async () => {
+    const { socket, bodies, plexBody } = await setUp();
+    const image = JSON.stringify(plexBody.Image);
+    const duplicated = `{"Image":${image},"HostConfig":{"Privileged":true,"Binds":["/:/host"]},"HostConfig":{"NetworkMode":"host"}}`;
+    expect((await call(socket, 'POST', `/containers/create?name=${PLEX}`, duplicated)).status).toBe(201);
+    expect(bodies).toEqual([JSON.stringify({ Image: plexBody.Image, HostConfig: { NetworkMode: 'host' } })]);
+  });
+
+  it('refuses a create field the engine would read in another spelling (Go matches keys case-insensitively)', async () => {
+    const { socket, seen, plexBody } = await setUp();
+    const withHost = (extra: Record<string, unknown>) => ({ ...plexBody, HostConfig: { ...plexBody.HostConfig, ...extra } });
+    const refused: [unknown, RegExp][] = [
+      [withHost({ RestartPolicy: { name: 'always' } }), /the field HostConfig\.RestartPolicy\.name: spelled Name only/],
+      [
+        withHost({ LogConfig: { type: 'syslog', config: { 'syslog-address': 'tcp://127.0.0.1:1' } } }),
+        /the field HostConfig\.LogConfig\.type: spelled Type only/,
+      ],
+      [{ ...plexBody, NetworkingConfig: { endpointsconfig: { bridge: {} } } }, /the field NetworkingConfig\.endpointsconfig: spelled EndpointsConfig only/],
+      [
+        { ...plexBody, NetworkingConfig: { EndpointsConfig: { host: { NetworkID: 'other' } } } },
+        /the field NetworkingConfig\.EndpointsConfig\.host\.NetworkID/,
+      ],
+      [{ ...plexBody, hostconfig: {} }, /the fields HostConfig and hostconfig \(the engine reads both as one field\)/],
+      // The Kelvin sign folds to 'k' in Go.
+      [{ ...plexBody, HostConfig: { 'Networ\u212AMode': 'container:other' } }, /the field HostConfig\.Networ\u212AMode: spelled NetworkMode only/],
+    ];
+    for (const [body, message] of refused) {
+      const answer = await call(socket, 'POST', `/containers/create?name=${PLEX}`, body);
+      expect(answer.status, JSON.stringify(body)).toBe(403);
+      expect((JSON.parse(answer.body) as { message: string }).message).toMatch(message);
+    }
+    expect(seen).toEqual([]);
+  });
+
+  it('refuses a body on any call but a create: a form-encoded body would override the checked query', async () => {
+    const { socket, seen } = await setUp();
+    const pull = '/images/create?fromImage=plexinc%2Fpms-docker&tag=1.43.2.10687-563d026ea';
+    const form = 'fromSrc=http%3A%2F%2F127.0.0.1%3A1%2Frootfs.tar&repo=plexinc%2Fpms-docker';
+    const answer = await rawRequest(
+      socket,
+      `POST ${pull} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n${form}`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 403 [\s\S]*a request body on POST \/images\/create/);
+    const chunked = await rawRequest(socket, `POST /containers/${PLEX}/start HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n`);
+    expect(chunked).toMatch(/^HTTP\/1\.1 403 [\s\S]*a request body on POST/);
+    expect(seen).toEqual([]);
+    // Without a body, the same pull goes through, and without the Content-Type that would say how to read one.
+    expect((await call(socket, 'POST', pull)).status).toBe(200);
+    expect(seen).toEqual([`POST ${pull}`]);
   });
 });

@@ -35,6 +35,33 @@ describe('an install that fails never leaves home Plex stopped or misreported', 
     await expect.poll(async () => (await fetch(`${home.url}/identity`)).status, { timeout: 4_000 }).toBe(200);
   });
 
+  // A resume puts back a backup cut short, stopping Plex; an archive that then fails to stage once left Plex stopped.
+  it('a controller stopped while installing, resumed with an archive that fails: the old library in place and Plex started', async () => {
+    const home = await startHomePlex();
+    const archive = await cloudResult(home, 1);
+    const moviesBefore = readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie;
+    let before: Record<string, string> | undefined;
+    const options = homeInstallOptions({ pmsDir: home.paths.pms, control: home.control, url: home.url }, archive, {
+      startTimeoutMs: 4_000,
+      onStep: (step) => {
+        if (step === 'backing-up') before = fingerprint(home.paths.pms);
+        // The controller dies here, and its rollback with it: Plex stopped, the backup made.
+        if (step === 'installing' || step === 'rolling-back') throw new Error('controller killed');
+      },
+    });
+    await expect(installArchive(options)).rejects.toThrow('controller killed');
+    expect(listBackups(options.backupsDir)).toHaveLength(1);
+
+    const garbage = join(createTempDir('archive-'), 'changed.tar.zst');
+    writeFileSync(garbage, 'not an archive any more');
+    const resumed = installArchive({ ...options, archive: createReadStream(garbage), resume: true, onStep: () => undefined });
+    await expect(resumed).rejects.toMatchObject({ code: 'SAFETY_STOP' });
+    expect(home.calls.at(-1)).toBe('start');
+    expect(fingerprint(home.paths.pms)).toEqual(before);
+    expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(moviesBefore);
+    await expect.poll(async () => (await fetch(`${home.url}/identity`)).status, { timeout: 4_000 }).toBe(200);
+  });
+
   // Issue 16, item 8: a crash during the automatic rollback was later reported as a successful install.
   it('a controller stopped during the automatic rollback: the resume finishes it and fails, the old library in place', async () => {
     const home = await startHomePlex();

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, PlexliftError } from '@plexlift/shared';
@@ -38,7 +38,7 @@ password = crypt-password-obscured
 
 [layered]
 type = union
-upstreams = s3:bucket/a photos=b2:photos:ro /srv/local
+upstreams = s3:bucket/a b2:photos:ro /srv/local
 
 [b2]
 type = b2
@@ -141,6 +141,67 @@ describe('the rclone config sent to the VM', () => {
     expect(select('dangling:x')).toThrow(/media\.remote: remote "dangling" wraps "missing", which has no \[missing\] section/);
     expect(() => selectRemoteConfig('RCLONE_ENCRYPT_V0:\nabcdef', [{ field: 'media.remote', remote: 's3:media' }], '/etc/rclone.conf')).toThrow(
       /media\.rcloneConfigPath: \/etc\/rclone\.conf is encrypted/,
+    );
+  });
+
+  it("reads rclone's remote syntax: a name with spaces, quoted union upstreams, combine directories, connection strings", () => {
+    const conf = `${RCLONE_CONF}
+[my s3]
+type = s3
+secret_access_key = spaced-secret
+
+[spaced-alias]
+type = alias
+remote = my s3:bucket/movies
+
+[quoted-union]
+type = union
+upstreams = "my s3:a b:ro" b2:photos
+
+[combined]
+type = combine
+upstreams = "my dir=backups:x" photos=vault:y
+`;
+    const select = (remote: string) => Object.keys(dump(selectRemoteConfig(conf, [{ field: 'media.remote', remote }], '/etc/rclone.conf'))).sort();
+    expect(select('spaced-alias:')).toEqual(['my s3', 'spaced-alias']);
+    expect(select('quoted-union:')).toEqual(['b2', 'my s3', 'quoted-union']);
+    expect(select('combined:')).toEqual(['b2', 'backups', 'combined', 'layered', 's3', 'vault']);
+    // name,key=value:path is the section "s3" with a setting changed; a wrapper's `remote` set there replaces the section's
+    expect(select('s3,region=nl-ams:bucket')).toEqual(['s3']);
+    expect(select('vault,remote="backups:x",password=p:movies')).toEqual(['backups', 'vault']);
+  });
+
+  it('follows the remotes an on-the-fly wrapper names (a quoted value), and none for a local path', () => {
+    const select = (remote: string) => Object.keys(dump(selectRemoteConfig(RCLONE_CONF, [{ field: 'media.remote', remote }], '/etc/rclone.conf'))).sort();
+    expect(select(`:crypt,remote="vault:movies",password='x''y':films`)).toEqual(['b2', 'layered', 's3', 'vault']);
+    expect(select(':union,upstreams="backups:a ""b2:c""":')).toEqual(['b2', 'backups']);
+    expect(select(':crypt,remote=secret:movies')).toEqual([]); // rclone reads `secret` as a local folder
+    expect(select('/srv/media:2024')).toEqual([]);
+  });
+
+  it('the selected config is enough for rclone itself to read an on-the-fly wrapper over a connection string', () => {
+    const dir = createTempDir();
+    mkdirSync(join(dir, 'data', 'films'), { recursive: true });
+    writeFileSync(join(dir, 'data', 'films', 'movie.mkv'), 'x');
+    const conf = `${RCLONE_CONF}\n[disk]\ntype = local\n\n[disk alias]\ntype = alias\nremote = disk,links:${dir}/data\n`;
+    const remote = ':alias,remote="disk alias:films":';
+    const file = join(dir, 'selected.conf');
+    writeFileSync(file, selectRemoteConfig(conf, [{ field: 'media.remote', remote }], '/etc/rclone.conf'), { mode: 0o600 });
+    expect(Object.keys(dump(readFileSync(file, 'utf8'))).sort()).toEqual(['disk', 'disk alias']);
+    expect(execFileSync('rclone', ['lsf', '-R', '--config', file, remote], { encoding: 'utf8' })).toBe('movie.mkv\n');
+  });
+
+  it('a remote rclone cannot parse is a config error naming the field and the problem', () => {
+    const select =
+      (remote: string, conf = RCLONE_CONF) =>
+      () =>
+        selectRemoteConfig(conf, [{ field: 'offline.archiveRemote', remote }], '/etc/rclone.conf');
+    expect(select(':crypt,remote="vault:x:path')).toThrow(
+      /^offline\.archiveRemote: rclone cannot read the remote ":crypt,remote="vault:x:path": the quoted value of remote is not closed/,
+    );
+    expect(select(':crypt/x:path')).toThrow(/^offline\.archiveRemote: .*names its backend before any \//);
+    expect(select('quoted:', `${RCLONE_CONF}\n[quoted]\ntype = alias\nremote = "s3:bucket"\n`)).toThrow(
+      /^offline\.archiveRemote: rclone cannot read ""s3:bucket"", which remote "quoted" wraps: ""s3" is not a remote name/,
     );
   });
 });

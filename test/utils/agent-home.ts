@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws';
 import {
   AUTH_REFUSED_CLOSE_CODE,
   createAgentRootRouter,
+  PROTOCOL_VERSION,
   type AgentApi,
   type AgentCommand,
   type AgentContext,
@@ -46,7 +47,7 @@ export async function startAgentHome(options: { tokens: string[]; port?: number;
   const home = { events: [] as AgentEvent[], duplicates: 0, connections: 0, claimAsks: [] as number[] };
 
   const api: AgentApi = {
-    hello: () => Promise.resolve({ protocolVersion: 1 }),
+    hello: () => Promise.resolve({ protocolVersion: PROTOCOL_VERSION }),
     job: () => (options.job ? Promise.resolve(options.job) : Promise.reject(new TRPCError({ code: 'NOT_FOUND', message: 'no job for this agent' }))),
     claim: () => {
       home.claimAsks.push(home.events.length);

@@ -6,6 +6,7 @@ import { openControllerCore, serveController, withClose, type Controller } from 
 import { JobRunner } from './jobs/job-runner.js';
 import { OrphanReaper } from './jobs/orphan-reaper.js';
 import type { Logger } from './logger.js';
+import { housekeepAtStart, startDailyHousekeeping } from './housekeeping.js';
 import { createProviders } from './providers/registry.js';
 import { ensureCertificate } from './server/tls-certificate.js';
 import { once } from './once.js';
@@ -75,10 +76,8 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
     const core = openControllerCore({ stateDir: config.server.stateDir }); // checks the store: a damaged one is DATABASE_CORRUPT
     opened.push(() => void core.db.close());
     // Old jobs are pruned before anything serves them (a failure here is a start-up failure).
-    const keepMs = config.server.keepJobsDays * 86_400_000;
-    const pruned = core.jobs.prune(keepMs);
-    if (pruned > 0) logger.info(`forgot ${pruned} finished jobs older than ${config.server.keepJobsDays} days`);
-    for (const swept of core.transfers.sweep((jobId) => core.jobs.get(jobId)?.state)) logger.info(`deleted transfer folder ${swept}: no job needs it`);
+    const house = { core, keepJobsDays: config.server.keepJobsDays, logger };
+    housekeepAtStart(house);
 
     const providers = await createProviders(config);
     // Agents call the public address; without one (local providers), the port this daemon gets.
@@ -123,8 +122,8 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
     for (const job of runner.resume()) logger.info(`resuming job ${job.id} (${job.state}${job.phase ? `, ${job.phase}` : ''})`);
     // What no live job owns is deleted in two passes: one now (after the resumed jobs took theirs), then periodically.
     reaper.start((config.providers.scaleway?.reaperIntervalMinutes ?? 10) * 60_000);
-    // Job history is kept for server.keepJobsDays, checked daily.
-    const pruning = setInterval(() => core.jobs.prune(keepMs) && core.transfers.sweep((jobId) => core.jobs.get(jobId)?.state), 86_400_000).unref();
+    // Job history is kept for server.keepJobsDays, checked daily (with the transfer folders).
+    const pruning = startDailyHousekeeping(house);
     opened.push(() => clearInterval(pruning));
     return daemonOf({
       config,

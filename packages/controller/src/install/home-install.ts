@@ -88,6 +88,10 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
       await waitUntilReleased(options.pmsDir);
       restoreBackup(options.pmsDir, earlier);
       rmSync(earlier.dir, { recursive: true, force: true });
+      // Home is as it was before the job, Plex included: an archive that now fails to stage
+      // (changed on disk, refused) must not leave Plex stopped.
+      step('starting', options.control.describe);
+      await options.control.start();
     }
   }
   rmSync(options.stagingDir, { recursive: true, force: true });

@@ -23,7 +23,11 @@ export async function stageHomeSide(job: JobRecord, context: { config: Config; j
   jobs.setReport(job.id, before ? { before } : {});
   transfers.open(ids.export, job.id, 'export');
   if (job.spec.mode === 'delta') {
-    const snapshot = await createHomeSnapshot(home.plexDataDir, join(config.server.stateDir, 'snapshots', job.id), { bundles: home.restoreBundles });
+    const snapshot = await createHomeSnapshot(home.plexDataDir, join(config.server.stateDir, 'snapshots', job.id), {
+      bundles: home.restoreBundles,
+      owner: home.owner,
+      stateDir: config.server.stateDir,
+    });
     await Promise.all([transfers.publish(ids.restore, job.id, snapshot.stream, TRANSFER_CHUNK_BYTES), snapshot.finished]);
   }
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { PlexliftError, toPlexliftError, type Config } from '@plexlift/shared';
 import type { ChunkTransfers } from '../transfers/chunk-transfers.js';
 import type { TransferRecord, TransferStore } from '../transfers/transfer-store.js';
@@ -30,7 +31,9 @@ export async function installJob(ready: JobRecord, transfer: TransferRecord, hou
   const job = resume ? ready : journal.move(ready, 'verified', 'installing');
   journal.event(job.id, { type: 'phase:start', phase: 'install' });
   const result = await installArchive({
-    archive: transfers.read(transfer.id),
+    // An install that completed before the controller stopped is only checked again (Plex runs
+    // and shows it): it never reads the archive, which an earlier version discarded at that point.
+    archive: resume && installCompleted(journal, job.id) ? readWhenAsked(() => transfers.read(transfer.id)) : transfers.read(transfer.id),
     archiveBytes: transfer.bytes,
     jobId: job.id,
     pmsDir: home.plexDataDir,
@@ -45,8 +48,6 @@ export async function installJob(ready: JobRecord, transfer: TransferRecord, hou
     resume,
   });
   journal.event(job.id, { type: 'phase:complete', phase: 'install', summary: { backup: result.backup.dir, files: result.files } });
-  // Installed: the archive and the restore snapshot leave the disk before the job is done.
-  transfers.release(job.id, 'done');
   const report = buildJobReport({
     jobId: job.id,
     jobs: journal.jobs,
@@ -56,6 +57,25 @@ export async function installJob(ready: JobRecord, transfer: TransferRecord, hou
     hourlyPrice,
   });
   journal.move(job, 'installing', 'done', { report });
+  // Done: the archive and the restore snapshot leave the disk. Not before: a controller stopped
+  // in between resumes the job `installing`, and a crash after this is the start-up sweep's.
+  transfers.release(job.id, 'done');
+}
+
+/** The job's history holds a completed install (not one skipped for `--no-install`). */
+function installCompleted(journal: JobJournal, jobId: string): boolean {
+  return journal.jobs
+    .events(jobId, { types: ['phase:complete'] })
+    .some(({ event }) => event.type === 'phase:complete' && event.phase === 'install' && event.summary.skipped !== true);
+}
+
+/** A stream that opens its source only once read (a resume may not need it). */
+function readWhenAsked(open: () => Readable): Readable {
+  return Readable.from(
+    (async function* () {
+      yield* open();
+    })(),
+  );
 }
 
 /** The install of a `--no-install` job, asked for later; a failure ends the job `failed` and is thrown. */

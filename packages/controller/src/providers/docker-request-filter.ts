@@ -99,7 +99,7 @@ function isPlexImage(policy: DockerJobPolicy, reference: string): boolean {
 }
 
 /** Keys of a create's body that may hold a value; any other key must be absent or empty (what the CLI sends by default). */
-const CREATE_KEYS = new Set([
+const CREATE_KEYS = [
   'Image',
   'Env',
   'Labels',
@@ -117,8 +117,11 @@ const CREATE_KEYS = new Set([
   'AttachStderr',
   'HostConfig',
   'NetworkingConfig',
-]);
-const HOST_CONFIG_KEYS = new Set(['NetworkMode', 'Binds', 'AutoRemove', 'RestartPolicy', 'LogConfig', 'ConsoleSize', 'MemorySwappiness']);
+];
+const HOST_CONFIG_KEYS = ['NetworkMode', 'Binds', 'AutoRemove', 'RestartPolicy', 'LogConfig', 'ConsoleSize', 'MemorySwappiness'];
+const RESTART_POLICY_KEYS = ['Name', 'MaximumRetryCount'];
+const LOG_CONFIG_KEYS = ['Type', 'Config'];
+const NETWORKING_CONFIG_KEYS = ['EndpointsConfig'];
 
 /** Whether a value says nothing: what the docker CLI fills unused fields with. */
 function isEmpty(value: unknown): boolean {
@@ -130,6 +133,39 @@ function isEmpty(value: unknown): boolean {
 }
 
 /**
+ * How Go's encoding/json matches a JSON key to a struct field: case-insensitively, with Unicode
+ * simple folding (the Kelvin sign is a 'k', 'ſ' an 's').
+ */
+function foldKey(key: string): string {
+  return key.toLowerCase().replace(/\u017f/g, 's');
+}
+
+/**
+ * One JSON object the engine decodes into a Go struct: the keys that may hold a value must be
+ * spelled exactly (Go would also take `privileged` for `Privileged`, which a check by exact name
+ * misses), no two keys may be the same field to Go, and any other key must be empty. Returns
+ * the object, or why it is refused.
+ */
+function checkStruct(value: unknown, field: string, allowed: readonly string[]): Record<string, unknown> | string {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) return `the field ${field}: an object only`;
+  const object = value as Record<string, unknown>;
+  const prefix = field ? `${field}.` : '';
+  const byFold = new Map(allowed.map((key) => [foldKey(key), key]));
+  const seen = new Map<string, string>();
+  for (const [key, item] of Object.entries(object)) {
+    const folded = foldKey(key);
+    const other = seen.get(folded);
+    if (other !== undefined) return `the fields ${prefix}${other} and ${prefix}${key} (the engine reads both as one field)`;
+    seen.set(folded, key);
+    const canonical = byFold.get(folded);
+    if (canonical !== undefined && canonical !== key) return `the field ${prefix}${key}: spelled ${canonical} only`;
+    if (canonical === undefined && !isEmpty(item)) return `the field ${prefix}${key} of a container create`;
+  }
+  return object;
+}
+
+/**
  * The body of `POST /containers/create`: the Plex image, the host's or no network (none, and
  * removed when it ends, for an unnamed one-shot run), and binds of
  * the job's own folders only (media read-only); every other setting that would widen what the
@@ -138,8 +174,8 @@ function isEmpty(value: unknown): boolean {
  */
 export function checkCreateBody(policy: DockerJobPolicy, body: unknown, kind: 'named' | 'one-shot' = 'named'): DockerVerdict {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return refuse('a container create whose body is not a JSON object');
-  const config = body as Record<string, unknown>;
-  for (const [key, value] of Object.entries(config)) if (!CREATE_KEYS.has(key) && !isEmpty(value)) return refuse(`the field ${key} of a container create`);
+  const config = checkStruct(body, '', CREATE_KEYS);
+  if (typeof config === 'string') return refuse(config);
   if (typeof config.Image !== 'string' || !isPlexImage(policy, config.Image))
     return refuse(`the field Image (${String(config.Image)}): only ${policy.plexImage}:<version>`);
   for (const key of ['Env', 'Cmd', 'Entrypoint'] as const) {
@@ -147,11 +183,9 @@ export function checkCreateBody(policy: DockerJobPolicy, body: unknown, kind: 'n
     if (value !== undefined && value !== null && !(Array.isArray(value) && value.every((item) => typeof item === 'string')) && typeof value !== 'string')
       return refuse(`the field ${key}: strings only`);
   }
-  const host = config.HostConfig;
-  if (typeof host !== 'object' || host === null || Array.isArray(host)) return refuse('the field HostConfig: missing (NetworkMode is required)');
-  const hostConfig = host as Record<string, unknown>;
-  for (const [key, value] of Object.entries(hostConfig))
-    if (!HOST_CONFIG_KEYS.has(key) && !isEmpty(value)) return refuse(`the field HostConfig.${key} of a container create`);
+  if (config.HostConfig === undefined || config.HostConfig === null) return refuse('the field HostConfig: missing (NetworkMode is required)');
+  const hostConfig = checkStruct(config.HostConfig, 'HostConfig', HOST_CONFIG_KEYS);
+  if (typeof hostConfig === 'string') return refuse(hostConfig);
   const network = hostConfig.NetworkMode;
   if (network !== 'host' && network !== 'none') return refuse(`the field HostConfig.NetworkMode (${String(network)}): host or none only`);
   // The docker CLI's default (the kernel's); a value would only tune swapping.
@@ -160,14 +194,23 @@ export function checkCreateBody(policy: DockerJobPolicy, body: unknown, kind: 'n
   // A one-shot run goes by itself when it ends (its input closes with the agent) and has no network.
   if (kind === 'one-shot' && (hostConfig.AutoRemove !== true || network !== 'none'))
     return refuse('a container named (none): only a one-shot run (HostConfig.AutoRemove true, NetworkMode none) may be unnamed');
-  const restart = (hostConfig.RestartPolicy ?? {}) as Record<string, unknown>;
-  if (!['', 'no', undefined].includes(restart.Name as string | undefined))
+  const restart = checkStruct(hostConfig.RestartPolicy, 'HostConfig.RestartPolicy', RESTART_POLICY_KEYS);
+  if (typeof restart === 'string') return refuse(restart);
+  if (!['', 'no', undefined, null].includes(restart.Name as string | undefined))
     return refuse(`the field HostConfig.RestartPolicy.Name (${String(restart.Name)}): no only`);
-  const log = (hostConfig.LogConfig ?? {}) as Record<string, unknown>;
+  const log = checkStruct(hostConfig.LogConfig, 'HostConfig.LogConfig', LOG_CONFIG_KEYS);
+  if (typeof log === 'string') return refuse(log);
   if (!isEmpty(log.Type) || !isEmpty(log.Config)) return refuse('the field HostConfig.LogConfig: the engine default only');
-  const networking = config.NetworkingConfig as { EndpointsConfig?: Record<string, unknown> } | undefined;
-  const endpoints = Object.keys(networking?.EndpointsConfig ?? {}).filter((name) => name !== network);
-  if (endpoints.length > 0) return refuse(`the field NetworkingConfig.EndpointsConfig (${endpoints.join(', ')}): the container's NetworkMode only`);
+  const networking = checkStruct(config.NetworkingConfig, 'NetworkingConfig', NETWORKING_CONFIG_KEYS);
+  if (typeof networking === 'string') return refuse(networking);
+  const endpoints = networking.EndpointsConfig ?? {};
+  if (typeof endpoints !== 'object' || Array.isArray(endpoints)) return refuse('the field NetworkingConfig.EndpointsConfig: an object only');
+  for (const [name, settings] of Object.entries(endpoints as Record<string, unknown>)) {
+    // A network's name is a map key (matched exactly); its settings would only address a network the container is not on.
+    if (name !== network) return refuse(`the field NetworkingConfig.EndpointsConfig (${name}): the container's NetworkMode only`);
+    const endpoint = checkStruct(settings, `NetworkingConfig.EndpointsConfig.${name}`, []);
+    if (typeof endpoint === 'string') return refuse(endpoint);
+  }
   const binds = hostConfig.Binds ?? [];
   if (!Array.isArray(binds)) return refuse('the field HostConfig.Binds: a list of host:container[:ro] only');
   for (const bind of binds) {

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createSocketServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { checkCreateBody, checkDockerRequest, type DockerJobPolicy, type DockerVerdict } from './docker-request-filter.js';
+import { checkCreateBody, checkDockerRequest, stripApiVersion, type DockerJobPolicy, type DockerVerdict } from './docker-request-filter.js';
 
 /**
  * The engine's answer headers without its connection's own (`Connection: keep-alive` would keep an
@@ -12,6 +12,30 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const rest = { ...headers };
   for (const name of ['connection', 'keep-alive', 'transfer-encoding']) delete rest[name];
   return rest;
+}
+
+/** Headers of a connection, not of an answer: the proxy sets its own. */
+const HOP_HEADERS = ['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade'];
+
+/** Whether a request says it has a body (a length over 0, or a chunked one). */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+}
+
+/** `POST /containers/<id>/attach`: the one call that upgrades (the filter has checked the container). */
+function isAttach(rawUrl: string): boolean {
+  const path = stripApiVersion(rawUrl.split('?')[0]!.replace(/^http:(\/\/[^/]*)?/i, ''));
+  return /^\/containers\/[^/]+\/attach$/.test(path);
+}
+
+function statusLine(answer: IncomingMessage): string {
+  return `HTTP/1.1 ${answer.statusCode ?? 502} ${answer.statusMessage ?? ''}\r\n`;
+}
+
+function rawHeaderLines(raw: string[]): string {
+  let lines = '';
+  for (let i = 0; i < raw.length; i += 2) lines += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  return lines;
 }
 
 /** A create's body is a few KB; nothing the agent sends is larger. */
@@ -41,6 +65,9 @@ export async function startDockerSocketProxy(options: { socketPath: string; engi
   const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined, creates: boolean) => {
     const headers: OutgoingHttpHeaders = { ...req.headers };
     delete headers['transfer-encoding'];
+    delete headers['content-length'];
+    // Only a create has a body: without one, no form-encoded body can override a checked query (Go's r.Form).
+    if (!body) delete headers['content-type'];
     if (body) headers['content-length'] = body.length;
     const upstream = request({ socketPath: enginePath, method: req.method, path: req.url, headers }, (answer) => {
       if (creates && answer.statusCode === 201) {
@@ -96,23 +123,31 @@ export async function startDockerSocketProxy(options: { socketPath: string; engi
       deny(res, 403, verdict.message);
       return;
     }
+    if (!verdict.creates && hasBody(req)) {
+      res.setHeader('Connection', 'close');
+      deny(res, 403, `plexlift's Docker proxy refused: a request body on ${req.method ?? ''} ${req.url ?? ''} (only a container create has one)`);
+      return;
+    }
     readBody(req).then(
       (body) => {
-        if (verdict.creates) {
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(body?.toString() ?? '');
-          } catch {
-            deny(res, 400, "plexlift's Docker proxy refused: a container create whose body is not JSON");
-            return;
-          }
-          const created = checkCreateBody(policy, parsed, verdict.creates);
-          if (!created.allowed) {
-            deny(res, 403, created.message);
-            return;
-          }
+        if (!verdict.creates) {
+          forward(req, res, undefined, false);
+          return;
         }
-        forward(req, res, body, verdict.creates !== undefined);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body?.toString() ?? '');
+        } catch {
+          deny(res, 400, "plexlift's Docker proxy refused: a container create whose body is not JSON");
+          return;
+        }
+        const created = checkCreateBody(policy, parsed, verdict.creates);
+        if (!created.allowed) {
+          deny(res, 403, created.message);
+          return;
+        }
+        // What was checked, not the bytes sent: Go would merge a duplicate key's objects that JSON.parse drops.
+        forward(req, res, Buffer.from(JSON.stringify(parsed)), true);
       },
       (error: Error) => {
         res.setHeader('Connection', 'close');
@@ -121,27 +156,65 @@ export async function startDockerSocketProxy(options: { socketPath: string; engi
     );
   });
 
-  // `docker run -i` attaches with a hijacked connection (`Upgrade: tcp`): the bytes are piped both ways once allowed.
+  // `docker run -i` attaches with a hijacked connection (`Upgrade: tcp`). Only an attach of the job's own
+  // container may upgrade, its head alone goes to the engine, and the client's bytes follow only once the
+  // engine has switched (101): until then they would be read by the engine as further, unchecked requests.
   server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    client.pause();
+    const refuseUpgrade = (message: string) => {
+      const text = JSON.stringify({ message });
+      client.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+      client.destroySoon();
+    };
     const verdict = verdictOf(req);
-    if (!verdict.allowed || verdict.creates) {
-      const message = JSON.stringify({ message: verdict.allowed ? "plexlift's Docker proxy refused: an upgraded create" : verdict.message });
-      client.end(
-        `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`,
-      );
-      return;
-    }
-    const engine = connect({ path: enginePath, allowHalfOpen: true });
-    const lines = [`${req.method} ${req.url} HTTP/1.1`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-    engine.write(`${lines.join('\r\n')}\r\n\r\n`);
-    if (head.length > 0) engine.write(head);
-    engine.pipe(client).on('error', () => engine.destroy());
-    client.pipe(engine).on('error', () => client.destroy());
-    engine.on('error', () => client.destroy());
-    client.on('error', () => engine.destroy());
-    engine.on('close', () => client.destroy());
-    client.on('close', () => engine.destroy());
+    if (!verdict.allowed) return refuseUpgrade(verdict.message);
+    if (req.method !== 'POST' || !isAttach(req.url ?? ''))
+      return refuseUpgrade(`plexlift's Docker proxy refused: an upgraded ${req.method ?? ''} ${req.url ?? ''} (only an attach)`);
+    if (hasBody(req)) return refuseUpgrade("plexlift's Docker proxy refused: an attach with a request body");
+    const headers: OutgoingHttpHeaders = { ...req.headers };
+    for (const name of ['content-length', 'transfer-encoding', 'content-type']) delete headers[name];
+    const upstream = request({
+      method: 'POST',
+      path: req.url,
+      headers,
+      // Its own connection (no agent's pool: none a later call could reuse), half-open: `docker run -i` ends its input and reads on.
+      createConnection: () => connect({ path: enginePath, allowHalfOpen: true }),
+    });
+    let engineSocket: Socket | undefined;
+    upstream.once('socket', (socket: Socket) => (engineSocket = socket));
+    upstream.on('upgrade', (answer: IncomingMessage, engine: Socket, engineHead: Buffer) => {
+      client.write(`${statusLine(answer)}${rawHeaderLines(answer.rawHeaders)}\r\n`);
+      if (engineHead.length > 0) client.write(engineHead);
+      if (head.length > 0) engine.write(head);
+      engine.pipe(client).on('error', () => engine.destroy());
+      client.pipe(engine).on('error', () => client.destroy());
+      engine.on('error', () => client.destroy());
+      engine.on('close', () => client.destroy());
+      client.on('close', () => engine.destroy());
+      client.resume();
+    });
+    // Not switched: the answer is passed on, and both connections end (nothing more is read from the client).
+    upstream.on('response', (answer: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      answer.on('end', () => {
+        const text = Buffer.concat(chunks);
+        const kept = answer.rawHeaders.filter((_, i, all) => !HOP_HEADERS.includes(all[i - (i % 2)]!.toLowerCase()));
+        client.end(
+          Buffer.concat([Buffer.from(`${statusLine(answer)}${rawHeaderLines(kept)}Content-Length: ${text.length}\r\nConnection: close\r\n\r\n`), text]),
+        );
+        client.destroySoon();
+        // Half-open, it would otherwise wait for the engine, which keeps a connection alive.
+        engineSocket?.destroy();
+      });
+    });
+    upstream.on('error', (error) => {
+      if (!client.destroyed) refuseUpgrade(`plexlift's Docker proxy cannot reach the engine: ${error.message}`);
+    });
+    // A client gone before the engine answered: its attach goes too.
+    client.on('error', () => upstream.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.end();
   });
 
   // systeminformation (the agent's CPU monitor) writes `GET http:/containers/… HTTP/1.0`, which

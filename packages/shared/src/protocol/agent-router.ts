@@ -8,7 +8,13 @@ import { AgentEventSchema, type AgentEvent } from '../events.js';
  * `hello` with the protocol version; commands flow down one subscription of `tracked()`
  * desired states, resumed with `lastEventId`; every report carries an idempotency key.
  */
-export const PROTOCOL_VERSION = 1;
+
+/**
+ * Bumped on every change an agent of the other version would misread. 2: the plex.tv claim token
+ * left `agent.job`'s secrets for `agent.claim` (issue 16 item 4); an agent of 1 would start Plex
+ * unclaimed, so hello refuses it.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** What the controller puts in the context of an authenticated agent connection. */
 export interface AgentContext {
