@@ -66,6 +66,12 @@ describe('plexlift run with the docker provider: the agent in a container drives
     expect(agent.HostConfig.Binds.join('\n')).not.toContain(engine.socket);
     expect(agent.HostConfig.Binds).toContainEqual(expect.stringMatching(/\/docker-sockets\/[^/:]+:\/run\/plexlift-docker:ro$/));
     expect(agent.Config.Env).toContain('DOCKER_SOCKET=/run/plexlift-docker/docker.sock');
+    // Plex's folders are bound on their own, never beneath another folder the agent can write:
+    // it cannot swap one for a link between the proxy's check and the engine's bind.
+    const sources = agent.HostConfig.Binds.map((bind) => bind.split(':')[0]!);
+    const plexFolders = sources.filter((source) => /\/plex-data\/[^/]+\/(plex|transcode)$/.test(source));
+    expect(plexFolders).toHaveLength(2);
+    for (const folder of plexFolders) expect(sources.filter((source) => folder.startsWith(`${source}/`))).toEqual([]);
     // This engine has no AppArmor: nothing to lift; privileges never grow past the container's.
     expect(agent.HostConfig.SecurityOpt).toEqual(['no-new-privileges:true']);
     const run = await running;

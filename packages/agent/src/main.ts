@@ -19,7 +19,7 @@ import { runJob, type RunJobOptions } from './run-job.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
-const USAGE = `Usage: plexlift-agent --controller WS_URL --job JOB_ID --work-dir DIR --plex-config DIR
+const USAGE = `Usage: plexlift-agent --controller WS_URL --job JOB_ID --work-dir DIR --plex-config DIR [--plex-transcode DIR]
                       (--plex-runtime docker [--plex-image IMAGE] [--plex-url URL] [--plex-env K=V]...
                        | --plex-command JSON_ARRAY)
                       [--fingerprint SHA256] [--token-file FILE] [--tuning FILE]
@@ -46,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
         job: { type: 'string' },
         'work-dir': { type: 'string' },
         'plex-config': { type: 'string' },
+        'plex-transcode': { type: 'string' },
         'plex-command': { type: 'string' },
         'token-file': { type: 'string' },
         'plex-runtime': { type: 'string' },
@@ -127,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
         ...(values['plex-url'] ? { url: values['plex-url'] } : {}),
         env: plexEnv,
         configDir: plexConfig,
-        transcodeDir: join(workDir, 'transcode'),
+        transcodeDir: values['plex-transcode'] ?? join(workDir, 'transcode'),
         containerName,
         onLog: (line) => process.stdout.write(`plex: ${line}\n`),
       }),

@@ -18,8 +18,12 @@ export interface AgentCommandOptions {
   /** `http(s)://…` of the controller as the agent's machine reaches it. */
   controllerUrl: string;
   jobId: string;
-  /** The agent's work folder; Plex's data dir goes in it. */
+  /** The agent's work folder; Plex's data and transcode folders go in it unless given. */
   workDir: string;
+  /** Plex's data folder. @default `<workDir>/plex` */
+  plexConfigDir?: string | undefined;
+  /** Plex's transcode folder. @default `<workDir>/transcode` (the agent's own default) */
+  plexTranscodeDir?: string | undefined;
   plex: AgentPlexRuntime;
   /** The controller certificate's SHA-256 fingerprint, which the agent pins. */
   fingerprint?: string | undefined;
@@ -44,7 +48,8 @@ export function agentArguments(options: AgentCommandOptions): string[] {
     '--work-dir',
     options.workDir,
     '--plex-config',
-    posix.join(options.workDir, 'plex'),
+    options.plexConfigDir ?? posix.join(options.workDir, 'plex'),
+    ...(options.plexTranscodeDir ? ['--plex-transcode', options.plexTranscodeDir] : []),
     ...(options.tokenFile ? ['--token-file', options.tokenFile] : []),
     ...('command' in plex
       ? ['--plex-command', JSON.stringify(plex.command)]

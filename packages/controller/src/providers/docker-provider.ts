@@ -21,8 +21,20 @@ interface DockerResource extends ProviderResource {
   mediaPath?: string;
 }
 
-/** The job's Plex data and transcode folders: the only folders its containers may bind read-write. */
-const plexFoldersOf = (workDir: string) => [join(workDir, 'plex'), join(workDir, 'transcode')];
+/**
+ * The job's Plex data and transcode folders: the only folders its containers may bind read-write.
+ * They live outside the agent's work folder, each bound into the agent on its own: the engine
+ * resolves a bind's source on the host when the Plex container is created, and an agent holding
+ * `CAP_SYS_ADMIN` and the folder above them could swap one for a link after the proxy checked it.
+ */
+const plexFoldersOf = (workRoot: string, jobId: string) => {
+  const root = join(workRoot, 'plex-data', jobId);
+  return { root, config: join(root, 'plex'), transcode: join(root, 'transcode') };
+};
+const writableFoldersOf = (workRoot: string, jobId: string) => {
+  const { config, transcode } = plexFoldersOf(workRoot, jobId);
+  return [config, transcode];
+};
 
 /**
  * The agent as a container on this machine's Docker (no cloud, no cost): host network (it calls
@@ -50,7 +62,7 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
         policy: {
           plexContainer: plexContainerName(resource.jobId),
           plexImage: config.plexImage,
-          writableFolders: plexFoldersOf(resource.workDir),
+          writableFolders: writableFoldersOf(options.workRoot, resource.jobId),
           readOnlyFolders: resource.mediaPath ? [resource.mediaPath] : [],
         },
       });
@@ -87,14 +99,19 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
       };
       request.record(resource);
       mkdirSync(workDir, { recursive: true, mode: 0o700 });
-      // Made here and bound over themselves: mount points the agent cannot replace by a link.
-      for (const folder of plexFoldersOf(workDir)) mkdirSync(folder, { recursive: true });
+      // Made here, outside the work folder, and bound into the agent at their own paths.
+      const plexFolders = plexFoldersOf(options.workRoot, request.jobId);
+      mkdirSync(join(options.workRoot, 'plex-data'), { recursive: true, mode: 0o700 });
+      mkdirSync(plexFolders.root, { recursive: true, mode: 0o700 });
+      for (const folder of writableFoldersOf(options.workRoot, request.jobId)) mkdirSync(folder, { recursive: true });
       // The token in a file of the work folder, not in the container's environment (docker inspect shows that).
       writeFileSync(join(workDir, 'bootstrap-token'), `${request.bootstrapToken}\n`, { mode: 0o600 });
       const cmd = agentArguments({
         controllerUrl: request.controllerUrl,
         jobId: request.jobId,
         workDir,
+        plexConfigDir: plexFolders.config,
+        plexTranscodeDir: plexFolders.transcode,
         plex: { docker: { image: config.plexImage, url: config.plexUrl, env: config.plexEnv } },
         fingerprint: request.controllerTls?.fingerprint,
         tokenFile: join(workDir, 'bootstrap-token'),
@@ -112,7 +129,7 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
           NetworkMode: 'host',
           Binds: [
             `${workDir}:${workDir}`,
-            ...plexFoldersOf(workDir).map((folder) => `${folder}:${folder}`),
+            ...writableFoldersOf(options.workRoot, request.jobId).map((folder) => `${folder}:${folder}`),
             // Read-only: the agent connects to the socket but cannot remove or replace it.
             `${proxyDirOf(request.jobId)}:${AGENT_DOCKER_DIR}:ro`,
             ...(config.tuningFile ? [`${config.tuningFile}:${config.tuningFile}:ro`] : []),
@@ -150,7 +167,10 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
       }
       await remove(container);
       await remove(plexContainerName(jobId));
-      if (!keep) rmSync(workDir, { recursive: true, force: true });
+      if (!keep) {
+        rmSync(workDir, { recursive: true, force: true });
+        rmSync(plexFoldersOf(options.workRoot, jobId).root, { recursive: true, force: true });
+      }
     },
     async list() {
       const filters = encodeURIComponent(JSON.stringify({ label: [JOB_LABEL] }));
