@@ -28,7 +28,7 @@ describe('server.publicUrl and agent.env', () => {
       expect(withPublicUrl(bad), bad).toThrow(/server\.publicUrl: /);
     }
     expect(withPublicUrl('https://home.example.net:7878')().server.publicUrl).toBe('https://home.example.net:7878');
-    expect(withPublicUrl('http://10.0.0.2:7878/plexlift')().server.publicUrl).toBe('http://10.0.0.2:7878/plexlift');
+    expect(withPublicUrl('http://127.0.0.1:7878/plexlift')().server.publicUrl).toBe('http://127.0.0.1:7878/plexlift');
   });
 
   it('writes agent.env values single-quoted: a real sh sourcing it gets them back unchanged and runs nothing', () => {
