@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import WebSocket from 'ws';
-import type { AgentCommand, AgentEvent, AgentRootRouter } from '@plexlift/shared/protocol';
+import { PROTOCOL_VERSION, type AgentCommand, type AgentEvent, type AgentRootRouter } from '@plexlift/shared/protocol';
 import { HomeConnection } from '../../packages/agent/src/home/connection.js';
 import { Journal } from '../../packages/agent/src/home/journal.js';
 import { startAgentHome } from '../utils/agent-home.js';
@@ -119,6 +119,20 @@ describe('the agent connection home', () => {
     expect(second.commands).toEqual([{ type: 'abort', jobId: 'job-1', reason: 'user' }]);
   });
 
+  it('waits for a home out of reach until it is told to stop (SIGTERM, a teardown), then stops at once', async () => {
+    const home = await startAgentHome({ tokens: ['bootstrap-token'] });
+    onTestFinished(() => home.close());
+    await home.stop();
+    const { connection } = connect(home.url);
+    const stop = new AbortController();
+    const starting = connection.start(stop.signal);
+    await sleep(300); // several reconnect attempts meanwhile
+    const asked = Date.now();
+    stop.abort(new Error('stopped by SIGTERM'));
+    await expect(starting).rejects.toThrow('stopped by SIGTERM');
+    expect(Date.now() - asked).toBeLessThan(1_000);
+  });
+
   it('stops at once when its token is refused', async () => {
     const home = await startAgentHome({ tokens: ['bootstrap-token'] });
     onTestFinished(() => home.close());
@@ -139,13 +153,13 @@ describe('the agent connection home', () => {
     onTestFinished(() => ws.close());
     const client = createTRPCClient<AgentRootRouter>({ links: [wsLink({ client: ws })] });
     await expect(client.agent.hello.mutate({ protocolVersion: 99, agentVersion: '9.0.0', jobId: 'job-1' })).rejects.toThrow(
-      'protocol version mismatch: the agent speaks 99, the controller 2; update the one that is behind',
+      `protocol version mismatch: the agent speaks 99, the controller ${PROTOCOL_VERSION}; update the one that is behind`,
     );
     // An agent of protocol 1 reads its claim token from agent.job, where there is none any more:
     // it would start Plex unclaimed, so it is refused at hello, and says why.
     await expect(client.agent.hello.mutate({ protocolVersion: 1, agentVersion: '0.1.0', jobId: 'job-1' })).rejects.toMatchObject({
       data: { code: 'PRECONDITION_FAILED' },
-      message: 'protocol version mismatch: the agent speaks 1, the controller 2; update the one that is behind',
+      message: `protocol version mismatch: the agent speaks 1, the controller ${PROTOCOL_VERSION}; update the one that is behind`,
     });
   });
 });

@@ -182,6 +182,7 @@ describe("the Docker Plex runtime (a real Docker engine behind the job's socket 
       job,
       state,
       signal: new AbortController().signal,
+      landing: new AbortController().signal,
       make: () => undefined,
       progress: () => undefined,
       report: (event) => reports.push(JSON.stringify(event)),

@@ -17,8 +17,7 @@ import { readStatsOf } from '../utils/sqlite-files.js';
 import { homeLineStub, jobStateFor } from '../utils/agent-job-state.js';
 import { createLocalPlex } from '../utils/local-plex.js';
 import { createTempDir } from '../utils/temp-dir.js';
-
-const FAST = { graceMs: 150, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 120_000 };
+import { FAST_IDLE } from '../utils/fast-idle.js';
 
 /**
  * The Plex half of a job on a real Plex process (plex-sim) with the phases strung by the runner:
@@ -37,7 +36,7 @@ async function plexJob(options: { subscriptionActive: boolean; forceRefresh?: bo
     mainDb: paths.mainDb,
     workDir: dir,
     pmsDir: paths.pms,
-    idle: { scan: FAST, analyze: FAST, refresh: FAST },
+    idle: FAST_IDLE,
     sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } },
     mountSample: [],
   });
@@ -166,7 +165,7 @@ describe('the choice of analyses, and a scan job', () => {
       mainDb: paths.mainDb,
       workDir: dir,
       pmsDir: paths.pms,
-      idle: { scan: FAST, analyze: FAST, refresh: FAST },
+      idle: FAST_IDLE,
       sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } },
       mountSample: [],
     });

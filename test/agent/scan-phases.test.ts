@@ -13,8 +13,7 @@ import { createMediaTree } from '../utils/media-tree.js';
 import { mountWithRclone } from '../utils/rclone-mount.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
 import { createTempDir } from '../utils/temp-dir.js';
-
-const FAST = { graceMs: 100, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 60_000 };
+import { FAST_IDLE } from '../utils/fast-idle.js';
 
 function job(extra: Record<string, unknown> = {}) {
   return parseJobSpec({
@@ -41,7 +40,7 @@ async function scannedLibrary(mediaRoot?: string) {
     mainDb: test.sim.paths.mainDb,
     workDir: test.dir,
     pmsDir: test.sim.paths.pms,
-    idle: { scan: FAST, analyze: FAST, refresh: FAST },
+    idle: FAST_IDLE,
     sonic: { intervalMs: 50, timeoutMs: 60_000, tracker: {} },
   });
   const events: AgentEvent[] = [];

@@ -6,21 +6,35 @@ import { deleteSecurityGroup } from '../../packages/controller/src/providers/sca
 import type { ScalewayResource } from '../../packages/controller/src/providers/scaleway/scaleway-resource.js';
 import { startScalewaySim, type ScalewaySim } from '../scaleway-sim/scaleway-sim.js';
 
-async function setup(overrides: Record<string, unknown> = {}) {
-  const sim = await startScalewaySim({ timeScale: 0.01 });
+async function setup(overrides: Record<string, unknown> = {}, { timeScale = 0.01, teardownTimeoutMs = 20_000 } = {}) {
+  const sim = await startScalewaySim({ timeScale });
   onTestFinished(() => sim.close());
   const config = parseConfig({ providers: { scaleway: { apiUrl: sim.url, plexCommand: ['/usr/bin/plex'], ...overrides } } }, 'test').providers.scaleway!;
-  const provider = createScalewayProvider({ config, env: {}, pollMs: 20, retry: { attempts: 5, baseMs: 10 }, teardownTimeoutMs: 20_000 });
+  const provider = createScalewayProvider({ config, env: {}, pollMs: 20, retry: { attempts: 5, baseMs: 10 }, teardownTimeoutMs });
   const recorded: ProviderResource[] = [];
-  const request = (jobId = 'job-2026-11-21-abcdef') => ({
+  const logged: string[] = [];
+  const request = (jobId = 'job-2026-11-21-abcdef', signal?: AbortSignal) => ({
     jobId,
     controllerUrl: 'https://203.0.113.7:7878',
     controllerTls: { fingerprint: 'AB:'.repeat(31) + 'AB', publicKeyPin: 'cGlu' },
     bootstrapToken: 'plx_b_one-time-token',
     record: (resource: ProviderResource) => recorded.push(structuredClone(resource)),
+    log: (level: 'info' | 'warn', message: string) => logged.push(`${level}: ${message}`),
+    ...(signal ? { signal } : {}),
   });
-  return { sim, provider, recorded, request };
+  return { sim, provider, recorded, request, logged };
 }
+
+/** A signal that aborts after `ms` with `reason`. */
+function abortAfter(ms: number, reason: Error): AbortSignal {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(reason), ms);
+  onTestFinished(() => clearTimeout(timer));
+  return controller.signal;
+}
+
+const actionsOf = (sim: ScalewaySim) =>
+  sim.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/action')).map((r) => (JSON.parse(r.body) as { action: string }).action);
 
 function leftovers(sim: ScalewaySim) {
   // The project's default security group is the API's, not a job's.
@@ -175,7 +189,7 @@ describe('the scaleway provider against the API double', () => {
     // Within a deadline: a group that stays in use is an error that says so.
     const other = (await provider.provision(request('job-stuck'))) as ScalewayResource;
     await expect(deleteSecurityGroup(context, other.securityGroupId!, Date.now() + 100)).rejects.toThrow(
-      /security group [\w-]+ still in use by a server after the teardown's wait; the orphan sweep deletes it later/,
+      /security group [\w-]+ still in use by a server after the teardown's wait; left to the orphan reaper \(plexlift vms\)/,
     );
   });
 
@@ -225,5 +239,119 @@ describe('the scaleway provider against the API double', () => {
     expect(() => createScalewayProvider({ config, env: { ...env, SCW_SECRET_KEY: 'nope' } })).toThrow(
       /providers\.scaleway: .*secret key.*\(from the config or the SCW_\* variables\)/i,
     );
+  });
+
+  it('a VM that never boots: an abort ends the boot wait at once (not at the boot timeout); the teardown stops it in place, deletes it and leaves nothing', async () => {
+    const { sim, provider, recorded, request } = await setup({ bootTimeoutSeconds: 60 });
+    sim.faults.neverBoot = true;
+    const reason = new Error('the job reached its lifetime cap');
+    // The cap strikes once the server is starting (a loaded machine may take longer than any fixed
+    // delay to get there), and the wait for the boot ends at once.
+    const cap = new AbortController();
+    let begun = 0;
+    const watch = setInterval(() => {
+      if (!sim.servers().some((s) => s.state === 'starting')) return;
+      clearInterval(watch);
+      begun = performance.now();
+      cap.abort(reason);
+    }, 20);
+    onTestFinished(() => clearInterval(watch));
+    const error = await provider.provision(request('job-never', cap.signal)).catch((e: unknown) => e);
+    expect(error).toBe(reason);
+    expect(performance.now() - begun).toBeLessThan(1_000);
+    expect(sim.servers().map((s) => s.state)).toEqual(['starting']);
+
+    // What was recorded is enough: the starting server (it accepts neither terminate nor delete) is stopped in place, then deleted.
+    const waited: string[] = [];
+    await provider.teardown(recorded.at(-1)!, { keep: false, onWait: (detail) => waited.push(detail) });
+    expect(actionsOf(sim)).toEqual(['poweron', 'stop_in_place']);
+    expect(sim.requests.filter((r) => r.method === 'DELETE' && /\/instance\/v1\/zones\/fr-par-1\/servers\//.test(r.path)).map((r) => r.status)).toEqual([204]);
+    expect(waited[0]).toMatch(/^the server plexlift-job-never is starting; Scaleway deletes it once it can$/);
+    expect(waited).toContain('the server plexlift-job-never is stopping');
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0, securityGroups: 0 });
+    expect(sim.billing()).toEqual([expect.objectContaining({ name: 'plexlift-job-never', deletedAt: expect.any(Number) })]);
+  });
+
+  it('a server that never leaves `stopping`: at the deadline the teardown rejects, leaving it to the orphan reaper', async () => {
+    const { sim, provider, request } = await setup({}, { teardownTimeoutMs: 600 });
+    const resource = await provider.provision(request('job-stuck'));
+    sim.faults.neverStop = true;
+    const begun = performance.now();
+    const error = (await provider.teardown(resource, { keep: false }).catch((e: unknown) => e)) as PlexliftError;
+    expect(error).toBeInstanceOf(PlexliftError);
+    expect(error.code).toBe('CLOUD_ERROR');
+    expect(error.details).toEqual({ leftToReaper: true });
+    expect(error.message).toMatch(/server plexlift-job-stuck still there \(stopping\) after the teardown's wait; left to the orphan reaper \(plexlift vms\)/);
+    expect(performance.now() - begun).toBeLessThan(1_500);
+    expect(actionsOf(sim)).toEqual(['poweron', 'terminate']);
+    // Still listed, so the reaper finds it.
+    expect((await provider.list()).map((found) => found.jobId)).toEqual(['job-stuck']);
+  });
+
+  it('a server Scaleway locked is left to the orphan reaper at once, and the rejection says so', async () => {
+    const { sim, provider, request } = await setup();
+    const resource = (await provider.provision(request('job-locked'))) as ScalewayResource;
+    sim.faults.locked = [resource.serverId!];
+    const error = (await provider.teardown(resource, { keep: false }).catch((e: unknown) => e)) as PlexliftError;
+    expect(error).toBeInstanceOf(PlexliftError);
+    expect(error.details).toEqual({ leftToReaper: true });
+    expect(error.message).toMatch(/server plexlift-job-locked is locked by Scaleway and cannot be deleted now .*; left to the orphan reaper \(plexlift vms\)/);
+    expect(actionsOf(sim)).toEqual(['poweron']);
+  });
+
+  it("a teardown cut by its signal (the daemon stopping) rejects at once with the signal's reason, not as left to the reaper", async () => {
+    const { sim, provider, request } = await setup();
+    const resource = await provider.provision(request('job-cut'));
+    sim.faults.neverStop = true;
+    const reason = new Error('the daemon is stopping');
+    const begun = performance.now();
+    await expect(provider.teardown(resource, { keep: false, signal: abortAfter(200, reason) })).rejects.toBe(reason);
+    expect(performance.now() - begun).toBeLessThan(700);
+    // Aborted before it starts: not one call.
+    const before = sim.requests.length;
+    const aborted = AbortSignal.abort(reason);
+    await expect(provider.teardown(resource, { keep: false, signal: aborted })).rejects.toBe(reason);
+    await expect(provider.status(resource, aborted)).rejects.toBe(reason);
+    expect(sim.requests.length).toBe(before);
+  });
+
+  it.each([405, 404] as const)(
+    'Block refusing to tag the root volume (HTTP %i): the job goes on, its log says so, the listing finds the volume through its server',
+    async (status) => {
+      const { sim, provider, request, logged } = await setup();
+      sim.faults.volumeUpdateRefused = status;
+      const resource = (await provider.provision(request('job-untagged'))) as ScalewayResource;
+      expect(sim.requests.filter((r) => r.method === 'PATCH' && r.path.startsWith('/block/v1/')).map((r) => r.status)).toEqual([status]);
+      const [volumeId] = resource.volumeIds;
+      expect(logged).toEqual([
+        `warn: Scaleway refused to tag the root volume ${volumeId!} (HTTP ${status}); it stays untagged, and the orphan reaper still finds it through its server`,
+      ]);
+      // Not found by its tags, found through its server.
+      expect((await provider.apis.block.listVolumes({ zone: 'fr-par-1', tags: ['plexlift'], includeDeleted: false })).volumes).toEqual([]);
+      expect(await provider.list()).toEqual([
+        { jobId: 'job-untagged', resource: expect.objectContaining({ serverId: resource.serverId, volumeIds: [volumeId] }) },
+      ]);
+      await provider.teardown(resource, { keep: false });
+      expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0, securityGroups: 0 });
+    },
+  );
+
+  it('a server stuck in a transitional state is polled with backoff, not at a fixed pace', async () => {
+    // Scaled: a stop in place of about a second, long enough to count the polls.
+    const { sim, provider, recorded, request } = await setup({ bootTimeoutSeconds: 60 }, { timeScale: 0.1 });
+    sim.faults.neverBoot = true;
+    await expect(provider.provision(request('job-slow', abortAfter(500, new Error('cap'))))).rejects.toThrow('cap');
+    const resource = recorded.at(-1) as ScalewayResource;
+    await provider.teardown(resource, { keep: false });
+    const serverPath = `/instance/v1/zones/fr-par-1/servers/${resource.serverId!}`;
+    const stopAt = sim.requests.find((r) => r.path.endsWith('/action') && r.body.includes('stop_in_place'))!.at;
+    const deleteAt = sim.requests.find((r) => r.method === 'DELETE' && r.path === serverPath)!.at;
+    const polls = sim.requests.filter((r) => r.method === 'GET' && r.path === serverPath && r.at > stopAt && r.at <= deleteAt).length;
+    // A fixed poll every 20 ms would have asked once per 20 ms while it stopped.
+    const fixed = (deleteAt - stopAt) / 20;
+    expect(deleteAt - stopAt).toBeGreaterThan(900);
+    expect(polls).toBeGreaterThan(2);
+    expect(polls).toBeLessThan(fixed / 2);
+    expect(leftovers(sim)).toEqual({ servers: 0, volumes: 0, ips: 0, securityGroups: 0 });
   });
 });

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { plexSimCommand } from '../utils/local-plex.js';
 import { prepareDeltaJob } from './delta-job-fixture.js';
+import { FAST_IDLE } from '../utils/fast-idle.js';
 
 const AGENT = fileURLToPath(new URL('../../packages/agent/src/main.ts', import.meta.url));
-const FAST = { graceMs: 150, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 120_000 };
 
 function runAgent(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -29,7 +29,7 @@ function agentArgs(dir: string, plexTvUrl: string) {
   writeFileSync(
     join(vm, 'tuning.json'),
     JSON.stringify({
-      idle: { scan: FAST, analyze: FAST, refresh: FAST },
+      idle: FAST_IDLE,
       sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } },
       readyTimeoutMs: 30_000,
       cpuSampleMs: 250,

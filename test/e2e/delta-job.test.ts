@@ -17,8 +17,8 @@ import { readPreferences } from '../plex-sim/preferences-file.js';
 import { plexSimCommand } from '../utils/local-plex.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
 import { prepareDeltaJob } from './delta-job-fixture.js';
+import { FAST_IDLE } from '../utils/fast-idle.js';
 
-const FAST = { graceMs: 150, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 120_000 };
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 type Fixture = Awaited<ReturnType<typeof prepareDeltaJob>>;
@@ -54,7 +54,7 @@ async function startAgent(fixture: Fixture, tuning: Partial<JobState> = {}) {
     pmsDir: paths.pms,
     mainDb: paths.mainDb,
     readyTimeoutMs: 30_000,
-    idle: { scan: FAST, analyze: FAST, refresh: FAST },
+    idle: FAST_IDLE,
     sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } },
     ...tuning,
   };

@@ -7,9 +7,9 @@ import { startHomePlex } from '../utils/home-plex-fixture.js';
 import { startPlexliftDaemon, writeLocalJobConfig, type PlexliftDaemon } from '../utils/plexlift-daemon.js';
 import { serveBucket } from '../utils/rclone-mount.js';
 import { createTempDir } from '../utils/temp-dir.js';
+import { FAST_IDLE } from '../utils/fast-idle.js';
 
 export const OWNER_TOKEN = 'owner-Zq81xKp2vT9wLm4';
-const FAST = { graceMs: 150, intervalMs: 50, consecutive: 3, cpuThresholdPercent: 100, timeoutMs: 120_000 };
 
 /** `plexlift serve` as its own process, until the test ends. */
 export async function serve(configPath: string): Promise<PlexliftDaemon> {
@@ -19,8 +19,16 @@ export async function serve(configPath: string): Promise<PlexliftDaemon> {
 }
 
 /** A home Plex with two films it has not seen yet, the media bucket, plex.tv, a config, and the daemon. */
-export async function prepare(options: { daemon?: boolean } = {}) {
-  const home = await startHomePlex({ sections: ['movie', 'artist'], media: { movies: 4, artists: 1, albums: 1, tracks: 3 } });
+export async function prepare(
+  options: {
+    daemon?: boolean;
+    media?: { artists: number; albums: number; tracks: number };
+    knobs?: Record<string, unknown>;
+    /** The agent's Sonic tuning, over the fast defaults below. */
+    sonic?: Record<string, unknown>;
+  } = {},
+) {
+  const home = await startHomePlex({ sections: ['movie', 'artist'], media: { movies: 4, artists: 1, albums: 1, tracks: 3, ...options.media } });
   // New films the home server has not scanned yet: the cloud finds them.
   for (let i = 1; i <= 2; i++) {
     mkdirSync(join(home.media.roots.movies, `Fresh Film ${i} (2026)`), { recursive: true });
@@ -39,10 +47,10 @@ export async function prepare(options: { daemon?: boolean } = {}) {
     plexTvUrl: tv.url,
     plexToken: OWNER_TOKEN,
     remote: bucket.remote,
-    knobs: { speed: 200 },
+    knobs: { speed: 200, ...options.knobs },
     tuning: {
-      idle: { scan: FAST, analyze: FAST, refresh: FAST },
-      sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 } },
+      idle: FAST_IDLE,
+      sonic: { intervalMs: 100, timeoutMs: 60_000, tracker: { stallReadings: 50 }, ...options.sonic },
       readyTimeoutMs: 30_000,
       cpuSampleMs: 500,
       mountCheckMs: 1_000,

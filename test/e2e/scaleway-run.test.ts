@@ -12,14 +12,18 @@ import { runCli } from '../utils/run-cli.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
 import { createTempDir } from '../utils/temp-dir.js';
 import { prepare, serve } from './plexlift-fixture.js';
+import type { AgentEvent } from '@plexlift/shared/protocol';
 
 /** The local-provider fixture, switched to the scaleway provider against the API double whose VMs boot from their user data. */
-async function prepareScaleway(options: { scaleway?: Record<string, unknown>; bootGate?: Promise<void> } = {}) {
+async function prepareScaleway(options: { scaleway?: Record<string, unknown>; bootGate?: Promise<void>; timeScale?: number } = {}) {
   const fixture = await prepare({ daemon: false });
   const booted: Parameters<typeof cloudInitBoot>[0]['booted'] = [];
   const boot = cloudInitBoot({ root: createTempDir('vms-'), extraAgentArgs: ['--tuning', join(fixture.dir, 'tuning.json')], booted });
   // A gate holds the guest's boot: the API says running while no agent has called yet.
-  const sim = await startScalewaySim({ timeScale: 0.01, boot: async (server, userData) => (await options.bootGate, boot(server, userData)) });
+  const sim = await startScalewaySim({
+    timeScale: options.timeScale ?? 0.01,
+    boot: async (server, userData) => (await options.bootGate, boot(server, userData)),
+  });
   onTestFinished(() => sim.close());
   const config = JSON.parse(readFileSync(fixture.configPath, 'utf8')) as Record<string, Record<string, unknown>>;
   config.server!.publicUrl = `https://127.0.0.1:${String(config.server!.port)}`;
@@ -31,6 +35,31 @@ async function prepareScaleway(options: { scaleway?: Record<string, unknown>; bo
   writeFileSync(fixture.configPath, JSON.stringify(config, null, 2));
   const daemon = await serve(fixture.configPath);
   return { ...fixture, sim, daemon, booted };
+}
+
+/** Everything a job made on the double: none of it may be left once the job ended. */
+function leftovers(sim: Awaited<ReturnType<typeof startScalewaySim>>) {
+  return { servers: sim.servers(), volumes: sim.volumes(), ips: sim.ips(), securityGroups: sim.securityGroups().filter((g) => !g.projectDefault) };
+}
+
+const NOTHING = { servers: [], volumes: [], ips: [], securityGroups: [] };
+
+/** A job's stored events with their times (`plexlift logs --json`). */
+async function eventsOf(configPath: string, jobId: string): Promise<{ at: number; event: AgentEvent }[]> {
+  const logs = await runCli(['logs', jobId, '--json', '--config', configPath]);
+  return logs.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { at: number; event: AgentEvent });
+}
+
+async function jobOf(configPath: string, jobId: string) {
+  return (
+    JSON.parse((await runCli(['status', jobId, '--json', '--config', configPath])).stdout) as {
+      job: { state: string; createdAt: number; error?: { message: string } };
+    }
+  ).job;
 }
 
 describe('plexlift run with the scaleway provider (API double, VM booted from its cloud-init)', () => {
@@ -157,6 +186,121 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
       expect(sim.servers()).toHaveLength(1);
       expect((await runCli(['reap', '--config', configPath], { timeoutMs: 120_000 })).stdout).toMatch(/job-ghost +deleted/);
       expect({ servers: sim.servers(), volumes: sim.volumes() }).toEqual({ servers: [], volumes: [] });
+    },
+  );
+  it(
+    'a VM that never boots: the cap acts at the cap, not at the boot timeout; the server is stopped as soon as Scaleway allows; the job ends failed once nothing is left',
+    { timeout: 120_000 },
+    async () => {
+      // 0.002 h = 7.2 s, far shorter than the 60 s boot timeout.
+      const { sim, configPath } = await prepareScaleway({ scaleway: { maxHours: 0.002, bootTimeoutSeconds: 60 } });
+      sim.faults.neverBoot = true;
+      const run = await runCli(['run', '--mode', 'delta', '--wait', '--json', '--config', configPath], { timeoutMs: 100_000 });
+      expect(run.status, run.stderr).toBe(6);
+      const jobId = (JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout) as { id: string }[])[0]!.id;
+      const job = await jobOf(configPath, jobId);
+      expect(job.state).toBe('failed');
+      expect(job.error?.message).toMatch(/the job reached its lifetime cap of 0\.002 h/);
+      const events = await eventsOf(configPath, jobId);
+      const capped = events.find((e) => e.event.type === 'phase:fail' && e.event.phase === 'provision')!;
+      // The cap acted at the cap (within 5 s), not at the boot timeout.
+      expect((capped.at - job.createdAt) / 1000).toBeGreaterThanOrEqual(7.2 - 0.5);
+      expect((capped.at - job.createdAt) / 1000).toBeLessThan(7.2 + 5);
+      // The teardown said what it waited for, and stopped the server in place (a starting server accepts nothing else).
+      expect(events.some((e) => e.event.type === 'phase:progress' && e.event.phase === 'teardown' && /starting/.test(e.event.message ?? ''))).toBe(true);
+      expect(sim.requests.some((r) => r.path.endsWith('/action') && r.body.includes('stop_in_place'))).toBe(true);
+      expect(leftovers(sim)).toEqual(NOTHING);
+      // Billed from its creation to its deletion: never past the cap plus the deletion itself.
+      const [billed] = sim.billing();
+      expect(billed?.deletedAt).toBeDefined();
+      expect((billed!.deletedAt! - billed!.createdAt) / 1000).toBeLessThan(7.2 + 5);
+    },
+  );
+
+  it('abort while the VM is booting acts within seconds, and the job ends aborted once nothing is left', { timeout: 120_000 }, async () => {
+    const { sim, configPath } = await prepareScaleway({ scaleway: { bootTimeoutSeconds: 60 } });
+    sim.faults.neverBoot = true;
+    const started = await runCli(['run', '--mode', 'delta', '--json', '--config', configPath]);
+    expect(started.status, started.stderr).toBe(0);
+    const jobId = (JSON.parse(started.stdout) as { id: string }).id;
+    await expect.poll(() => sim.servers().map((s) => s.state), { timeout: 30_000 }).toEqual(['starting']);
+    const asked = Date.now();
+    const abort = await runCli(['abort', jobId, '--config', configPath], { timeoutMs: 60_000 });
+    expect(abort.status, abort.stderr).toBe(0);
+    expect((Date.now() - asked) / 1000).toBeLessThan(10);
+    const job = await jobOf(configPath, jobId);
+    expect(job.state).toBe('aborted');
+    expect(leftovers(sim)).toEqual(NOTHING);
+  });
+
+  it(
+    'SIGTERM during the boot and during a teardown: the daemon exits within 10 s; restarted, the job goes on and ends as it would have',
+    { timeout: 240_000 },
+    async () => {
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      // Real timings (the recorded ones): a stop in place takes seconds, long enough to be cut.
+      const { sim, daemon, configPath, home } = await prepareScaleway({ bootGate: gate, timeScale: 1, scaleway: { bootTimeoutSeconds: 60 } });
+      const first = await runCli(['run', '--mode', 'delta', '--json', '--config', configPath]);
+      const jobId = (JSON.parse(first.stdout) as { id: string }).id;
+      await expect.poll(() => sim.servers().map((s) => s.state), { timeout: 30_000 }).toEqual(['starting']);
+      let begun = performance.now();
+      await daemon.stop();
+      expect((performance.now() - begun) / 1000, daemon.log()).toBeLessThan(10);
+      expect(daemon.log()).not.toMatch(/not stopped within|exiting now/);
+      expect(daemon.log()).toMatch(new RegExp(`job ${jobId} left provisioning`));
+      // Restarted: the same machine goes on booting, its agent calls, the job completes.
+      const again = await serve(configPath);
+      open();
+      const watched = await runCli(['status', jobId, '--watch', '--config', configPath], { timeoutMs: 180_000 });
+      expect(watched.status, `${watched.stderr}\n${again.log()}`).toBe(0);
+      expect((await jobOf(configPath, jobId)).state).toBe('done');
+      expect(sim.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/servers'))).toHaveLength(1);
+      expect(readStatsOf(home.paths.mainDb).library.sections.find((s) => s.title === 'Movies')?.counts.movie).toBe(6);
+      expect(leftovers(sim)).toEqual(NOTHING);
+
+      // A second job whose VM never boots, aborted: SIGTERM while its teardown waits for the stop in place.
+      sim.faults.neverBoot = true;
+      const second = await runCli(['run', '--mode', 'delta', '--json', '--config', configPath]);
+      const secondId = (JSON.parse(second.stdout) as { id: string }).id;
+      await expect.poll(() => sim.servers().map((s) => s.state), { timeout: 30_000 }).toEqual(['starting']);
+      void runCli(['abort', secondId, '--config', configPath], { timeoutMs: 60_000 });
+      await expect.poll(async () => (await jobOf(configPath, secondId)).state, { timeout: 30_000 }).toBe('tearing-down');
+      const status = await runCli(['status', secondId, '--config', configPath]);
+      expect(status.stdout).toMatch(/its machine is being deleted/);
+      begun = performance.now();
+      await again.stop();
+      expect((performance.now() - begun) / 1000, again.log()).toBeLessThan(10);
+      expect(again.log()).not.toMatch(/not stopped within|exiting now/);
+      expect(again.log()).toMatch(new RegExp(`job ${secondId} left tearing-down`));
+      const third = await serve(configPath);
+      await expect.poll(async () => (await jobOf(configPath, secondId)).state, { timeout: 90_000, interval: 500 }).toBe('aborted');
+      expect(third.log()).toMatch(new RegExp(`resuming job ${secondId} \\(tearing-down`));
+      expect(leftovers(sim)).toEqual(NOTHING);
+    },
+  );
+
+  it(
+    'the Block API refusing to tag the root volume: the job goes on, its log says so, and the reaper finds the volume through its server',
+    { timeout: 240_000 },
+    async () => {
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const { sim, configPath, daemon } = await prepareScaleway({ bootGate: gate });
+      sim.faults.volumeUpdateRefused = 405;
+      const started = await runCli(['run', '--mode', 'delta', '--json', '--config', configPath]);
+      expect(started.status, started.stderr).toBe(0);
+      const jobId = (JSON.parse(started.stdout) as { id: string }).id;
+      await expect.poll(() => sim.servers().map((s) => s.state), { timeout: 30_000 }).toEqual(['running']);
+      // The untagged volume is listed under the job, through its server.
+      const vms = JSON.parse((await runCli(['vms', '--json', '--config', configPath])).stdout) as { jobId: string; resource: { volumeIds: string[] } }[];
+      expect(vms.find((v) => v.jobId === jobId)?.resource.volumeIds).toEqual(sim.volumes().map((v) => v.id));
+      open();
+      const watched = await runCli(['status', jobId, '--watch', '--config', configPath], { timeoutMs: 180_000 });
+      expect(watched.status, `${watched.stderr}\n${daemon.log()}`).toBe(0);
+      const said = (await eventsOf(configPath, jobId)).filter((e) => e.event.type === 'log').map((e) => (e.event as { message: string }).message);
+      expect(said.join('\n')).toMatch(/untagged/);
+      expect(leftovers(sim)).toEqual(NOTHING);
     },
   );
 });

@@ -37,6 +37,14 @@ export interface SimFaults {
   gatewayErrors?: number;
   /** The next N creates make the server, then answer 500 (the caller cannot know it exists). */
   createdThenFailed?: number;
+  /** A power-on leaves the server in `starting` / `allocating node` for good (a node never allocated). */
+  neverBoot?: boolean;
+  /** A server asked to stop (terminate, poweroff, stop_in_place) stays in `stopping` for good. */
+  neverStop?: boolean;
+  /** Servers Scaleway locks (by id): state `locked`, no action allowed, no delete, from their next request on. */
+  locked?: string[];
+  /** Block's PATCH of a volume (tags) answers this status, with a body in Scaleway's error shape. */
+  volumeUpdateRefused?: 404 | 405;
 }
 
 export interface SimSecurityGroupView {
@@ -59,6 +67,17 @@ export interface RecordedRequest {
   contentType: string | undefined;
   body: string;
   status: number;
+  /** When it arrived (`Date.now()`). */
+  at: number;
+}
+
+/** A server's life, for billing: Scaleway bills an Instance from its creation to its deletion (reference §3). */
+export interface SimBilledServer {
+  id: string;
+  name: string;
+  createdAt: number;
+  /** When it left the API (a DELETE, or the end of a terminate); absent while it exists. */
+  deletedAt?: number;
 }
 
 export interface ScalewaySim {
@@ -70,6 +89,8 @@ export interface ScalewaySim {
   servers(): SimServerView[];
   volumes(): { id: string; status: string; zone: string }[];
   ips(): { id: string; zone: string; tags: string[] }[];
+  /** Every server ever created, with when it was created and deleted. */
+  billing(): SimBilledServer[];
   /** Security groups, the zone's default one (made on first use, as the API does) included. */
   securityGroups(): SimSecurityGroupView[];
   /** Stops every booted VM and the HTTP server. */
@@ -97,7 +118,8 @@ const LABELS = new Set([
   'centos_stream_9',
 ]);
 const SECURITY_GROUP_QUOTA = 99_999;
-const TIMINGS = { create: 800, poweron: 5_500, booted: 20_000, terminate: 8_000, poweroff: 36_000, detach: 6_000 };
+// stopInPlace is not recorded (no cassette stops a server in place): a guess of the same order as a poweroff's first seconds.
+const TIMINGS = { create: 800, poweron: 5_500, booted: 20_000, terminate: 8_000, poweroff: 36_000, detach: 6_000, stopInPlace: 10_000 };
 
 /**
  * A double of the Scaleway Instance, Block and Marketplace APIs the provider calls, built from the
@@ -119,6 +141,7 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
   const faults: SimFaults = {};
   const requests: RecordedRequest[] = [];
   const bootErrors: string[] = [];
+  const billing = new Map<string, SimBilledServer>();
   const project = '105bdce1-64c0-48ab-899d-868455867ecf';
   const now = () => new Date().toISOString().replace('Z', '+00:00');
 
@@ -142,6 +165,8 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
       starting: ['stop_in_place', 'backup'],
       running: ['poweroff', 'terminate', 'reboot', 'stop_in_place', 'backup'],
       stopping: ['stop_in_place', 'backup'],
+      // Not recorded (no cassette reaches `stopped in place`): taken to be as `stopped`.
+      'stopped in place': ['poweron', 'backup'],
     };
     Object.assign(server.body, { state, state_detail: detail, allowed_actions: allowed[state] ?? [], modification_date: now() });
   }
@@ -156,6 +181,15 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
         Object.assign(volume, { references: [], status: 'available', last_detached_at: new Date().toISOString(), updated_at: new Date().toISOString() });
       }, after(TIMINGS.detach)).unref();
     }
+  }
+
+  /** The server leaves the API (a DELETE, or the end of a terminate): its billing ends. */
+  function removeServer(server: Server) {
+    const id = server.body.id as string;
+    servers.delete(id);
+    for (const timer of server.timers) clearTimeout(timer);
+    const billed = billing.get(id);
+    if (billed) billed.deletedAt = Date.now();
   }
 
   async function stopVm(server: Server) {
@@ -328,6 +362,7 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
     };
     setState(server, 'stopped', '');
     servers.set(id, server);
+    billing.set(id, { id, name: server.body.name as string, createdAt: Date.now() });
     return server;
   }
 
@@ -349,7 +384,8 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
 
   async function action(server: Server, name: string, res: ServerResponse) {
     const state = server.body.state as string;
-    if (state === 'starting' || state === 'stopping') {
+    // A transitional state refuses what its allowed_actions leave out (it allows stop_in_place, as recorded).
+    if ((state === 'starting' || state === 'stopping') && !(server.body.allowed_actions as string[]).includes(name)) {
       return json(res, 409, {
         type: 'transient_state',
         message: 'resource is in a transient state',
@@ -376,6 +412,7 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
     const later = (ms: number, work: () => void | Promise<void>) => server.timers.push(setTimeout(() => void work(), after(ms)));
     if (name === 'poweron') {
       setState(server, 'starting', 'allocating node');
+      if (faults.neverBoot) return;
       later(TIMINGS.poweron, async () => {
         if (!servers.has(server.body.id as string)) return;
         setState(server, 'running', 'booting kernel');
@@ -408,17 +445,28 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
     } else if (name === 'terminate') {
       setState(server, 'stopping', 'terminating');
       await stopVm(server);
+      if (faults.neverStop) return;
       later(TIMINGS.terminate, () => {
-        servers.delete(server.body.id as string);
+        removeServer(server);
         detachVolumes(server);
       });
     } else if (name === 'poweroff') {
       setState(server, 'stopping', 'stopping');
       await stopVm(server);
+      if (faults.neverStop) return;
       later(TIMINGS.poweroff, () => {
         setState(server, 'stopped', '');
         server.body.public_ips = [];
       });
+    } else if (name === 'stop_in_place') {
+      // Already on its way down (a terminate or a poweroff): nothing more to do.
+      if (state === 'stopping') return;
+      // From `starting` too: the power-on in progress is abandoned (the node stays allocated, billed like running).
+      for (const timer of server.timers.splice(0)) clearTimeout(timer);
+      setState(server, 'stopping', 'stopping in place');
+      await stopVm(server);
+      if (faults.neverStop) return;
+      later(TIMINGS.stopInPlace, () => setState(server, 'stopped in place', ''));
     }
   }
 
@@ -452,6 +500,12 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
         return json(res, 404, { message: 'resource is not found', resource: 'volume', resource_id: parts[5], type: 'not_found' });
       if (req.method === 'GET') return json(res, 200, volume);
       if (req.method === 'PATCH') {
+        // Block's "Update a volume" (name, tags, size): in no recorded cassette; documented by Scaleway in
+        // https://www.scaleway.com/en/docs/block-storage/api-cli/increasing-volume-size (reference:
+        // https://www.scaleway.com/en/developers/api/block/) and the SDK's Blockv1.API.updateVolume.
+        if (faults.volumeUpdateRefused === 405) return json(res, 405, { type: 'method_not_allowed', message: 'method not allowed' });
+        if (faults.volumeUpdateRefused === 404)
+          return json(res, 404, { message: 'resource is not found', resource: 'volume', resource_id: parts[5], type: 'not_found' });
         const input = parse();
         if (Array.isArray(input.tags)) volume.tags = input.tags;
         if (typeof input.name === 'string') volume.name = input.name;
@@ -577,11 +631,14 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
       }
       const server = servers.get(rest[1] ?? '');
       if (!server || server.body.zone !== zone) return notFound(res, 'instance_server', rest[1] ?? '');
+      if (faults.locked?.includes(rest[1]!) && server.body.state !== 'locked') {
+        for (const timer of server.timers.splice(0)) clearTimeout(timer);
+        setState(server, 'locked', '');
+      }
       if (rest.length === 2 && req.method === 'GET') return json(res, 200, { server: server.body });
       if (rest.length === 2 && req.method === 'DELETE') {
-        if (server.body.state !== 'stopped') return invalid(res, 'server should be stopped');
-        servers.delete(rest[1]!);
-        for (const timer of server.timers) clearTimeout(timer);
+        if (server.body.state !== 'stopped' && server.body.state !== 'stopped in place') return invalid(res, 'server should be stopped');
+        removeServer(server);
         detachVolumes(server);
         return json(res, 204);
       }
@@ -623,6 +680,7 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
         contentType: req.headers['content-type'],
         body,
         status: 0,
+        at: Date.now(),
       };
       requests.push(record);
       res.on('finish', () => (record.status = res.statusCode));
@@ -646,6 +704,7 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
     servers: () => [...servers.values()].map(view),
     volumes: () => [...volumes.values()].map((v) => ({ id: v.id as string, status: v.status as string, zone: v.zone as string })),
     ips: () => [...ips.values()].map((ip) => ({ id: ip.id as string, zone: ip.zone as string, tags: ip.tags as string[] })),
+    billing: () => [...billing.values()].map((entry) => ({ ...entry })),
     securityGroups: () =>
       [...securityGroups.values()].map((g) => ({
         id: g.id as string,

@@ -6,7 +6,18 @@ import type { AnyPhase } from './phases/phase.js';
 export interface PhaseRun {
   completed: AgentPhaseName[];
   skipped: AgentPhaseName[];
+  /** Phases a landing stopped (completed as `landed`) or skipped: the work the next run goes on with. */
+  landed: AgentPhaseName[];
   durationsMs: Partial<Record<AgentPhaseName, number>>;
+}
+
+export interface RunPhasesOptions {
+  job: JobSpec;
+  state: JobState;
+  signal: AbortSignal;
+  /** Aborted when the job lands. @default a run no one lands */
+  landing?: AbortSignal;
+  report: (event: AgentEvent) => void;
 }
 
 /**
@@ -14,15 +25,16 @@ export interface PhaseRun {
  * `phase:complete` (or `phase:fail`, after which nothing else runs). A phase the job does not need
  * is skipped and said so; one whose needs no earlier phase made fails before it starts, and one
  * that ends without making what it lists fails. What a phase makes goes into the state for the
- * phases after it. An abort stops the phase in flight
- * through the shared signal.
+ * phases after it. An abort stops the phase in flight through the shared signal.
+ *
+ * A landing is not a failure: it stops the landable phase in flight (which completes as `landed`,
+ * with what it could say of its progress), the landable phases after it are skipped as `landed`,
+ * and the others (plex-stop, export, upload) run as usual, so what was done goes home.
  */
-export async function runPhases(
-  phases: readonly AnyPhase[],
-  options: { job: JobSpec; state: JobState; signal: AbortSignal; report: (event: AgentEvent) => void },
-): Promise<PhaseRun> {
+export async function runPhases(phases: readonly AnyPhase[], options: RunPhasesOptions): Promise<PhaseRun> {
   assertContractOrder(phases.map((p) => p.name));
-  const run: PhaseRun = { completed: [], skipped: [], durationsMs: {} };
+  const landing = options.landing ?? new AbortController().signal;
+  const run: PhaseRun = { completed: [], skipped: [], landed: [], durationsMs: {} };
   for (const phase of phases) {
     options.signal.throwIfAborted();
     if (phase.applies && !phase.applies(options.job)) {
@@ -30,14 +42,23 @@ export async function runPhases(
       options.report({ type: 'phase:complete', phase: phase.name, summary: { skipped: true } });
       continue;
     }
+    if (phase.landable && landing.aborted) {
+      run.skipped.push(phase.name);
+      run.landed.push(phase.name);
+      options.report({ type: 'phase:complete', phase: phase.name, summary: { skipped: true, landed: true } });
+      continue;
+    }
     const started = performance.now();
+    const durationMs = () => (run.durationsMs[phase.name] = Math.round(performance.now() - started));
     options.report({ type: 'phase:start', phase: phase.name });
+    let summary: Record<string, unknown>;
     try {
       const missing = (phase.needs ?? []).filter((name) => options.state[name] === undefined);
       if (missing.length > 0) throw new PlexliftError('UNEXPECTED', `${phase.name} needs ${missing.join(', ')}, which no phase before it made`);
-      const summary = await phase.run({
+      summary = await phase.run({
         job: options.job,
-        signal: options.signal,
+        signal: phase.landable ? AbortSignal.any([options.signal, landing]) : options.signal,
+        landing,
         // Its needs are there: checked just above.
         state: options.state as JobState & JobProducts,
         make: (products) => Object.assign(options.state, products),
@@ -46,17 +67,23 @@ export async function runPhases(
       });
       const unmade = (phase.makes ?? []).filter((name) => options.state[name] === undefined);
       if (unmade.length > 0) throw new PlexliftError('UNEXPECTED', `${phase.name} ended without making ${unmade.join(', ')}`);
-      run.durationsMs[phase.name] = Math.round(performance.now() - started);
-      options.report({ type: 'phase:complete', phase: phase.name, summary: { ...summary, durationMs: run.durationsMs[phase.name] } });
-      run.completed.push(phase.name);
     } catch (error) {
-      const reason: unknown = options.signal.reason;
-      const failure = options.signal.aborted
-        ? new PlexliftError('JOB_ABORTED', `${phase.name} was aborted${reason instanceof PlexliftError ? `: ${reason.message}` : ''}`, { cause: error })
-        : toPlexliftError(error);
-      options.report({ type: 'phase:fail', phase: phase.name, code: failure.code, message: failure.message });
-      throw failure;
+      if (phase.landable && landing.aborted && !options.signal.aborted) {
+        // Stopped by the landing: Plex keeps what the phase did, the job carries on home.
+        summary = { landed: true };
+      } else {
+        const reason: unknown = options.signal.reason;
+        const failure = options.signal.aborted
+          ? new PlexliftError('JOB_ABORTED', `${phase.name} was aborted${reason instanceof PlexliftError ? `: ${reason.message}` : ''}`, { cause: error })
+          : toPlexliftError(error);
+        options.report({ type: 'phase:fail', phase: phase.name, code: failure.code, message: failure.message });
+        throw failure;
+      }
     }
+    options.report({ type: 'phase:complete', phase: phase.name, summary: { ...summary, durationMs: durationMs() } });
+    run.completed.push(phase.name);
+    // A phase that caught the landing itself says so (Sonic with its counts, a scan cut short).
+    if (summary.landed === true) run.landed.push(phase.name);
   }
   return run;
 }

@@ -30,13 +30,16 @@ export interface RunJobOptions {
   /** Reads the cloud Plex's `PlexOnlineToken`. */
   readPlexToken: () => string | undefined;
   signal: AbortSignal;
-  /** How long to wait for home to take the last events. @default 60 s */
+  /** How long to wait for home to take the last events. @default 60 s; 5 s once signalled */
   drainTimeoutMs?: number;
   /** Overrides for tests (shorter waits). */
   tuning?: Partial<Pick<JobTuning, 'idle' | 'sonic' | 'readyTimeoutMs' | 'scanTimeoutMs' | 'holdAfterMs' | 'threads' | 'mountCheckMs'>> & {
     cpuSampleMs?: number;
   };
 }
+
+/** The drain's bound once the machine is being deleted; the local teardown kills at 30 s. */
+const SIGNALLED_DRAIN_MS = 5_000;
 
 export type RunJobOutcome = { ok: true; run: PhaseRun } | { ok: false; error: PlexliftError };
 
@@ -51,9 +54,17 @@ export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
   // An `abort` from home stops the phase in flight through the same signal as a local one.
   const aborted = new AbortController();
   const signal = AbortSignal.any([options.signal, aborted.signal]);
+  // A `land` stops the long phases and skips the rest: what was done goes home. A second one is
+  // ignored; one after the long phases changes nothing (no phase left reads it).
+  const landing = new AbortController();
   const onCommand = (command: AgentCommand) => {
-    if (command.type === 'abort' && command.jobId === options.jobId)
-      aborted.abort(new PlexliftError('JOB_ABORTED', `the job was aborted from home: ${command.reason}`));
+    if (command.jobId !== options.jobId) return;
+    if (command.type === 'abort') aborted.abort(new PlexliftError('JOB_ABORTED', `the job was aborted from home: ${command.reason}`));
+    // The reason only travels inside the agent: the landed phases complete, they do not fail.
+    else if (command.type === 'land' && !landing.signal.aborted) {
+      connection.report({ type: 'log', level: 'info', message: 'agent: landing; the long phases stop and the work so far goes home' });
+      landing.abort(new PlexliftError('UNEXPECTED', `the job is landing: ${command.reason}`));
+    }
   };
   const connection = new HomeConnection({
     url: options.controllerUrl,
@@ -69,7 +80,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
     onSample: (percent) => connection.report({ type: 'cpu:sample', percent: Math.round(percent * 10) / 10 }),
   });
   try {
-    await connection.start();
+    await connection.start(signal);
     const job = parseJobSpec((await connection.job()).spec);
     const pmsDir = join(options.plexConfigDir, 'Library', 'Application Support', 'Plex Media Server');
     const state: JobState = {
@@ -90,7 +101,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
     };
     cpu.start();
     try {
-      const run = await runPhases(AGENT_PHASE_LIST, { job, state, signal, report: (event) => connection.report(event) });
+      const run = await runPhases(AGENT_PHASE_LIST, { job, state, signal, landing: landing.signal, report: (event) => connection.report(event) });
       return { ok: true, run };
     } finally {
       cpu.stop();
@@ -103,8 +114,11 @@ export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
   } catch (error) {
     return { ok: false, error: toPlexliftError(error) };
   } finally {
-    // Home gets every event it can within the bound; the journal keeps the rest on disk.
-    await Promise.race([connection.drained().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 60_000).unref())]);
+    // Home gets every event it can within the bound; the journal keeps the rest on disk. A
+    // signal means home is deleting this machine (a cap, an abort): a backlog behind a slow
+    // uplink must not hold the deletion, so the bound is short then.
+    const drainMs = signal.aborted ? Math.min(options.drainTimeoutMs ?? SIGNALLED_DRAIN_MS, SIGNALLED_DRAIN_MS) : (options.drainTimeoutMs ?? 60_000);
+    await Promise.race([connection.drained().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
     await connection.close();
     journal.close();
   }

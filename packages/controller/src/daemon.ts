@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PlexliftError, type Config } from '@plexlift/shared';
 import { openControllerCore, serveController, withClose, type Controller } from './controller.js';
+import { BurstScheduler } from './jobs/burst-scheduler.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { OrphanReaper } from './jobs/orphan-reaper.js';
 import type { Logger } from './logger.js';
@@ -10,6 +11,7 @@ import { housekeepAtStart, startDailyHousekeeping } from './housekeeping.js';
 import { createProviders } from './providers/registry.js';
 import { ensureCertificate } from './server/tls-certificate.js';
 import { once } from './once.js';
+import { ScheduleStore } from './store/schedule-store.js';
 
 export interface Daemon extends AsyncDisposable {
   controller: Controller;
@@ -93,6 +95,16 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
     opened.push(() => runner.close());
     const reaper = new OrphanReaper({ providers, jobs: core.jobs, logger: logger.child('reaper') });
     opened.push(() => reaper.stop());
+    // Scheduled bursts (`schedule`): started once the jobs a stopped daemon left are taken up.
+    const scheduler = new BurstScheduler({
+      config,
+      jobs: core.jobs,
+      store: new ScheduleStore(core.db),
+      run: (request) => runner.run(request),
+      isComplete: () => runner.progress().complete,
+      logger,
+    });
+    opened.push(() => scheduler.stop());
     const server = await serveController(core, {
       stateDir: config.server.stateDir,
       adminToken: token,
@@ -104,6 +116,9 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
         plan: (request) => runner.plan(request),
         install: (jobId) => runner.install(jobId),
         abort: (jobId, reason) => runner.abort(jobId, reason),
+        land: (jobId, reason) => runner.land(jobId, reason),
+        progress: () => runner.progress(),
+        schedule: () => scheduler.view(),
         holdings: () => reaper.holdings(),
         reap: (dryRun) => reaper.pass({ dryRun }),
       },
@@ -122,6 +137,7 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
     for (const job of runner.resume()) logger.info(`resuming job ${job.id} (${job.state}${job.phase ? `, ${job.phase}` : ''})`);
     // What no live job owns is deleted in two passes: one now (after the resumed jobs took theirs), then periodically.
     reaper.start((config.providers.scaleway?.reaperIntervalMinutes ?? 10) * 60_000);
+    scheduler.start();
     // Job history is kept for server.keepJobsDays, checked daily (with the transfer folders).
     const pruning = startDailyHousekeeping(house);
     opened.push(() => clearInterval(pruning));
@@ -131,6 +147,7 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
       controller,
       runner,
       reaper,
+      scheduler,
       pruning,
       url: `${scheme}://127.0.0.1:${server.port}`,
       fingerprint: certificate?.fingerprint,
@@ -147,13 +164,15 @@ function daemonOf(parts: {
   controller: Controller;
   runner: JobRunner;
   reaper: OrphanReaper;
+  scheduler: BurstScheduler;
   pruning: NodeJS.Timeout;
   url: string;
   fingerprint: string | undefined;
 }): Daemon {
-  const { config, logger, controller, runner, reaper, pruning } = parts;
+  const { config, logger, controller, runner, reaper, scheduler, pruning } = parts;
   const close = once(async () => {
     clearInterval(pruning);
+    await scheduler.stop();
     await reaper.stop();
     await runner.close();
     await controller.close();
@@ -163,6 +182,7 @@ function daemonOf(parts: {
       logger.warn('server.port and server.stateDir change on the next restart only');
     }
     runner.updateConfig(next);
+    scheduler.updateConfig(next);
     logger.info('config reloaded');
   };
   return {

@@ -14,7 +14,7 @@ import {
   type AgentJob,
   type AgentRootRouter,
 } from '@plexlift/shared/protocol';
-import { backoffDelay, retry } from '@plexlift/shared/retry';
+import { backoffDelay, raceSignal, retry } from '@plexlift/shared/retry';
 import { PinnedTls } from '@plexlift/shared/tls';
 import type { HomeFetch } from './home-fetch.js';
 import type { Journal } from './journal.js';
@@ -108,15 +108,20 @@ export class HomeConnection {
   }
 
   /** Says hello (checking the protocol), subscribes to commands and sends what the journal holds. */
-  async start(): Promise<void> {
+  async start(signal?: AbortSignal): Promise<void> {
     try {
-      const hello = await Promise.race([
-        this.client.agent.hello.mutate({ protocolVersion: PROTOCOL_VERSION, agentVersion: this.options.agentVersion, jobId: this.options.jobId }),
-        this.fatalError,
-      ]);
+      // A home out of reach is waited for (the client reconnects) until the agent is told to stop.
+      const hello = await raceSignal(
+        Promise.race([
+          this.client.agent.hello.mutate({ protocolVersion: PROTOCOL_VERSION, agentVersion: this.options.agentVersion, jobId: this.options.jobId }),
+          this.fatalError,
+        ]),
+        signal,
+      );
       if (hello.sessionToken) this.sessionToken = this.options.journal.sessionToken = hello.sessionToken;
     } catch (error) {
       // The socket's close code (4401: refused) may land just after the call failed.
+      if (signal?.aborted) throw error;
       await sleep(100);
       throw this.fatal ?? toConnectionError(error, this.options.url);
     }

@@ -12,13 +12,15 @@ const THREAD_PREFERENCES = ['LongRunningJobThreads', 'LoudnessAnalysisThreads'];
  * The analyses the job chose (Plex's defaults for the ones it does not name): their settings
  * on, every vCPU for long-running jobs, then media analysis section after section, then the
  * Butler task of each chosen analysis, one after another, each until Plex is idle again. Never
- * with a force flag; Sonic has its own phase.
+ * with a force flag; Sonic has its own phase. A landing stops it at once: its summary then holds
+ * the sections and Butler tasks that finished.
  */
 export const analyze = definePhase({
   name: 'analyze',
   needs: ['plex', 'sections'],
   applies: (job) => !job.skipAnalysis,
-  run: async ({ job, state, signal, progress, report }) => {
+  landable: true,
+  run: async ({ job, state, signal, landing, progress, report }) => {
     const { plex } = state;
     const chosen = { ...resolveAnalyses(job.analyses), sonic: false };
     const threads = state.threads ?? availableParallelism();
@@ -30,39 +32,45 @@ export const analyze = definePhase({
     const tasks = ANALYSIS_NAMES.filter((name) => chosen[name]);
     const steps = state.sections.length + tasks.length;
     const sections: Record<string, { files: number; seconds: number; filesPerHour: number }> = {};
-    for (const [i, section] of state.sections.entries()) {
-      progress({ percent: (i * 100) / steps, message: `analysing ${section.title}` });
-      const started = performance.now();
-      await plex.analyze(section.key, signal);
-      await waitUntilIdle(() => readIdleSample(plex, section, state.cpu), state.idle.analyze, { signal, label: `the analysis of "${section.title}"` });
-      const elapsedMs = performance.now() - started;
-      const files = readSectionFiles(state.mainDb, section.key);
-      sections[section.title] = { files, seconds: Math.round(elapsedMs / 1000), filesPerHour: perHour(files, elapsedMs) };
-      progress({
-        percent: ((i + 1) * 100) / steps,
-        rate: { value: sections[section.title]!.filesPerHour, unit: 'files/h' },
-        message: `${section.title} analysed`,
-      });
-    }
-
-    // The Butler does these for the whole server; names are checked against /butler, since task
-    // names vary by version (plex-api.md, Traps: `/butler` is not a MediaContainer).
-    const available = new Set((await plex.butlerTasks(signal)).map((t) => t.name));
     const butler: Record<string, { seconds: number }> = {};
     const missing: string[] = [];
-    for (const [i, name] of tasks.entries()) {
-      const { butlerTask, label } = ANALYSES[name];
-      if (!available.has(butlerTask)) {
-        missing.push(butlerTask);
-        report({ type: 'log', level: 'warn', message: `this Plex has no Butler task ${butlerTask}: ${label} is not run` });
-        continue;
+    const summary = () => ({ analyses: tasks, threads, sections, butlerTasks: butler, ...(missing.length > 0 ? { missingButlerTasks: missing } : {}) });
+    try {
+      for (const [i, section] of state.sections.entries()) {
+        progress({ percent: (i * 100) / steps, message: `analysing ${section.title}` });
+        const started = performance.now();
+        await plex.analyze(section.key, signal);
+        await waitUntilIdle(() => readIdleSample(plex, section, state.cpu), state.idle.analyze, { signal, label: `the analysis of "${section.title}"` });
+        const elapsedMs = performance.now() - started;
+        const files = readSectionFiles(state.mainDb, section.key);
+        sections[section.title] = { files, seconds: Math.round(elapsedMs / 1000), filesPerHour: perHour(files, elapsedMs) };
+        progress({
+          percent: ((i + 1) * 100) / steps,
+          rate: { value: sections[section.title]!.filesPerHour, unit: 'files/h' },
+          message: `${section.title} analysed`,
+        });
       }
-      progress({ percent: ((state.sections.length + i) * 100) / steps, message: label });
-      const started = performance.now();
-      await plex.startButlerTask(butlerTask, signal);
-      await waitUntilIdle(() => readIdleSample(plex, undefined, state.cpu), state.idle.analyze, { signal, label });
-      butler[butlerTask] = { seconds: Math.round((performance.now() - started) / 1000) };
+
+      // The Butler does these for the whole server; names are checked against /butler, since task
+      // names vary by version (plex-api.md, Traps: `/butler` is not a MediaContainer).
+      const available = new Set((await plex.butlerTasks(signal)).map((t) => t.name));
+      for (const [i, name] of tasks.entries()) {
+        const { butlerTask, label } = ANALYSES[name];
+        if (!available.has(butlerTask)) {
+          missing.push(butlerTask);
+          report({ type: 'log', level: 'warn', message: `this Plex has no Butler task ${butlerTask}: ${label} is not run` });
+          continue;
+        }
+        progress({ percent: ((state.sections.length + i) * 100) / steps, message: label });
+        const started = performance.now();
+        await plex.startButlerTask(butlerTask, signal);
+        await waitUntilIdle(() => readIdleSample(plex, undefined, state.cpu), state.idle.analyze, { signal, label });
+        butler[butlerTask] = { seconds: Math.round((performance.now() - started) / 1000) };
+      }
+    } catch (error) {
+      if (!landing.aborted) throw error;
+      return { ...summary(), landed: true };
     }
-    return { analyses: tasks, threads, sections, butlerTasks: butler, ...(missing.length > 0 ? { missingButlerTasks: missing } : {}) };
+    return summary();
   },
 });

@@ -17,6 +17,11 @@ export interface PhaseProgress {
 export interface PhaseContext<Needs extends ProductName = never, Makes extends ProductName = never> {
   job: JobSpec;
   signal: AbortSignal;
+  /**
+   * Aborted when the job lands (a budget's end, `plexlift land`). A `landable` phase's `signal`
+   * includes it; a scan reads it between sections (a section under way is always finished).
+   */
+  landing: AbortSignal;
   state: JobState & Pick<JobProducts, Needs>;
   /** Leaves products for later phases; by the phase's end it has made every one it lists. */
   make(this: void, products: Partial<Pick<JobProducts, Makes>>): void;
@@ -36,6 +41,12 @@ export interface Phase<Needs extends ProductName = never, Makes extends ProductN
   makes?: readonly Makes[];
   /** Whether the job needs it (`restore` only for delta, `refresh` only with --force-refresh…). */
   applies?: (job: JobSpec) => boolean;
+  /**
+   * A long phase whose work so far is worth keeping (warm, analyze, refresh, stabilize, Sonic):
+   * a landing stops it at once, it completes as `landed`, and the landable phases after it are
+   * skipped. Plex keeps in its DB what it did.
+   */
+  landable?: boolean;
   /** Resolves with the phase's summary (counts, durations) for `phase:complete`. */
   run(context: PhaseContext<Needs, Makes>): Promise<Record<string, unknown>>;
 }

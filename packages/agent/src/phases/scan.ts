@@ -1,3 +1,4 @@
+import { PlexliftError } from '@plexlift/shared';
 import { closeDatabase, openDatabaseReadOnly, readLibraryStats, type LibraryStats } from '@plexlift/shared/plex-db';
 import { SECTION_AGENTS, type PlexClient, type PlexSection } from '@plexlift/shared/plex-api';
 import type { JobSpec } from '@plexlift/shared/protocol';
@@ -14,19 +15,25 @@ import { definePhase } from './phase.js';
  * what the scan lost against the deletion cap: over it the job stops (exit 6) and this library
  * is never shipped without `--allow-deletions`. A `scan` job first creates its libraries; a new
  * section starts its first scan by itself, so it is waited for, not triggered twice.
+ *
+ * A landing is read between sections: the section under way is always finished (a half-scanned
+ * section would ship with items missing), then the scan stops. In a `delta` job the sections left
+ * are as home had them, so the job ships; in a `scan` job they would be empty and home would lose
+ * them, so nothing ships.
  */
 export const scan = definePhase({
   name: 'scan',
   needs: ['plex'],
   makes: ['sections'],
-  run: async ({ job, state, signal, progress, make }) => {
+  run: async ({ job, state, signal, landing, progress, make }) => {
     const { plex } = state;
     const created = job.mode === 'scan' ? await createLibraries(plex, job, signal) : new Set<string>();
     const sections = selectSections(await plex.sections(signal), job.sections);
     make({ sections });
     const statsBefore = readStats(state.mainDb);
-    const summary: Record<string, { before: number; lost: number; files: number; seconds: number; filesPerHour: number }> = {};
+    const summary: ScanSummary = {};
     for (const [i, section] of sections.entries()) {
+      if (landing.aborted) return landed(job, summary, sections.slice(i));
       const started = performance.now();
       progress({ percent: (i * 100) / sections.length, message: `scanning ${section.title}` });
       if (!created.has(section.key)) await plex.refresh(section.key, {}, signal);
@@ -54,6 +61,25 @@ export const scan = definePhase({
     return { sections: summary, ...(created.size > 0 ? { created: [...created] } : {}) };
   },
 });
+
+type ScanSummary = Record<string, { before: number; lost: number; files: number; seconds: number; filesPerHour: number }>;
+
+/** The scan stopped by a landing before `left`: shipped in a delta job, refused in a scan job. */
+function landed(job: JobSpec, summary: ScanSummary, left: PlexSection[]): Record<string, unknown> {
+  const names = left.map((s) => `"${s.title}"`).join(', ');
+  if (job.mode === 'scan') {
+    throw new PlexliftError(
+      'SAFETY_STOP',
+      `the job landed before section${left.length > 1 ? 's' : ''} ${names} ${left.length > 1 ? 'were' : 'was'} scanned: a scan job builds the library from nothing, so they would reach home empty; nothing is installed; run again with a larger budget`,
+    );
+  }
+  return {
+    sections: summary,
+    landed: true,
+    sectionsScanned: Object.keys(summary),
+    sectionsLeft: left.map((s) => s.title),
+  };
+}
 
 /** Creates the job's libraries that the server does not have yet; returns the new keys. */
 async function createLibraries(plex: PlexClient, job: JobSpec, signal: AbortSignal): Promise<Set<string>> {

@@ -6,6 +6,7 @@ import { definePhase } from './phase.js';
 export const stabilize = definePhase({
   name: 'stabilize',
   needs: ['plex'],
+  landable: true,
   run: async ({ state, signal }) => {
     const result = await waitUntilIdle(() => readIdleSample(state.plex, undefined, state.cpu), state.idle.analyze, { signal, label: 'Plex' });
     return { samples: result.samples, sawWork: result.sawWork };

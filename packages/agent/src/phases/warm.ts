@@ -6,32 +6,43 @@ import { definePhase } from './phase.js';
 /**
  * Before analysis, reads the head of every file of each section through the mount, so the
  * analysers meet a warm VFS cache; stale paths (renamed in the bucket) are counted apart from
- * mount errors, because they are the library's problem, not the mount's.
+ * mount errors, because they are the library's problem, not the mount's. A landing stops it
+ * at once, with the counts of the sections warmed so far and how far the current one got.
  */
 export const warm = definePhase({
   name: 'warm',
   needs: ['sections'],
   applies: (job) => !job.skipAnalysis,
-  run: async ({ state, signal, progress }) => {
+  landable: true,
+  run: async ({ state, signal, landing, progress }) => {
     const summary: Record<string, { total: number; warmed: number; errors: number; stale: number }> = {};
-    for (const section of state.sections) {
-      const db = openDatabaseReadOnly(state.mainDb);
-      let files: string[];
-      try {
-        files = knownFiles(db, Number(section.key));
-      } finally {
-        closeDatabase(db);
+    let current: { section: string; done: number; total: number } | undefined;
+    try {
+      for (const section of state.sections) {
+        const db = openDatabaseReadOnly(state.mainDb);
+        let files: string[];
+        try {
+          files = knownFiles(db, Number(section.key));
+        } finally {
+          closeDatabase(db);
+        }
+        const report = await warmFiles(files, {
+          signal,
+          onProgress: (p) => {
+            current = { section: section.title, done: p.done, total: p.total };
+            progress({
+              percent: (100 * p.done) / Math.max(1, p.total),
+              rate: { value: Math.round(p.filesPerSecond), unit: 'files/s' },
+              message: `${section.title}: ${p.done} of ${p.total}`,
+            });
+          },
+        });
+        summary[section.title] = { total: report.total, warmed: report.warmed, errors: report.errors.length, stale: report.stale.length };
+        current = undefined;
       }
-      const report = await warmFiles(files, {
-        signal,
-        onProgress: (p) =>
-          progress({
-            percent: (100 * p.done) / Math.max(1, p.total),
-            rate: { value: Math.round(p.filesPerSecond), unit: 'files/s' },
-            message: `${section.title}: ${p.done} of ${p.total}`,
-          }),
-      });
-      summary[section.title] = { total: report.total, warmed: report.warmed, errors: report.errors.length, stale: report.stale.length };
+    } catch (error) {
+      if (!landing.aborted) throw error;
+      return { sections: summary, ...(current ? { current } : {}), landed: true };
     }
     return { sections: summary };
   },

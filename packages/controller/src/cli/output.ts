@@ -105,7 +105,7 @@ export function printList<T>(output: Output, items: T[], table: { empty: string;
 }
 
 /** How long ago `ms` (epoch) was, as people say it: "12 min", "5 h", "3 days". */
-export function formatAge(ms: number): string {
-  const minutes = Math.max(0, Math.round((Date.now() - ms) / 60_000));
+export function formatAge(ms: number, now = Date.now()): string {
+  const minutes = Math.max(0, Math.round((now - ms) / 60_000));
   return minutes < 60 ? `${minutes} min` : minutes < 48 * 60 ? `${Math.round(minutes / 60)} h` : `${Math.round(minutes / 1440)} days`;
 }

@@ -11,7 +11,9 @@ import { registerInit } from './commands/init.js';
 import { registerInstall } from './commands/install.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLogs } from './commands/logs.js';
+import { registerProgress } from './commands/progress.js';
 import { registerRun } from './commands/run.js';
+import { registerSchedule } from './commands/schedule.js';
 import { registerServe } from './commands/serve.js';
 import { registerService } from './commands/service.js';
 import { registerVms } from './commands/vms.js';
@@ -33,6 +35,8 @@ export function createProgram(): Command {
   registerRun(program);
   registerJobs(program);
   registerLogs(program);
+  registerProgress(program);
+  registerSchedule(program);
   registerInstall(program);
   registerVms(program);
   registerService(program);

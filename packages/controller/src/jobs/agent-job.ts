@@ -28,6 +28,8 @@ export class AgentJobs {
       tokens: TokenStore;
       controllerUrl: () => string;
       controllerTls: ControllerTls | undefined;
+      /** Into the job's log (what a provider says while it provisions). */
+      log?: (jobId: string, level: 'info' | 'warn', message: string) => void;
     },
   ) {
     this.claims = new PlexClaims({
@@ -40,7 +42,7 @@ export class AgentJobs {
   }
 
   /** Starts the job's machine with a fresh one-time token (its only secret at birth), recorded before it exists. */
-  async provision(job: JobRecord, provider: Provider): Promise<void> {
+  async provision(job: JobRecord, provider: Provider, signal: AbortSignal): Promise<void> {
     const { jobs, tokens, controllerTls } = this.options;
     const bootstrapToken = tokens.issue(job.id, 'bootstrap', { ttlMs: this.options.config(job.id).server.agentConnectTimeoutSeconds * 1000 });
     await provider.provision({
@@ -50,6 +52,8 @@ export class AgentJobs {
       mediaPath: job.spec.media.mountPath,
       bootstrapToken,
       record: (resource) => jobs.setResource(job.id, resource),
+      signal,
+      log: (level, message) => this.options.log?.(job.id, level, message),
     });
   }
 

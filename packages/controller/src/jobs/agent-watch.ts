@@ -27,9 +27,9 @@ export class AgentWatch {
   }
 
   /** Waits (up to `timeoutMs`) for the agent's last word, its upload complete, before its machine goes. */
-  async uploadReported(jobId: string, timeoutMs: number): Promise<void> {
+  async uploadReported(jobId: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
     const done = () => this.jobs.events(jobId, { types: ['phase:complete'] }).some((e) => e.event.type === 'phase:complete' && e.event.phase === 'upload');
-    for (const until = Date.now() + timeoutMs; !done() && Date.now() < until;) await sleep(100, undefined, { ref: false });
+    for (const until = Date.now() + timeoutMs; !done() && Date.now() < until;) await sleep(100, undefined, { signal, ref: false });
   }
 
   /** Rejects once the provider no longer finds the job's machine (checked every 2 s). */
@@ -37,7 +37,7 @@ export class AgentWatch {
     for (;;) {
       await sleep(2_000, undefined, { signal, ref: false });
       const resource = this.jobs.get(jobId)?.resource;
-      const status = resource ? await provider.status(resource) : undefined;
+      const status = resource ? await provider.status(resource, signal) : undefined;
       if (status && !status.exists) {
         await sleep(2_000, undefined, { signal, ref: false }); // its last reports may still be on the way
         throw new PlexliftError('UNEXPECTED', `${what} (${status.detail}); see plexlift logs ${jobId}`);

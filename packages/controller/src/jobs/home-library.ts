@@ -43,6 +43,26 @@ export function sonicOf(pmsDir: string): { analyzed: number; total: number } | u
   }
 }
 
+/** Sonic coverage per music library (id, title), for the report of a run that may land; empty when unreadable. */
+export function sonicSectionsOf(pmsDir: string): { id: number; title: string; analyzed: number; total: number }[] {
+  try {
+    const db = openHomeDb(pmsDir);
+    try {
+      const titles = new Map((db.prepare('SELECT id, name FROM library_sections').all() as { id: number; name: string }[]).map((s) => [s.id, s.name]));
+      return readSonicProgress(db).map((s) => ({
+        id: s.sectionId,
+        title: titles.get(s.sectionId) ?? `section ${s.sectionId}`,
+        analyzed: s.analyzed,
+        total: s.total,
+      }));
+    } finally {
+      closeDatabase(db);
+    }
+  } catch {
+    return [];
+  }
+}
+
 /** A scan job recreates the home libraries: their names, types and folders, from the home DB. */
 export function homeLibraries(pmsDir: string): { name: string; type: 'movie' | 'show' | 'artist' | 'photo'; locations: string[] }[] {
   const db = openHomeDb(pmsDir);

@@ -5,7 +5,7 @@ import type { JobRecord, JobStore } from '../store/job-store.js';
 import type { ChunkTransfers } from '../transfers/chunk-transfers.js';
 import { createHomeSnapshot } from '../transfers/home-snapshot.js';
 import { transferIds } from './agent-job.js';
-import { readHomeStats } from './home-library.js';
+import { readHomeStats, sonicSectionsOf } from './home-library.js';
 import { rcloneConfigForJob } from './rclone-remote-config.js';
 
 /**
@@ -20,7 +20,9 @@ export async function stageHomeSide(job: JobRecord, context: { config: Config; j
   rcloneConfigForJob(config.media?.rcloneConfigPath, job.spec);
   const ids = transferIds(job.id);
   const before = readHomeStats(home.plexDataDir);
-  jobs.setReport(job.id, before ? { before } : {});
+  // Sonic as the job found it, per library: what a landed run added is measured against it.
+  const sonicSections = sonicSectionsOf(home.plexDataDir).map(({ analyzed, total, ...section }) => ({ ...section, before: { analyzed, total } }));
+  jobs.setReport(job.id, { ...(before ? { before } : {}), ...(sonicSections.length > 0 ? { sonicSections } : {}) });
   transfers.open(ids.export, job.id, 'export');
   if (job.spec.mode === 'delta') {
     const snapshot = await createHomeSnapshot(home.plexDataDir, join(config.server.stateDir, 'snapshots', job.id), {

@@ -1,6 +1,7 @@
 import type { AgentJob, JobSpec } from '@plexlift/shared/protocol';
 import type { RunRequest } from '@plexlift/shared';
 import type { Provider } from '../providers/provider.js';
+import type { JobBudget } from './job-budget.js';
 import type { JobRecord } from '../store/job-store.js';
 import type { Holding, ReapOutcome } from './orphan-reaper.js';
 import type { ClaimAnswer } from './plex-claims.js';
@@ -12,6 +13,8 @@ import type { ClaimAnswer } from './plex-claims.js';
 export interface CostEstimate {
   hourlyPrice: number;
   caps?: Provider['caps'];
+  /** This run's budget when it has one (its flags, a schedule's window): it lands before it. */
+  budget?: JobBudget;
 }
 
 /** What `--dry-run` shows. */
@@ -19,6 +22,64 @@ export interface JobPlan extends CostEstimate {
   spec: JobSpec;
   provider: Provider['name'];
   checks: { name: string; ok: boolean; detail: string }[];
+}
+
+/** What `plexlift land` did: a landing ordered now, or why nothing changed. */
+export interface LandOutcome {
+  jobId: string;
+  /** The job's state when asked. */
+  state: string;
+  /** False when the job was already bringing its work home (landing, plex-stop, export, upload or later). */
+  ordered: boolean;
+  detail: string;
+}
+
+/**
+ * What is left of a library's work across runs (`plexlift progress`): read from the home DB now
+ * and from the job store's history, with an estimate at the rates the runs achieved.
+ */
+export interface LibraryProgress {
+  /** The job store's library key (one live job per library). */
+  library: string;
+  sections: {
+    id: number;
+    title: string;
+    type: string;
+    /** Music sections: tracks with a Sonic analysis of all tracks. */
+    sonic?: { analyzed: number; total: number };
+    /** Other analyses the DB can count (e.g. media analysis, loudness): done of total. */
+    analyses: { name: string; done: number; total: number }[];
+  }[];
+  /** Newest first. */
+  runs: {
+    jobId: string;
+    startedAt: number;
+    state: string;
+    outcome: 'complete' | 'landed' | 'failed' | 'aborted' | 'under way';
+    hours?: number;
+    cost?: number;
+    /** Sonic tracks this run added (after − before). */
+    tracksDone?: number;
+    schedule?: string;
+  }[];
+  remaining: { tracks: number; analyses: number };
+  /** At the measured rates; absent until a run has measured one. */
+  estimate?: { hours: number; runs: number; euros: number; basis: string };
+  /** Nothing left that a run would do (the `until: complete` of a schedule). */
+  complete: boolean;
+}
+
+/** One `schedule` entry as `plexlift schedule` shows it. */
+export interface ScheduleEntryView {
+  name: string;
+  cron: string;
+  windowHours: number;
+  /** Epoch ms; absent once an `until: complete` entry is done. */
+  nextStart?: number;
+  until?: 'complete';
+  /** `until: complete` reached: no more runs. */
+  finished: boolean;
+  last?: { at: number; outcome: 'started' | 'skipped' | 'failed'; jobId?: string; detail: string };
 }
 
 /** What the admin API asks of the job runner and the reaper; each absent one is refused. */
@@ -29,6 +90,12 @@ export interface JobControl {
   /** Installs the verified archive of a `--no-install` job. */
   install?: (jobId: string) => Promise<JobRecord>;
   abort: (jobId: string, reason: string) => Promise<void>;
+  /** `plexlift land`: the job brings its work home now and ends with an install (incomplete). */
+  land?: (jobId: string, reason: string) => LandOutcome;
+  /** `plexlift progress`: what is left across runs. */
+  progress?: () => LibraryProgress;
+  /** `plexlift schedule`: the scheduled bursts. */
+  schedule?: () => ScheduleEntryView[];
   /** Everything the providers hold (`plexlift vms`). */
   holdings?: () => Promise<Holding[]>;
   /** One pass of the orphan reaper (`plexlift reap`). */

@@ -8,7 +8,7 @@ import { createPlexControl } from '../install/plex-control.js';
 import { readOnlineToken } from '../plex-account.js';
 import type { JobRecord } from '../store/job-store.js';
 import { transferIds } from './agent-job.js';
-import { sonicOf } from './home-library.js';
+import { sonicOf, sonicSectionsOf } from './home-library.js';
 import type { JobJournal } from './job-journal.js';
 import { buildJobReport } from './job-report.js';
 
@@ -54,6 +54,7 @@ export async function installJob(ready: JobRecord, transfer: TransferRecord, hou
     transfers: context.transferStore,
     after: result.stats,
     sonic: sonicOf(home.plexDataDir),
+    sonicSections: sonicSectionsOf(home.plexDataDir),
     hourlyPrice,
   });
   journal.move(job, 'installing', 'done', { report });

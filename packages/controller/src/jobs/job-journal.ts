@@ -34,6 +34,12 @@ export class JobJournal {
     this.bus.commandQueued(jobId);
   }
 
+  /** Queues a landing for the job's agent (it brings its work so far home). */
+  commandLand(jobId: string, reason: string): void {
+    this.jobs.pushCommand(jobId, { type: 'land', jobId, reason });
+    this.bus.commandQueued(jobId);
+  }
+
   /** Ends the job `failed` (or `aborted`) from whatever state it is in now. */
   end(jobId: string, failure: PlexliftError): void {
     const current = this.jobs.get(jobId)!;

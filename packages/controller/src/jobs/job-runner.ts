@@ -1,4 +1,5 @@
-import { JobRunOptionsSchema, PlexliftError, toPlexliftError, type Config, type RunRequest } from '@plexlift/shared';
+import { isFinal, JobRunOptionsSchema, PlexliftError, toPlexliftError, type Config, type ErrorCode, type RunRequest } from '@plexlift/shared';
+import { raceSignal } from '@plexlift/shared/retry';
 import type { AgentJob, PhaseName } from '@plexlift/shared/protocol';
 import type { Logger } from '../logger.js';
 import type { ControllerTls, Provider, ProviderName } from '../providers/provider.js';
@@ -9,15 +10,18 @@ import type { ChunkTransfers } from '../transfers/chunk-transfers.js';
 import type { TransferRecord, TransferStore } from '../transfers/transfer-store.js';
 import { AgentJobs, transferIds } from './agent-job.js';
 import { AgentWatch } from './agent-watch.js';
-import { watchCaps } from './cost-watch.js';
+import { watchBudget } from './budget-watch.js';
+import { budgetOf, checkRunBudget, HOMEWARD_PHASES } from './job-budget.js';
+import { estimateLandingReserve, type LandingReserve } from './landing-reserve.js';
+import { PROVIDERS } from '../providers/registry.js';
 import { stageHomeSide } from './home-side.js';
-import type { AgentHooks, CostEstimate, JobControl, JobPlan } from './job-control.js';
+import type { AgentHooks, CostEstimate, JobControl, JobPlan, LandOutcome, LibraryProgress } from './job-control.js';
+import { readLibraryProgress } from './library-progress.js';
 import { installJob, installWaitingJob } from './job-install.js';
 import { JobJournal } from './job-journal.js';
 import type { ClaimAnswer } from './plex-claims.js';
 import { currentPrice, planJob, prepareJob } from './job-planner.js';
 import { buildJobReport } from './job-report.js';
-import { raceSignal } from './race-signal.js';
 
 export interface JobRunnerOptions {
   config: Config;
@@ -53,6 +57,8 @@ export class JobRunner implements JobControl, AgentHooks {
   private readonly live = new Map<string, Live>();
   /** Set by close(): live jobs are left to a restarted controller, not failed. */
   private stopping = false;
+  /** Aborted by close(): cuts teardowns short (a job's own cap or abort never does); the next start takes them up. */
+  private readonly shutdown = new AbortController();
   private readonly journal: JobJournal;
   private readonly agentJobs: AgentJobs;
   private readonly watch: AgentWatch;
@@ -66,6 +72,7 @@ export class JobRunner implements JobControl, AgentHooks {
       tokens: options.tokens,
       controllerUrl: options.controllerUrl,
       controllerTls: options.controllerTls,
+      log: (jobId, level, message) => this.journal.event(jobId, { type: 'log', level, message }),
     });
     this.watch = new AgentWatch(options.jobs, options.bus);
     this.stopListening = options.bus.onTransferVerified((transfer) => {
@@ -81,6 +88,7 @@ export class JobRunner implements JobControl, AgentHooks {
   /** Checks everything a job needs, records it and starts it; resolves once it is under way, with its cost estimate. */
   async run(request: RunRequest): Promise<JobRecord & { estimate: CostEstimate }> {
     const prepared = await prepareJob(request, this.options);
+    checkRunBudget(request, prepared.provider);
     const hourlyPrice = await currentPrice(prepared.provider);
     const job = this.options.jobs.create({
       id: prepared.spec.jobId,
@@ -90,12 +98,52 @@ export class JobRunner implements JobControl, AgentHooks {
       options: JobRunOptionsSchema.parse(request),
     });
     this.drive(job, prepared.provider);
-    return { ...job, estimate: { hourlyPrice, ...(prepared.provider.caps ? { caps: prepared.provider.caps } : {}) } };
+    const budget = budgetOf(job.options, prepared.provider);
+    return {
+      ...job,
+      estimate: {
+        hourlyPrice,
+        ...(prepared.provider.caps ? { caps: prepared.provider.caps } : {}),
+        ...(job.options.maxHours || job.options.maxCost || job.options.deadline ? { budget } : {}),
+      },
+    };
   }
 
   /** `--dry-run`: the plan, the cost estimate and the checks, and nothing started. */
   async plan(request: RunRequest): Promise<JobPlan> {
-    return planJob(await prepareJob(request, this.options), this.options);
+    const prepared = await prepareJob(request, this.options);
+    checkRunBudget(request, prepared.provider);
+    return planJob(prepared, this.options);
+  }
+
+  /** `plexlift progress`: what is left of the home library's work across runs (the config reloaded included). */
+  progress(): LibraryProgress {
+    return readLibraryProgress({ config: this.options.config, jobs: this.options.jobs });
+  }
+
+  /**
+   * `plexlift land`: the job brings its work home now, as at its budget's end. A job already on
+   * its way home is left as it is (said so); a job that ended has nothing to land.
+   */
+  land(jobId: string, reason: string): LandOutcome {
+    const job = this.options.jobs.get(jobId);
+    if (!job) throw new PlexliftError('BAD_ARGUMENT', `no job ${jobId}`);
+    if (isFinal(job.state) || job.state === 'tearing-down')
+      throw new PlexliftError('BAD_ARGUMENT', `job ${jobId} is ${job.state}: there is nothing to land${job.error ? ` (${job.error.message})` : ''}`);
+    const where = job.phase ?? job.state;
+    if (job.report?.landed)
+      return {
+        jobId,
+        state: job.state,
+        ordered: false,
+        detail: `already landing since ${new Date(job.report.landed.requestedAt).toISOString()} (${job.report.landed.reason})`,
+      };
+    if (job.state === 'verified' || job.state === 'installing' || (job.state === 'running' && job.phase && HOMEWARD_PHASES.has(job.phase)))
+      return { jobId, state: job.state, ordered: false, detail: `already bringing its work home (${where}); nothing changes` };
+    const provider = this.providerOf(job);
+    const reserve = provider ? this.landingReserve(job, provider) : undefined;
+    this.orderLanding(job, reason, reserve);
+    return { jobId, state: job.state, ordered: true, detail: `landing (${where}): the work done so far comes home and is installed; run again to continue` };
   }
 
   agentJob(jobId: string): Promise<AgentJob> {
@@ -127,8 +175,17 @@ export class JobRunner implements JobControl, AgentHooks {
   async close(): Promise<void> {
     this.stopping = true;
     this.stopListening();
-    for (const live of this.live.values()) live.abort.abort(new PlexliftError('UNEXPECTED', 'the controller is stopping'));
+    const stopping = new PlexliftError('UNEXPECTED', 'the controller is stopping');
+    this.shutdown.abort(stopping);
+    const left = [...this.live.keys()];
+    for (const live of this.live.values()) live.abort.abort(stopping);
     await this.idle();
+    // Where each job stands is in the store already: said here so the log shows what the next start takes up.
+    for (const jobId of left) {
+      const job = this.options.jobs.get(jobId);
+      if (job && !isFinal(job.state))
+        this.options.logger.info(`job ${jobId} left ${job.state}${job.phase ? ` (${job.phase})` : ''}; it goes on at the next start`);
+    }
   }
 
   /** Resolves when every job this runner drives has ended. */
@@ -169,15 +226,48 @@ export class JobRunner implements JobControl, AgentHooks {
     return { config, journal: this.journal, transfers: this.options.transfers, transferStore: this.options.transferStore };
   }
 
+  /** The time a landing of this job needs now (seconds), from its measures and its library's past runs. */
+  private landingReserve(job: JobRecord, provider: Provider): LandingReserve {
+    return estimateLandingReserve({
+      job,
+      jobs: this.options.jobs,
+      transfers: this.options.transferStore,
+      isCloud: PROVIDERS[provider.name].isCloud,
+      marginSeconds: (this.live.get(job.id)?.config ?? this.options.config).server.landingMarginSeconds,
+    });
+  }
+
+  /** Tells the agent to land, and records it in the report (the estimate against what it takes). */
+  private orderLanding(job: JobRecord, reason: string, reserve: LandingReserve | undefined): void {
+    const current = this.options.jobs.get(job.id) ?? job;
+    this.options.jobs.setReport(job.id, {
+      ...current.report,
+      landed: { reason, requestedAt: Date.now(), ...(reserve === undefined ? {} : { reserveSeconds: reserve.seconds }), unfinished: [] },
+    });
+    const parts = reserve && Object.entries(reserve.parts).map(([part, seconds]) => `${part} ${seconds} s`);
+    this.journal.event(job.id, {
+      type: 'log',
+      level: 'info',
+      message: `landing: ${reason}${reserve ? `; reserved ${parts!.join(', ')} (from ${reserve.basis})` : ''}`,
+    });
+    this.journal.commandLand(job.id, reason);
+  }
+
   private drive(job: JobRecord, provider: Provider): void {
     const live: Live = { abort: new AbortController(), done: Promise.resolve(), config: this.options.config };
     this.live.set(job.id, live);
-    const stopWatch = watchCaps({
+    const stopWatch = watchBudget({
       jobId: job.id,
       provider,
       jobs: this.options.jobs,
+      budget: budgetOf(job.options, provider),
+      reserve: () => this.landingReserve(this.options.jobs.get(job.id) ?? job, provider),
+      land: (reason, reserve) => this.orderLanding(job, reason, reserve),
       stop: (reason) => {
         if (live.abort.signal.aborted) return;
+        // A landing that ran past the cap: the report shows the estimate against what happened.
+        const current = this.options.jobs.get(job.id);
+        if (current?.report?.landed) this.options.jobs.setReport(job.id, { ...current.report, landed: { ...current.report.landed, overran: true } });
         this.journal.commandAbort(job.id, reason);
         live.abort.abort(new PlexliftError('SAFETY_STOP', reason));
       },
@@ -204,32 +294,31 @@ export class JobRunner implements JobControl, AgentHooks {
     const hello = new Promise<void>((resolve) => (live.hello = resolve));
     const verified = new Promise<TransferRecord>((resolve) => this.verified.set(job.id, resolve));
     try {
+      if (job.state === 'tearing-down') return await this.endAfterTeardown(job, provider, failureOf(job));
       if (job.state === 'queued') {
         journal.event(job.id, { type: 'phase:start', phase });
         await stageHomeSide(job, { ...this.options, config });
         job = journal.move(job, 'queued', 'provisioning');
-        await this.agentJobs.provision(job, provider);
+        await this.agentJobs.provision(job, provider, signal);
       } else if (job.state === 'provisioning') {
         const resource = job.resource;
-        const there = resource ? (await provider.status(resource)).exists : false;
+        const there = resource ? (await provider.status(resource, signal)).exists : false;
         if (!there) {
-          if (resource) await provider.teardown(resource, { keep: false });
-          await this.agentJobs.provision(job, provider);
+          if (resource) await raceSignal(provider.teardown(resource, { keep: false, signal: this.shutdown.signal }), signal);
+          await this.agentJobs.provision(job, provider, signal);
         }
       }
       if (job.state === 'provisioning') {
         const connectSeconds = config.server.agentConnectTimeoutSeconds;
         await Promise.race([
-          raceSignal(
-            hello,
-            signal,
-            connectSeconds * 1000,
-            () =>
+          raceSignal(hello, signal, {
+            ms: connectSeconds * 1000,
+            error: () =>
               new PlexliftError(
                 'CONTROLLER_UNREACHABLE',
                 `no agent connected within ${connectSeconds} s; its machine is deleted. Check that it can reach ${this.options.controllerUrl()} (URL, port, firewall)`,
               ),
-          ),
+          }),
           this.watch.machineGone(job.id, provider, signal, 'the agent stopped before it connected'),
         ]);
         job = journal.move(job, 'provisioning', 'running');
@@ -246,11 +335,9 @@ export class JobRunner implements JobControl, AgentHooks {
         const torn = jobs.phases(job.id).some((p) => p.phase === 'teardown' && p.state === 'done');
         if (!torn) {
           // The agent's last word (upload complete) before its machine goes.
-          await this.watch.uploadReported(job.id, 30_000);
+          await this.watch.uploadReported(job.id, 30_000, signal);
           phase = 'teardown';
-          journal.event(job.id, { type: 'phase:start', phase });
-          await provider.teardown(jobs.get(job.id)!.resource ?? {}, { keep: job.options.keep });
-          journal.event(job.id, { type: 'phase:complete', phase, summary: { kept: job.options.keep } });
+          await this.teardown(job, provider);
         }
         if (job.options.noInstall) {
           journal.event(job.id, { type: 'phase:complete', phase: 'install', summary: { skipped: true, reason: '--no-install: run plexlift install' } });
@@ -276,20 +363,66 @@ export class JobRunner implements JobControl, AgentHooks {
     }
   }
 
+  /**
+   * The teardown phase: deletes the job's machine, saying in the job's log what it waits for
+   * (a server still starting, a volume detaching). Only the daemon stopping cuts it short.
+   */
+  private async teardown(job: JobRecord, provider: Provider): Promise<void> {
+    const { journal } = this;
+    const shutdown = this.shutdown.signal;
+    journal.event(job.id, { type: 'phase:start', phase: 'teardown' });
+    await raceSignal(
+      provider.teardown(this.options.jobs.get(job.id)?.resource ?? {}, {
+        keep: job.options.keep,
+        signal: shutdown,
+        onWait: (detail) => {
+          if (!shutdown.aborted) journal.event(job.id, { type: 'phase:progress', phase: 'teardown', message: detail });
+        },
+      }),
+      shutdown,
+    );
+    journal.event(job.id, { type: 'phase:complete', phase: 'teardown', summary: { kept: job.options.keep } });
+  }
+
   /** A job that cannot go on: its machine deleted first (unless home holds its work), then its report and its end. */
   private async fail(job: JobRecord, phase: PhaseName, provider: Provider, failure: PlexliftError): Promise<void> {
-    const { jobs, transferStore } = this.options;
+    const { jobs } = this.options;
+    const current = jobs.get(job.id) ?? job;
     // A machine gone while the agent ran fails the phase the agent was in, not provision.
-    const at = job.state === 'running' ? (jobs.get(job.id)?.phase ?? phase) : phase;
+    const at = current.state === 'running' ? (current.phase ?? phase) : phase;
     if (failure.details?.reportedBy !== 'agent') this.journal.event(job.id, { type: 'phase:fail', phase: at, code: failure.code, message: failure.message });
-    const resource = jobs.get(job.id)?.resource;
-    if (resource && job.state !== 'verified' && job.state !== 'installing') {
-      await provider
-        .teardown(resource, { keep: job.options.keep })
-        .catch((teardownError: unknown) => this.options.logger.child(`job ${job.id}`).error(`teardown failed: ${(teardownError as Error).message}`));
+    if (current.resource && (current.state === 'queued' || current.state === 'provisioning' || current.state === 'running')) {
+      // The failure is recorded before the machine goes: a daemon stopped meanwhile ends it at its next start.
+      const tearing = this.journal.move(current, current.state, 'tearing-down', { error: { code: failure.code, message: failure.message } });
+      return this.endAfterTeardown(tearing, provider, failure);
     }
-    // What the job did and cost before it stopped: the report of a failure too.
-    jobs.setReport(job.id, buildJobReport({ jobId: job.id, jobs, transfers: transferStore, hourlyPrice: provider.hourlyPrice }));
-    this.journal.end(job.id, failure);
+    this.end(job.id, provider, failure);
   }
+
+  /** A job `tearing-down`: its machine deleted, then its end with the failure that stopped it. */
+  private async endAfterTeardown(job: JobRecord, provider: Provider, failure: PlexliftError): Promise<void> {
+    try {
+      await this.teardown(job, provider);
+      this.end(job.id, provider, failure);
+    } catch (error) {
+      if (this.stopping) return; // still tearing-down: the next start goes on with it
+      const left = toPlexliftError(error);
+      this.journal.event(job.id, { type: 'phase:fail', phase: 'teardown', code: left.code, message: left.message });
+      // Tracked: the reaper finds what a job that ended left (plexlift vms lists it) and deletes it.
+      const reaper = /reaper|sweep/.test(left.message) ? '' : '; the orphan reaper deletes what is left (plexlift vms)';
+      this.end(job.id, provider, new PlexliftError(failure.code, `${failure.message}; its machine is not all deleted yet: ${left.message}${reaper}`));
+    }
+  }
+
+  /** The report (what the job did and cost before it stopped) and the end. */
+  private end(jobId: string, provider: Provider, failure: PlexliftError): void {
+    const { jobs, transferStore } = this.options;
+    jobs.setReport(jobId, buildJobReport({ jobId, jobs, transfers: transferStore, hourlyPrice: provider.hourlyPrice }));
+    this.journal.end(jobId, failure);
+  }
+}
+
+/** The failure a job `tearing-down` recorded when it stopped. */
+function failureOf(job: JobRecord): PlexliftError {
+  return new PlexliftError((job.error?.code ?? 'UNEXPECTED') as ErrorCode, job.error?.message ?? 'the job stopped');
 }

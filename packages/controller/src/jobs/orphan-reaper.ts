@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { Provider, ProviderResource } from '../providers/provider.js';
-import { isFinal } from '@plexlift/shared';
+import { isFinal, PlexliftError } from '@plexlift/shared';
+import { raceSignal } from '@plexlift/shared/retry';
 import type { JobStore } from '../store/job-store.js';
 
 /** One thing a provider made, as `plexlift vms` shows it and the reaper judges it. */
@@ -41,6 +42,7 @@ export class OrphanReaper {
   private readonly marks = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<ReapOutcome[]> | undefined;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: OrphanReaperOptions) {}
 
@@ -83,9 +85,13 @@ export class OrphanReaper {
     this.timer.unref();
   }
 
-  /** No more passes; resolves once a pass under way has ended, so a graceful stop lets its teardowns finish. */
+  /**
+   * No more passes; a teardown under way stops waiting (the daemon is stopping: its orphan is
+   * still there at the next start, and the next pass deletes it). Resolves once the pass has ended.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.stopping.abort(new PlexliftError('UNEXPECTED', 'the daemon is stopping'));
     await this.running;
   }
 
@@ -119,7 +125,8 @@ export class OrphanReaper {
         continue;
       }
       try {
-        await this.options.providers[holding.provider]!.teardown(holding.resource, { keep: false });
+        const stopping = this.stopping.signal;
+        await raceSignal(this.options.providers[holding.provider]!.teardown(holding.resource, { keep: false, signal: stopping }), stopping);
         this.marks.delete(key);
         this.options.logger.warn(`deleted an orphan of ${holding.provider} (${why})`);
         outcomes.push({ ...holding, action: 'deleted', detail: why });

@@ -25,6 +25,22 @@ export interface ProvisionRequest {
   bootstrapToken: string;
   /** Called with the resource before it is created, so a crash in between still leaves a trace to reap. */
   record: (resource: ProviderResource) => void;
+  /** The job's cap, abort or the daemon stopping: every wait and retry ends with its reason (what exists is recorded). */
+  signal?: AbortSignal;
+  /** What the job's log should say (a step skipped, a fallback taken); never secrets. */
+  log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+export interface TeardownOptions {
+  /** `--keep`: leave the machine for inspection (local providers only). */
+  keep: boolean;
+  /**
+   * The daemon stopping: the teardown stops waiting and rejects with its reason; the job stays
+   * `tearing-down` and the next start takes it up. A job's cap or abort never cuts a teardown.
+   */
+  signal?: AbortSignal;
+  /** What the teardown waits for, in a user's words ("the server is starting; Scaleway deletes it once it can"), each time it changes. */
+  onWait?: (detail: string) => void;
 }
 
 export interface ProviderStatus {
@@ -40,9 +56,14 @@ export interface ProviderStatus {
 export interface Provider {
   name: ProviderName;
   provision: (request: ProvisionRequest) => Promise<ProviderResource>;
-  status: (resource: ProviderResource) => Promise<ProviderStatus>;
-  /** Deletes everything the resource names; harmless when it is already gone. */
-  teardown: (resource: ProviderResource, options: { keep: boolean }) => Promise<void>;
+  status: (resource: ProviderResource, signal?: AbortSignal) => Promise<ProviderStatus>;
+  /**
+   * Deletes everything the resource names; harmless when it is already gone. A machine stuck in
+   * a state that refuses deletion is stopped as soon as the cloud allows, polled with bounded
+   * backoff; what is still there at the provider's deadline is left to the orphan reaper and the
+   * rejection says so (`details.leftToReaper`).
+   */
+  teardown: (resource: ProviderResource, options: TeardownOptions) => Promise<void>;
   /** What the provider finds of its own making, with the job each belongs to. */
   list: () => Promise<{ jobId: string; resource: ProviderResource }[]>;
   /** The hourly price of one machine (0 for local), for the report and the caps. */

@@ -23,7 +23,15 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
     list: adminProcedure
       .input(z.object({ limit: z.number().int().min(1).max(1000).default(50) }).optional())
       .query(({ input }) => options.jobs.list({ limit: input?.limit ?? 50 })),
-    get: adminProcedure.input(jobId).query(({ input }) => ({ job: found(input.jobId), phases: options.jobs.phases(input.jobId) })),
+    get: adminProcedure.input(jobId).query(({ input }) => {
+      const job = found(input.jobId);
+      const phases = options.jobs.phases(input.jobId);
+      // A machine being deleted: what its teardown waits for, in the provider's words.
+      const tearingDown = phases.some((p) => p.phase === 'teardown' && p.state === 'running');
+      const said = tearingDown ? options.jobs.lastEvent(input.jobId, 'phase:progress')?.event : undefined;
+      const waitingFor = said?.type === 'phase:progress' && said.phase === 'teardown' ? said.message : undefined;
+      return { job, phases, ...(waitingFor ? { waitingFor } : {}) };
+    }),
     /** Stored events of a job after `afterId`, oldest first (`plexlift logs`). */
     log: adminProcedure
       .input(jobId.extend({ afterId: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(10_000).default(1_000) }))
@@ -58,6 +66,12 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
       await options.control.abort(input.jobId, input.reason);
       return { aborted: input.jobId };
     }),
+    land: adminProcedure.input(jobId.extend({ reason: z.string().max(500).default('asked by the user') })).mutation(({ input }) => {
+      found(input.jobId);
+      return needs(options.control.land, 'land jobs')(input.jobId, input.reason);
+    }),
+    progress: adminProcedure.query(() => needs(options.control.progress, 'track progress')()),
+    schedule: adminProcedure.query(() => needs(options.control.schedule, 'schedule runs')()),
     vms: adminProcedure.query(() => needs(options.control.holdings, 'list cloud resources')()),
     reap: adminProcedure
       .input(z.object({ dryRun: z.boolean().default(false) }))

@@ -7,11 +7,12 @@ const FINAL_STATES_SQL = FINAL_STATES.map((state) => `'${state}'`).join(', ');
 
 /** The moves a job may make; anything else is a bug, refused by `transition`. */
 const ALLOWED: Record<JobState, readonly JobState[]> = {
-  queued: ['provisioning', 'failed', 'aborted'],
-  provisioning: ['running', 'failed', 'aborted'],
-  running: ['verified', 'failed', 'aborted'],
+  queued: ['provisioning', 'tearing-down', 'failed', 'aborted'],
+  provisioning: ['running', 'tearing-down', 'failed', 'aborted'],
+  running: ['verified', 'tearing-down', 'failed', 'aborted'],
   verified: ['installing', 'done', 'failed', 'aborted'],
   installing: ['done', 'failed'],
+  'tearing-down': ['failed', 'aborted'],
   done: [],
   failed: [],
   aborted: [],
@@ -191,6 +192,14 @@ export class JobStore {
       .all(jobId, options.afterId ?? 0, options.limit ?? 100_000) as { id: number; jobId: string; at: number; payload: string }[];
     const events = rows.map((row) => ({ id: row.id, jobId: row.jobId, at: row.at, event: JSON.parse(row.payload) as AgentEvent }));
     return options.types ? events.filter((e) => options.types!.includes(e.event.type)) : events;
+  }
+
+  /** The newest event of a type (the last progress said: what a teardown waits for). */
+  lastEvent(jobId: string, type: AgentEvent['type']): StoredEvent | undefined {
+    const row = this.db
+      .prepare('SELECT id, job_id AS jobId, at, payload_json AS payload FROM events WHERE job_id = ? AND type = ? ORDER BY id DESC LIMIT 1')
+      .get(jobId, type) as { id: number; jobId: string; at: number; payload: string } | undefined;
+    return row && { id: row.id, jobId: row.jobId, at: row.at, event: JSON.parse(row.payload) as AgentEvent };
   }
 
   phases(

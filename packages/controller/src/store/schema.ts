@@ -80,6 +80,18 @@ const MIGRATIONS: string[] = [
      bytes INTEGER NOT NULL,
      PRIMARY KEY (transfer_id, idx)
    );`,
+  // Scheduled bursts: one row per firing of a `schedule` entry (its start time), so a restarted
+  // daemon never starts the same window twice. A pruned job leaves its firing's row, unlinked.
+  `CREATE TABLE schedule_firings (
+     id INTEGER PRIMARY KEY,
+     entry TEXT NOT NULL,
+     firing_at INTEGER NOT NULL,
+     outcome TEXT NOT NULL,
+     job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+     detail TEXT NOT NULL,
+     recorded_at INTEGER NOT NULL,
+     UNIQUE (entry, firing_at)
+   );`,
 ];
 
 /**

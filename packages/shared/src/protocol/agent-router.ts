@@ -14,7 +14,7 @@ import { AgentEventSchema, type AgentEvent } from '../events.js';
  * left `agent.job`'s secrets for `agent.claim` (issue 16 item 4); an agent of 1 would start Plex
  * unclaimed, so hello refuses it.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** What the controller puts in the context of an authenticated agent connection. */
 export interface AgentContext {
@@ -27,6 +27,12 @@ export const AgentCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run'), jobId: z.string() }),
   z.object({ type: z.literal('pause'), jobId: z.string() }),
   z.object({ type: z.literal('abort'), jobId: z.string(), reason: z.string() }),
+  /**
+   * Bring the work home now (a budget's end, `plexlift land`): the long phase under way stops,
+   * the long phases left are skipped, a scan finishes its section; plex-stop, export and upload
+   * run as usual.
+   */
+  z.object({ type: z.literal('land'), jobId: z.string(), reason: z.string() }),
 ]);
 export type AgentCommand = z.infer<typeof AgentCommandSchema>;
 

@@ -1,6 +1,8 @@
+import { Cron } from 'croner';
 import { z } from 'zod';
 import { PlexliftError } from '../errors.js';
 import { ProviderNameSchema, type ProviderName } from './provider-names.js';
+import { JobModeSchema, JobSwitchesSchema } from './run-request.js';
 import { VfsProfileNameSchema } from './vfs-profiles.js';
 
 const absolutePath = z.string().startsWith('/', { message: 'must be an absolute path' });
@@ -119,6 +121,11 @@ export const ServerConfigSchema = z
     /** An agent that has not said hello by then gets its machine deleted. */
     agentConnectTimeoutSeconds: z.number().int().min(10).default(900),
     /**
+     * Added to the landing reserve (the time to stop Plex, export, upload and tear down, estimated
+     * from sizes and measured rates, ×1.25): a budget's job lands this much earlier still.
+     */
+    landingMarginSeconds: z.number().min(0).default(120),
+    /**
      * HTTPS and WSS on the one port. Without files, a self-signed certificate is made at first
      * start in `<stateDir>/tls/` and agents pin its fingerprint. Off only behind a tunnel that
      * already encrypts (then `publicUrl` should be the tunnel's address).
@@ -219,6 +226,77 @@ export const ScalewayProviderConfigSchema = z
   .strict();
 export type ScalewayProviderConfig = z.output<typeof ScalewayProviderConfigSchema>;
 
+/** Why `pattern` cannot schedule runs (croner reads it as the daemon will), or undefined when it can. */
+function cronProblem(pattern: string): string | undefined {
+  let cron: Cron;
+  try {
+    cron = new Cron(pattern);
+  } catch (error) {
+    return `not a cron expression: ${(error as Error).message.replace(/^CronPattern: /, '')} (e.g. "0 22 * * *" for 22:00 every day)`;
+  }
+  // croner also takes an ISO date as a one-off: a schedule repeats.
+  if (cron.getPattern() === undefined) return 'must be a cron expression (minute hour day month weekday, seconds first when six), not a date';
+  if (cron.nextRun() === null) return 'never matches a date from now on';
+  return undefined;
+}
+
+const cronSchema = z.string().superRefine((pattern, context) => {
+  const problem = cronProblem(pattern);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
+/**
+ * The job a scheduled burst runs: `plexlift run`'s choices that suit an unattended run (no `keep`
+ * or `noInstall`: each burst brings its work home and installs it, so the next one goes on).
+ */
+export const ScheduledRunSchema = z
+  .object({
+    mode: JobModeSchema,
+    /** Section names or ids; empty means every section. */
+    sections: z.array(z.string().min(1)).default([]),
+    /** The config's provider when absent. */
+    provider: ProviderNameSchema.optional(),
+    ...JobSwitchesSchema.shape,
+  })
+  .strict();
+
+/**
+ * One scheduled burst: at each time `cron` matches (the daemon's local time), the daemon starts a
+ * run whose deadline is the window's end; it lands before it. A window longer than the provider's
+ * `maxHours` is allowed: the cap wins, and the run lands before whichever ends first. A run due
+ * while a job of the library is live is skipped (and recorded); a daemon down at the start time
+ * starts it when it comes back within the window, and not after.
+ */
+export const ScheduleEntrySchema = z
+  .object({
+    /** How logs, `plexlift schedule` and the runs' records name it. */
+    name: z
+      .string()
+      .max(100)
+      .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, { message: 'must be kebab-case (lower-case letters, digits and single hyphens), such as nightly-sonic' }),
+    /** Five fields (minute hour day month weekday), or six with seconds first; croner's syntax (L, W, #, MON-FRI, @daily). */
+    cron: cronSchema,
+    /** From each start to the run's deadline. */
+    windowHours: z.number().positive(),
+    /** Each run's cost budget in euros: at most the provider's `maxCost` (checked at load for Scaleway). */
+    maxCost: z.number().positive().optional(),
+    run: ScheduledRunSchema,
+    /** `complete`: no more runs once `plexlift progress` says nothing is left. */
+    until: z.literal('complete').optional(),
+  })
+  .strict();
+export type ScheduleEntry = z.output<typeof ScheduleEntrySchema>;
+
+const ScheduleSchema = z.array(ScheduleEntrySchema).superRefine((entries, context) => {
+  const first = new Map<string, number>();
+  entries.forEach((entry, i) => {
+    const earlier = first.get(entry.name);
+    if (earlier === undefined) first.set(entry.name, i);
+    else
+      context.addIssue({ code: 'custom', path: [i, 'name'], message: `"${entry.name}" is already the name of schedule[${earlier}]; each entry needs its own` });
+  });
+});
+
 /**
  * The plexlift configuration file (JSON, managed through `conf`). Each later part of plexlift
  * adds its section here; unknown keys are rejected so a typo never passes silently.
@@ -234,6 +312,7 @@ export const ConfigSchema = z
       stateDir: '/var/lib/plexlift',
       keepJobsDays: 90,
       agentConnectTimeoutSeconds: 900,
+      landingMarginSeconds: 120,
       tls: { enabled: true },
     }),
     /** The provider `plexlift run` uses when `--provider` is not given: never a cloud by surprise. */
@@ -247,8 +326,22 @@ export const ConfigSchema = z
       } satisfies Record<ProviderName, z.ZodType>)
       .strict()
       .default({}),
+    /** Scheduled bursts the daemon starts (`plexlift schedule` lists them). */
+    schedule: ScheduleSchema.default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((config, context) => {
+    // A budget above the cap would be refused at every start: said at load instead.
+    config.schedule.forEach((entry, i) => {
+      const cap = (entry.run.provider ?? config.provider) === 'scaleway' ? config.providers.scaleway?.maxCost : undefined;
+      if (entry.maxCost !== undefined && cap !== undefined && entry.maxCost > cap)
+        context.addIssue({
+          code: 'custom',
+          path: ['schedule', i, 'maxCost'],
+          message: `${entry.maxCost} is above providers.scaleway.maxCost (${cap}); the provider's cap is the limit`,
+        });
+    });
+  });
 
 /** What people write. */
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -260,10 +353,15 @@ export function parseConfig(value: unknown, source: string): Config {
   const result = ConfigSchema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    const field = issue.path.length > 0 ? fieldName(issue.path) : '(top level)';
     return `${field}: ${issue.message}`;
   });
   throw new PlexliftError('CONFIG_INVALID', `config ${source}: ${problems.join('; ')}`, {
     details: { source, problems },
   });
+}
+
+/** A field as people find it in the file: `schedule[1].cron`, `server.tls`. */
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i > 0 ? '.' : ''}${String(key)}`)).join('');
 }

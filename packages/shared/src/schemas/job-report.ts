@@ -46,6 +46,36 @@ export const JobReportSchema = z.object({
   before: LibraryStatsSchema.optional(),
   libraries: StatsDiffSchema.optional(),
   sonic: z.object({ analyzed: z.number(), total: z.number(), percent: z.number() }).optional(),
+  /** Sonic per music library: as the job found it (stored at its start) and after its install. */
+  sonicSections: z
+    .array(
+      z.object({
+        id: z.number(),
+        title: z.string(),
+        before: z.object({ analyzed: z.number(), total: z.number() }),
+        after: z.object({ analyzed: z.number(), total: z.number() }).optional(),
+      }),
+    )
+    .optional(),
+  /**
+   * A job that landed (its budget's end, or `plexlift land`): incomplete, its work so far brought
+   * home. The reserve the controller kept for plex-stop, export, upload and teardown against what
+   * they took (the landing order to the machine's deletion), so the next estimate learns.
+   */
+  landed: z
+    .object({
+      reason: z.string(),
+      requestedAt: z.number(),
+      reserveSeconds: z.number().optional(),
+      actualSeconds: z.number().optional(),
+      /** The landing ran past the hard cap: the machine was deleted at the cap, nothing installed. */
+      overran: z.boolean().optional(),
+      /** The analyses the spec asked for that did not finish (stopped or skipped by the landing). */
+      unfinished: z.array(PhaseNameSchema),
+    })
+    .optional(),
+  /** What the run achieved per hour and per euro (Sonic tracks), for the estimates of `plexlift progress`. */
+  rates: z.object({ tracksPerHour: z.number().optional(), tracksPerEuro: z.number().optional() }).optional(),
   phases: z.partialRecord(PhaseNameSchema, z.object({ state: z.string(), seconds: z.number().optional() })).optional(),
   /** Bytes per direction of the data plane (`restore`, `export`). */
   bytesMoved: z.record(z.string(), z.number()).optional(),

@@ -21,6 +21,14 @@ export type JobSwitches = z.output<typeof JobSwitchesSchema>;
 export const JobRunOptionsSchema = z.object({
   keep: z.boolean().default(false).describe('keep the VM after the archive is home (still under the lifetime cap)'),
   noInstall: z.boolean().default(false).describe('stop once the archive is verified at home (then plexlift install JOB)'),
+  /** This run's lifetime budget in hours (within the provider's `maxHours`): the job lands before it. */
+  maxHours: z.number().positive().optional(),
+  /** This run's cost budget in euros (within the provider's `maxCost`): the job lands before it. */
+  maxCost: z.number().positive().optional(),
+  /** A scheduled run's window end (epoch ms): a deadline like the caps. Set by the scheduler, not a flag. */
+  deadline: z.number().int().positive().optional(),
+  /** The `schedule` entry that started the run. */
+  schedule: z.string().min(1).max(100).optional(),
 });
 export type JobRunOptions = z.output<typeof JobRunOptionsSchema>;
 
@@ -50,4 +58,9 @@ export type RunRequestInput = z.input<typeof RunRequestSchema>;
 export type RunRequest = z.output<typeof RunRequestSchema>;
 
 /** The boolean choices of a run as the CLI offers them: one flag each. */
-export const RUN_FLAGS = { ...JobSwitchesSchema.shape, ...JobRunOptionsSchema.shape, ...RunConfirmationsSchema.shape };
+export const RUN_FLAGS = {
+  ...JobSwitchesSchema.shape,
+  keep: JobRunOptionsSchema.shape.keep,
+  noInstall: JobRunOptionsSchema.shape.noInstall,
+  ...RunConfirmationsSchema.shape,
+};

@@ -51,6 +51,10 @@ export async function followJob(client: ControllerClient, jobId: string, output:
   const { job } = await client.jobs.get.query({ jobId });
   if (output.json) output.printJson(job);
   else if (job.report) output.result(formatReport(job.id, job.report));
+  if (job.state === 'done' && job.report?.landed) {
+    output.info(`job ${job.id}: landed (${job.report.landed.reason}); its work so far is installed. Run again to continue`);
+    return EXIT_CODES.ok;
+  }
   if (job.state === 'done') return EXIT_CODES.ok;
   if (job.state === 'verified') {
     output.info(`job ${job.id}: the archive is verified at home and waits; install it with: plexlift install ${job.id}`);

@@ -23,7 +23,23 @@ export function formatReport(jobId: string, report: JobReport): string {
     }
     lines.push(formatTable(rows));
   }
+  if (report.landed) {
+    const { landed } = report;
+    lines.push(`incomplete: landed (${landed.reason})${landed.unfinished.length > 0 ? `; not finished: ${landed.unfinished.join(', ')}` : ''}`);
+    if (landed.reserveSeconds !== undefined)
+      lines.push(
+        `landing: ${landed.reserveSeconds} s reserved, ${landed.actualSeconds === undefined ? 'the machine not deleted by it' : `${landed.actualSeconds} s taken`}${landed.overran ? '; it overran the cap: the machine was deleted at the cap, nothing installed' : ''}`,
+      );
+  }
+  for (const section of report.sonicSections ?? []) {
+    if (!section.after) continue;
+    const added = section.after.analyzed - section.before.analyzed;
+    const left = section.after.total - section.after.analyzed;
+    lines.push(`Sonic ${section.title}: ${section.before.analyzed} → ${section.after.analyzed} of ${section.after.total} tracks (+${added}), ${left} left`);
+  }
   if (sonic) lines.push(`Sonic: ${sonic.analyzed} of ${sonic.total} tracks (${sonic.percent} %)`);
+  if (report.rates?.tracksPerHour !== undefined)
+    lines.push(`rate: ${report.rates.tracksPerHour} tracks/h${report.rates.tracksPerEuro === undefined ? '' : `, ${report.rates.tracksPerEuro} tracks/€`}`);
   if (phases)
     lines.push(
       `phases: ${Object.entries(phases)

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createDaemonAction } from '../command-action.js';
 import { formatAge, printList } from '../output.js';
 import { followJob } from './follow-job.js';
-import { formatReport } from './job-report-view.js';
+import { formatJobStatus } from './job-status-view.js';
 
 const since = (ms: number) => `${formatAge(ms)} ago`;
 
@@ -32,24 +32,23 @@ export function registerJobs(program: Command): void {
         const id = jobId ?? (await client.jobs.list.query({ limit: 1 }))[0]?.id;
         if (!id) return output.result('No jobs yet.');
         if (options.watch) return await followJob(client, id, output);
-        const { job, phases } = await client.jobs.get.query({ jobId: id });
-        if (output.json) return output.printJson({ job, phases });
-        const lines = [
-          `job ${job.id}: ${job.state}${job.phase ? ` (${job.phase})` : ''}, ${job.spec.mode} on ${job.provider}, started ${since(job.createdAt)}`,
-        ];
-        const price = typeof job.resource?.hourlyPrice === 'number' ? job.resource.hourlyPrice : undefined;
-        if (price !== undefined && ['provisioning', 'running'].includes(job.state)) {
-          const hours = (Date.now() - job.createdAt) / 3_600_000;
-          lines.push(`  cost so far: ≈ ${(hours * price).toFixed(2)} € (${hours.toFixed(2)} h at ${price} €/h)`);
-        }
-        for (const phase of phases)
-          lines.push(
-            `  ${phase.state === 'done' ? '✓' : phase.state === 'failed' ? '✗' : phase.state === 'skipped' ? '-' : '›'} ${phase.phase} ${phase.state}`,
-          );
-        if (job.error) lines.push(`  ${job.error.code}: ${job.error.message}`);
-        // A job under way has only the library as it found it: its report comes when it ends.
-        if (job.report?.hours !== undefined) lines.push(formatReport(job.id, job.report));
-        output.result(lines.join('\n'));
+        const status = await client.jobs.get.query({ jobId: id });
+        if (output.json) return output.printJson(status);
+        output.result(formatJobStatus(status));
+      }),
+    );
+
+  program
+    .command('land')
+    .description('bring the work of a running job home now and install it (incomplete); the next run continues from there')
+    .argument('<JOB>', 'job id')
+    .option('--reason <text>', 'said in the job log', 'asked by the user')
+    .option('--json', 'print JSON')
+    .action(
+      createDaemonAction<{ reason: string; json?: boolean }, [jobId: string]>(async (client, { args: [jobId], options, output }) => {
+        const outcome = await client.jobs.land.mutate({ jobId, reason: options.reason });
+        if (output.json) return output.printJson(outcome);
+        output.result(`job ${jobId}: ${outcome.detail}`);
       }),
     );
 

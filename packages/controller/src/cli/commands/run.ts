@@ -11,6 +11,8 @@ interface RunOptions extends Record<string, unknown> {
   provider?: string;
   wait?: boolean;
   dryRun?: boolean;
+  maxHours?: string;
+  maxCost?: string;
   json?: boolean;
 }
 
@@ -39,6 +41,8 @@ export function registerRun(program: Command): void {
     .option('--provider <name>', `${PROVIDER_NAMES.join(', ')} (default: the config's provider)`);
   for (const [name, field] of Object.entries(RUN_FLAGS)) run.option(`--${kebab(name)}`, field.description ?? name);
   run
+    .option('--max-hours <hours>', "this run's time budget: it lands its work before it (within the provider's maxHours)")
+    .option('--max-cost <euros>', "this run's cost budget: it lands its work before it (within the provider's maxCost)")
     .option('--wait', "follow the job until it ends; the exit status is the job's")
     .option('--dry-run', 'print the plan, the cost estimate and the checks; start nothing')
     .option('--json', 'print JSON')
@@ -50,11 +54,15 @@ export function registerRun(program: Command): void {
         if (provider !== undefined && !(PROVIDER_NAMES as readonly string[]).includes(provider)) {
           throw new PlexliftError('BAD_ARGUMENT', `--provider: must be ${PROVIDER_NAMES.join(', ')}, not "${provider}"`);
         }
+        const maxHours = positiveNumber('--max-hours', options.maxHours);
+        const maxCost = positiveNumber('--max-cost', options.maxCost);
         const request: RunRequestInput = {
           mode: mode.data,
           sections: options.section,
           ...switchesOf(options),
           ...(provider ? { provider: provider as (typeof PROVIDER_NAMES)[number] } : {}),
+          ...(maxHours === undefined ? {} : { maxHours }),
+          ...(maxCost === undefined ? {} : { maxCost }),
         };
         return withController(command, async (client) => {
           if (options.dryRun) {
@@ -88,8 +96,26 @@ export function registerRun(program: Command): void {
     );
 }
 
-/** "0.2128 €/h, stopped at 12 h or 10 €" */
+/** "0.2128 €/h, lands its work before 6 h or 3 €, stopped at 12 h or 10 € whatever happens" */
 function formatEstimate(estimate: CostEstimate): string {
-  if (estimate.hourlyPrice === 0 && !estimate.caps) return 'nothing to pay';
-  return `${estimate.hourlyPrice} €/h${estimate.caps ? `, stopped at ${estimate.caps.maxHours} h or ${estimate.caps.maxCost} € whatever happens` : ''}`;
+  const { budget } = estimate;
+  const limits =
+    budget &&
+    [
+      budget.maxHours === undefined ? undefined : `${budget.maxHours} h`,
+      budget.maxCost === undefined || estimate.hourlyPrice === 0 ? undefined : `${budget.maxCost} €`,
+      budget.deadline === undefined ? undefined : new Date(budget.deadline).toLocaleString(),
+    ].filter(Boolean);
+  const lands = limits && limits.length > 0 ? `lands its work before ${limits.join(' or ')}` : undefined;
+  const caps = estimate.caps ? `stopped at ${estimate.caps.maxHours} h or ${estimate.caps.maxCost} € whatever happens` : undefined;
+  const price = estimate.hourlyPrice === 0 && !estimate.caps ? 'nothing to pay' : `${estimate.hourlyPrice} €/h`;
+  return [price, lands, caps].filter(Boolean).join(', ');
+}
+
+/** A budget flag's value: a positive number, or a usage error naming the flag. */
+function positiveNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new PlexliftError('BAD_ARGUMENT', `${flag}: must be a positive number, not "${value}"`);
+  return number;
 }

@@ -3,7 +3,8 @@ import { createClient, Errors } from '@scaleway/sdk-client';
 import { Instancev1 } from '@scaleway/sdk-instance';
 import { Marketplacev2 } from '@scaleway/sdk-marketplace';
 import { PlexliftError, type ScalewayProviderConfig } from '@plexlift/shared';
-import { retry } from '@plexlift/shared/retry';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, raceSignal, retry } from '@plexlift/shared/retry';
 
 export interface ScalewayApis {
   instance: Instancev1.API;
@@ -85,30 +86,61 @@ export function isRetryable(error: unknown): boolean {
 
 /**
  * One API call, tried again with backoff when that can help; any failure comes out as a
- * PlexliftError that says what was being done, what the API said and what to do.
+ * PlexliftError that says what was being done, what the API said and what to do. An abort of
+ * `signal` ends it at once with the signal's reason (the call in flight goes on unheard: every
+ * resource is recorded, or findable by its name and tags, before it is created).
  */
-export function scalewayCall<T>(what: string, call: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+export function scalewayCall<T>(what: string, call: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY, signal?: AbortSignal): Promise<T> {
   // A 404 comes out as it is: the caller decides what it means.
-  return withRetries(call, policy, (error, attempts) => (isNotFound(error) ? (error as Error) : toCloudError(what, error, attempts)));
+  return withRetries(call, policy, (error, attempts) => (isNotFound(error) ? (error as Error) : toCloudError(what, error, attempts)), signal);
 }
 
 /**
  * Runs `attempt` again, with backoff, after the failures `isRetryable` accepts, as long as the
- * policy allows; the last failure goes through `toError` with the number of attempts made.
+ * policy allows; the last failure goes through `toError` with the number of attempts made. An
+ * abort of `signal` cuts the attempt in flight and the wait, and rejects with its reason as it is.
  */
-export async function withRetries<T>(attempt: () => Promise<T>, policy: RetryPolicy, toError: (error: unknown, attempts: number) => Error): Promise<T> {
+export async function withRetries<T>(
+  attempt: () => Promise<T>,
+  policy: RetryPolicy,
+  toError: (error: unknown, attempts: number) => Error,
+  signal?: AbortSignal,
+): Promise<T> {
   let attempts = 0;
   try {
     return await retry(
       () => {
         attempts += 1;
-        return attempt();
+        return raceSignal(attempt(), signal);
       },
-      { backoff: { baseMs: policy.baseMs, maxMs: MAX_WAIT_MS }, retryIf: (error, failures) => failures < policy.attempts && isRetryable(error) },
+      { backoff: { baseMs: policy.baseMs, maxMs: MAX_WAIT_MS }, retryIf: (error, failures) => failures < policy.attempts && isRetryable(error), signal },
     );
   } catch (error) {
+    signal?.throwIfAborted();
     throw toError(error, attempts);
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts: then rejects with its reason. */
+export async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  await sleep(ms, undefined, signal ? { signal } : {}).catch((error: unknown) => {
+    signal?.throwIfAborted();
+    throw error;
+  });
+}
+
+/**
+ * The waits of a poll that may last (a server stuck in a transitional state): `baseMs`, doubling
+ * up to 5 × `baseMs`, never past the deadline; `restart` when what is awaited changes.
+ */
+export function pollBackoff(baseMs: number, deadline: number): { next: () => number; restart: () => void } {
+  let polls = 0;
+  return {
+    next: () => Math.max(0, Math.min(backoffDelay(polls++, { baseMs, maxMs: 5 * baseMs }), deadline - Date.now())),
+    restart: () => {
+      polls = 0;
+    },
+  };
 }
 
 export function toCloudError(what: string, error: unknown, attempts = 1): PlexliftError {

@@ -7,6 +7,11 @@ export interface ScalewayContext {
   config: ScalewayProviderConfig;
   zone: string;
   retry: RetryPolicy;
-  /** Between state polls. */
+  /** Between state polls (the first wait of a teardown's backoff). */
   pollMs: number;
+  /**
+   * The operation's abort (a job's cap or abort, the daemon stopping): every call, retry and
+   * poll ends with its reason. Each operation gets its own copy of the context with it.
+   */
+  signal?: AbortSignal | undefined;
 }

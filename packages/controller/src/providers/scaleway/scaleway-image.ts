@@ -7,13 +7,14 @@ import type { ScalewayContext } from './scaleway-context.js';
  * zone, type and architecture), or a config error that says what to choose instead.
  */
 export async function findImage(context: ScalewayContext): Promise<string> {
-  const { apis, config, zone, retry } = context;
+  const { apis, config, zone, retry, signal } = context;
   let images;
   try {
     images = await scalewayCall(
       `find the ${config.image} image`,
       () => apis.marketplace.listLocalImages({ imageLabel: config.image, zone, type: 'instance_sbs' }),
       retry,
+      signal,
     );
   } catch (error) {
     if (isNotFound(error))

@@ -9,14 +9,14 @@ const PAGE_SIZE = 100;
  * `hourlyPrice` when the catalogue cannot say (unreachable, or the type is not listed).
  */
 export async function readHourlyPrice(context: ScalewayContext): Promise<number> {
-  const { apis, config, zone, retry } = context;
+  const { apis, config, zone, retry, signal } = context;
   let found: number | undefined;
   try {
-    const types = await scalewayCall('read the Instance catalogue', () => apis.instance.listServersTypes({ zone, perPage: PAGE_SIZE }), retry);
+    const types = await scalewayCall('read the Instance catalogue', () => apis.instance.listServersTypes({ zone, perPage: PAGE_SIZE }), retry, signal);
     found = types.servers[config.commercialType]?.hourlyPrice;
     // The catalogue is paged: the type may be on a later page.
     for (let page = 2; found === undefined && types.totalCount > (page - 1) * PAGE_SIZE; page++) {
-      const next = await scalewayCall('read the Instance catalogue', () => apis.instance.listServersTypes({ zone, perPage: PAGE_SIZE, page }), retry);
+      const next = await scalewayCall('read the Instance catalogue', () => apis.instance.listServersTypes({ zone, perPage: PAGE_SIZE, page }), retry, signal);
       found = next.servers[config.commercialType]?.hourlyPrice;
     }
   } catch (error) {

@@ -1,3 +1,4 @@
+import { PlexliftError } from '@plexlift/shared';
 import type { ProviderResource } from '../provider.js';
 
 /** Every resource plexlift makes carries this tag, and `plexlift-job=<id>`. */
@@ -40,4 +41,14 @@ export function describeResource(resource: ScalewayResource): string {
     `${ipIds.length} IP${ipIds.length === 1 ? '' : 's'}`,
   ];
   return `${parts.join(', ')} in ${zone}`;
+}
+
+/**
+ * What a teardown could not delete before its deadline (or at all, while Scaleway locks it): the
+ * orphan reaper deletes it at a later sweep, and the rejection says so (`details.leftToReaper`).
+ */
+export function leftToReaper(what: string): PlexliftError {
+  return new PlexliftError('CLOUD_ERROR', `Scaleway: ${what}; left to the orphan reaper (plexlift vms), which deletes it at a later sweep`, {
+    details: { leftToReaper: true },
+  });
 }

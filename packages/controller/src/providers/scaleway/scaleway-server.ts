@@ -1,8 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Instancev1 } from '@scaleway/sdk-instance';
 import { PlexliftError } from '@plexlift/shared';
 import type { ProviderStatus } from '../provider.js';
-import { isNotFound, scalewayCall, toCloudError, withRetries } from './scaleway-api.js';
+import { isNotFound, pause, scalewayCall, toCloudError, withRetries } from './scaleway-api.js';
 import type { ScalewayContext } from './scaleway-context.js';
 import { jobTag, PLEXLIFT_TAG, type ScalewayResource } from './scaleway-resource.js';
 
@@ -12,7 +11,7 @@ import { jobTag, PLEXLIFT_TAG, type ScalewayResource } from './scaleway-resource
  * name (and adopted when found). It is attached to the job's security group from its creation.
  */
 export async function createServer(context: ScalewayContext, resource: ScalewayResource, image: string, securityGroupId: string): Promise<Instancev1.Server> {
-  const { apis, config, zone, retry } = context;
+  const { apis, config, zone, retry, signal } = context;
   const createOrAdopt = async () => {
     try {
       const created = await apis.instance.createServer({
@@ -36,32 +35,37 @@ export async function createServer(context: ScalewayContext, resource: ScalewayR
       throw error;
     }
   };
-  return withRetries(createOrAdopt, retry, (error, attempts) => toCloudError(`create the ${config.commercialType} server`, error, attempts));
+  return withRetries(createOrAdopt, retry, (error, attempts) => toCloudError(`create the ${config.commercialType} server`, error, attempts), signal);
 }
 
 export async function readServer(context: ScalewayContext, serverId: string): Promise<Instancev1.Server> {
-  const { apis, zone, retry } = context;
-  const { server } = await scalewayCall('read the server', () => apis.instance.getServer({ zone, serverId }), retry);
+  const { apis, zone, retry, signal } = context;
+  const { server } = await scalewayCall('read the server', () => apis.instance.getServer({ zone, serverId }), retry, signal);
   if (!server) throw new PlexliftError('CLOUD_ERROR', `Scaleway: reading server ${serverId} answered without a server`);
   return server;
 }
 
 /** The job's server, found by its job tag and its exact name. */
 export async function findServer(context: ScalewayContext, resource: Pick<ScalewayResource, 'jobId' | 'name'>): Promise<Instancev1.Server | undefined> {
-  const { apis, zone, retry } = context;
+  const { apis, zone, retry, signal } = context;
   const { servers } = await scalewayCall(
     'list the servers',
     () => apis.instance.listServers({ zone, tags: [jobTag(resource.jobId)], name: resource.name }),
     retry,
+    signal,
   );
   // `name` is a substring filter: only the exact name is ours.
   return servers.find((s) => s.name === resource.name);
 }
 
-/** Powers the server on and waits for `running`; a server that falls back, locks or takes too long is an error (the caller deletes it). */
+/**
+ * Powers the server on and waits for `running`; a server that falls back, locks or takes too long
+ * is an error (the caller deletes it). The context's signal ends the wait at once (a job's cap
+ * shorter than the boot timeout acts at the cap).
+ */
 export async function powerOn(context: ScalewayContext, serverId: string): Promise<void> {
-  const { apis, config, zone, retry } = context;
-  await scalewayCall('power the server on', () => apis.instance.serverAction({ zone, serverId, action: 'poweron' }), retry);
+  const { apis, config, zone, retry, signal } = context;
+  await scalewayCall('power the server on', () => apis.instance.serverAction({ zone, serverId, action: 'poweron' }), retry, signal);
   const deadline = Date.now() + config.bootTimeoutSeconds * 1000;
   // A poll right after power-on may still see `stopped`: "not yet" for a grace period.
   const grace = Date.now() + Math.min(30_000, config.bootTimeoutSeconds * 250);
@@ -78,7 +82,7 @@ export async function powerOn(context: ScalewayContext, serverId: string): Promi
         'CLOUD_ERROR',
         `Scaleway: server ${server.name} not running after ${config.bootTimeoutSeconds} s (still ${server.state}); it is deleted`,
       );
-    await sleep(context.pollMs);
+    await pause(Math.min(context.pollMs, Math.max(0, deadline - Date.now())), signal);
   }
 }
 
