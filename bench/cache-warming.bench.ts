@@ -38,7 +38,7 @@ export async function cacheWarmingBench(): Promise<Report> {
     closeSync(fd);
   }
   const bucket = await serveBucket(media);
-  await using proxy = await startObjectStoreProxy(bucket.url, DELAY_MS);
+  await using proxy = await startObjectStoreProxy(bucket.url, { delayMs: DELAY_MS });
 
   const onFreshMount = async <T>(
     name: string,

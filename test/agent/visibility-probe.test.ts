@@ -88,11 +88,16 @@ describe('probeVisibility over a real rclone FUSE mount', () => {
 });
 
 describe('a scan job, which has no DB yet: the library locations on the mount', () => {
-  it('finds files under a location breadth first, and a location that does not list stops the job', async () => {
-    const { dir } = await mounted({ movies: 5 });
-    const files = await filesUnder(join(dir, 'mnt', 'Movies'), { limit: 3 });
-    expect(files).toHaveLength(3);
-    expect(files.every((f) => f.startsWith(join(dir, 'mnt', 'Movies')) && f.endsWith('.mkv'))).toBe(true);
+  it('finds files spread over the folders and their sort order, first and last included, and a location that does not list stops the job', async () => {
+    const { dir, movies } = await mounted({ movies: 30 });
+    const sorted = [...movies].sort();
+    expect(await filesUnder(join(dir, 'mnt', 'Movies'))).toEqual(sorted);
+    // Eleven listings: the location, then five of its thirty folders (half the listings left), evenly.
+    const spread = await filesUnder(join(dir, 'mnt', 'Movies'), { maxFolders: 11 });
+    expect(spread).toHaveLength(5);
+    expect(spread[0]).toBe(sorted[0]);
+    expect(spread.at(-1)).toBe(sorted.at(-1));
+    expect(spread.every((file) => sorted.includes(file))).toBe(true);
     await expect(filesUnder(join(dir, 'mnt', 'Films'))).rejects.toMatchObject({
       code: 'SAFETY_STOP',
       message: expect.stringMatching(/library location .*\/mnt\/Films does not list on the mount \(ENOENT\)/),

@@ -54,7 +54,7 @@ describe('warmFiles over a real rclone FUSE mount', () => {
     }
     const bucket = await serveBucket(join(dir, 'bucket'));
     onTestFinished(() => bucket.stop());
-    await using store = await startObjectStoreProxy(bucket.url, 20);
+    await using store = await startObjectStoreProxy(bucket.url, { delayMs: 20 });
     const mount = await mountRclone({
       remote: ':http:',
       remoteArgs: ['--http-url', store.url],

@@ -1,4 +1,4 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { parseConfig, PlexliftError } from '@plexlift/shared';
 import type { ProviderResource } from '../../packages/controller/src/providers/provider.js';
 import { createScalewayProvider } from '../../packages/controller/src/providers/scaleway/scaleway-provider.js';
@@ -340,7 +340,11 @@ describe('the scaleway provider against the API double', () => {
     // Scaled: a stop in place of about a second, long enough to count the polls.
     const { sim, provider, recorded, request } = await setup({ bootTimeoutSeconds: 60 }, { timeScale: 0.1 });
     sim.faults.neverBoot = true;
-    await expect(provider.provision(request('job-slow', abortAfter(500, new Error('cap'))))).rejects.toThrow('cap');
+    // The cap acts once the server is starting (powered on), however long the create took on a loaded machine.
+    const cap = new AbortController();
+    const poweredOn = () => actionsOf(sim).includes('poweron');
+    void vi.waitFor(() => expect(poweredOn()).toBe(true), { timeout: 30_000, interval: 20 }).then(() => setTimeout(() => cap.abort(new Error('cap')), 100));
+    await expect(provider.provision(request('job-slow', cap.signal))).rejects.toThrow('cap');
     const resource = recorded.at(-1) as ScalewayResource;
     await provider.teardown(resource, { keep: false });
     const serverPath = `/instance/v1/zones/fr-par-1/servers/${resource.serverId!}`;

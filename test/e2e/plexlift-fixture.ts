@@ -5,6 +5,7 @@ import { startPlexTvSim } from '../plex-tv-sim/plex-tv-sim.js';
 import { freePort } from '../utils/free-port.js';
 import { startHomePlex } from '../utils/home-plex-fixture.js';
 import { startPlexliftDaemon, writeLocalJobConfig, type PlexliftDaemon } from '../utils/plexlift-daemon.js';
+import { startObjectStoreProxy } from '../utils/object-store-proxy.js';
 import { serveBucket } from '../utils/rclone-mount.js';
 import { createTempDir } from '../utils/temp-dir.js';
 import { FAST_IDLE } from '../utils/fast-idle.js';
@@ -22,10 +23,14 @@ export async function serve(configPath: string): Promise<PlexliftDaemon> {
 export async function prepare(
   options: {
     daemon?: boolean;
-    media?: { artists: number; albums: number; tracks: number };
+    media?: { movies?: number; artists?: number; albums?: number; tracks?: number };
+    /** Media files (paths under the bucket, `/Movies/…`) that list but fail to read. */
+    unreadable?: (path: string) => boolean;
     knobs?: Record<string, unknown>;
     /** The agent's Sonic tuning, over the fast defaults below. */
     sonic?: Record<string, unknown>;
+    /** More of the agent's tuning (JobTuning), over the defaults below. */
+    tuning?: Record<string, unknown>;
   } = {},
 ) {
   const home = await startHomePlex({ sections: ['movie', 'artist'], media: { movies: 4, artists: 1, albums: 1, tracks: 3, ...options.media } });
@@ -36,6 +41,8 @@ export async function prepare(
   }
   const bucket = await serveBucket(join(home.dir, 'media'));
   onTestFinished(() => bucket.stop());
+  const degraded = options.unreadable ? await startObjectStoreProxy(bucket.url, { failRead: options.unreadable }) : undefined;
+  if (degraded) onTestFinished(() => degraded[Symbol.asyncDispose]());
   const tv = await startPlexTvSim({ accountToken: OWNER_TOKEN });
   onTestFinished(() => tv.close());
 
@@ -46,7 +53,7 @@ export async function prepare(
     home,
     plexTvUrl: tv.url,
     plexToken: OWNER_TOKEN,
-    remote: bucket.remote,
+    remote: degraded ? `:http,url='${degraded.url}':` : bucket.remote,
     knobs: { speed: 200, ...options.knobs },
     tuning: {
       idle: FAST_IDLE,
@@ -54,6 +61,7 @@ export async function prepare(
       readyTimeoutMs: 30_000,
       cpuSampleMs: 500,
       mountCheckMs: 1_000,
+      ...options.tuning,
     },
   });
   const daemon = options.daemon === false ? undefined : await serve(configPath);

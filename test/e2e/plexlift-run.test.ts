@@ -33,6 +33,8 @@ describe('plexlift run, end to end with the local provider', () => {
         expect(run.stderr).toContain(`✓ ${phase}`);
       expect(run.stderr).toMatch(/ {2}restore \| \d+% \| [\d.,]+ chunks\/min \| ETA \d+s/);
       expect(run.stdout).toMatch(/Movies +4 → 6 \(\+2\)/);
+      // Nobody used the home Plex during the job: the merge carried nothing and the report says nothing of it.
+      expect(run.stdout).not.toMatch(/from home|changed at home/);
 
       const stats = readStatsOf(home.paths.mainDb).library.sections;
       expect(stats.map((s) => [s.title, s.counts.movie, s.counts.track])).toEqual([
@@ -49,6 +51,7 @@ describe('plexlift run, end to end with the local provider', () => {
       const jobs = await runCli(['jobs', '--json', '--config', join(dir, 'config.json')]);
       const [job] = JSON.parse(jobs.stdout) as { state: string; report: { libraries: { sections: { title: string; counts: { movie: number } }[] } } }[];
       expect(job?.state).toBe('done');
+      expect(job?.report).not.toHaveProperty('homeChanges');
       expect(job?.report.libraries.sections.find((s) => s.title === 'Movies')?.counts.movie).toBe(2);
       // Nothing left running.
       const processes = readdirSync('/proc')
@@ -116,8 +119,8 @@ describe('plexlift run, end to end with the local provider', () => {
       expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(4);
       const [job] = JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout) as { id: string; state: string }[];
       expect(job?.state).toBe('verified');
-      // The archive waits for plexlift install; the restore snapshot is not needed any more.
-      expect(readdirSync(join(dirname(configPath), 'state', 'transfers'))).toEqual([`${job!.id}-export`]);
+      // The archive waits for plexlift install, with the snapshot it started from (the base of the install's merge of what home did meanwhile).
+      expect(readdirSync(join(dirname(configPath), 'state', 'transfers')).sort()).toEqual([`${job!.id}-export`, `${job!.id}-restore`]);
 
       const install = await runCli(['install', job!.id, '--config', configPath]);
       expect(install.status, install.stderr).toBe(0);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import { createMediaTree, type MediaTree, type MediaTreeSize } from '../utils/media-tree.js';
 import { createTempDir } from '../utils/temp-dir.js';
+import { clearOfButlerWindow } from './clear-of-butler.js';
 import type { PlexSimOptions } from './options.js';
 import { startPlexSim, type PlexSim } from './plex-sim.js';
 
@@ -32,16 +33,6 @@ export interface TestSim {
   api: (path: string, init?: { method?: string; json?: boolean; token?: string; headers?: Record<string, string> }) => Promise<ApiReply>;
   /** Creates a section through the API and waits until its first scan and metadata are done. */
   addSection: (name: string, type: 'movie' | 'show' | 'artist' | 'photo', location: string) => Promise<number>;
-}
-
-/**
- * A test meets the Butler's nightly run (Sonic included) only when it sets its own clock: in or near
- * the default window (02–05 in the server's zone), the clock is moved six hours on, so what a test
- * sees does not depend on the time of day it runs at.
- */
-function clearOfButlerWindow(timeZone: string): number {
-  const hour = Number(new Intl.DateTimeFormat('en-US', { timeZone, hour: 'numeric', hourCycle: 'h23' }).format(new Date()));
-  return hour >= 1 && hour < 6 ? 6 * 3_600_000 : 0;
 }
 
 /** A running double on a free loopback port, with a media tree, stopped after the test. */

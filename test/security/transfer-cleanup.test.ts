@@ -11,7 +11,7 @@ const spec = (jobId: string) =>
 
 describe('transfer folders do not outlive their use (issue 16 item 11)', () => {
   it(
-    'the daemon sweeps at start-up what no job needs: orphans, a failed job’s snapshot and unverified upload; a failed job’s verified archive stays',
+    'the daemon sweeps at start-up what no job needs: orphans, a failed job’s snapshot and unverified upload; a failed job’s verified archive stays, with its snapshot (the base of the install’s merge)',
     { timeout: 60_000 },
     async () => {
       const { dir, configPath } = await prepare({ daemon: false });
@@ -33,9 +33,9 @@ describe('transfer folders do not outlive their use (issue 16 item 11)', () => {
 
       const daemon = await serve(configPath);
 
-      expect(readdirSync(staging).sort()).toEqual(['job-install-export']);
+      expect(readdirSync(staging).sort()).toEqual(['job-install-export', 'job-install-restore']);
       expect(existsSync(join(staging, 'job-install-export', '0.chunk'))).toBe(true);
-      for (const gone of ['job-pruned-export', 'job-upload-export', 'job-upload-restore', 'job-install-restore'])
+      for (const gone of ['job-pruned-export', 'job-upload-export', 'job-upload-restore'])
         expect(daemon.log()).toContain(`deleted transfer folder ${gone}: no job needs it`);
       await daemon.stop();
       const after = openControllerCore({ stateDir: join(dir, 'state') });

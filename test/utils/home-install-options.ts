@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_DELETION_CAP } from '@plexlift/shared';
 import type { HomeInstallOptions, InstallStep } from '../../packages/controller/src/install/home-install.js';
 import type { PlexControl } from '../../packages/controller/src/install/plex-control.js';
 import { createTempDir } from './temp-dir.js';
@@ -12,7 +13,7 @@ import { createTempDir } from './temp-dir.js';
 export function homeInstallOptions(
   home: { pmsDir: string; control: PlexControl; url: string },
   archive: string,
-  options: { jobId?: string; startTimeoutMs: number; steps?: InstallStep[]; onStep?: (step: InstallStep) => void },
+  options: { jobId?: string; startTimeoutMs: number; steps?: InstallStep[]; onStep?: (step: InstallStep) => void; allowDeletions?: boolean },
 ): HomeInstallOptions & { backupsDir: string } {
   const state = createTempDir('state-');
   return {
@@ -25,6 +26,7 @@ export function homeInstallOptions(
     control: home.control,
     plex: { url: home.url, token: 'home-token' },
     startTimeoutMs: options.startTimeoutMs,
+    deletions: { cap: { ...DEFAULT_DELETION_CAP }, allow: options.allowDeletions ?? false },
     onStep: (step) => {
       options.steps?.push(step);
       options.onStep?.(step);

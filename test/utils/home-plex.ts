@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlexControlConfig } from '@plexlift/shared';
 import { createPlexControl, type PlexControl } from '../../packages/controller/src/install/plex-control.js';
+import { clearOfButlerWindow } from '../plex-sim/clear-of-butler.js';
 import { dataDirPaths, type DataDirPaths } from '../plex-sim/data-dir.js';
 import type { PlexSimOptions } from '../plex-sim/options.js';
 import { startPlexSim } from '../plex-sim/plex-sim.js';
@@ -38,7 +39,7 @@ export async function createHomePlex(dir: string, options: { media?: MediaTreeSi
   const media = createMediaTree(join(dir, 'media'), options.media ?? { movies: 4, artists: 1, albums: 1, tracks: 3 });
   const paths = dataDirPaths(join(dir, 'config'));
   // The library as home has it: each section created (its first scan comes with it) and done.
-  const seed = await startPlexSim({ dataDir: paths.config, port: 0, host: '127.0.0.1', speed: 10_000 });
+  const seed = await startPlexSim({ dataDir: paths.config, port: 0, host: '127.0.0.1', speed: 10_000, clockOffsetMs: clearOfButlerWindow() });
   await seed.ready;
   const names = { movie: ['Movies', media.roots.movies], show: ['TV Shows', media.roots.tv], artist: ['Music', media.roots.music] } as const;
   for (const type of options.sections ?? ['movie']) {
@@ -52,7 +53,7 @@ export async function createHomePlex(dir: string, options: { media?: MediaTreeSi
   await seed.stop();
 
   const port = await freePort();
-  const knobs: Partial<PlexSimOptions> = { speed: 10_000 };
+  const knobs: Partial<PlexSimOptions> = { speed: 10_000, clockOffsetMs: clearOfButlerWindow() };
   writeFileSync(join(dir, 'knobs.json'), JSON.stringify(knobs));
   const sim = `${process.execPath} --conditions=source --import tsx ${SIM} --data-dir "${paths.config}" --port ${port} --host 127.0.0.1`;
   writeFileSync(

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { findPlexOnlyObjects, readSchema, type SchemaObject } from '@plexlift/shared/plex-db';
 
 /** The Plex-only objects that block writes with stock SQLite, saved to be put back. */
@@ -52,3 +52,39 @@ export function restorePlexObjects(db: Database.Database, saved: SetAsideObjects
 function strip(object: SchemaObject): SchemaObject {
   return { type: object.type, name: object.name, tableName: object.tableName, sql: object.sql };
 }
+
+/** Runs `sql` on a library DB with stock SQLite, Plex's own objects set aside and put back (a test's edit of a real-schema DB). */
+export function editLibrary(path: string, sql: string): void {
+  const db = new Database(path);
+  try {
+    const aside = db.transaction(() => {
+      const saved = setAsidePlexObjects(db);
+      db.exec(sql);
+      return saved;
+    })();
+    restorePlexObjects(db, aside);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * What a second build of the same library looks like: every local id different (sections, items,
+ * media, parts, streams), the section uuids kept. Run through `editLibrary`.
+ */
+export const RENUMBER_LIBRARY_SQL = `
+  UPDATE library_sections SET id = id + 50;
+  UPDATE section_locations SET library_section_id = library_section_id + 50;
+  UPDATE metadata_items SET library_section_id = library_section_id + 50 WHERE library_section_id IS NOT NULL;
+  UPDATE media_items SET library_section_id = library_section_id + 50 WHERE library_section_id IS NOT NULL;
+  UPDATE metadata_items SET parent_id = parent_id + 100000 WHERE parent_id IS NOT NULL;
+  UPDATE metadata_items SET id = id + 100000;
+  UPDATE media_items SET metadata_item_id = metadata_item_id + 100000, id = id + 100000;
+  UPDATE media_parts SET media_item_id = media_item_id + 100000, id = id + 100000;
+  UPDATE media_streams SET media_item_id = media_item_id + 100000, media_part_id = media_part_id + 100000, id = id + 100000;
+  UPDATE media_part_settings SET media_part_id = media_part_id + 100000,
+    selected_audio_stream_id = CASE WHEN selected_audio_stream_id > 0 THEN selected_audio_stream_id + 100000 ELSE selected_audio_stream_id END,
+    selected_subtitle_stream_id = CASE WHEN selected_subtitle_stream_id > 0 THEN selected_subtitle_stream_id + 100000 ELSE selected_subtitle_stream_id END;
+  UPDATE media_stream_settings SET media_stream_id = media_stream_id + 100000;
+  UPDATE metadata_item_views SET library_section_id = library_section_id + 50 WHERE library_section_id IS NOT NULL;
+`;

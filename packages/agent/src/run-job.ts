@@ -33,7 +33,9 @@ export interface RunJobOptions {
   /** How long to wait for home to take the last events. @default 60 s; 5 s once signalled */
   drainTimeoutMs?: number;
   /** Overrides for tests (shorter waits). */
-  tuning?: Partial<Pick<JobTuning, 'idle' | 'sonic' | 'readyTimeoutMs' | 'scanTimeoutMs' | 'holdAfterMs' | 'threads' | 'mountCheckMs'>> & {
+  tuning?: Partial<
+    Pick<JobTuning, 'idle' | 'sonic' | 'readyTimeoutMs' | 'scanTimeoutMs' | 'holdAfterMs' | 'threads' | 'mountCheckMs' | 'maxMissingPercent'>
+  > & {
     cpuSampleMs?: number;
   };
 }
@@ -98,6 +100,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobOutcome> {
       ...(options.tuning?.holdAfterMs === undefined ? {} : { holdAfterMs: options.tuning.holdAfterMs }),
       ...(options.tuning?.threads ? { threads: options.tuning.threads } : {}),
       ...(options.tuning?.mountCheckMs ? { mountCheckMs: options.tuning.mountCheckMs } : {}),
+      ...(options.tuning?.maxMissingPercent === undefined ? {} : { maxMissingPercent: options.tuning.maxMissingPercent }),
     };
     cpu.start();
     try {

@@ -114,7 +114,7 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
       control: {
         run: (request) => runner.run(request),
         plan: (request) => runner.plan(request),
-        install: (jobId) => runner.install(jobId),
+        install: (jobId, request) => runner.install(jobId, request),
         abort: (jobId, reason) => runner.abort(jobId, reason),
         land: (jobId, reason) => runner.land(jobId, reason),
         progress: () => runner.progress(),

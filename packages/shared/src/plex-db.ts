@@ -5,6 +5,8 @@ export * from './plex-db/plex-codes.js';
 export * from './plex-db/plex-schema.js';
 export * from './plex-db/library-stats.js';
 export * from './plex-db/stats-diff.js';
+export * from './plex-db/library-losses.js';
+export * from './plex-db/user-state-merge.js';
 export * from './plex-db/sonic-progress.js';
 export * from './plex-db/scratch-space.js';
 export * from './plex-db/backup-database.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_DELETION_CAP, PlexliftError, type DeletionCap } from '@plexlift/shared';
+import { DEFAULT_DELETION_CAP, deletionLimit, PlexliftError, type DeletionCap } from '@plexlift/shared';
 import type { CountedKind, SectionStats } from '@plexlift/shared/plex-db';
 
 /** The items a section is made of: what a scan can lose. */
@@ -27,7 +27,7 @@ export function checkDeletions(before: SectionStats, after: SectionStats | undef
   const kind = LEAF_KIND[before.type];
   const count = (stats: SectionStats | undefined) => (kind && stats ? stats.counts[kind] : 0);
   const lost = Math.max(0, count(before) - count(after));
-  const limit = Math.min(Math.floor((count(before) * cap.maxPercent) / 100), cap.maxItems);
+  const limit = deletionLimit(count(before), cap);
   return { sectionId: before.id, title: before.title, before: count(before), lost, limit, exceeded: lost > limit };
 }
 

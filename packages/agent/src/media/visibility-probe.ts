@@ -34,34 +34,41 @@ export function knownFiles(db: SqliteDatabase, sectionId: number): string[] {
 }
 
 /**
- * Files found under a library location on the mount, breadth first, stopping at `limit` files or
- * `maxFolders` folders (a cloud listing is not free): what a `scan` job probes, having no DB yet.
- * A location that does not list is an error naming it.
+ * Files found under a library location on the mount, spread over its folders and its sort order:
+ * what a `scan` job probes, having no DB yet. The walk goes level by level; a level with more
+ * folders than half the listings left is thinned evenly, first and last folder included, so the
+ * films that sort last are probed as surely as the first (issue 18: 23 unreadable films at the
+ * end of the order were never probed). A cloud listing is not free: at most `maxFolders` listings.
+ * A location that does not list is an error naming it. Returned sorted by path.
  */
-export async function filesUnder(location: string, options: { limit?: number; maxFolders?: number; timeoutMs?: number } = {}): Promise<string[]> {
+export async function filesUnder(location: string, options: { maxFolders?: number; timeoutMs?: number } = {}): Promise<string[]> {
   const files: string[] = [];
-  const folders = [location];
-  for (let visited = 0; folders.length > 0 && files.length < (options.limit ?? 200) && visited < (options.maxFolders ?? 500); visited++) {
-    const folder = folders.shift()!;
-    let entries: Dirent[];
-    try {
-      entries = await withTimeout(readdir(folder, { withFileTypes: true }), options.timeoutMs ?? 15_000);
-    } catch (error) {
-      if (folder !== location) continue;
-      throw new PlexliftError(
-        'SAFETY_STOP',
-        `library location ${location} does not list on the mount (${describeReadError(error)}); a scan would find nothing, so it does not start`,
-        {
-          details: { location },
-        },
-      );
+  let budget = options.maxFolders ?? 500;
+  let level = [location];
+  while (level.length > 0 && budget > 0) {
+    const listed = level.length <= budget / 2 || budget === 1 ? level.slice(0, budget) : evenlySpaced(level, Math.max(1, Math.floor(budget / 2)));
+    budget -= listed.length;
+    const next: string[] = [];
+    for (const folder of listed) {
+      let entries: Dirent[];
+      try {
+        entries = await withTimeout(readdir(folder, { withFileTypes: true }), options.timeoutMs ?? 15_000);
+      } catch (error) {
+        if (folder !== location) continue;
+        throw new PlexliftError(
+          'SAFETY_STOP',
+          `library location ${location} does not list on the mount (${describeReadError(error)}); a scan would find nothing, so it does not start`,
+          { details: { location } },
+        );
+      }
+      for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        if (entry.isDirectory()) next.push(join(folder, entry.name));
+        else if (entry.isFile() && !entry.name.startsWith('.')) files.push(join(folder, entry.name));
+      }
     }
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (entry.isDirectory()) folders.push(join(folder, entry.name));
-      else if (entry.isFile() && !entry.name.startsWith('.')) files.push(join(folder, entry.name));
-    }
+    level = next;
   }
-  return files;
+  return files.sort();
 }
 
 /**
@@ -103,8 +110,10 @@ export function assertVisible(report: VisibilityReport, options: { section: stri
   );
 }
 
+/** `count` items spread from the first to the last (both included). */
 function evenlySpaced<T>(items: T[], count: number): T[] {
   if (items.length <= count) return items;
-  const step = items.length / count;
-  return Array.from({ length: count }, (_, i) => items[Math.floor(i * step)]!);
+  if (count === 1) return [items[0]!];
+  const step = (items.length - 1) / (count - 1);
+  return Array.from({ length: count }, (_, i) => items[Math.round(i * step)]!);
 }

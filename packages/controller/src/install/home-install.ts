@@ -1,18 +1,20 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isErrorCode, PlexliftError, toPlexliftError } from '@plexlift/shared';
+import { isErrorCode, PlexliftError, toPlexliftError, type DeletionCap } from '@plexlift/shared';
 import { extractArchive, PLEX_LIBRARY_ENTRIES } from '@plexlift/shared/archive';
 import { PlexClient } from '@plexlift/shared/plex-api';
 import {
   closeDatabase,
   findProcessesHolding,
   mainDatabasePath,
+  mergeUserState,
   METADATA_TYPE,
   openDatabaseReadOnly,
   readLibraryStats,
   type LibraryStats,
+  type UserStateMergeReport,
 } from '@plexlift/shared/plex-db';
 import {
   createBackup,
@@ -29,6 +31,7 @@ import {
   type RollbackMark,
 } from './backups.js';
 import { extractCap } from './extract-cap.js';
+import { checkHomeDeletions, type HomeLoss } from './home-deletion-guard.js';
 import { removeHomeEntry, writeHomeFile, type Owner } from './home-paths.js';
 import type { PlexControl } from './plex-control.js';
 import { checkStagedLibrary } from './staged-library.js';
@@ -50,6 +53,13 @@ export interface HomeInstallOptions {
   owner?: { uid: number; gid: number } | undefined;
   startTimeoutMs: number;
   onStep?: (step: InstallStep, detail?: string) => void;
+  /** The deletion cap, checked against home before it is touched; `allow` is `--allow-deletions`. */
+  deletions: { cap: DeletionCap; allow: boolean };
+  /**
+   * The snapshot the job started from (the restore archive of a delta job): what home changed
+   * since, in its user-state tables, is merged onto the new library once Plex is stopped.
+   */
+  base?: (() => Readable) | undefined;
   /**
    * The controller restarted in the middle of this job's install: an apply that had finished is
    * only verified (never done twice); one cut short is undone from its backup and done again.
@@ -57,12 +67,17 @@ export interface HomeInstallOptions {
   resume?: boolean;
 }
 
-export type InstallStep = 'staging' | 'checking' | 'stopping' | 'backing-up' | 'installing' | 'starting' | 'verifying' | 'rolling-back' | 'restored' | 'done';
+export type InstallStep =
+  'staging' | 'checking' | 'stopping' | 'merging' | 'backing-up' | 'installing' | 'starting' | 'verifying' | 'rolling-back' | 'restored' | 'done';
 
 export interface InstallResult {
   backup: Backup;
   stats: LibraryStats;
   files: number;
+  /** What home had that the installed library lacks, per section (within the cap, or allowed). */
+  homeDeletions: HomeLoss[];
+  /** What people did at home during the job, carried onto the new library (no base: none). */
+  userState?: UserStateMergeReport | undefined;
 }
 
 /** The leaf items of each section type, as Plex's API counts them. */
@@ -94,7 +109,9 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
       await options.control.start();
     }
   }
+  const baseDir = `${options.stagingDir}.base`;
   rmSync(options.stagingDir, { recursive: true, force: true });
+  rmSync(baseDir, { recursive: true, force: true });
   try {
     step('staging');
     const extracted = await extractArchive(options.archive, options.stagingDir, {
@@ -103,15 +120,32 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
     });
     step('checking');
     const stats = await checkStagedLibrary(options.stagingDir, options.pmsDir);
+    const homeDeletions = checkHomeDeletions({
+      homeDb: mainDatabasePath(options.pmsDir),
+      incomingDb: mainDatabasePath(options.stagingDir),
+      cap: options.deletions.cap,
+      allowDeletions: options.deletions.allow,
+      jobId: options.jobId,
+    });
     const owner = options.owner ?? ownerOf(mainDatabasePath(options.pmsDir));
+    const base = options.base && (await stageBase(options.base(), baseDir));
 
     step('stopping', options.control.describe);
     await options.control.stop();
     let backup: Backup;
+    let userState: UserStateMergeReport | undefined;
     // Plex is stopped from here: a failure before the install (the DB still held, no space for
-    // the backup) starts it again, home unchanged.
+    // the backup, a merge that fails) starts it again, home unchanged.
     try {
       await waitUntilReleased(options.pmsDir);
+      if (base) {
+        step('merging', 'what home did during the job');
+        userState = mergeUserState({ base, home: mainDatabasePath(options.pmsDir), incoming: mainDatabasePath(options.stagingDir) });
+        // The merged DB is checked again as the archive was: integrity, and the same counts.
+        const merged = await checkStagedLibrary(options.stagingDir, options.pmsDir);
+        if (JSON.stringify(merged) !== JSON.stringify(stats))
+          throw new PlexliftError('SAFETY_STOP', "the merge of what home did during the job changed the new library's counts; nothing was installed");
+      }
       step('backing-up');
       backup = createBackup(options.pmsDir, options.stagingDir, options.backupsDir, options.jobId, owner);
     } catch (error) {
@@ -131,10 +165,20 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
     }
     pruneBackups(options.backupsDir, options.keepBackups);
     step('done');
-    return { backup, stats, files: extracted.files };
+    return { backup, stats, files: extracted.files, homeDeletions, userState };
   } finally {
     rmSync(options.stagingDir, { recursive: true, force: true });
+    rmSync(baseDir, { recursive: true, force: true });
   }
+}
+
+/** The main DB of the job's starting snapshot, unpacked beside the staging folder (the merge's base). */
+async function stageBase(archive: Readable, dir: string): Promise<string> {
+  const main = mainDatabasePath(dir);
+  const wanted = relative(dir, main);
+  await extractArchive(archive, dir, { allow: PLEX_LIBRARY_ENTRIES, only: (path) => path === wanted });
+  if (!existsSync(main)) throw new PlexliftError('SAFETY_STOP', `the job's starting snapshot holds no ${wanted}; nothing was installed`);
+  return main;
 }
 
 /** The files went in before the controller stopped: make sure Plex runs and shows them. */
@@ -159,7 +203,7 @@ async function finishEarlierInstall(options: HomeInstallOptions, backup: Backup)
     }
   }
   options.onStep?.('done');
-  return { backup, stats, files: 0 };
+  return { backup, stats, files: 0, homeDeletions: [] };
 }
 
 /**

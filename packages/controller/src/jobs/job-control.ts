@@ -82,13 +82,19 @@ export interface ScheduleEntryView {
   last?: { at: number; outcome: 'started' | 'skipped' | 'failed'; jobId?: string; detail: string };
 }
 
+/** `plexlift install JOB`'s say-so. */
+export interface InstallRequest {
+  /** Installs over the home-side deletion cap. */
+  allowDeletions: boolean;
+}
+
 /** What the admin API asks of the job runner and the reaper; each absent one is refused. */
 export interface JobControl {
   run?: (request: RunRequest) => Promise<JobRecord & { estimate: CostEstimate }>;
   /** What `run` would do, its cost estimate and its checks; starts nothing (`--dry-run`). */
   plan?: (request: RunRequest) => Promise<JobPlan>;
-  /** Installs the verified archive of a `--no-install` job. */
-  install?: (jobId: string) => Promise<JobRecord>;
+  /** Installs the verified archive of a `--no-install` job, or of a job whose install was refused or failed. */
+  install?: (jobId: string, options?: InstallRequest) => Promise<JobRecord>;
   abort: (jobId: string, reason: string) => Promise<void>;
   /** `plexlift land`: the job brings its work home now and ends with an install (incomplete). */
   land?: (jobId: string, reason: string) => LandOutcome;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { PlexliftError, toPlexliftError, type Config } from '@plexlift/shared';
+import { PlexliftError, toPlexliftError, type Config, type JobReport } from '@plexlift/shared';
+import type { UserStateMergeReport } from '@plexlift/shared/plex-db';
 import type { ChunkTransfers } from '../transfers/chunk-transfers.js';
 import type { TransferRecord, TransferStore } from '../transfers/transfer-store.js';
 import { installArchive } from '../install/home-install.js';
@@ -9,6 +10,7 @@ import { readOnlineToken } from '../plex-account.js';
 import type { JobRecord } from '../store/job-store.js';
 import { transferIds } from './agent-job.js';
 import { sonicOf, sonicSectionsOf } from './home-library.js';
+import type { InstallRequest } from './job-control.js';
 import type { JobJournal } from './job-journal.js';
 import { buildJobReport } from './job-report.js';
 
@@ -22,13 +24,20 @@ export interface JobInstallContext {
 /**
  * The install phase of a job whose archive is verified at home, then its report; the job ends
  * `done`. A job found `installing` (a controller stopped mid-install) is finished exactly once:
- * the install knows how to take up its own steps.
+ * the install knows how to take up its own steps. The deletion cap is checked against home as it
+ * is now; `--allow-deletions` (of the run, or of `plexlift install`) lets a loss through.
  */
-export async function installJob(ready: JobRecord, transfer: TransferRecord, hourlyPrice: number, context: JobInstallContext): Promise<void> {
+export async function installJob(
+  ready: JobRecord,
+  transfer: TransferRecord,
+  hourlyPrice: number,
+  context: JobInstallContext,
+  request: InstallRequest = { allowDeletions: false },
+): Promise<void> {
   const { config, journal, transfers } = context;
   const home = config.home!;
   const resume = ready.state === 'installing';
-  const job = resume ? ready : journal.move(ready, 'verified', 'installing');
+  const job = resume ? ready : journal.move(ready, ready.state, 'installing');
   journal.event(job.id, { type: 'phase:start', phase: 'install' });
   const result = await installArchive({
     // An install that completed before the controller stopped is only checked again (Plex runs
@@ -45,9 +54,17 @@ export async function installJob(ready: JobRecord, transfer: TransferRecord, hou
     owner: home.owner,
     startTimeoutMs: home.startTimeoutSeconds * 1000,
     onStep: (step, detail) => journal.event(job.id, { type: 'phase:progress', phase: 'install', message: detail ? `${step}: ${detail}` : step }),
+    deletions: { cap: job.spec.deletionCap, allow: job.spec.allowDeletions || request.allowDeletions },
+    base: baseOf(context, job.id),
     resume,
   });
-  journal.event(job.id, { type: 'phase:complete', phase: 'install', summary: { backup: result.backup.dir, files: result.files } });
+  const homeChanges = result.userState && summarizeHomeChanges(result.userState);
+  const lost = result.homeDeletions.map(({ title, missing, total, limit, sample }) => ({ section: title, missing, total, limit, sample }));
+  journal.event(job.id, {
+    type: 'phase:complete',
+    phase: 'install',
+    summary: { backup: result.backup.dir, files: result.files, ...(lost.length > 0 ? { homeDeletions: lost } : {}), ...(homeChanges ? { homeChanges } : {}) },
+  });
   const report = buildJobReport({
     jobId: job.id,
     jobs: journal.jobs,
@@ -56,6 +73,7 @@ export async function installJob(ready: JobRecord, transfer: TransferRecord, hou
     sonic: sonicOf(home.plexDataDir),
     sonicSections: sonicSectionsOf(home.plexDataDir),
     hourlyPrice,
+    homeChanges,
   });
   journal.move(job, 'installing', 'done', { report });
   // Done: the archive and the restore snapshot leave the disk. Not before: a controller stopped
@@ -63,11 +81,28 @@ export async function installJob(ready: JobRecord, transfer: TransferRecord, hou
   transfers.release(job.id, 'done');
 }
 
+/** The job's starting snapshot (a delta job's restore archive), the base of the install's merge. */
+function baseOf(context: JobInstallContext, jobId: string): (() => Readable) | undefined {
+  const restore = transferIds(jobId).restore;
+  return context.transferStore.get(restore)?.state === 'verified' ? () => context.transfers.read(restore) : undefined;
+}
+
+/** The merge as the report keeps it: only the tables home changed; nothing at all when home did nothing. */
+function summarizeHomeChanges(merge: UserStateMergeReport): JobReport['homeChanges'] {
+  const tables = merge.tables.filter((t) => t.carried > 0 || t.removed > 0 || t.notCarried.length > 0);
+  return tables.length > 0 || merge.notMerged.length > 0 ? { tables, notMerged: merge.notMerged } : undefined;
+}
+
 /** The job's history holds a completed install (not one skipped for `--no-install`). */
 function installCompleted(journal: JobJournal, jobId: string): boolean {
   return journal.jobs
     .events(jobId, { types: ['phase:complete'] })
     .some(({ event }) => event.type === 'phase:complete' && event.phase === 'install' && event.summary.skipped !== true);
+}
+
+/** The job reached its install (and failed in it): its archive was verified at home. */
+function installTried(journal: JobJournal, jobId: string): boolean {
+  return journal.jobs.phases(jobId).some((p) => p.phase === 'install' && p.state === 'failed');
 }
 
 /** A stream that opens its source only once read (a resume may not need it). */
@@ -79,16 +114,24 @@ function readWhenAsked(open: () => Readable): Readable {
   );
 }
 
-/** The install of a `--no-install` job, asked for later; a failure ends the job `failed` and is thrown. */
-export async function installWaitingJob(jobId: string, hourlyPrice: number, context: JobInstallContext): Promise<JobRecord> {
+/**
+ * The install of a job's verified archive, asked for later: a `--no-install` job, or a job that
+ * failed with its archive kept (the deletion cap at install, a rollback), for another try. A
+ * failure ends the job `failed` and is thrown.
+ */
+export async function installWaitingJob(jobId: string, hourlyPrice: number, context: JobInstallContext, request: InstallRequest): Promise<JobRecord> {
   const { journal, transferStore } = context;
   const job = journal.jobs.get(jobId);
   const transfer = transferStore.get(transferIds(jobId).export);
-  if (job?.state !== 'verified' || transfer?.state !== 'verified') {
-    throw new PlexliftError('BAD_ARGUMENT', `job ${jobId} has no verified archive waiting to be installed (it is ${job?.state ?? 'unknown'})`);
+  const installable = job?.state === 'verified' || (job?.state === 'failed' && installTried(journal, jobId));
+  if (!job || !installable || transfer?.state !== 'verified') {
+    throw new PlexliftError(
+      'BAD_ARGUMENT',
+      `job ${jobId} has no verified archive waiting to be installed (it is ${job?.state ?? 'unknown'}${job?.error ? `: ${job.error.message}` : ''})`,
+    );
   }
   try {
-    await installJob(job, transfer, hourlyPrice, context);
+    await installJob(job, transfer, hourlyPrice, context, request);
   } catch (error) {
     const failure = toPlexliftError(error);
     journal.event(jobId, { type: 'phase:fail', phase: 'install', code: failure.code, message: failure.message });

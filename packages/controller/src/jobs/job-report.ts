@@ -18,6 +18,8 @@ export function buildJobReport(input: {
   /** Sonic per music library after the install (matched by id with the ones stored at the start). */
   sonicSections?: { id: number; analyzed: number; total: number }[];
   hourlyPrice: number;
+  /** What the install carried from home (the user-state merge). */
+  homeChanges?: JobReport['homeChanges'];
 }): JobReport {
   const job = input.jobs.get(input.jobId)!;
   const before = job.report?.before;
@@ -55,6 +57,7 @@ export function buildJobReport(input: {
     ...(sonicSections ? { sonicSections } : {}),
     ...(landed ? { landed } : {}),
     ...(rates ? { rates } : {}),
+    ...(input.homeChanges ? { homeChanges: input.homeChanges } : {}),
     phases,
     bytesMoved,
     hours: Math.round(hours * 100) / 100,

@@ -15,7 +15,7 @@ import { budgetOf, checkRunBudget, HOMEWARD_PHASES } from './job-budget.js';
 import { estimateLandingReserve, type LandingReserve } from './landing-reserve.js';
 import { PROVIDERS } from '../providers/registry.js';
 import { stageHomeSide } from './home-side.js';
-import type { AgentHooks, CostEstimate, JobControl, JobPlan, LandOutcome, LibraryProgress } from './job-control.js';
+import type { AgentHooks, CostEstimate, InstallRequest, JobControl, JobPlan, LandOutcome, LibraryProgress } from './job-control.js';
 import { readLibraryProgress } from './library-progress.js';
 import { installJob, installWaitingJob } from './job-install.js';
 import { JobJournal } from './job-journal.js';
@@ -155,9 +155,9 @@ export class JobRunner implements JobControl, AgentHooks {
   }
 
   /** `plexlift install JOB`: the verified archive of a `--no-install` job goes in now. */
-  install(jobId: string): Promise<JobRecord> {
+  install(jobId: string, request: InstallRequest = { allowDeletions: false }): Promise<JobRecord> {
     const job = this.options.jobs.get(jobId);
-    return installWaitingJob(jobId, (job && this.providerOf(job)?.hourlyPrice) ?? 0, this.installContext());
+    return installWaitingJob(jobId, (job && this.providerOf(job)?.hourlyPrice) ?? 0, this.installContext(), request);
   }
 
   onConnect(jobId: string): void {

@@ -56,9 +56,9 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
       }
     }),
     run: adminProcedure.input(RunRequestSchema).mutation(({ input }) => needs(options.control.run, 'run jobs')(input)),
-    install: adminProcedure.input(jobId).mutation(({ input }) => {
+    install: adminProcedure.input(jobId.extend({ allowDeletions: z.boolean().default(false) })).mutation(({ input }) => {
       found(input.jobId);
-      return needs(options.control.install, 'install')(input.jobId);
+      return needs(options.control.install, 'install')(input.jobId, { allowDeletions: input.allowDeletions });
     }),
     plan: adminProcedure.input(RunRequestSchema).query(({ input }) => needs(options.control.plan, 'run jobs')(input)),
     abort: adminProcedure.input(jobId.extend({ reason: z.string().default('asked by the user') })).mutation(async ({ input }) => {

@@ -14,7 +14,8 @@ const ALLOWED: Record<JobState, readonly JobState[]> = {
   installing: ['done', 'failed'],
   'tearing-down': ['failed', 'aborted'],
   done: [],
-  failed: [],
+  // Another try at the install of a verified archive home kept (`plexlift install JOB`).
+  failed: ['installing'],
   aborted: [],
 };
 
@@ -132,9 +133,10 @@ export class JobStore {
     const result = this.db
       .prepare(
         `UPDATE jobs SET state = @to, version = version + 1, updated_at = @at,
-                error_code = coalesce(@errorCode, error_code), error_message = coalesce(@errorMessage, error_message),
+                error_code = CASE WHEN @to = 'done' THEN NULL ELSE coalesce(@errorCode, error_code) END,
+                error_message = CASE WHEN @to = 'done' THEN NULL ELSE coalesce(@errorMessage, error_message) END,
                 report_json = coalesce(@report, report_json),
-                finished_at = CASE WHEN @to IN (${FINAL_STATES_SQL}) THEN @at ELSE finished_at END
+                finished_at = CASE WHEN @to IN (${FINAL_STATES_SQL}) THEN @at ELSE NULL END
           WHERE id = @id AND state = @from AND version = @version`,
       )
       .run({

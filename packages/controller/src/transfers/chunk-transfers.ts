@@ -171,8 +171,10 @@ export class ChunkTransfers {
   /** Discards what a job no longer needs (see `transferNeeded`): called as it leaves a state. */
   release(jobId: string, state: JobState): string[] {
     const discarded: string[] = [];
-    for (const transfer of this.options.store.forJob(jobId)) {
-      if (transfer.state === 'discarded' || transferNeeded(transfer, state)) continue;
+    const transfers = this.options.store.forJob(jobId);
+    const exportVerified = transfers.some((t) => t.direction === 'export' && t.state === 'verified');
+    for (const transfer of transfers) {
+      if (transfer.state === 'discarded' || transferNeeded(transfer, state, exportVerified)) continue;
       this.discard(transfer.id);
       discarded.push(transfer.id);
     }
@@ -194,7 +196,13 @@ export class ChunkTransfers {
         rmSync(path, { recursive: true, force: true });
         if (transfer && transfer.state !== 'discarded') this.options.store.markDiscarded(transfer.id);
         removed.push(entry.name);
-      } else if (!transferNeeded(transfer, state)) {
+      } else if (
+        !transferNeeded(
+          transfer,
+          state,
+          this.options.store.forJob(transfer.jobId).some((t) => t.direction === 'export' && t.state === 'verified'),
+        )
+      ) {
         this.discard(transfer.id);
         removed.push(entry.name);
       } else if (!this.uploads.has(transfer.id) && !this.publishing.has(transfer.id)) {

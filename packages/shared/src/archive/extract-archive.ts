@@ -33,6 +33,8 @@ export async function extractArchive(
     /** Entries the archive may hold; anything else is refused. */ allow?: { test: (path: string) => boolean; describe: string };
     /** At most this many bytes are written (a decompression bomb stops there); `describe` says why. */
     limit?: { bytes: number; describe: string };
+    /** Only the files it picks are written; the others are checked like them and read through. */
+    only?: (path: string) => boolean;
   } = {},
 ): Promise<ExtractResult> {
   mkdirSync(target, { recursive: true });
@@ -124,6 +126,7 @@ export async function extractArchive(
         return entry.resume();
       }
       try {
+        if (options.only && entry.type !== 'Directory' && !options.only(normalize(entry.path))) return entry.resume();
         const destination = resolve(root, entry.path);
         if (entry.type === 'Directory') {
           folder(destination);

@@ -15,3 +15,8 @@ export const DeletionCapSchema = z
   .strict()
   .default(() => ({ ...DEFAULT_DELETION_CAP }));
 export type DeletionCap = z.output<typeof DeletionCapSchema>;
+
+/** The most items a section of `total` may lose under `cap`: its percent or its count, whichever is lower. */
+export function deletionLimit(total: number, cap: DeletionCap = DEFAULT_DELETION_CAP): number {
+  return Math.min(Math.floor((total * cap.maxPercent) / 100), cap.maxItems);
+}

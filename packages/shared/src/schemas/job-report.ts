@@ -77,6 +77,25 @@ export const JobReportSchema = z.object({
   /** What the run achieved per hour and per euro (Sonic tracks), for the estimates of `plexlift progress`. */
   rates: z.object({ tracksPerHour: z.number().optional(), tracksPerEuro: z.number().optional() }).optional(),
   phases: z.partialRecord(PhaseNameSchema, z.object({ state: z.string(), seconds: z.number().optional() })).optional(),
+  /**
+   * What people did at home during the job (issue 18): per user-state table the rows carried onto
+   * the new library, removed from it, carried but waiting for their item, and not carried with
+   * why; and the other tables home changed, not carried. Absent when nothing changed at home.
+   */
+  homeChanges: z
+    .object({
+      tables: z.array(
+        z.object({
+          table: z.string(),
+          carried: z.number(),
+          removed: z.number(),
+          waiting: z.number(),
+          notCarried: z.array(z.object({ reason: z.string(), rows: z.number(), sample: z.array(z.string()) })),
+        }),
+      ),
+      notMerged: z.array(z.object({ table: z.string(), rows: z.object({ base: z.number(), home: z.number() }) })),
+    })
+    .optional(),
   /** Bytes per direction of the data plane (`restore`, `export`). */
   bytesMoved: z.record(z.string(), z.number()).optional(),
   hours: z.number().optional(),

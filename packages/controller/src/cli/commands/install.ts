@@ -19,12 +19,13 @@ function homeOf(configPath: string | undefined) {
 export function registerInstall(program: Command): void {
   program
     .command('install')
-    .description('install the verified archive of a job run with --no-install')
+    .description('install the verified archive of a job run with --no-install, or of one whose install was refused or failed')
     .argument('<JOB>', 'job id')
+    .option('--allow-deletions', 'install even when the new library lacks more of a home section than the deletion cap')
     .option('--json', 'print JSON')
     .action(
-      createDaemonAction<{ json?: boolean }, [jobId: string]>(async (client, { args: [jobId], output }) => {
-        await client.jobs.install.mutate({ jobId });
+      createDaemonAction<{ json?: boolean; allowDeletions?: boolean }, [jobId: string]>(async (client, { args: [jobId], options, output }) => {
+        await client.jobs.install.mutate({ jobId, allowDeletions: options.allowDeletions === true });
         return await followJob(client, jobId, output);
       }),
     );

@@ -38,6 +38,7 @@ export function formatReport(jobId: string, report: JobReport): string {
     lines.push(`Sonic ${section.title}: ${section.before.analyzed} → ${section.after.analyzed} of ${section.after.total} tracks (+${added}), ${left} left`);
   }
   if (sonic) lines.push(`Sonic: ${sonic.analyzed} of ${sonic.total} tracks (${sonic.percent} %)`);
+  lines.push(...formatHomeChanges(report.homeChanges));
   if (report.rates?.tracksPerHour !== undefined)
     lines.push(`rate: ${report.rates.tracksPerHour} tracks/h${report.rates.tracksPerEuro === undefined ? '' : `, ${report.rates.tracksPerEuro} tracks/€`}`);
   if (phases)
@@ -54,4 +55,21 @@ export function formatReport(jobId: string, report: JobReport): string {
     );
   if (report.hours !== undefined) lines.push(`time: ${report.hours} h, cost: ${report.cost ?? 0} €`);
   return lines.join('\n');
+}
+
+/** What people did at home during the job: carried per table, and what was not, with why. */
+function formatHomeChanges(changes: JobReport['homeChanges']): string[] {
+  if (!changes) return [];
+  const lines: string[] = [];
+  for (const table of changes.tables) {
+    if (table.carried > 0 || table.removed > 0) {
+      const waiting = table.waiting > 0 ? ` (${table.waiting} waiting for their item to be scanned)` : '';
+      lines.push(`carried from home: ${table.table} ${table.carried} rows${table.removed > 0 ? `, ${table.removed} removed` : ''}${waiting}`);
+    }
+    for (const left of table.notCarried)
+      lines.push(`not carried from home: ${table.table} ${left.rows} rows, ${left.reason}${left.sample.length > 0 ? ` (e.g. ${left.sample[0]})` : ''}`);
+  }
+  for (const table of changes.notMerged)
+    lines.push(`changed at home, not carried: ${table.table} (${table.rows.base} → ${table.rows.home} rows; the new library's version stands)`);
+  return lines;
 }

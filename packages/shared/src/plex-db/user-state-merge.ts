@@ -1,0 +1,328 @@
+import { closeDatabase, openDatabaseForWrite, openDatabaseReadOnly, type SqliteDatabase } from './open-database.js';
+import { isFtsTable, quoteIdentifier, readSchema } from './plex-schema.js';
+import { StableKeys } from './stable-keys.js';
+
+/**
+ * What people did at home while a job ran, carried onto the library the job built (issue 18). A
+ * three-way merge: `base` is the snapshot the job started from, `home` the home DB at install
+ * (Plex stopped), `incoming` the DB from the VM (staged, written here). Whatever home changed
+ * since `base` in the tables below is applied onto `incoming`; home wins where both changed a
+ * row. Rows are matched by stable keys (StableKeys), never by local ids, which differ between
+ * the two builds. None of these tables has Plex's collating FTS triggers, so stock SQLite writes
+ * them safely.
+ *
+ * | table                   | a row is                                   | home's change since base              | its item not in the new library        |
+ * |-------------------------|--------------------------------------------|---------------------------------------|----------------------------------------|
+ * | `accounts`              | the plex.tv account id                     | added, changed or removed: the same   | —                                      |
+ * | `devices`               | its `identifier`                           | added or changed: the same            | —                                      |
+ * | `metadata_item_settings`| account + guid (watched, progress, rating) | set or cleared: the same, home wins   | carried: Plex keys it by guid and applies it once the item is scanned; reported |
+ * | `metadata_item_views`   | the whole row (play history, one per play) | plays added or deleted: the same      | carried, as history; reported          |
+ * | `media_part_settings`   | account + the part's file (chosen streams) | set or changed: the same, home wins   | not carried (no part to attach to); reported |
+ * | `media_stream_settings` | account + the stream (file, type, index)   | set or changed: the same, home wins   | not carried; reported                  |
+ *
+ * Not carried, and listed when home changed them: playlists and collections (rows of
+ * `metadata_items` under Plex's collating indexes, and `play_queue_generators`), `statistics_*`
+ * (Plex's own counters), and everything the job rebuilt (items, media, metadata).
+ */
+export interface UserStateMergeReport {
+  /** Per merged table: rows carried, and those not carried with why. */
+  tables: TableMerge[];
+  /** Every other table whose rows home changed since the snapshot: not carried. */
+  notMerged: { table: string; rows: { base: number; home: number } }[];
+  durationMs: number;
+}
+
+export interface TableMerge {
+  table: string;
+  /** Rows added or changed at home, written onto the new library. */
+  carried: number;
+  /** Rows removed at home, removed from the new library. */
+  removed: number;
+  /** Carried, but their item is not in the new library yet (Plex applies them once it is scanned). */
+  waiting: number;
+  notCarried: { reason: string; rows: number; sample: string[] }[];
+}
+
+interface Rule {
+  table: string;
+  /** The row's identity across builds; `undefined` when it cannot be told (its part is gone). */
+  key: (row: Row, keys: StableKeys) => string | undefined;
+  /** Columns holding local ids, as stable keys and back. */
+  locals?: Record<string, LocalId>;
+  /** History: a key may repeat (a film played twice); counted, never updated. */
+  multiset?: boolean;
+  /** Written with its own id (accounts: plex.tv's ids). */
+  keepId?: boolean;
+  /** The guid whose item should exist in the new library. */
+  guid?: (row: Row) => string | null;
+  /** Without these translated, the row means nothing in the new library. */
+  required?: string[];
+  /** Why a row without a key (see `key`) that home added or changed is not carried. */
+  unkeyed?: string;
+}
+
+type Row = Record<string, unknown>;
+type LocalId = { toKey: (keys: StableKeys, id: number | null) => string | undefined; toId: (keys: StableKeys, key: string | undefined) => number | undefined };
+
+const PART: LocalId = { toKey: (k, id) => k.part(id), toId: (k, key) => k.partId(key) };
+const STREAM: LocalId = { toKey: (k, id) => k.stream(id), toId: (k, key) => k.streamId(key) };
+const SECTION: LocalId = { toKey: (k, id) => k.section(id), toId: (k, key) => k.sectionId(key) };
+const DEVICE: LocalId = { toKey: (k, id) => k.device(id), toId: (k, key) => k.deviceId(key) };
+
+const RULES: Rule[] = [
+  { table: 'accounts', key: (row) => String(row.id), keepId: true },
+  {
+    table: 'devices',
+    key: (row) => (typeof row.identifier === 'string' && row.identifier !== '' ? row.identifier : undefined),
+    unkeyed: 'the device has no identifier',
+  },
+  {
+    table: 'metadata_item_settings',
+    key: (row) => JSON.stringify([row.account_id, row.guid]),
+    guid: (row) => row.guid as string | null,
+  },
+  {
+    table: 'metadata_item_views',
+    key: () => '',
+    multiset: true,
+    locals: { library_section_id: SECTION, device_id: DEVICE },
+    guid: (row) => row.guid as string | null,
+  },
+  {
+    table: 'media_part_settings',
+    key: (row, keys) => {
+      const part = keys.part(row.media_part_id as number | null);
+      return part === undefined ? undefined : JSON.stringify([row.account_id, part]);
+    },
+    locals: { media_part_id: PART, selected_audio_stream_id: STREAM, selected_subtitle_stream_id: STREAM },
+    required: ['media_part_id', 'selected_audio_stream_id', 'selected_subtitle_stream_id'],
+    unkeyed: 'its media part is not in the home library any more',
+  },
+  {
+    table: 'media_stream_settings',
+    key: (row, keys) => {
+      const stream = keys.stream(row.media_stream_id as number | null);
+      return stream === undefined ? undefined : JSON.stringify([row.account_id, stream]);
+    },
+    locals: { media_stream_id: STREAM },
+    required: ['media_stream_id'],
+    unkeyed: 'its media part is not in the home library any more',
+  },
+];
+
+/** Tables whose changes are Plex's own bookkeeping, never a person's: not listed. */
+const BOOKKEEPING = /^(sqlite_|statistics_|activities$|schema_migrations$|preferences$)/;
+const SAMPLE = 5;
+
+export function mergeUserState(paths: { base: string; home: string; incoming: string }): UserStateMergeReport {
+  const started = performance.now();
+  const base = openDatabaseReadOnly(paths.base, 'base DB');
+  const home = openDatabaseReadOnly(paths.home, 'home DB');
+  const incoming = openDatabaseForWrite(paths.incoming, { field: 'incoming DB' });
+  try {
+    const keys = { base: new StableKeys(base), home: new StableKeys(home), incoming: new StableKeys(incoming) };
+    const tables = incoming.transaction(() =>
+      RULES.filter((rule) => hasTable(base, rule.table) && hasTable(home, rule.table)).map((rule) => mergeTable(rule, { base, home, incoming }, keys)),
+    )();
+    const merged = new Set(RULES.map((rule) => rule.table));
+    return { tables, notMerged: changedTables(base, home).filter((change) => !merged.has(change.table)), durationMs: Math.round(performance.now() - started) };
+  } finally {
+    closeDatabase(incoming);
+    closeDatabase(home);
+    closeDatabase(base);
+  }
+}
+
+function hasTable(db: SqliteDatabase, table: string): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(table) !== undefined;
+}
+
+function columnsOf(db: SqliteDatabase, table: string): string[] {
+  return (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).map((c) => c.name);
+}
+
+/** The row as the same thing in any build: no id, local ids as stable keys. */
+function stableContent(rule: Rule, row: Row, keys: StableKeys, columns: string[]): string {
+  return JSON.stringify(
+    columns
+      .filter((c) => c !== 'id' || rule.keepId)
+      .map((c) => {
+        const local = rule.locals?.[c];
+        return local ? (local.toKey(keys, row[c] as number | null) ?? null) : row[c];
+      }),
+  );
+}
+
+function mergeTable(
+  rule: Rule,
+  db: { base: SqliteDatabase; home: SqliteDatabase; incoming: SqliteDatabase },
+  keys: { base: StableKeys; home: StableKeys; incoming: StableKeys },
+): TableMerge {
+  // Columns all three know: a newer Plex may have added some to one side.
+  const shared = new Set(columnsOf(db.base, rule.table));
+  const incomingColumns = new Set(columnsOf(db.incoming, rule.table));
+  const columns = columnsOf(db.home, rule.table).filter((c) => shared.has(c) && incomingColumns.has(c));
+  const table = quoteIdentifier(rule.table);
+  const read = (source: SqliteDatabase) => source.prepare(`SELECT ${columns.map(quoteIdentifier).join(', ')} FROM ${table} ORDER BY rowid`).all() as Row[];
+  const identify = (row: Row, k: StableKeys) => (rule.multiset ? stableContent(rule, row, k, columns) : rule.key(row, k));
+
+  const result: TableMerge = { table: rule.table, carried: 0, removed: 0, waiting: 0, notCarried: [] };
+  const notCarried = new Map<string, { rows: number; sample: string[] }>();
+  const refuse = (reason: string, row: Row) => {
+    const entry = notCarried.get(reason) ?? { rows: 0, sample: [] };
+    entry.rows += 1;
+    if (entry.sample.length < SAMPLE) entry.sample.push(describeRow(row));
+    notCarried.set(reason, entry);
+  };
+
+  const baseRows = new Map<string, { content: string; count: number }>();
+  const baseUnkeyed = new Set<string>();
+  for (const row of read(db.base)) {
+    const key = identify(row, keys.base);
+    if (key === undefined) {
+      baseUnkeyed.add(stableContent(rule, row, keys.base, columns));
+      continue;
+    }
+    const seen = baseRows.get(key);
+    baseRows.set(key, { content: seen?.content ?? stableContent(rule, row, keys.base, columns), count: (seen?.count ?? 0) + 1 });
+  }
+  const homeRows = new Map<string, { row: Row; content: string; count: number; rows: Row[] }>();
+  const homeUnkeyed: Row[] = [];
+  for (const row of read(db.home)) {
+    const key = identify(row, keys.home);
+    if (key === undefined) {
+      homeUnkeyed.push(row);
+      continue;
+    }
+    const seen = homeRows.get(key);
+    if (seen) {
+      seen.count += 1;
+      seen.rows.push(row);
+    } else homeRows.set(key, { row, content: stableContent(rule, row, keys.home, columns), count: 1, rows: [row] });
+  }
+  // A row home added or changed that has no key (its part gone at home too): nothing to carry.
+  for (const row of homeUnkeyed) if (!baseUnkeyed.has(stableContent(rule, row, keys.home, columns))) refuse(rule.unkeyed ?? 'it has no stable key', row);
+
+  const incomingIds = new Map<string, number[]>();
+  for (const row of db.incoming
+    .prepare(
+      `SELECT id, ${columns
+        .filter((c) => c !== 'id')
+        .map(quoteIdentifier)
+        .join(', ')} FROM ${table} ORDER BY rowid`,
+    )
+    .all() as Row[]) {
+    const key = identify(row, keys.incoming);
+    if (key === undefined) continue;
+    incomingIds.set(key, [...(incomingIds.get(key) ?? []), row.id as number]);
+  }
+
+  const writable = columns.filter((c) => c !== 'id' || rule.keepId);
+  const insert = db.incoming.prepare(`INSERT INTO ${table} (${writable.map(quoteIdentifier).join(', ')}) VALUES (${writable.map(() => '?').join(', ')})`);
+  const update = db.incoming.prepare(`UPDATE ${table} SET ${writable.map((c) => `${quoteIdentifier(c)} = ?`).join(', ')} WHERE id = ?`);
+  const remove = db.incoming.prepare(`DELETE FROM ${table} WHERE id = ?`);
+  const hasItem = rule.guid ? db.incoming.prepare('SELECT 1 FROM metadata_items WHERE guid = ? AND deleted_at IS NULL LIMIT 1') : undefined;
+
+  /** Home's row with its local ids as the new library's; undefined (and said) when one has no counterpart. */
+  const translate = (row: Row): unknown[] | undefined => {
+    const values: unknown[] = [];
+    for (const column of writable) {
+      const local = rule.locals?.[column];
+      const value = row[column];
+      if (!local || value === null || value === 0) {
+        values.push(value);
+        continue;
+      }
+      const id = local.toId(keys.incoming, local.toKey(keys.home, value as number));
+      if (id === undefined) {
+        if (rule.required?.includes(column)) {
+          refuse(
+            column === 'media_part_id' || column === 'media_stream_id' ? 'its file is not in the new library' : 'the chosen stream is not in the new library',
+            row,
+          );
+          return undefined;
+        }
+        values.push(null);
+      } else values.push(id);
+    }
+    return values;
+  };
+  const carry = (row: Row, values: unknown[]) => {
+    result.carried += 1;
+    const guid = rule.guid?.(row);
+    if (hasItem && guid && hasItem.get(guid) === undefined) result.waiting += 1;
+    return values;
+  };
+
+  for (const [key, { row, content, count, rows }] of homeRows) {
+    const before = baseRows.get(key);
+    const ids = incomingIds.get(key) ?? [];
+    if (rule.multiset) {
+      // Plays home added since the snapshot, each once more in the new library.
+      for (const added of rows.slice(before?.count ?? 0, count)) {
+        const values = translate(added);
+        if (values) insert.run(...carry(added, values));
+      }
+      continue;
+    }
+    if (before?.content === content) continue;
+    const values = translate(row);
+    if (!values) continue;
+    carry(row, values);
+    // Home wins: its row replaces whatever the new library has under that key (duplicates go).
+    if (ids.length > 0) {
+      update.run(...values, ids[0]);
+      for (const extra of ids.slice(1)) remove.run(extra);
+    } else insert.run(...values);
+  }
+  for (const [key, { count }] of baseRows) {
+    const left = homeRows.get(key)?.count ?? 0;
+    if (left >= count) continue;
+    // Removed at home since the snapshot (unwatched, a play deleted, a stream choice reset).
+    const ids = incomingIds.get(key) ?? [];
+    for (const id of ids.slice(0, rule.multiset ? count - left : ids.length)) {
+      remove.run(id);
+      result.removed += 1;
+    }
+  }
+  result.notCarried = [...notCarried].map(([reason, entry]) => ({ reason, ...entry }));
+  return result;
+}
+
+function describeRow(row: Row): string {
+  const parts = ['account_id', 'guid', 'title', 'media_part_id', 'media_stream_id', 'identifier', 'name'].filter(
+    (c) => row[c] !== undefined && row[c] !== null,
+  );
+  return parts.map((c) => `${c}=${String(row[c])}`).join(' ');
+}
+
+/**
+ * Tables (FTS shadows and Plex's bookkeeping left out) whose rows home changed since the
+ * snapshot, by a cheap signature: the row count, the highest rowid and, where the table has
+ * them, the latest `updated_at` and `changed_at`.
+ */
+function changedTables(base: SqliteDatabase, home: SqliteDatabase): { table: string; rows: { base: number; home: number } }[] {
+  const schema = readSchema(home);
+  const shadows = schema.filter(isFtsTable).map((fts) => `${fts.name}_`);
+  const baseTables = new Set(
+    readSchema(base)
+      .filter((o) => o.type === 'table')
+      .map((o) => o.name),
+  );
+  const changes: { table: string; rows: { base: number; home: number } }[] = [];
+  for (const object of schema) {
+    if (object.type !== 'table' || isFtsTable(object) || BOOKKEEPING.test(object.name) || shadows.some((prefix) => object.name.startsWith(prefix))) continue;
+    if (object.sql && /^\s*CREATE\s+VIRTUAL/i.test(object.sql)) continue;
+    const columns = columnsOf(home, object.name);
+    const stamps = ['updated_at', 'changed_at'].filter((c) => columns.includes(c)).map((c) => `max(${quoteIdentifier(c)})`);
+    const signature = (db: SqliteDatabase) =>
+      db
+        .prepare(`SELECT count(*) AS n, ${['max(rowid)', ...stamps].join(', ')} FROM ${quoteIdentifier(object.name)}`)
+        .raw()
+        .get() as unknown[];
+    const after = signature(home);
+    const before = baseTables.has(object.name) ? signature(base) : [0];
+    if (JSON.stringify(before) !== JSON.stringify(after)) changes.push({ table: object.name, rows: { base: Number(before[0]), home: Number(after[0]) } });
+  }
+  return changes;
+}
