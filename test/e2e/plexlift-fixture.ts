@@ -7,6 +7,7 @@ import { startHomePlex } from '../utils/home-plex-fixture.js';
 import { startPlexliftDaemon, writeLocalJobConfig, type PlexliftDaemon } from '../utils/plexlift-daemon.js';
 import { startObjectStoreProxy } from '../utils/object-store-proxy.js';
 import { serveBucket } from '../utils/rclone-mount.js';
+import type { MediaTreeSize } from '../utils/media-tree.js';
 import { createTempDir } from '../utils/temp-dir.js';
 import { FAST_IDLE } from '../utils/fast-idle.js';
 
@@ -23,7 +24,9 @@ export async function serve(configPath: string): Promise<PlexliftDaemon> {
 export async function prepare(
   options: {
     daemon?: boolean;
-    media?: { movies?: number; artists?: number; albums?: number; tracks?: number };
+    media?: MediaTreeSize;
+    /** The home sections (a movie and a music library unless said). */
+    sections?: ('movie' | 'show' | 'artist')[];
     /** Media files (paths under the bucket, `/Movies/…`) that list but fail to read. */
     unreadable?: (path: string) => boolean;
     knobs?: Record<string, unknown>;
@@ -33,7 +36,10 @@ export async function prepare(
     tuning?: Record<string, unknown>;
   } = {},
 ) {
-  const home = await startHomePlex({ sections: ['movie', 'artist'], media: { movies: 4, artists: 1, albums: 1, tracks: 3, ...options.media } });
+  const home = await startHomePlex({
+    sections: options.sections ?? ['movie', 'artist'],
+    media: { movies: 4, artists: 1, albums: 1, tracks: 3, ...options.media },
+  });
   // New films the home server has not scanned yet: the cloud finds them.
   for (let i = 1; i <= 2; i++) {
     mkdirSync(join(home.media.roots.movies, `Fresh Film ${i} (2026)`), { recursive: true });

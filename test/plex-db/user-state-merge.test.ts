@@ -146,15 +146,22 @@ describe('mergeUserState: what home did during a job, onto the library the job b
     expect(rows(incoming, 'SELECT id, name FROM accounts WHERE id = 424242')).toEqual([{ id: 424242, name: 'Kid' }]);
   });
 
-  it('lists what home changed that it does not carry: a playlist, an item scanned at home', () => {
-    const { base, home, incoming, episode } = threeWay();
+  it('returns the playlists home made, with their items by guid, for Plex to make again; lists an item changed at home as not carried', () => {
+    const { base, home, incoming, episode, guids } = threeWay();
     editLibrary(
       home,
-      `INSERT INTO play_queue_generators (playlist_id, metadata_item_id, "order", created_at, updated_at) VALUES (1, ${episode.id}, 1000, ${T0}, ${T0});
-       UPDATE metadata_items SET updated_at = ${T0 + 99} WHERE id = ${episode.id};`,
+      `INSERT INTO metadata_items (metadata_type, guid, title, title_sort, added_at, created_at, updated_at) VALUES (15, 'com.plexapp.agents.none://p-1', 'Weekend', 'Weekend', ${T0}, ${T0}, ${T0});
+       INSERT INTO play_queue_generators (playlist_id, metadata_item_id, "order", created_at, updated_at)
+         SELECT (SELECT id FROM metadata_items WHERE guid = 'com.plexapp.agents.none://p-1'), id, CASE guid WHEN '${guids.b}' THEN 1000 ELSE 2000 END, ${T0}, ${T0}
+           FROM metadata_items WHERE guid IN ('${guids.a}', '${guids.b}');`,
     );
-    const { notMerged } = mergeUserState({ base, home, incoming });
-    expect(notMerged.map((t) => t.table).sort()).toEqual(['metadata_items', 'play_queue_generators']);
-    expect(notMerged.find((t) => t.table === 'play_queue_generators')?.rows).toEqual({ base: 0, home: 1 });
+    expect(mergeUserState({ base, home, incoming })).toMatchObject({
+      playlists: [{ guid: 'com.plexapp.agents.none://p-1', title: 'Weekend', change: 'added', type: 'video', items: [guids.b, guids.a] }],
+      notMerged: [],
+    });
+    editLibrary(home, `UPDATE metadata_items SET updated_at = ${T0 + 99} WHERE id = ${episode.id};`);
+    expect(mergeUserState({ base, home, incoming }).notMerged).toEqual([
+      { table: 'metadata_items', rows: { base: expect.any(Number), home: expect.any(Number) } },
+    ]);
   });
 });

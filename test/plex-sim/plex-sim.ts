@@ -13,6 +13,7 @@ import { resolveOptions, type PlexSimFaults, type PlexSimOptions, type ResolvedP
 import { PlexLog } from './plex-log.js';
 import { ensureIdentity, readPreferences, writePreferences } from './preferences-file.js';
 import { libraryRoutes } from './routes-library.js';
+import { userStateRoutes } from './routes-user-state.js';
 import { serverRoutes, type ServerState } from './routes-server.js';
 import { createClock, type SimRuntime } from './runtime.js';
 import { ServerPreferences } from './server-preferences.js';
@@ -107,7 +108,7 @@ export async function startPlexSim(input: PlexSimOptions & { onCrash?: () => voi
   });
 
   const faults = options.faults;
-  const routes: Route[] = [...serverRoutes(runtime, state, butler), ...libraryRoutes(runtime, state, jobs), ...controlRoutes()];
+  const routes: Route[] = [...serverRoutes(runtime, state, butler), ...libraryRoutes(runtime, state, jobs), ...userStateRoutes(runtime), ...controlRoutes()];
   const server: Server = createPlexHttpServer(runtime, routes, {
     faultStatus: (path) => {
       if (path.startsWith('/__plexsim/')) return undefined;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { basename, dirname, extname, join, relative } from 'node:path';
 import { METADATA_TYPE, sectionTypeName } from '@plexlift/shared/plex-db';
 import type { Activity } from './activities.js';
 import type { SectionRow } from './library-db.js';
@@ -328,6 +329,15 @@ class Hierarchy {
     const write = this.runtime.library.write;
     if (kind === 'video') write.stream({ type: 1, media, part, url: '', codec: 'h264', language: null, at, index: 0 });
     write.stream({ type: 2, media, part, url: '', codec: kind === 'video' ? 'ac3' : 'flac', language: null, at, index: 1 });
+    if (kind !== 'video') return;
+    // Sidecar subtitles (`Film.en.srt` beside `Film.mkv`): a stream whose url is the file's (plex-db.md §2.2).
+    const stem = basename(file, extname(file));
+    for (const name of readdirSync(dirname(file))
+      .filter((n) => n.startsWith(`${stem}.`) && n.endsWith('.srt'))
+      .sort()) {
+      const language = name.slice(stem.length + 1, -'.srt'.length) || null;
+      write.stream({ type: 3, media, part, url: `file://${join(dirname(file), name)}`, codec: 'srt', language, at, index: null });
+    }
   }
 }
 

@@ -36,13 +36,16 @@ export function toJson(root: XmlElement): string {
   return JSON.stringify({ [root.tag]: toObject(root) });
 }
 
+/** Items PMS's JSON lists under `Metadata`, whatever their XML element (`<Playlist>`, `<Video>`, `<Track>`). */
+const METADATA_TAGS = new Set(['Playlist', 'Video', 'Track', 'Photo']);
+
 function toObject(node: XmlElement): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(node.attributes)) if (value !== undefined && value !== null) out[name] = value;
   for (const child of node.children ?? []) {
     // Context/Response of an Activity are single objects in PMS's JSON; the rest are arrays.
     if (child.tag === 'Context' || child.tag === 'Response') out[child.tag] = toObject(child);
-    else ((out[child.tag] ??= []) as unknown[]).push(toObject(child));
+    else ((out[METADATA_TAGS.has(child.tag) ? 'Metadata' : child.tag] ??= []) as unknown[]).push(toObject(child));
   }
   return out;
 }

@@ -35,7 +35,10 @@ export interface HomePlex {
  * library, controlled through a start/stop command pair (shell scripts that daemonise it and
  * wait). No test framework inside: the demo uses it too.
  */
-export async function createHomePlex(dir: string, options: { media?: MediaTreeSize; sections?: ('movie' | 'show' | 'artist')[] } = {}): Promise<HomePlex> {
+export async function createHomePlex(
+  dir: string,
+  options: { media?: MediaTreeSize; sections?: ('movie' | 'show' | 'artist')[]; /** The PMS version it says it is. */ version?: string } = {},
+): Promise<HomePlex> {
   const media = createMediaTree(join(dir, 'media'), options.media ?? { movies: 4, artists: 1, albums: 1, tracks: 3 });
   const paths = dataDirPaths(join(dir, 'config'));
   // The library as home has it: each section created (its first scan comes with it) and done.
@@ -53,7 +56,7 @@ export async function createHomePlex(dir: string, options: { media?: MediaTreeSi
   await seed.stop();
 
   const port = await freePort();
-  const knobs: Partial<PlexSimOptions> = { speed: 10_000, clockOffsetMs: clearOfButlerWindow() };
+  const knobs: Partial<PlexSimOptions> = { speed: 10_000, clockOffsetMs: clearOfButlerWindow(), ...(options.version ? { version: options.version } : {}) };
   writeFileSync(join(dir, 'knobs.json'), JSON.stringify(knobs));
   const sim = `${process.execPath} --conditions=source --import tsx ${SIM} --data-dir "${paths.config}" --port ${port} --host 127.0.0.1`;
   writeFileSync(

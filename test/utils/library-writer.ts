@@ -106,7 +106,7 @@ export class LibraryWriter {
     return Number(this.statements.part.run(row).lastInsertRowid);
   }
 
-  stream(row: { type: number; media: number; part: number; url: string; codec: string; language: string | null; at: number; index: number }): number {
+  stream(row: { type: number; media: number; part: number; url: string; codec: string; language: string | null; at: number; index: number | null }): number {
     return Number(this.statements.stream.run(row).lastInsertRowid);
   }
 }

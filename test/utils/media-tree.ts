@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 
 export interface MediaTreeSize {
   movies?: number;
+  /** The first films that have an English sidecar subtitle (`Title (Year).en.srt`). */
+  subtitledMovies?: number;
   shows?: number;
   seasons?: number;
   episodes?: number;
@@ -38,6 +40,7 @@ export function createMediaTree(root: string, size: MediaTreeSize = {}): MediaTr
   for (let i = 1; i <= (size.movies ?? 3); i++) {
     const name = i === 1 ? `Amélie (2001)` : i === 2 ? `Don't Look Up (2021)` : `Film ${i} (${2000 + i})`;
     tree.movies.push(write(join(roots.movies, name, `${name}.mkv`)));
+    if (i <= (size.subtitledMovies ?? 0)) write(join(roots.movies, name, `${name}.en.srt`), 512);
   }
   for (let s = 1; s <= (size.shows ?? 2); s++) {
     const show = s === 1 ? 'The Office (US)' : `Show ${s}`;

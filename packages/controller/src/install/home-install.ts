@@ -32,6 +32,8 @@ import {
 } from './backups.js';
 import { extractCap } from './extract-cap.js';
 import { checkHomeDeletions, type HomeLoss } from './home-deletion-guard.js';
+import { replayPlaylists, type PlaylistReplay } from './playlist-replay.js';
+import { checkPlexVersions } from './plex-version-check.js';
 import { removeHomeEntry, writeHomeFile, type Owner } from './home-paths.js';
 import type { PlexControl } from './plex-control.js';
 import { checkStagedLibrary } from './staged-library.js';
@@ -53,6 +55,8 @@ export interface HomeInstallOptions {
   owner?: { uid: number; gid: number } | undefined;
   startTimeoutMs: number;
   onStep?: (step: InstallStep, detail?: string) => void;
+  /** The job's Plex version (what made the new library): home's must not be older. */
+  plexVersion?: string | undefined;
   /** The deletion cap, checked against home before it is touched; `allow` is `--allow-deletions`. */
   deletions: { cap: DeletionCap; allow: boolean };
   /**
@@ -78,6 +82,10 @@ export interface InstallResult {
   homeDeletions: HomeLoss[];
   /** What people did at home during the job, carried onto the new library (no base: none). */
   userState?: UserStateMergeReport | undefined;
+  /** The playlists home made during the job, made again by the home Plex on the new library. */
+  playlists?: PlaylistReplay | undefined;
+  /** Said when the home Plex changed version during the job (and the install could go on). */
+  versionNote?: string | undefined;
 }
 
 /** The leaf items of each section type, as Plex's API counts them. */
@@ -127,6 +135,16 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
       allowDeletions: options.deletions.allow,
       jobId: options.jobId,
     });
+    const versionNote =
+      options.plexVersion === undefined
+        ? undefined
+        : checkPlexVersions({
+            jobId: options.jobId,
+            jobVersion: options.plexVersion,
+            homeVersion: await homePlexVersion(options.plex),
+            homeDb: mainDatabasePath(options.pmsDir),
+            incomingDb: mainDatabasePath(options.stagingDir),
+          });
     const owner = options.owner ?? ownerOf(mainDatabasePath(options.pmsDir));
     const base = options.base && (await stageBase(options.base(), baseDir));
 
@@ -163,12 +181,23 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
       step('rolling-back', backup.dir);
       await rollBack(options, backup, error);
     }
+    const playlists =
+      userState && userState.playlists.length > 0 ? await replayPlaylists(options.plex, mainDatabasePath(options.pmsDir), userState.playlists) : undefined;
     pruneBackups(options.backupsDir, options.keepBackups);
     step('done');
-    return { backup, stats, files: extracted.files, homeDeletions, userState };
+    return { backup, stats, files: extracted.files, homeDeletions, userState, playlists, versionNote };
   } finally {
     rmSync(options.stagingDir, { recursive: true, force: true });
     rmSync(baseDir, { recursive: true, force: true });
+  }
+}
+
+/** The version the home Plex says it is, or undefined when it does not answer (stopped by its owner). */
+async function homePlexVersion(plex: { url: string; token: string }): Promise<string | undefined> {
+  try {
+    return (await new PlexClient({ url: plex.url, token: plex.token, timeoutMs: 10_000 }).identity()).version;
+  } catch {
+    return undefined;
   }
 }
 

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { PlexliftError, toPlexliftError, type Config, type JobReport } from '@plexlift/shared';
 import type { UserStateMergeReport } from '@plexlift/shared/plex-db';
+import type { PlaylistReplay } from '../install/playlist-replay.js';
 import type { ChunkTransfers } from '../transfers/chunk-transfers.js';
 import type { TransferRecord, TransferStore } from '../transfers/transfer-store.js';
 import { installArchive } from '../install/home-install.js';
@@ -56,14 +57,22 @@ export async function installJob(
     onStep: (step, detail) => journal.event(job.id, { type: 'phase:progress', phase: 'install', message: detail ? `${step}: ${detail}` : step }),
     deletions: { cap: job.spec.deletionCap, allow: job.spec.allowDeletions || request.allowDeletions },
     base: baseOf(context, job.id),
+    plexVersion: job.spec.plex.version,
     resume,
   });
-  const homeChanges = result.userState && summarizeHomeChanges(result.userState);
+  const homeChanges = result.userState && summarizeHomeChanges(result.userState, result.playlists);
   const lost = result.homeDeletions.map(({ title, missing, total, limit, sample }) => ({ section: title, missing, total, limit, sample }));
+  if (result.versionNote) journal.event(job.id, { type: 'log', level: 'info', message: result.versionNote });
   journal.event(job.id, {
     type: 'phase:complete',
     phase: 'install',
-    summary: { backup: result.backup.dir, files: result.files, ...(lost.length > 0 ? { homeDeletions: lost } : {}), ...(homeChanges ? { homeChanges } : {}) },
+    summary: {
+      backup: result.backup.dir,
+      files: result.files,
+      ...(lost.length > 0 ? { homeDeletions: lost } : {}),
+      ...(homeChanges ? { homeChanges } : {}),
+      ...(result.versionNote ? { plexVersion: result.versionNote } : {}),
+    },
   });
   const report = buildJobReport({
     jobId: job.id,
@@ -88,9 +97,10 @@ function baseOf(context: JobInstallContext, jobId: string): (() => Readable) | u
 }
 
 /** The merge as the report keeps it: only the tables home changed; nothing at all when home did nothing. */
-function summarizeHomeChanges(merge: UserStateMergeReport): JobReport['homeChanges'] {
+function summarizeHomeChanges(merge: UserStateMergeReport, playlists: PlaylistReplay | undefined): JobReport['homeChanges'] {
   const tables = merge.tables.filter((t) => t.carried > 0 || t.removed > 0 || t.notCarried.length > 0);
-  return tables.length > 0 || merge.notMerged.length > 0 ? { tables, notMerged: merge.notMerged } : undefined;
+  if (tables.length === 0 && merge.notMerged.length === 0 && !playlists) return undefined;
+  return { tables, notMerged: merge.notMerged, ...(playlists ? { playlists } : {}) };
 }
 
 /** The job's history holds a completed install (not one skipped for `--no-install`). */

@@ -47,6 +47,11 @@ export const SectionSchema = z
   .loose();
 export const SectionsSchema = z.object({ MediaContainer: z.object({ Directory: z.array(SectionSchema).default([]) }).loose() });
 
+/** The reply to a playlist's creation: the playlist, under `Metadata` in PMS's JSON. */
+export const PlaylistsSchema = z.object({
+  MediaContainer: z.object({ Metadata: z.array(z.object({ ratingKey: z.coerce.string(), title: z.string() }).loose()).default([]) }).loose(),
+});
+
 export const ActivitySchema = z
   .object({
     uuid: z.string(),

@@ -6,6 +6,7 @@ import {
   ButlerTasksSchema,
   CountSchema,
   IdentitySchema,
+  PlaylistsSchema,
   PrefsSchema,
   RootSchema,
   SectionsSchema,
@@ -138,6 +139,21 @@ export class PlexClient {
 
   async account(signal?: AbortSignal) {
     return (await this.json('GET', '/myplex/account', AccountSchema, { signal })).MyPlex;
+  }
+
+  /**
+   * A playlist of library items, in order (`POST /playlists` with a `server://` uri naming this
+   * server and the items' rating keys); returns its rating key.
+   */
+  async createPlaylist(
+    input: { title: string; type: 'video' | 'audio' | 'photo'; machineIdentifier: string; itemIds: number[] },
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const uri = `server://${input.machineIdentifier}/com.plexapp.plugins.library/library/metadata/${input.itemIds.join(',')}`;
+    const reply = await this.json('POST', '/playlists', PlaylistsSchema, { query: { type: input.type, title: input.title, smart: 0, uri }, signal });
+    const playlist = reply.MediaContainer.Metadata[0];
+    if (!playlist) throw new PlexliftError('PLEX_API_ERROR', `Plex did not return the playlist "${input.title}" it created`);
+    return playlist.ratingKey;
   }
 
   private async json<S extends z.ZodType>(method: string, path: string, schema: S, options: RequestOptions): Promise<z.output<S>> {

@@ -20,13 +20,22 @@ import { StableKeys } from './stable-keys.js';
  * | `media_part_settings`   | account + the part's file (chosen streams) | set or changed: the same, home wins   | not carried (no part to attach to); reported |
  * | `media_stream_settings` | account + the stream (file, type, index)   | set or changed: the same, home wins   | not carried; reported                  |
  *
- * Not carried, and listed when home changed them: playlists and collections (rows of
- * `metadata_items` under Plex's collating indexes, and `play_queue_generators`), `statistics_*`
- * (Plex's own counters), and everything the job rebuilt (items, media, metadata).
+ * Playlists (a `metadata_items` row of type 15 and its `play_queue_generators`) sit under Plex's
+ * collating indexes and FTS triggers, which only Plex may write: the ones home made during the job
+ * are returned with their items by guid, for the home Plex to make again through its API once the
+ * new library runs; one changed or deleted at home is reported, not carried. Not carried, and
+ * listed when home changed them: collections edited by hand, everything the job rebuilt (items,
+ * media, metadata); Plex's own bookkeeping (`statistics_*`, play queues) is not listed.
  */
 export interface UserStateMergeReport {
   /** Per merged table: rows carried, and those not carried with why. */
   tables: TableMerge[];
+  /**
+   * Playlists made at home since the snapshot, with their items by guid: Plex makes them again
+   * through its API once the new library runs (their rows sit under Plex's collating indexes,
+   * which only Plex may write). Playlists changed or deleted at home are listed, not carried.
+   */
+  playlists: PlaylistChange[];
   /** Every other table whose rows home changed since the snapshot: not carried. */
   notMerged: { table: string; rows: { base: number; home: number } }[];
   durationMs: number;
@@ -41,6 +50,16 @@ export interface TableMerge {
   /** Carried, but their item is not in the new library yet (Plex applies them once it is scanned). */
   waiting: number;
   notCarried: { reason: string; rows: number; sample: string[] }[];
+}
+
+export interface PlaylistChange {
+  guid: string;
+  title: string;
+  change: 'added' | 'changed' | 'removed';
+  /** What it holds: `video`, `audio` or `photo`, from its items. */
+  type: 'video' | 'audio' | 'photo';
+  /** Its items' guids, in order. */
+  items: string[];
 }
 
 interface Rule {
@@ -110,8 +129,10 @@ const RULES: Rule[] = [
   },
 ];
 
-/** Tables whose changes are Plex's own bookkeeping, never a person's: not listed. */
-const BOOKKEEPING = /^(sqlite_|statistics_|activities$|schema_migrations$|preferences$)/;
+/** Tables whose changes are Plex's own bookkeeping, never a person's (or, for playlists, reported on their own): not listed. */
+const BOOKKEEPING = /^(sqlite_|statistics_|activities$|schema_migrations$|preferences$|play_queues$|play_queue_items$|play_queue_generators$)/;
+/** Rows of a table that belong to a change reported on its own (playlists are items of no section). */
+const REPORTED_APART: Record<string, string> = { metadata_items: 'metadata_type <> 15' };
 const SAMPLE = 5;
 
 export function mergeUserState(paths: { base: string; home: string; incoming: string }): UserStateMergeReport {
@@ -125,7 +146,12 @@ export function mergeUserState(paths: { base: string; home: string; incoming: st
       RULES.filter((rule) => hasTable(base, rule.table) && hasTable(home, rule.table)).map((rule) => mergeTable(rule, { base, home, incoming }, keys)),
     )();
     const merged = new Set(RULES.map((rule) => rule.table));
-    return { tables, notMerged: changedTables(base, home).filter((change) => !merged.has(change.table)), durationMs: Math.round(performance.now() - started) };
+    return {
+      tables,
+      playlists: playlistChanges(base, home),
+      notMerged: changedTables(base, home).filter((change) => !merged.has(change.table)),
+      durationMs: Math.round(performance.now() - started),
+    };
   } finally {
     closeDatabase(incoming);
     closeDatabase(home);
@@ -315,14 +341,52 @@ function changedTables(base: SqliteDatabase, home: SqliteDatabase): { table: str
     if (object.sql && /^\s*CREATE\s+VIRTUAL/i.test(object.sql)) continue;
     const columns = columnsOf(home, object.name);
     const stamps = ['updated_at', 'changed_at'].filter((c) => columns.includes(c)).map((c) => `max(${quoteIdentifier(c)})`);
+    const where = REPORTED_APART[object.name] ? ` WHERE ${REPORTED_APART[object.name]}` : '';
     const signature = (db: SqliteDatabase) =>
       db
-        .prepare(`SELECT count(*) AS n, ${['max(rowid)', ...stamps].join(', ')} FROM ${quoteIdentifier(object.name)}`)
+        .prepare(`SELECT count(*) AS n, ${['max(rowid)', ...stamps].join(', ')} FROM ${quoteIdentifier(object.name)}${where}`)
         .raw()
         .get() as unknown[];
     const after = signature(home);
     const before = baseTables.has(object.name) ? signature(base) : [0];
     if (JSON.stringify(before) !== JSON.stringify(after)) changes.push({ table: object.name, rows: { base: Number(before[0]), home: Number(after[0]) } });
   }
+  return changes;
+}
+
+/** The playlists home added, changed or deleted since the snapshot, by guid, with their items by guid. */
+function playlistChanges(base: SqliteDatabase, home: SqliteDatabase): PlaylistChange[] {
+  const read = (db: SqliteDatabase) => {
+    const items = db.prepare(
+      `SELECT i.guid, i.metadata_type AS type FROM play_queue_generators g JOIN metadata_items i ON i.id = g.metadata_item_id
+        WHERE g.playlist_id = ? ORDER BY g."order", g.id`,
+    );
+    const playlists = new Map<string, { title: string; items: { guid: string; type: number }[] }>();
+    for (const row of db.prepare('SELECT id, guid, title FROM metadata_items WHERE metadata_type = 15 AND deleted_at IS NULL ORDER BY id').all() as {
+      id: number;
+      guid: string | null;
+      title: string | null;
+    }[]) {
+      if (row.guid) playlists.set(row.guid, { title: row.title ?? '', items: items.all(row.id) as { guid: string; type: number }[] });
+    }
+    return playlists;
+  };
+  const before = read(base);
+  const after = read(home);
+  const changes: PlaylistChange[] = [];
+  const kind = (types: number[]): PlaylistChange['type'] => (types.includes(10) ? 'audio' : types.includes(13) ? 'photo' : 'video');
+  const describe = (guid: string, playlist: { title: string; items: { guid: string; type: number }[] }, change: PlaylistChange['change']) => ({
+    guid,
+    title: playlist.title,
+    change,
+    type: kind(playlist.items.map((i) => i.type)),
+    items: playlist.items.map((i) => i.guid),
+  });
+  for (const [guid, playlist] of after) {
+    const earlier = before.get(guid);
+    if (!earlier) changes.push(describe(guid, playlist, 'added'));
+    else if (JSON.stringify(earlier) !== JSON.stringify(playlist)) changes.push(describe(guid, playlist, 'changed'));
+  }
+  for (const [guid, playlist] of before) if (!after.has(guid)) changes.push(describe(guid, playlist, 'removed'));
   return changes;
 }

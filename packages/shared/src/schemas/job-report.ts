@@ -94,6 +94,13 @@ export const JobReportSchema = z.object({
         }),
       ),
       notMerged: z.array(z.object({ table: z.string(), rows: z.object({ base: z.number(), home: z.number() }) })),
+      /** Playlists made at home during the job, made again on the new library by the home Plex; and those that were not. */
+      playlists: z
+        .object({
+          carried: z.array(z.object({ title: z.string(), items: z.number(), missing: z.number() })),
+          notCarried: z.array(z.object({ title: z.string(), reason: z.string() })),
+        })
+        .optional(),
     })
     .optional(),
   /** Bytes per direction of the data plane (`restore`, `export`). */

@@ -69,6 +69,11 @@ function formatHomeChanges(changes: JobReport['homeChanges']): string[] {
     for (const left of table.notCarried)
       lines.push(`not carried from home: ${table.table} ${left.rows} rows, ${left.reason}${left.sample.length > 0 ? ` (e.g. ${left.sample[0]})` : ''}`);
   }
+  for (const playlist of changes.playlists?.carried ?? [])
+    lines.push(
+      `carried from home: playlist "${playlist.title}" (${playlist.items} items${playlist.missing > 0 ? `; ${playlist.missing} not in the new library` : ''})`,
+    );
+  for (const playlist of changes.playlists?.notCarried ?? []) lines.push(`not carried from home: playlist "${playlist.title}", ${playlist.reason}`);
   for (const table of changes.notMerged)
     lines.push(`changed at home, not carried: ${table.table} (${table.rows.base} → ${table.rows.home} rows; the new library's version stands)`);
   return lines;
