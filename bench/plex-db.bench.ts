@@ -6,6 +6,7 @@
  *   npm run bench                 # reference library (~500k items; built once, cached)
  *   npm run bench -- --size small # quick run
  */
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import {
   checkIntegrity,
   closeDatabase,
   findPlexOnlyObjects,
+  mergeUserState,
   openDatabaseReadOnly,
   readLibraryStats,
   readSchema,
@@ -136,6 +138,43 @@ SELECT mi.library_section_id, count(*) FROM media_parts mp JOIN media_items mi O
     shellMs: median(() => shell(library, sql)),
     target: 'does more',
     note: `ours copies the DB (backup API) and checks every B-tree incl. metadata_items (${blocked.size} table(s) the shell cannot check: ${[...blocked].join(', ')}), the freelist and page accounting; the shell checks ${checkable.length} tables in place`,
+  });
+}
+
+// The install's user-state merge (issue 18): 10k rows changed at home during a job (6k watch
+// states, 3k plays, 1k stream choices), merged onto the new library while the home Plex is
+// stopped: the downtime it adds. The shell's baseline is the naive copy a hand migration does
+// (rows past the new library's highest id, appended by id), which matches nothing by meaning.
+{
+  const home = freshCopy('merge-home');
+  const seed = new Database(home);
+  seed.exec(`
+    INSERT INTO metadata_item_settings (account_id, guid, view_count, last_viewed_at, created_at, updated_at)
+      SELECT 1, guid, 1, 1780000000, 1780000000, 1780000000 FROM metadata_items WHERE metadata_type = 10 AND deleted_at IS NULL ORDER BY id LIMIT 6000;
+    INSERT INTO metadata_item_views (account_id, guid, metadata_type, library_section_id, title, viewed_at, view_type)
+      SELECT 1, guid, 10, library_section_id, title, 1780000000 + id, 0 FROM metadata_items WHERE metadata_type = 10 AND deleted_at IS NULL ORDER BY id LIMIT 3000 OFFSET 6000;
+    INSERT INTO media_part_settings (account_id, media_part_id, selected_audio_stream_id, created_at, updated_at)
+      SELECT 1, media_part_id, id, 1780000000, 1780000000 FROM media_streams WHERE stream_type_id = 2 ORDER BY id LIMIT 1000;`);
+  seed.close();
+  const appendSql = ['metadata_item_settings', 'metadata_item_views', 'media_part_settings']
+    .map((table) => `INSERT INTO main.${table} SELECT * FROM h.${table} WHERE id > (SELECT coalesce(max(id), 0) FROM main.${table});`)
+    .join('\n');
+  let carried = 0;
+  const ours = median(() => {
+    const incoming = freshCopy('merge-incoming');
+    const started = performance.now();
+    const merged = mergeUserState({ base: library, home, incoming });
+    const elapsed = performance.now() - started;
+    carried = merged.tables.reduce((sum, table) => sum + table.carried, 0);
+    return elapsed;
+  }, true);
+  const theirs = median(() => shell(freshCopy('merge-shell'), `ATTACH ${quote(home)} AS h;\nBEGIN;\n${appendSql}\nCOMMIT;`), true);
+  rows.push({
+    name: 'user-state merge',
+    oursMs: ours,
+    shellMs: theirs,
+    target: 'the downtime it adds',
+    note: `${carried.toLocaleString('en-US')} rows carried by meaning (guid, file, stream) with the library's tables compared for the report; the home Plex is stopped for this long on top of the backup and the copy in; the shell appends rows by id`,
   });
 }
 

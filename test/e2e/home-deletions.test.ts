@@ -61,6 +61,8 @@ describe('the deletion cap at home, in every mode', () => {
       const under = await degradedHome(2);
       const scan = await runCli(['run', '--mode', 'scan', '--wait', '--config', under.configPath]);
       expect(scan.status, scan.stderr).toBe(0);
+      // Within the cap, yet said: what home had that the new library lacks.
+      expect(scan.stdout).toMatch(/^not in the new library: 2 of the 40 items home had in Movies \(within the cap of 2\), e\.g\. "Film 8", "Film 9"; /m);
       expect(readStatsOf(under.home.paths.mainDb).library.sections.find((s) => s.title === 'Movies')?.counts.movie).toBe(40 - 2 + 2);
 
       const over = await degradedHome(4);

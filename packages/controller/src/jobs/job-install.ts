@@ -83,6 +83,7 @@ export async function installJob(
     sonicSections: sonicSectionsOf(home.plexDataDir),
     hourlyPrice,
     homeChanges,
+    homeDeletions: lost,
   });
   journal.move(job, 'installing', 'done', { report });
   // Done: the archive and the restore snapshot leave the disk. Not before: a controller stopped

@@ -20,6 +20,8 @@ export function buildJobReport(input: {
   hourlyPrice: number;
   /** What the install carried from home (the user-state merge). */
   homeChanges?: JobReport['homeChanges'];
+  /** What home had that the installed library lacks (within the cap, or allowed). */
+  homeDeletions?: JobReport['homeDeletions'];
 }): JobReport {
   const job = input.jobs.get(input.jobId)!;
   const before = job.report?.before;
@@ -58,6 +60,7 @@ export function buildJobReport(input: {
     ...(landed ? { landed } : {}),
     ...(rates ? { rates } : {}),
     ...(input.homeChanges ? { homeChanges: input.homeChanges } : {}),
+    ...(input.homeDeletions && input.homeDeletions.length > 0 ? { homeDeletions: input.homeDeletions } : {}),
     phases,
     bytesMoved,
     hours: Math.round(hours * 100) / 100,

@@ -103,6 +103,11 @@ export const JobReportSchema = z.object({
         .optional(),
     })
     .optional(),
+  /**
+   * Items home had that the installed library lacks, per section, within the deletion cap (or
+   * allowed): files that did not read on the VM, or items home scanned during the job.
+   */
+  homeDeletions: z.array(z.object({ section: z.string(), missing: z.number(), total: z.number(), limit: z.number(), sample: z.array(z.string()) })).optional(),
   /** Bytes per direction of the data plane (`restore`, `export`). */
   bytesMoved: z.record(z.string(), z.number()).optional(),
   hours: z.number().optional(),

@@ -39,6 +39,10 @@ export function formatReport(jobId: string, report: JobReport): string {
   }
   if (sonic) lines.push(`Sonic: ${sonic.analyzed} of ${sonic.total} tracks (${sonic.percent} %)`);
   lines.push(...formatHomeChanges(report.homeChanges));
+  for (const lost of report.homeDeletions ?? [])
+    lines.push(
+      `not in the new library: ${lost.missing} of the ${lost.total} items home had in ${lost.section} (within the cap of ${lost.limit}), e.g. ${lost.sample.map((t) => `"${t}"`).join(', ')}; the home Plex adds back any whose files it still has at its next scan of ${lost.section}`,
+    );
   if (report.rates?.tracksPerHour !== undefined)
     lines.push(`rate: ${report.rates.tracksPerHour} tracks/h${report.rates.tracksPerEuro === undefined ? '' : `, ${report.rates.tracksPerEuro} tracks/€`}`);
   if (phases)
