@@ -66,6 +66,8 @@ describe('the deletion cap at home, before an install', () => {
        UPDATE library_sections SET uuid = 'rebuilt-' || id;
        UPDATE metadata_items SET guid = 'local://' || (id - 100000) WHERE metadata_type = 1`,
     );
+    // Home's films have the same local guids (built from ids both builds share a counter for).
+    editLibrary(paths.home, `UPDATE metadata_items SET guid = 'local://' || id WHERE metadata_type = 1`);
     expect(guard(paths)).toEqual([]);
     // The same local guid, another file: not the same film (a local id is not an identity).
     editLibrary(

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mergeUserState } from '@plexlift/shared/plex-db';
+import { assertMergeable, mergeUserState, tablesChangedAtHome } from '@plexlift/shared/plex-db';
 import { generateLibrary } from '../utils/library-generator.js';
 import { editLibrary, RENUMBER_LIBRARY_SQL } from '../utils/plex-only-objects.js';
 import { createTempDir } from '../utils/temp-dir.js';
@@ -67,7 +67,7 @@ describe('mergeUserState: what home did during a job, onto the library the job b
     const before = rows(incoming, 'SELECT * FROM metadata_item_settings ORDER BY id');
     const report = mergeUserState({ base, home, incoming });
     expect(report.tables.filter((t) => t.carried > 0 || t.removed > 0 || t.notCarried.length > 0)).toEqual([]);
-    expect(report.notMerged).toEqual([]);
+    expect(tablesChangedAtHome({ base, home })).toEqual([]);
     expect(rows(incoming, 'SELECT * FROM metadata_item_settings ORDER BY id')).toEqual(before);
   });
 
@@ -157,11 +157,45 @@ describe('mergeUserState: what home did during a job, onto the library the job b
     );
     expect(mergeUserState({ base, home, incoming })).toMatchObject({
       playlists: [{ guid: 'com.plexapp.agents.none://p-1', title: 'Weekend', change: 'added', type: 'video', items: [guids.b, guids.a] }],
-      notMerged: [],
     });
+    // A playlist is reported on its own, not as a change of metadata_items.
+    expect(tablesChangedAtHome({ base, home })).toEqual([]);
     editLibrary(home, `UPDATE metadata_items SET updated_at = ${T0 + 99} WHERE id = ${episode.id};`);
-    expect(mergeUserState({ base, home, incoming }).notMerged).toEqual([
-      { table: 'metadata_items', rows: { base: expect.any(Number), home: expect.any(Number) } },
+    expect(tablesChangedAtHome({ base, home })).toEqual([{ table: 'metadata_items', rows: { base: expect.any(Number), home: expect.any(Number) } }]);
+  });
+
+  it('a local:// guid names another item in the new library: not carried, reported; subtitles turned off (0) are a choice, not the default (NULL)', () => {
+    const { base, home, incoming, parts, streams } = threeWay();
+    editLibrary(
+      home,
+      `INSERT INTO metadata_item_settings (account_id, guid, view_count, created_at, updated_at) VALUES (1, 'local://4242', 1, ${T0}, ${T0});
+       UPDATE media_part_settings SET selected_subtitle_stream_id = 0 WHERE media_part_id = ${parts.a.id};`,
+    );
+    const report = mergeUserState({ base, home, incoming });
+    expect(report.tables.find((t) => t.table === 'metadata_item_settings')?.notCarried).toEqual([
+      { reason: 'its item has a local guid (local://), which names another item in the new library', rows: 1, sample: ['account_id=1 guid=local://4242'] },
     ]);
+    expect(rows(incoming, `SELECT count(*) AS n FROM metadata_item_settings WHERE guid = 'local://4242'`)).toEqual([{ n: 0 }]);
+    expect(
+      rows(incoming, 'SELECT selected_audio_stream_id, selected_subtitle_stream_id FROM media_part_settings WHERE media_part_id = ?', parts.a.id + 100000),
+    ).toEqual([{ selected_audio_stream_id: streams.a + 100000, selected_subtitle_stream_id: 0 }]);
+  });
+
+  it('refuses, before anything is stopped, a new library whose merged tables are views or that brings triggers of its own', () => {
+    const { base, incoming } = threeWay();
+    expect(() => assertMergeable({ base, incoming })).not.toThrow();
+    const db = new Database(incoming);
+    db.exec(`CREATE TRIGGER spin AFTER INSERT ON metadata_item_settings BEGIN UPDATE accounts SET name = 'x'; END;`);
+    db.close();
+    expect(() => assertMergeable({ base, incoming })).toThrow(
+      /^the new library has a trigger "spin" the library it was built from does not have; nothing was installed/,
+    );
+    const other = threeWay();
+    const swapped = new Database(other.incoming);
+    swapped.exec(
+      `DROP TABLE accounts; CREATE VIEW accounts AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i AS id, '' AS name FROM n;`,
+    );
+    swapped.close();
+    expect(() => assertMergeable({ base: other.base, incoming: other.incoming })).toThrow(/holds accounts as a view, not a plain table/);
   });
 });

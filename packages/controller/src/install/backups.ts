@@ -205,3 +205,15 @@ export function readRollbackMark(backup: Backup): RollbackMark | undefined {
 export function findJobBackup(backupsRoot: string, jobId: string): Backup | undefined {
   return listBackups(backupsRoot).find((b) => b.manifest.jobId === jobId);
 }
+
+/**
+ * Takes the backup of an earlier install of `jobId` out of that job's name (it stays a backup of
+ * home, listed and kept like the others): another attempt makes its own, and a resume of that
+ * attempt must never take the earlier one, its rollback mark included, for its own.
+ */
+export function retireJobBackup(backupsRoot: string, jobId: string): void {
+  for (const backup of listBackups(backupsRoot).filter((b) => b.manifest.jobId === jobId)) {
+    const manifest = { ...backup.manifest, jobId: `${jobId} (an earlier attempt)` };
+    writeFileSync(join(backup.dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  }
+}

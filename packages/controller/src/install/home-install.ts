@@ -9,11 +9,14 @@ import {
   closeDatabase,
   findProcessesHolding,
   mainDatabasePath,
+  assertMergeable,
   mergeUserState,
+  tablesChangedAtHome,
   METADATA_TYPE,
   openDatabaseReadOnly,
   readLibraryStats,
   type LibraryStats,
+  type TableChange,
   type UserStateMergeReport,
 } from '@plexlift/shared/plex-db';
 import {
@@ -71,6 +74,8 @@ export interface HomeInstallOptions {
   resume?: boolean;
 }
 
+type HomeInstallResultState = InstallResult['userState'];
+
 export type InstallStep =
   'staging' | 'checking' | 'stopping' | 'merging' | 'backing-up' | 'installing' | 'starting' | 'verifying' | 'rolling-back' | 'restored' | 'done';
 
@@ -81,7 +86,7 @@ export interface InstallResult {
   /** What home had that the installed library lacks, per section (within the cap, or allowed). */
   homeDeletions: HomeLoss[];
   /** What people did at home during the job, carried onto the new library (no base: none). */
-  userState?: UserStateMergeReport | undefined;
+  userState?: (UserStateMergeReport & { notMerged: TableChange[] }) | undefined;
   /** The playlists home made during the job, made again by the home Plex on the new library. */
   playlists?: PlaylistReplay | undefined;
   /** Said when the home Plex changed version during the job (and the install could go on). */
@@ -147,18 +152,21 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
           });
     const owner = options.owner ?? ownerOf(mainDatabasePath(options.pmsDir));
     const base = options.base && (await stageBase(options.base(), baseDir));
+    // Before the stop: what could make the merge misbehave, and the report's slow part.
+    if (base) assertMergeable({ base, incoming: mainDatabasePath(options.stagingDir) });
+    const notMerged = base ? tablesChangedAtHome({ base, home: mainDatabasePath(options.pmsDir) }) : [];
 
     step('stopping', options.control.describe);
     await options.control.stop();
     let backup: Backup;
-    let userState: UserStateMergeReport | undefined;
+    let userState: HomeInstallResultState;
     // Plex is stopped from here: a failure before the install (the DB still held, no space for
     // the backup, a merge that fails) starts it again, home unchanged.
     try {
       await waitUntilReleased(options.pmsDir);
       if (base) {
         step('merging', 'what home did during the job');
-        userState = mergeUserState({ base, home: mainDatabasePath(options.pmsDir), incoming: mainDatabasePath(options.stagingDir) });
+        userState = { ...mergeUserState({ base, home: mainDatabasePath(options.pmsDir), incoming: mainDatabasePath(options.stagingDir) }), notMerged };
         // The tables it wrote were checked by the merge; the library must count as it did.
         if (JSON.stringify(stagedStats(options.stagingDir)) !== JSON.stringify(stats))
           throw new PlexliftError('SAFETY_STOP', "the merge of what home did during the job changed the new library's counts; nothing was installed");
@@ -180,8 +188,14 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
       step('rolling-back', backup.dir);
       await rollBack(options, backup, error);
     }
+    const made = userState?.playlists ?? [];
     const playlists =
-      userState && userState.playlists.length > 0 ? await replayPlaylists(options.plex, mainDatabasePath(options.pmsDir), userState.playlists) : undefined;
+      made.length > 0
+        ? await replayPlaylists(options.plex, mainDatabasePath(options.pmsDir), made).catch(
+            // The library is installed and answers: a playlist that cannot be made is said, never a reason to undo it.
+            (error: unknown): PlaylistReplay => ({ carried: [], notCarried: made.map((p) => ({ title: p.title, reason: (error as Error).message })) }),
+          )
+        : undefined;
     pruneBackups(options.backupsDir, options.keepBackups);
     step('done');
     return { backup, stats, files: extracted.files, homeDeletions, userState, playlists, versionNote };

@@ -34,7 +34,14 @@ export async function replayPlaylists(plex: { url: string; token: string }, home
   let found: { change: PlaylistChange; ids: number[] }[];
   try {
     const byGuid = db.prepare('SELECT id FROM metadata_items WHERE guid = ? AND deleted_at IS NULL ORDER BY id').pluck();
-    found = added.map((change) => ({ change, ids: change.items.map((guid) => byGuid.get(guid) as number | undefined).filter((id) => id !== undefined) }));
+    // A `local://` guid is built from a local id: in the new library it names another item.
+    found = added.map((change) => ({
+      change,
+      ids: change.items
+        .filter((guid) => !guid.startsWith('local://'))
+        .map((guid) => byGuid.get(guid) as number | undefined)
+        .filter((id) => id !== undefined),
+    }));
   } finally {
     closeDatabase(db);
   }

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { PlexliftError, toPlexliftError, type Config, type JobReport } from '@plexlift/shared';
-import type { UserStateMergeReport } from '@plexlift/shared/plex-db';
+import type { TableChange, UserStateMergeReport } from '@plexlift/shared/plex-db';
 import type { PlaylistReplay } from '../install/playlist-replay.js';
 import type { ChunkTransfers } from '../transfers/chunk-transfers.js';
 import type { TransferRecord, TransferStore } from '../transfers/transfer-store.js';
+import { retireJobBackup } from '../install/backups.js';
 import { installArchive } from '../install/home-install.js';
 import { createPlexControl } from '../install/plex-control.js';
 import { readOnlineToken } from '../plex-account.js';
@@ -98,7 +99,7 @@ function baseOf(context: JobInstallContext, jobId: string): (() => Readable) | u
 }
 
 /** The merge as the report keeps it: only the tables home changed; nothing at all when home did nothing. */
-function summarizeHomeChanges(merge: UserStateMergeReport, playlists: PlaylistReplay | undefined): JobReport['homeChanges'] {
+function summarizeHomeChanges(merge: UserStateMergeReport & { notMerged: TableChange[] }, playlists: PlaylistReplay | undefined): JobReport['homeChanges'] {
   const tables = merge.tables.filter((t) => t.carried > 0 || t.removed > 0 || t.notCarried.length > 0);
   if (tables.length === 0 && merge.notMerged.length === 0 && !playlists) return undefined;
   return { tables, notMerged: merge.notMerged, ...(playlists ? { playlists } : {}) };
@@ -141,12 +142,24 @@ export async function installWaitingJob(jobId: string, hourlyPrice: number, cont
       `job ${jobId} has no verified archive waiting to be installed (it is ${job?.state ?? 'unknown'}${job?.error ? `: ${job.error.message}` : ''})`,
     );
   }
+  const live = journal.jobs.live().find((other) => other.library === job.library && other.id !== jobId && other.state !== 'verified');
+  if (live) throw new PlexliftError('BAD_ARGUMENT', `job ${live.id} is ${live.state} on this library; install job ${jobId} once it has ended`);
+  if (job.state === 'failed') {
+    // The last attempt's rollback did not finish: home must be put back by hand first.
+    if (/so did the rollback/.test(job.error?.message ?? ''))
+      throw new PlexliftError(
+        'SAFETY_STOP',
+        `the last install of job ${jobId} could not be rolled back (${job.error?.message ?? ''}); run plexlift rollback first`,
+      );
+    // Its backup is of home before that attempt: a resume of this one must never take it for its own.
+    retireJobBackup(context.config.home?.backups.dir ?? join(context.config.server.stateDir, 'backups'), jobId);
+  }
   try {
     await installJob(job, transfer, hourlyPrice, context, request);
   } catch (error) {
     const failure = toPlexliftError(error);
     journal.event(jobId, { type: 'phase:fail', phase: 'install', code: failure.code, message: failure.message });
-    journal.end(jobId, failure);
+    if (journal.jobs.get(jobId)?.state === 'installing') journal.end(jobId, failure);
     throw failure;
   }
   return journal.jobs.get(jobId)!;

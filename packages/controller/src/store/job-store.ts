@@ -133,8 +133,8 @@ export class JobStore {
     const result = this.db
       .prepare(
         `UPDATE jobs SET state = @to, version = version + 1, updated_at = @at,
-                error_code = CASE WHEN @to = 'done' THEN NULL ELSE coalesce(@errorCode, error_code) END,
-                error_message = CASE WHEN @to = 'done' THEN NULL ELSE coalesce(@errorMessage, error_message) END,
+                error_code = CASE WHEN @to IN ('done', 'installing') THEN NULL ELSE coalesce(@errorCode, error_code) END,
+                error_message = CASE WHEN @to IN ('done', 'installing') THEN NULL ELSE coalesce(@errorMessage, error_message) END,
                 report_json = coalesce(@report, report_json),
                 finished_at = CASE WHEN @to IN (${FINAL_STATES_SQL}) THEN @at ELSE NULL END
           WHERE id = @id AND state = @from AND version = @version`,

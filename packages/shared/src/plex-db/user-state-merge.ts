@@ -1,6 +1,6 @@
 import { PlexliftError } from '../errors.js';
 import { closeDatabase, openDatabaseForWrite, openDatabaseReadOnly, type SqliteDatabase } from './open-database.js';
-import { isFtsTable, quoteIdentifier, readSchema } from './plex-schema.js';
+import { isFtsTable, isVirtualTable, quoteIdentifier, readSchema } from './plex-schema.js';
 import { StableKeys } from './stable-keys.js';
 
 /**
@@ -37,9 +37,13 @@ export interface UserStateMergeReport {
    * which only Plex may write). Playlists changed or deleted at home are listed, not carried.
    */
   playlists: PlaylistChange[];
-  /** Every other table whose rows home changed since the snapshot: not carried. */
-  notMerged: { table: string; rows: { base: number; home: number } }[];
   durationMs: number;
+}
+
+/** A table whose rows home changed since the snapshot. */
+export interface TableChange {
+  table: string;
+  rows: { base: number; home: number };
 }
 
 export interface TableMerge {
@@ -79,6 +83,8 @@ interface Rule {
   required?: string[];
   /** Why a row without a key (see `key`) that home added or changed is not carried. */
   unkeyed?: string;
+  /** Rows removed at home stay in the new library (a device its plays still name). */
+  keepRemoved?: boolean;
 }
 
 type Row = Record<string, unknown>;
@@ -95,6 +101,7 @@ const RULES: Rule[] = [
     table: 'devices',
     key: (row) => (typeof row.identifier === 'string' && row.identifier !== '' ? row.identifier : undefined),
     unkeyed: 'the device has no identifier',
+    keepRemoved: true,
   },
   {
     table: 'metadata_item_settings',
@@ -136,6 +143,52 @@ const BOOKKEEPING = /^(sqlite_|statistics_|activities$|schema_migrations$|prefer
 const REPORTED_APART: Record<string, string> = { metadata_items: 'metadata_type <> 15' };
 const SAMPLE = 5;
 
+/**
+ * The tables other than the merged ones whose rows home changed since the snapshot: not carried,
+ * reported. It reads both DBs whole, so it runs while the home Plex still serves (home read-only),
+ * not in the downtime the merge itself adds.
+ */
+export function tablesChangedAtHome(paths: { base: string; home: string }): TableChange[] {
+  const base = openDatabaseReadOnly(paths.base, 'base DB');
+  const home = openDatabaseReadOnly(paths.home, 'home DB');
+  try {
+    const merged = new Set(RULES.map((rule) => rule.table));
+    return changedTables(base, home).filter((change) => !merged.has(change.table));
+  } finally {
+    closeDatabase(home);
+    closeDatabase(base);
+  }
+}
+
+/**
+ * Refuses, before the home Plex is stopped, a new library the merge should not write: one whose
+ * merged tables are not plain tables, or with triggers or views the snapshot it was built from
+ * does not have (a VM can send any SQLite file: a view over an endless query or a trigger would
+ * run in the merge).
+ */
+export function assertMergeable(paths: { base: string; incoming: string }): void {
+  const home = openDatabaseReadOnly(paths.base, 'base DB');
+  const incoming = openDatabaseReadOnly(paths.incoming, 'incoming DB');
+  try {
+    const known = new Set(
+      readSchema(home)
+        .filter((o) => o.type === 'trigger' || o.type === 'view')
+        .map((o) => `${o.type}:${o.name}:${o.sql ?? ''}`),
+    );
+    const schema = readSchema(incoming);
+    const refuse = (problem: string) => new PlexliftError('SAFETY_STOP', `the new library ${problem}; nothing was installed and home is as it was`);
+    for (const rule of RULES) {
+      const object = schema.find((o) => o.name === rule.table);
+      if (object && (object.type !== 'table' || isVirtualTable(object))) throw refuse(`holds ${rule.table} as a ${object.type}, not a plain table`);
+    }
+    const foreign = schema.find((o) => (o.type === 'trigger' || o.type === 'view') && !known.has(`${o.type}:${o.name}:${o.sql ?? ''}`));
+    if (foreign) throw refuse(`has a ${foreign.type} "${foreign.name}" the library it was built from does not have`);
+  } finally {
+    closeDatabase(incoming);
+    closeDatabase(home);
+  }
+}
+
 export function mergeUserState(paths: { base: string; home: string; incoming: string }): UserStateMergeReport {
   const started = performance.now();
   const base = openDatabaseReadOnly(paths.base, 'base DB');
@@ -144,19 +197,15 @@ export function mergeUserState(paths: { base: string; home: string; incoming: st
   try {
     const keys = { base: new StableKeys(base), home: new StableKeys(home), incoming: new StableKeys(incoming) };
     const tables: TableMerge[] = incoming.transaction(() =>
-      RULES.filter((rule) => hasTable(base, rule.table) && hasTable(home, rule.table)).map((rule) => mergeTable(rule, { base, home, incoming }, keys)),
+      RULES.filter((rule) => hasTable(base, rule.table) && hasTable(home, rule.table) && hasTable(incoming, rule.table)).map((rule) =>
+        mergeTable(rule, { base, home, incoming }, keys),
+      ),
     )();
     verifyWritten(
       incoming,
       tables.filter((t) => t.carried > 0 || t.removed > 0).map((t) => t.table),
     );
-    const merged = new Set(RULES.map((rule) => rule.table));
-    return {
-      tables,
-      playlists: playlistChanges(base, home),
-      notMerged: changedTables(base, home).filter((change) => !merged.has(change.table)),
-      durationMs: Math.round(performance.now() - started),
-    };
+    return { tables, playlists: playlistChanges(base, home), durationMs: Math.round(performance.now() - started) };
   } finally {
     closeDatabase(incoming);
     closeDatabase(home);
@@ -197,7 +246,8 @@ function stableContent(rule: Rule, row: Row, keys: StableKeys, columns: string[]
       .filter((c) => c !== 'id' || rule.keepId)
       .map((c) => {
         const local = rule.locals?.[c];
-        return local ? (local.toKey(keys, row[c] as number | null) ?? null) : row[c];
+        // 0 (a subtitle turned off) is a choice, not an id; NULL is Plex's default.
+        return local && row[c] !== 0 && row[c] !== null ? (local.toKey(keys, row[c] as number) ?? null) : row[c];
       }),
   );
 }
@@ -213,7 +263,9 @@ function mergeTable(
   const columns = columnsOf(db.home, rule.table).filter((c) => shared.has(c) && incomingColumns.has(c));
   const table = quoteIdentifier(rule.table);
   const read = (source: SqliteDatabase) => source.prepare(`SELECT ${columns.map(quoteIdentifier).join(', ')} FROM ${table} ORDER BY rowid`).all() as Row[];
-  const identify = (row: Row, k: StableKeys) => (rule.multiset ? stableContent(rule, row, k, columns) : rule.key(row, k));
+  // A `local://` guid is built from a local id: in the new library it names another item.
+  const localGuid = (row: Row) => rule.guid?.(row)?.startsWith('local://') === true;
+  const identify = (row: Row, k: StableKeys) => (localGuid(row) ? undefined : rule.multiset ? stableContent(rule, row, k, columns) : rule.key(row, k));
 
   const result: TableMerge = { table: rule.table, carried: 0, removed: 0, waiting: 0, notCarried: [] };
   const notCarried = new Map<string, { rows: number; sample: string[] }>();
@@ -250,7 +302,12 @@ function mergeTable(
     } else homeRows.set(key, { row, content: stableContent(rule, row, keys.home, columns), count: 1, rows: [row] });
   }
   // A row home added or changed that has no key (its part gone at home too): nothing to carry.
-  for (const row of homeUnkeyed) if (!baseUnkeyed.has(stableContent(rule, row, keys.home, columns))) refuse(rule.unkeyed ?? 'it has no stable key', row);
+  for (const row of homeUnkeyed)
+    if (!baseUnkeyed.has(stableContent(rule, row, keys.home, columns)))
+      refuse(
+        localGuid(row) ? 'its item has a local guid (local://), which names another item in the new library' : (rule.unkeyed ?? 'it has no stable key'),
+        row,
+      );
 
   const incomingIds = new Map<string, number[]>();
   for (const row of db.incoming
@@ -263,7 +320,9 @@ function mergeTable(
     .all() as Row[]) {
     const key = identify(row, keys.incoming);
     if (key === undefined) continue;
-    incomingIds.set(key, [...(incomingIds.get(key) ?? []), row.id as number]);
+    const ids = incomingIds.get(key);
+    if (ids) ids.push(row.id as number);
+    else incomingIds.set(key, [row.id as number]);
   }
 
   const writable = columns.filter((c) => c !== 'id' || rule.keepId);
@@ -324,15 +383,19 @@ function mergeTable(
       for (const extra of ids.slice(1)) remove.run(extra);
     } else insert.run(...values);
   }
-  for (const [key, { count }] of baseRows) {
+  for (const [key, { count }] of rule.keepRemoved ? [] : baseRows) {
     const left = homeRows.get(key)?.count ?? 0;
     if (left >= count) continue;
     // Removed at home since the snapshot (unwatched, a play deleted, a stream choice reset).
     const ids = incomingIds.get(key) ?? [];
-    for (const id of ids.slice(0, rule.multiset ? count - left : ids.length)) {
+    const wanted = rule.multiset ? count - left : ids.length;
+    for (const id of ids.slice(0, wanted)) {
       remove.run(id);
       result.removed += 1;
     }
+    // A play the new library holds changed (the VM touched it) is not found by its content.
+    if (rule.multiset && ids.length < wanted)
+      for (let i = ids.length; i < wanted; i++) refuse('removed at home, but the new library holds it changed', JSON.parse(key) as Row);
   }
   result.notCarried = [...notCarried].map(([reason, entry]) => ({ reason, ...entry }));
   return result;
