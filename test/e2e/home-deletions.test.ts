@@ -79,6 +79,14 @@ describe('the deletion cap at home, in every mode', () => {
     },
   );
 
+  it('a delta job that lacks no more than the cap installs, and says what home had that the new library lacks', { timeout: 120_000 }, async () => {
+    const { home, configPath } = await degradedHome(2);
+    const delta = await runCli(['run', '--mode', 'delta', '--wait', '--config', configPath]);
+    expect(delta.status, `${delta.stdout}\n${delta.stderr}`).toBe(0);
+    expect(delta.stdout).toMatch(/^not in the new library: 2 of the 40 items home had in Movies \(within the cap of 2\), e\.g\. "Film 8", "Film 9"; /m);
+    expect(readStatsOf(home.paths.mainDb).library.sections.find((s) => s.title === 'Movies')?.counts.movie).toBe(40 - 2 + 2);
+  });
+
   it("the VM's probe, spread over the whole library, finds the unreadable films that sort last before any scan", { timeout: 120_000 }, async () => {
     const { home, configPath } = await degradedHome(4, { probeTolerates: false });
     const before = lasting(libraryFingerprint(home.paths.pms));
