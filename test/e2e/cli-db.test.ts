@@ -78,7 +78,7 @@ describe('plexlift db repair', () => {
     const config = join(dir, 'config.json');
     writeFileSync(config, JSON.stringify({ database: { sqlite3path: 'relative' } }));
     const result = await runCli(['db', 'check', library.mainDb], { env: { PLEXLIFT_CONFIG: config } });
-    expect(result).toMatchObject({ status: 78, stderr: expect.stringMatching(/config .*config\.json: database: Unrecognized key: "sqlite3path"/) });
+    expect(result).toMatchObject({ status: 78, stderr: expect.stringMatching(/config .*config\.json: database: unknown key "sqlite3path"/) });
     writeFileSync(config, '{ not json');
     expect(await runCli(['--config', config, 'db', 'check', library.mainDb])).toMatchObject({ status: 78, stderr: expect.stringMatching(/not valid JSON/) });
   });

@@ -102,6 +102,17 @@ describe('plexlift run, end to end with the local provider', () => {
       expect(plan.stdout).toMatch(/^ {2}media .* \(power\); analyses: /m);
       expect(plan.stdout).toMatch(/^ok {3}disk space: /m);
       expect(plan.stdout.trim()).toMatch(/nothing was started \(--dry-run\)$/);
+      // What home can check is checked before anything is rented: a section home lacks is a usage error.
+      for (const dryRun of [['--dry-run'], []]) {
+        const unknown = await runCli(['run', '--mode', 'delta', '--section', 'Nope', ...dryRun, '--config', configPath]);
+        expect(unknown).toMatchObject({
+          status: 2,
+          stderr: expect.stringMatching(
+            /^plexlift: --section: "Nope" is not a section of the home library \(it has "Movies" \(1\), "Music" \(2\)\); nothing was started\n$/,
+          ),
+        });
+      }
+      expect((await runCli(['run', '--mode', 'delta', '--section', 'Movies', '--dry-run', '--config', configPath])).stdout).toMatch(/sections Movies$/m);
       expect(JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout)).toEqual([]);
       // A scan job over a library someone watched needs --yes: its ids change, history would not carry over.
       const store = new Database(home.paths.mainDb);

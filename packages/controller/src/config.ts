@@ -1,5 +1,5 @@
 import Conf from 'conf';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { PlexliftError, parseConfig, type Config } from '@plexlift/shared';
 
@@ -32,11 +32,57 @@ export function loadConfig(options: { path?: string | undefined; env?: NodeJS.Pr
 }
 
 function readConfigFile(path: string): Config {
-  return parseConfig(openConfigStore(path).values(), path);
+  return parseConfig(readConfigValues(path), path);
+}
+
+/**
+ * The config file's values, or an error a person can act on: a folder, an unreadable file and a
+ * syntax error (with its line and column) are each said as what they are.
+ */
+function readConfigValues(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EISDIR'
+        ? 'is a folder, not a file'
+        : code === 'EACCES'
+          ? 'cannot be read (permission denied): run as its owner, or with sudo'
+          : `cannot be read (${code ?? (error as Error).message})`;
+    throw new PlexliftError('CONFIG_INVALID', `config ${path} ${why}`, { cause: error, details: { path } });
+  }
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const where = jsonErrorPosition(text, (error as Error).message);
+    throw new PlexliftError(
+      'CONFIG_INVALID',
+      `config ${path}: not valid JSON${where ? ` at line ${where.line}, column ${where.column}` : ''} (${(error as Error).message})`,
+      {
+        cause: error,
+        details: { path, ...where },
+      },
+    );
+  }
+}
+
+/** Line and column (1-based) of a JSON.parse error, from the offset or the line/column Node gives. */
+function jsonErrorPosition(text: string, message: string): { line: number; column: number } | undefined {
+  const stated = /line (\d+) column (\d+)/.exec(message);
+  if (stated) return { line: Number(stated[1]), column: Number(stated[2]) };
+  const offset = /position (\d+)/.exec(message);
+  if (!offset) return undefined;
+  const before = text.slice(0, Number(offset[1])).split('\n');
+  return { line: before.length, column: before.at(-1)!.length + 1 };
 }
 
 /** The config file through `conf` (atomic writes), for reading and for `plexlift config set`. */
 export function openConfigStore(path: string) {
+  // Conf's own read errors all say "not valid JSON": read it first for a clear one.
+  if (existsSync(path)) readConfigValues(path);
   let conf: Conf<Record<string, unknown>>;
   try {
     const extension = extname(path);
@@ -59,9 +105,13 @@ export function openConfigStore(path: string) {
     values: (): Record<string, unknown> => Object.fromEntries(Object.entries(conf.store).filter(([key]) => !key.startsWith('__internal__'))),
     /** Writes the whole, already validated, config at once. */
     replace: (values: Record<string, unknown>) => {
-      conf.store = values;
-      // An existing file keeps its old mode through some writes: a 0644 file becomes 0600 here.
-      chmodSync(conf.path, CONFIG_FILE_MODE);
+      try {
+        conf.store = values;
+        // An existing file keeps its old mode through some writes: a 0644 file becomes 0600 here.
+        chmodSync(conf.path, CONFIG_FILE_MODE);
+      } catch (error) {
+        throw cannotWrite(path, error);
+      }
     },
   };
 }
@@ -73,7 +123,17 @@ const CONFIG_FILE_MODE = 0o600;
  * by others. A folder that exists is left as it is (it may be shared, as /etc is); the file is 0600.
  */
 export function createConfigFolder(configPath: string): void {
-  mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw cannotWrite(configPath, error);
+  }
+}
+
+function cannotWrite(path: string, error: unknown): PlexliftError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied: run as its owner, or with sudo' : (code ?? (error as Error).message);
+  return new PlexliftError('CONFIG_INVALID', `config ${path} cannot be written (${why}); nothing was changed`, { cause: error, details: { path } });
 }
 
 /** The file `plexlift config set` edits: the one named, else the service's. */

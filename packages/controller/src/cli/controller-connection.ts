@@ -22,6 +22,13 @@ export function connectController(configPath: string | undefined, env: NodeJS.Pr
     try {
       token = readFileSync(path, 'utf8').trim();
     } catch (error) {
+      // No token file: the daemon has never started with this config (it writes the file).
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new PlexliftError(
+          'CONTROLLER_UNREACHABLE',
+          `the daemon has not started with this config (no admin token at ${path}); start it with plexlift serve`,
+        );
+      }
       throw new PlexliftError(
         'CONFIG_INVALID',
         `server.adminTokenFile: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run as a user who can, or set PLEXLIFT_TOKEN`,

@@ -23,9 +23,9 @@ export function createProgram(): Command {
     .description("Run Plex Media Server's heavy indexing on a short-lived cloud VM and bring the database home safely.")
     .version(VERSION)
     .option('--config <file>', 'config file (default: $PLEXLIFT_CONFIG, else /etc/plexlift/config.json when it exists)')
-    .showHelpAfterError()
     // Set before the subcommands are created: they inherit it.
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`plexlift: ${text.replace(/^error: /, '')}`) });
 
   const db = program.command('db').description('inspect, check, repair and remap a Plex library database (works without the daemon)');
   registerDbStats(db);
@@ -44,7 +44,14 @@ export function createProgram(): Command {
   registerConfig(program);
   registerDoctor(program);
   registerInit(program);
+  pointToHelpOnError(program);
   return program;
+}
+
+/** A usage error prints itself and where the help is, not the whole help. */
+function pointToHelpOnError(command: Command, path = command.name()): void {
+  command.showHelpAfterError(`(see ${path} --help)`);
+  for (const sub of command.commands) pointToHelpOnError(sub, `${path} ${sub.name()}`);
 }
 
 /** Parses `argv` and runs the command; the outcome is left in `process.exitCode`. */

@@ -157,17 +157,22 @@ export function listBackups(backupsRoot: string): Backup[] {
 
 /** Keeps the newest `keep` backups (and drops interrupted ones); returns what was deleted. */
 export function pruneBackups(backupsRoot: string, keep: number): string[] {
+  const removed = prunableBackups(backupsRoot, keep);
+  for (const dir of removed) rmSync(dir, { recursive: true, force: true });
+  return removed;
+}
+
+/** What `pruneBackups` would remove: every folder but the newest `keep` complete backups. */
+export function prunableBackups(backupsRoot: string, keep: number): string[] {
   if (!existsSync(backupsRoot)) return [];
   const kept = new Set(
     listBackups(backupsRoot)
       .slice(0, keep)
       .map((b) => b.dir),
   );
-  const removed = readdirSync(backupsRoot)
+  return readdirSync(backupsRoot)
     .map((name) => join(backupsRoot, name))
     .filter((dir) => statSync(dir).isDirectory() && !kept.has(dir));
-  for (const dir of removed) rmSync(dir, { recursive: true, force: true });
-  return removed;
 }
 
 /** Written once the new files are in: a resumed install knows the apply finished. */

@@ -63,24 +63,26 @@ export function sonicSectionsOf(pmsDir: string): { id: number; title: string; an
   }
 }
 
-/** A scan job recreates the home libraries: their names, types and folders, from the home DB. */
-export function homeLibraries(pmsDir: string): { name: string; type: 'movie' | 'show' | 'artist' | 'photo'; locations: string[] }[] {
+/** The home library's sections: id, name, Plex's type number and folders, from the home DB. */
+export function homeSections(pmsDir: string): { id: number; name: string; type: number; locations: string[] }[] {
   const db = openHomeDb(pmsDir);
   try {
-    const types: Record<number, 'movie' | 'show' | 'artist' | 'photo'> = { 1: 'movie', 2: 'show', 8: 'artist', 13: 'photo' };
     const sections = db.prepare('SELECT id, name, section_type AS type FROM library_sections ORDER BY id').all() as {
       id: number;
       name: string;
       type: number;
     }[];
-    return sections
-      .filter((s) => types[s.type])
-      .map((s) => ({
-        name: s.name,
-        type: types[s.type]!,
-        locations: db.prepare('SELECT root_path FROM section_locations WHERE library_section_id = ?').pluck().all(s.id) as string[],
-      }));
+    const locations = db.prepare('SELECT root_path FROM section_locations WHERE library_section_id = ?').pluck();
+    return sections.map((s) => ({ ...s, locations: locations.all(s.id) as string[] }));
   } finally {
     closeDatabase(db);
   }
+}
+
+/** A scan job recreates the home libraries: their names, types and folders, from the home DB. */
+export function homeLibraries(pmsDir: string): { name: string; type: 'movie' | 'show' | 'artist' | 'photo'; locations: string[] }[] {
+  const types: Record<number, 'movie' | 'show' | 'artist' | 'photo'> = { 1: 'movie', 2: 'show', 8: 'artist', 13: 'photo' };
+  return homeSections(pmsDir)
+    .filter((s) => types[s.type])
+    .map((s) => ({ name: s.name, type: types[s.type]!, locations: s.locations }));
 }

@@ -10,6 +10,7 @@ import { PROVIDERS } from '../providers/registry.js';
 import type { JobStore } from '../store/job-store.js';
 import type { JobPlan } from './job-control.js';
 import { homeLibraries, watchedItems } from './home-library.js';
+import { checkHomeBeforeRenting } from './home-preflight.js';
 
 /** A job that passed every check before it exists: its spec and where it runs. */
 export interface PreparedJob {
@@ -49,6 +50,8 @@ export async function prepareJob(request: RunRequest, context: PlannerContext): 
       `server.publicUrl: not set; a ${providerName} VM must reach this daemon (a forwarded port such as https://HOME:${config.server.port}, or a tunnel's address)`,
     );
   }
+
+  await checkHomeBeforeRenting({ config, providerName, sections: request.sections });
 
   const plex = new PlexClient({ url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) });
   const identity = await plex.identity().catch((error: unknown) => {

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { PROVIDER_NAMES, type Config, type ProviderName } from '@plexlift/shared';
 import { checkDockerProvider, createDockerProvider } from './docker-provider.js';
 import { createLocalProvider } from './local-provider.js';
@@ -33,7 +34,9 @@ export const PROVIDERS = {
       const local = config.providers.local;
       if (!local) throw new Error('providers.local: missing; set providers.local.plexCommand');
       if (process.getuid?.() !== 0) throw new Error('the local provider needs root (a private mount namespace for the agent)');
-      return `Plex command ${local.plexCommand[0] ?? ''}`;
+      const [command] = local.plexCommand;
+      if (!command || !isExecutable(command)) throw new Error(`providers.local.plexCommand: ${command ?? '(empty)'} is not a program this machine can run`);
+      return `Plex command ${command}`;
     },
   },
   docker: {
@@ -97,4 +100,17 @@ export async function checkProvider(config: Config, attempt: AttemptCheck): Prom
       return `agents call ${config.server.publicUrl}`;
     });
   }
+}
+
+/** `command` (a path, or a name looked up in PATH) names an executable file. */
+function isExecutable(command: string): boolean {
+  const candidates = command.includes('/') ? [command] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, command));
+  return candidates.some((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  });
 }

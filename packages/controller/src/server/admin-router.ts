@@ -1,6 +1,6 @@
 import { tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { RunRequestSchema } from '@plexlift/shared';
+import { isFinal, PlexliftError, RunRequestSchema } from '@plexlift/shared';
 import type { JobControl } from '../jobs/job-control.js';
 import type { JobStore } from '../store/job-store.js';
 import type { JobBus } from '../store/job-bus.js';
@@ -62,9 +62,20 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
     }),
     plan: adminProcedure.input(RunRequestSchema).query(({ input }) => needs(options.control.plan, 'run jobs')(input)),
     abort: adminProcedure.input(jobId.extend({ reason: z.string().default('asked by the user') })).mutation(async ({ input }) => {
-      found(input.jobId);
+      const job = found(input.jobId);
+      if (isFinal(job.state))
+        throw new PlexliftError('BAD_ARGUMENT', `job ${job.id} is ${job.state} already; there is nothing to abort`, { details: { state: job.state } });
+      if (job.state === 'installing') {
+        throw new PlexliftError(
+          'BAD_ARGUMENT',
+          `job ${job.id} is installing into home Plex: an install is never cut short (home would be half-done); it finishes or rolls back by itself`,
+          {
+            details: { state: job.state },
+          },
+        );
+      }
       await options.control.abort(input.jobId, input.reason);
-      return { aborted: input.jobId };
+      return { aborted: input.jobId, state: options.jobs.get(input.jobId)?.state ?? job.state };
     }),
     land: adminProcedure.input(jobId.extend({ reason: z.string().max(500).default('asked by the user') })).mutation(({ input }) => {
       found(input.jobId);

@@ -142,6 +142,8 @@ export async function startControllerServer(options: ControllerServerOptions): P
       return auth.context;
     },
   });
+  // ws re-emits the server's errors on itself; the server's own listener below deals with them.
+  wss.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '0.0.0.0', () => resolve());

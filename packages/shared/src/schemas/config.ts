@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { PlexliftError } from '../errors.js';
+import { plainIssue } from './plain-issues.js';
 import { ProviderNameSchema, type ProviderName } from './provider-names.js';
 import { JobModeSchema, JobSwitchesSchema } from './run-request.js';
 import { VfsProfileNameSchema } from './vfs-profiles.js';
@@ -350,14 +351,17 @@ export type Config = z.output<typeof ConfigSchema>;
 
 /** Validates a parsed config file; the error names every bad field and where it came from. */
 export function parseConfig(value: unknown, source: string): Config {
-  const result = ConfigSchema.safeParse(value);
+  const result = ConfigSchema.safeParse(value, { error: plainIssue });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const field = issue.path.length > 0 ? fieldName(issue.path) : '(top level)';
     return `${field}: ${issue.message}`;
   });
+  const unknownKeys = result.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys' ? issue.keys.map((key) => fieldName([...issue.path, key])) : [],
+  );
   throw new PlexliftError('CONFIG_INVALID', `config ${source}: ${problems.join('; ')}`, {
-    details: { source, problems },
+    details: { source, problems, unknownKeys },
   });
 }
 

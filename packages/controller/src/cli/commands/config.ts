@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { PlexliftError, parseConfig } from '@plexlift/shared';
+import { isPlexliftError, PlexliftError, parseConfig } from '@plexlift/shared';
 import { configPathFor, createConfigFolder, loadConfig, openConfigStore } from '../../config.js';
 import { createCommandAction } from '../command-action.js';
 
@@ -59,16 +59,26 @@ export function registerConfig(program: Command): void {
     .description('set one key; the whole config is checked first and nothing is written when it is wrong')
     .argument('<KEY>', 'a dotted key such as home.plexUrl')
     .argument('<VALUE>', 'the value (JSON for numbers, booleans, arrays and objects)')
+    .option('--json', 'print JSON')
     .action(
-      createCommandAction<object, [key: string, value: string]>(({ args: [key, value], output, command }) => {
+      createCommandAction<{ json?: boolean }, [key: string, value: string]>(({ args: [key, value], output, command }) => {
         const path = configPathFor({ path: command.optsWithGlobals<{ config?: string }>().config });
         if (!/^[A-Za-z][\w]*(\.[A-Za-z][\w]*)*$/.test(key)) throw new PlexliftError('BAD_ARGUMENT', `KEY: "${key}" is not a dotted key such as home.plexUrl`);
         createConfigFolder(path);
         const store = openConfigStore(path);
         const next = assign(store.values(), key, parseValue(value));
-        parseConfig(next, path); // names the key and the problem; throws before anything is written
+        try {
+          parseConfig(next, path); // names the key and the problem; throws before anything is written
+        } catch (error) {
+          // A key the config does not have is a wrong argument, as for `config get`.
+          const unknown = isPlexliftError(error) ? (error.details?.unknownKeys as string[] | undefined) : undefined;
+          if (unknown?.includes(key))
+            throw new PlexliftError('BAD_ARGUMENT', `config: no key ${key} (plexlift config get shows the keys); nothing was written`);
+          throw error;
+        }
         store.replace(next);
-        output.result(`${key} set in ${path}`);
+        if (output.json) output.printJson({ key, path, set: true });
+        else output.result(`${key} set in ${path}`);
       }),
     );
 }

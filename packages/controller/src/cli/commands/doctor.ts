@@ -6,8 +6,8 @@ import { EXIT_CODES, exitStatusOf, type Config } from '@plexlift/shared';
 import { PlexClient } from '@plexlift/shared/plex-api';
 import { closeDatabase, formatBytes, freeBytes, mainDatabasePath, openDatabaseReadOnly, readLibraryStats } from '@plexlift/shared/plex-db';
 import { fingerprintOf } from '@plexlift/shared/tls';
-import { lastStderrLine } from '@plexlift/shared/process';
 import { loadConfig } from '../../config.js';
+import { listRemote } from '../../jobs/home-preflight.js';
 import { checkProvider } from '../../providers/registry.js';
 import { certificatePaths } from '../../server/tls-certificate.js';
 import { PlexAccount, readOnlineToken } from '../../plex-account.js';
@@ -57,18 +57,7 @@ async function checks(config: Config, path: string | undefined, command: Command
   const media = config.media;
   if (!media) results.push({ name: 'media', ok: false, detail: 'media: missing; set media.mountPath and media.remote' });
   else {
-    await attempt('media remote', async () => {
-      try {
-        const { stdout } = await run(
-          'rclone',
-          ['lsf', '--max-depth', '1', media.remote, ...(media.rcloneConfigPath ? ['--config', media.rcloneConfigPath] : [])],
-          { timeout: 60_000 },
-        );
-        return `${media.remote} lists (${stdout.split('\n').filter(Boolean).length} entries)`;
-      } catch (error) {
-        throw new Error(`media.remote: rclone cannot list ${media.remote}: ${lastStderrLine(error)}`, { cause: error });
-      }
-    });
+    await attempt('media remote', async () => `${media.remote} lists (${await listRemote(media)} entries)`);
   }
   await attempt('state folder', () => {
     mkdirSync(config.server.stateDir, { recursive: true });
@@ -119,7 +108,10 @@ export function registerDoctor(program: Command): void {
         const results = await checks(config, path, command);
         if (output.json) output.printJson(results);
         else output.result(results.map((r) => `${r.ok ? 'ok ' : 'FIX'}  ${r.name}: ${r.detail}`).join('\n'));
-        return results.every((r) => r.ok) ? EXIT_CODES.ok : exitStatusOf('CONFIG_INVALID');
+        const failed = results.filter((r) => !r.ok);
+        if (failed.length === 0) return EXIT_CODES.ok;
+        // The table's status: 8 when only the daemon is down, 78 when the set-up needs fixing.
+        return exitStatusOf(failed.every((r) => r.name === 'daemon') ? 'CONTROLLER_UNREACHABLE' : 'CONFIG_INVALID');
       }),
     );
 }

@@ -2,11 +2,14 @@ import type { Command } from 'commander';
 import { PlexliftError } from '@plexlift/shared';
 import { join } from 'node:path';
 import { loadConfig } from '../../config.js';
-import { listBackups, pruneBackups } from '../../install/backups.js';
+import { listBackups, prunableBackups, pruneBackups } from '../../install/backups.js';
+import { assertNoInstall } from '../../install/install-pending.js';
 import { rollbackToBackup } from '../../install/home-install.js';
 import { createPlexControl } from '../../install/plex-control.js';
 import { readOnlineToken } from '../../plex-account.js';
 import { createCommandAction, createDaemonAction } from '../command-action.js';
+import { confirmOnTerminal } from '../confirm.js';
+import { wholeNumber } from '../option-parsers.js';
 import { printList } from '../output.js';
 import { followJob } from './follow-job.js';
 
@@ -34,13 +37,21 @@ export function registerInstall(program: Command): void {
     .command('rollback')
     .description('put the latest backup back into the home Plex (stops and starts it; works without the daemon)')
     .option('--backup <dir>', 'a backup other than the latest (see plexlift backups list)')
+    .option('--yes', 'do not ask on a terminal')
+    .option('--json', 'print JSON')
     .action(
-      createCommandAction<{ backup?: string }>(async ({ options, output, command }) => {
-        const { home, backupsDir } = homeOf(command.optsWithGlobals<{ config?: string }>().config);
+      createCommandAction<{ backup?: string; yes?: boolean; json?: boolean }>(async ({ options, output, command }) => {
+        const { config, home, backupsDir } = homeOf(command.optsWithGlobals<{ config?: string }>().config);
+        assertNoInstall(config.server.stateDir, 'rollback', { orPending: true });
         const backups = listBackups(backupsDir);
         const backup = options.backup ? backups.find((b) => b.dir === options.backup || b.dir.endsWith(`/${options.backup}`)) : backups[0];
         if (!backup)
           throw new PlexliftError('BAD_ARGUMENT', options.backup ? `--backup: no backup ${options.backup} in ${backupsDir}` : `no backup in ${backupsDir} yet`);
+        const question = `Put back ${backup.dir} (made ${backup.manifest.createdAt} before job ${backup.manifest.jobId})? Home Plex is stopped and started, and what it learnt since is lost.`;
+        if (!(await confirmOnTerminal(question, options))) {
+          output.info('nothing was changed');
+          return;
+        }
         output.info(`putting back ${backup.dir} (made ${backup.manifest.createdAt} before job ${backup.manifest.jobId})`);
         await rollbackToBackup({
           pmsDir: home.plexDataDir,
@@ -50,7 +61,8 @@ export function registerInstall(program: Command): void {
           startTimeoutMs: home.startTimeoutSeconds * 1000,
           onStep: (step) => output.info(step),
         });
-        output.result(`the home library is back as it was before job ${backup.manifest.jobId}, and Plex answers`);
+        if (output.json) output.printJson({ backup: backup.dir, jobId: backup.manifest.jobId, restored: true });
+        else output.result(`the home library is back as it was before job ${backup.manifest.jobId}, and Plex answers`);
       }),
     );
 
@@ -72,14 +84,22 @@ export function registerInstall(program: Command): void {
   backups
     .command('prune')
     .description('keep the newest N backups (home.backups.keep unless --keep)')
-    .option('--keep <n>', 'how many to keep', (value) => Number(value))
+    .option('--keep <n>', 'how many to keep', wholeNumber(1))
+    .option('--yes', 'do not ask on a terminal')
+    .option('--json', 'print JSON')
     .action(
-      createCommandAction<{ keep?: number }>(({ options, output, command }) => {
-        const { home, backupsDir } = homeOf(command.optsWithGlobals<{ config?: string }>().config);
+      createCommandAction<{ keep?: number; yes?: boolean; json?: boolean }>(async ({ options, output, command }) => {
+        const { config, home, backupsDir } = homeOf(command.optsWithGlobals<{ config?: string }>().config);
         const keep = options.keep ?? home.backups.keep;
-        if (!Number.isInteger(keep) || keep < 1) throw new PlexliftError('BAD_ARGUMENT', '--keep: must be a whole number of at least 1');
+        assertNoInstall(config.server.stateDir, 'prune', { orPending: false });
+        const doomed = prunableBackups(backupsDir, keep);
+        if (doomed.length > 0 && !(await confirmOnTerminal(`Delete ${doomed.length} backup(s): ${doomed.join(', ')}?`, options))) {
+          output.info('nothing was changed');
+          return;
+        }
         const removed = pruneBackups(backupsDir, keep);
-        output.result(removed.length === 0 ? 'Nothing to prune.' : `removed ${removed.join(', ')}`);
+        if (output.json) output.printJson({ removed });
+        else output.result(removed.length === 0 ? 'Nothing to prune.' : `removed ${removed.join(', ')}`);
       }),
     );
 }

@@ -57,10 +57,12 @@ export function registerJobs(program: Command): void {
     .description('abort a job: the agent stops, its machine is deleted, nothing is installed')
     .argument('<JOB>', 'job id')
     .option('--reason <text>', 'said in the job log', 'asked by the user')
+    .option('--json', 'print JSON')
     .action(
-      createDaemonAction<{ reason: string }, [jobId: string]>(async (client, { args: [jobId], options, output }) => {
-        await client.jobs.abort.mutate({ jobId, reason: options.reason });
-        output.result(`job ${jobId} aborted`);
+      createDaemonAction<{ reason: string; json?: boolean }, [jobId: string]>(async (client, { args: [jobId], options, output }) => {
+        const outcome = await client.jobs.abort.mutate({ jobId, reason: options.reason });
+        if (output.json) return output.printJson(outcome);
+        output.result(`job ${jobId} ${outcome.state === 'aborted' ? 'aborted' : `is ${outcome.state}: its machine is being deleted; nothing is installed`}`);
       }),
     );
 }

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import { PlexliftError } from '@plexlift/shared';
 import { loadConfig } from '../../config.js';
 import { startDaemon, type Daemon } from '../../daemon.js';
 import { stderrLogger } from '../../logger.js';
 import { untilShutdown } from '../../shutdown-signals.js';
 import { createCommandAction } from '../command-action.js';
 import { holdSighupDuringStartup } from '../early-sighup.js';
+import { port } from '../option-parsers.js';
 
 /**
  * How long a graceful stop may take before the daemon exits anyway. Every wait of a job ends at
@@ -19,7 +21,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description("run the daemon: the agents' and the CLI's server, the job runner (what the systemd unit starts)")
-    .option('--port <port>', 'listen here instead of server.port', (value) => Number(value))
+    .option('--port <port>', 'listen here instead of server.port', port)
     .action(
       createCommandAction<{ port?: number }>(async ({ options, command }) => {
         const sighup = holdSighupDuringStartup();
@@ -32,7 +34,7 @@ export function registerServe(program: Command): void {
           logger.info(`plexlift listening on ${daemon.url} (config ${path ?? 'defaults'}, state ${config.server.stateDir})`);
         } catch (error) {
           sighup.release();
-          throw error; // startDaemon closed what it opened: the exit status says why (3: a damaged store)
+          throw listenError(error, options.port) ?? error; // startDaemon closed what it opened: the exit status says why (3: a damaged store)
         }
         sighup.handOver(() => {
           try {
@@ -45,4 +47,25 @@ export function registerServe(program: Command): void {
         await untilShutdown(() => daemon.close(), { deadlineMs: STOP_DEADLINE_MS, logger });
       }),
     );
+}
+
+/** A port that cannot be had, said as what it is and what to do (not a stack). */
+function listenError(error: unknown, flagPort: number | undefined): PlexliftError | undefined {
+  const { code, port } = error as NodeJS.ErrnoException & { port?: number };
+  const field = flagPort ? '--port' : 'server.port';
+  if (code === 'EADDRINUSE') {
+    return new PlexliftError(
+      'CONFIG_INVALID',
+      `${field}: port ${port ?? flagPort ?? ''} is in use (another plexlift serve?); stop that one, or choose another port (--port, or plexlift config set server.port)`,
+      { cause: error },
+    );
+  }
+  if (code === 'EACCES') {
+    return new PlexliftError('CONFIG_INVALID', `${field}: port ${port ?? flagPort ?? ''} needs root (ports below 1024); choose a port from 1024 up`, {
+      cause: error,
+    });
+  }
+  if (code === 'EADDRNOTAVAIL')
+    return new PlexliftError('CONFIG_INVALID', `server.host: this machine has no such address (${(error as Error).message})`, { cause: error });
+  return undefined;
 }
