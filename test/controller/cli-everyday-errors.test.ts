@@ -1,9 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseJobSpec } from '@plexlift/shared/protocol';
 import { startController, type Controller } from '../../packages/controller/src/controller.js';
 import { JobStore } from '../../packages/controller/src/store/job-store.js';
@@ -102,6 +103,31 @@ describe('everyday mistakes get one clear line and the exit status of the table'
     }
   });
 
+  it('serve --log-format json writes one JSON object per line (time, level, scope, msg) for a log collector', async () => {
+    const dir = createTempDir();
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ server: { port: await freePort(), host: '127.0.0.1', stateDir: join(dir, 'state'), tls: { enabled: false } } }));
+    const daemon = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI_BIN, 'serve', '--log-format', 'json', '--config', config], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    daemon.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    await vi.waitFor(() => expect(log).toContain('plexlift listening'), { timeout: 30_000 });
+    const exited = once(daemon, 'exit');
+    daemon.kill('SIGTERM');
+    await exited;
+    const lines = log
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines[0]).toEqual({
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      level: 'info',
+      msg: expect.stringMatching(/^plexlift listening on http:\/\/127\.0\.0\.1:\d+/),
+    });
+    expect(lines.every((line) => typeof line.msg === 'string' && ['info', 'warn', 'error'].includes(line.level as string))).toBe(true);
+  });
+
   it('config get and set agree: an unknown key is a wrong argument (2) and nothing is written', async () => {
     const file = join(createTempDir(), 'config.json');
     expect(await runCli(['config', 'set', 'server.prot', '1', '--config', file])).toMatchObject({
@@ -167,6 +193,21 @@ describe('against a running daemon', () => {
     expect(piped.stdout).toMatch(/^\S+ \S+ info: line 0 x+\n$/);
     expect(piped.stderr).toBe('');
     expect(piped.statuses).toBe('0 0');
+
+    // The conventions of log readers: the last N, from a time on, following.
+    const tail = await runCli(['logs', 'job-long-log', '-n', '2'], { env: env() });
+    expect(
+      tail.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => /line (\d+)/.exec(line)?.[1]),
+    ).toEqual(['2998', '2999']);
+    expect((await runCli(['logs', 'job-long-log', '--since', '1h', '--json'], { env: env() })).stdout.split('\n').filter(Boolean)).toHaveLength(3_000);
+    expect((await runCli(['logs', 'job-long-log', '--since', '2099-01-01'], { env: env() })).stdout).toBe('');
+    expect(await runCli(['logs', 'job-long-log', '--since', 'last week'], { env: env() })).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--since <when>.*a duration back from now/),
+    });
   });
 });
 

@@ -8,6 +8,7 @@ import { openControllerCore } from '../../packages/controller/src/controller.js'
 import { listBackups } from '../../packages/controller/src/install/backups.js';
 import { transferIds } from '../../packages/controller/src/jobs/agent-job.js';
 import { installJob } from '../../packages/controller/src/jobs/job-install.js';
+import { createLogger } from '../../packages/controller/src/logger.js';
 import { JobJournal } from '../../packages/controller/src/jobs/job-journal.js';
 import type { JobRecord, StateChanges } from '../../packages/controller/src/store/job-store.js';
 import { cloudResult } from '../utils/cloud-result.js';
@@ -18,6 +19,8 @@ import { createTempDir } from '../utils/temp-dir.js';
 const JOB_ID = 'job-0001';
 
 /** The controller stopped right before it would have moved the job to `done`. */
+const SILENT = createLogger(() => undefined);
+
 class StoppedBeforeDone extends JobJournal {
   override move(job: JobRecord, from: JobState, to: JobState, changes?: StateChanges): JobRecord {
     if (to === 'done') throw new Error('the controller stopped here');
@@ -66,15 +69,15 @@ async function setup() {
 describe('an install the controller stopped in, resumed', () => {
   it('keeps the archive until the job is done, so a stop just before can be resumed to done', { timeout: 60_000 }, async () => {
     const { home, stateDir, core, exportId, upload, context } = await setup();
-    await expect(installJob(core.jobs.get(JOB_ID)!, core.transferStore.get(exportId)!, 0, context(new StoppedBeforeDone(core.jobs, core.bus)))).rejects.toThrow(
-      'the controller stopped here',
-    );
+    await expect(
+      installJob(core.jobs.get(JOB_ID)!, core.transferStore.get(exportId)!, 0, context(new StoppedBeforeDone(core.jobs, core.bus, SILENT))),
+    ).rejects.toThrow('the controller stopped here');
     expect(core.jobs.get(JOB_ID)?.state).toBe('installing');
     // What a restarted controller resumes the job with is still there.
     expect(core.transferStore.get(exportId)?.state).toBe('verified');
     expect(existsSync(join(upload.path, '0.chunk'))).toBe(true);
 
-    await installJob(core.jobs.get(JOB_ID)!, core.transferStore.get(exportId)!, 0, context(new JobJournal(core.jobs, core.bus)));
+    await installJob(core.jobs.get(JOB_ID)!, core.transferStore.get(exportId)!, 0, context(new JobJournal(core.jobs, core.bus, SILENT)));
     expect(core.jobs.get(JOB_ID)).toMatchObject({ state: 'done', report: expect.any(Object) });
     expect(readStatsOf(home.paths.mainDb).library.sections.map((s) => [s.title, s.counts.movie])).toEqual([['Movies', 6]]);
     // Installed once (the resume only checked Plex), and the archive left the disk with the job done.
@@ -89,11 +92,11 @@ describe('an install the controller stopped in, resumed', () => {
     async () => {
       const { home, stateDir, core, exportId, context } = await setup();
       await expect(
-        installJob(core.jobs.get(JOB_ID)!, core.transferStore.get(exportId)!, 0, context(new StoppedBeforeDone(core.jobs, core.bus))),
+        installJob(core.jobs.get(JOB_ID)!, core.transferStore.get(exportId)!, 0, context(new StoppedBeforeDone(core.jobs, core.bus, SILENT))),
       ).rejects.toThrow('the controller stopped here');
       core.transfers.discard(exportId);
 
-      await installJob(core.jobs.get(JOB_ID)!, core.transferStore.get(exportId)!, 0, context(new JobJournal(core.jobs, core.bus)));
+      await installJob(core.jobs.get(JOB_ID)!, core.transferStore.get(exportId)!, 0, context(new JobJournal(core.jobs, core.bus, SILENT)));
       expect(core.jobs.get(JOB_ID)?.state).toBe('done');
       expect(readStatsOf(home.paths.mainDb).library.sections.map((s) => [s.title, s.counts.movie])).toEqual([['Movies', 6]]);
       expect(listBackups(join(stateDir, 'backups'))).toHaveLength(1);

@@ -63,6 +63,26 @@ describe('plexlift status of a job, in each state', () => {
     expect(text.includes('time: 1.5 h, cost: 0.32 €')).toBe(['done', 'failed', 'aborted'].includes(state));
   });
 
+  it('a running job shows its phase under way with the percent, rate and ETA of its last progress', () => {
+    const running = statusIn('running');
+    const text = formatJobStatus(
+      {
+        ...running,
+        phases: [...running.phases, { phase: 'sonic', state: 'running' }],
+        progress: {
+          type: 'phase:progress',
+          phase: 'sonic',
+          percent: 42,
+          rate: { value: 1234, unit: 'tracks/h' },
+          etaMs: 150_000,
+          message: 'Music: 420 of 1,000',
+        },
+      },
+      NOW,
+    );
+    expect(text.split('\n').at(-1)).toBe('  › sonic running: 42% | 1,234 tracks/h | ETA 2m30s | Music: 420 of 1,000');
+  });
+
   it('a job tearing down says its machine is being deleted, what the teardown waits for, and why the job stopped', () => {
     expect(formatJobStatus(statusIn('tearing-down'), NOW).split('\n').slice(1)).toEqual([
       '  cost so far: ≈ 0.16 € (0.75 h at 0.2128 €/h)',

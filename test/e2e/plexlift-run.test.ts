@@ -33,6 +33,9 @@ describe('plexlift run, end to end with the local provider', () => {
         expect(run.stderr).toContain(`✓ ${phase}`);
       expect(run.stderr).toMatch(/ {2}restore \| \d+% \| [\d.,]+ chunks\/min \| ETA \d+s/);
       expect(run.stdout).toMatch(/Movies +4 → 6 \(\+2\)/);
+      // The daemon's log says what happened to the job, one line each: its start and its end.
+      expect(daemon.log()).toMatch(/^info: job (job-\S+): started: a delta job on local \(every section\), nothing to pay$/m);
+      expect(daemon.log()).toMatch(/^info: job job-\S+: ended done in \d+\.\d\d h$/m);
       // Nobody used the home Plex during the job: the merge carried nothing and the report says nothing of it.
       expect(run.stdout).not.toMatch(/from home|changed at home/);
 

@@ -30,7 +30,15 @@ async function prepareScaleway(options: { scaleway?: Record<string, unknown>; bo
   config.server!.agentConnectTimeoutSeconds = 60;
   config.provider = 'scaleway' as never;
   config.providers = {
-    scaleway: { apiUrl: sim.url, plexCommand: plexSimCommand(join(fixture.dir, 'knobs.json'), fixture.tv.url), bootTimeoutSeconds: 60, ...options.scaleway },
+    // Credentials as a user sets them (the double takes any key; the project is its own).
+    scaleway: {
+      apiUrl: sim.url,
+      secretKey: '7d3f1c52-0b8e-4a6f-9c1d-2e5b8a4f6c90',
+      projectId: '105bdce1-64c0-48ab-899d-868455867ecf',
+      plexCommand: plexSimCommand(join(fixture.dir, 'knobs.json'), fixture.tv.url),
+      bootTimeoutSeconds: 60,
+      ...options.scaleway,
+    },
   };
   writeFileSync(fixture.configPath, JSON.stringify(config, null, 2));
   const daemon = await serve(fixture.configPath);
@@ -193,7 +201,7 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
     { timeout: 120_000 },
     async () => {
       // 0.002 h = 7.2 s, far shorter than the 60 s boot timeout.
-      const { sim, configPath } = await prepareScaleway({ scaleway: { maxHours: 0.002, bootTimeoutSeconds: 60 } });
+      const { sim, configPath, daemon } = await prepareScaleway({ scaleway: { maxHours: 0.002, bootTimeoutSeconds: 60 } });
       sim.faults.neverBoot = true;
       const run = await runCli(['run', '--mode', 'delta', '--wait', '--json', '--config', configPath], { timeoutMs: 100_000 });
       expect(run.status, run.stderr).toBe(6);
@@ -214,6 +222,12 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
       const [billed] = sim.billing();
       expect(billed?.deletedAt).toBeDefined();
       expect((billed!.deletedAt! - billed!.createdAt) / 1000).toBeLessThan(7.2 + 5);
+      // The daemon's log: the start, the cap, the phase it cut, the end with its time and cost, one line each.
+      const log = daemon.log();
+      expect(log).toMatch(new RegExp(`^info: job ${jobId}: started: a delta job on scaleway \\(every section\\), [\\d.]+ €/h$`, 'm'));
+      expect(log).toMatch(new RegExp(`^warn: job ${jobId}: stopping: the job reached its lifetime cap of 0\\.002 h`, 'm'));
+      expect(log).toMatch(new RegExp(`^warn: job ${jobId}: provision failed \\(SAFETY_STOP\\): the job reached its lifetime cap`, 'm'));
+      expect(log).toMatch(new RegExp(`^warn: job ${jobId}: ended failed in \\d+\\.\\d\\d h, ≈ \\d+\\.\\d\\d €: SAFETY_STOP: `, 'm'));
     },
   );
 

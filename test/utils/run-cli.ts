@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The CLI entry point, run from its sources. */
@@ -33,26 +33,42 @@ export function runCli(
   });
 }
 
+/** The CLI running under a real pseudo-terminal: what it shows so far, keys to type, its end. */
+export interface CliOnTerminal {
+  /** Everything the terminal got so far (stdout and stderr as shown, \r removed). */
+  screen: () => string;
+  /** Types on the terminal (`\x03` is Ctrl-C: the terminal sends SIGINT). */
+  type: (text: string) => void;
+  /** Ends the input (what the terminal then reads is the end of input). */
+  end: () => void;
+  exited: Promise<{ status: number; output: string }>;
+}
+
+/** Starts the CLI under a real pseudo-terminal (util-linux `script`). */
+export function startCliOnTerminal(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): CliOnTerminal {
+  const command = [process.execPath, '--conditions=source', '--import', 'tsx', CLI_BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  let output = '';
+  const child = spawn('script', ['-qefc', command, '/dev/null'], {
+    env: { ...process.env, PLEXLIFT_CONFIG: undefined, ...options.env },
+    timeout: options.timeoutMs ?? 120_000,
+  });
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString().replace(/\r/g, '')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString().replace(/\r/g, '')));
+  const exited = new Promise<{ status: number; output: string }>((resolve) => child.once('close', (code) => resolve({ status: code ?? 128, output })));
+  return { screen: () => output, type: (text) => child.stdin.write(text), end: () => child.stdin.end(), exited };
+}
+
 /**
- * The CLI under a real pseudo-terminal (util-linux `script`): `typed` is on its input ahead of
- * time; the screen (stdout and stderr as the terminal showed them, \r removed) is the output.
+ * The CLI under a real pseudo-terminal: `typed` is on its input ahead of time; the screen
+ * (stdout and stderr as the terminal showed them, \r removed) is the output.
  */
 export function runCliOnTerminal(
   args: string[],
   typed: string,
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<{ status: number; output: string }> {
-  const command = [process.execPath, '--conditions=source', '--import', 'tsx', CLI_BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'script',
-      ['-qec', command, '/dev/null'],
-      { env: { ...process.env, PLEXLIFT_CONFIG: undefined, ...options.env }, timeout: options.timeoutMs ?? 60_000 },
-      (error, stdout) => {
-        if (error && typeof error.code !== 'number') reject(new Error(`could not run script: ${error.message}`, { cause: error }));
-        else resolve({ status: typeof error?.code === 'number' ? error.code : 0, output: stdout.replace(/\r/g, '') });
-      },
-    );
-    child.stdin!.end(typed);
-  });
+  const terminal = startCliOnTerminal(args, options);
+  terminal.type(typed);
+  terminal.end();
+  return terminal.exited;
 }

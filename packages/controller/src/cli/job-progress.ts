@@ -47,18 +47,21 @@ export function createJobProgress(stream: NodeJS.WriteStream) {
             stream.write(`  ${formatProgress(event)}\n`);
             return;
           }
+          // The daemon's ETA and rate, never cli-progress's own guess: its `{eta}` token is taken.
           bar ??= new cliProgress.SingleBar(
-            { stream, format: '  {bar} {percentage}% | {rate} | ETA {eta} | {message}', hideCursor: true, clearOnComplete: true },
+            { stream, format: '  {bar} {percentage}% | {rate} | ETA {timeLeft} | {message}', hideCursor: true, clearOnComplete: true },
             cliProgress.Presets.shades_classic,
           );
-          if (!bar.isActive) bar.start(100, 0, { rate: '', eta: '?', message: '' });
-          bar.update(event.percent ?? 0, {
-            rate: event.rate ? `${formatNumber(event.rate.value)} ${toTerminalText(event.rate.unit)}` : '',
-            eta: event.etaMs === undefined ? '?' : formatEta(event.etaMs),
+          if (!bar.isActive) bar.start(100, 0, { rate: '…', timeLeft: '…', message: '' });
+          bar.update(Math.min(100, Math.max(0, event.percent ?? 0)), {
+            rate: event.rate ? `${formatNumber(event.rate.value)} ${toTerminalText(event.rate.unit)}` : '…',
+            timeLeft: event.etaMs === undefined ? '…' : formatEta(event.etaMs),
             message: toTerminalText(event.message ?? ''),
           });
           return;
         case 'phase:complete':
+          // A phase that ends is whole: its bar reaches 100 % (and clears) before the tick.
+          bar?.update(100);
           stopBar();
           stream.write(`✓ ${event.phase}${event.summary.skipped === true ? ' (skipped)' : ''}\n`);
           return;

@@ -65,7 +65,7 @@ export class JobRunner implements JobControl, AgentHooks {
   private readonly stopListening: () => void;
 
   constructor(private options: JobRunnerOptions) {
-    this.journal = new JobJournal(options.jobs, options.bus);
+    this.journal = new JobJournal(options.jobs, options.bus, options.logger);
     this.agentJobs = new AgentJobs({
       config: (jobId) => this.live.get(jobId)?.config ?? this.options.config,
       jobs: options.jobs,
@@ -75,9 +75,14 @@ export class JobRunner implements JobControl, AgentHooks {
       log: (jobId, level, message) => this.journal.event(jobId, { type: 'log', level, message }),
     });
     this.watch = new AgentWatch(options.jobs, options.bus);
-    this.stopListening = options.bus.onTransferVerified((transfer) => {
+    const stopVerified = options.bus.onTransferVerified((transfer) => {
       if (transfer.direction === 'export') this.verified.get(transfer.jobId)?.(transfer);
     });
+    const stopFailures = this.journal.logFailures();
+    this.stopListening = () => {
+      stopVerified();
+      stopFailures();
+    };
   }
 
   /** A new config (SIGHUP): jobs started from now on use it; jobs under way keep theirs. */
@@ -97,6 +102,7 @@ export class JobRunner implements JobControl, AgentHooks {
       spec: prepared.spec,
       options: JobRunOptionsSchema.parse(request),
     });
+    this.journal.started(job, hourlyPrice);
     this.drive(job, prepared.provider);
     const budget = budgetOf(job.options, prepared.provider);
     return {
@@ -273,7 +279,7 @@ export class JobRunner implements JobControl, AgentHooks {
       },
     });
     live.done = this.execute(job, provider, live)
-      .catch((error: unknown) => this.options.logger.child(`job ${job.id}`).error((error as Error).message))
+      .catch((error: unknown) => this.options.logger.forJob(job.id).error((error as Error).message))
       .finally(() => {
         stopWatch();
         this.live.delete(job.id);

@@ -26,18 +26,32 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
     get: adminProcedure.input(jobId).query(({ input }) => {
       const job = found(input.jobId);
       const phases = options.jobs.phases(input.jobId);
-      // A machine being deleted: what its teardown waits for, in the provider's words.
-      const tearingDown = phases.some((p) => p.phase === 'teardown' && p.state === 'running');
-      const said = tearingDown ? options.jobs.lastEvent(input.jobId, 'phase:progress')?.event : undefined;
-      const waitingFor = said?.type === 'phase:progress' && said.phase === 'teardown' ? said.message : undefined;
-      return { job, phases, ...(waitingFor ? { waitingFor } : {}) };
+      // The phase under way's last word: percent, rate and ETA (or, for a machine being deleted,
+      // what its teardown waits for, in the provider's words).
+      const running = phases.filter((p) => p.state === 'running').map((p) => p.phase);
+      const said = running.length > 0 ? options.jobs.lastEvent(input.jobId, 'phase:progress')?.event : undefined;
+      const progress = said?.type === 'phase:progress' && running.includes(said.phase) ? said : undefined;
+      const waitingFor = progress?.phase === 'teardown' ? progress.message : undefined;
+      return { job, phases, ...(progress ? { progress } : {}), ...(waitingFor ? { waitingFor } : {}) };
     }),
     /** Stored events of a job after `afterId`, oldest first (`plexlift logs`). */
     log: adminProcedure
-      .input(jobId.extend({ afterId: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(10_000).default(1_000) }))
+      .input(
+        jobId.extend({
+          afterId: z.number().int().min(0).default(0),
+          limit: z.number().int().min(1).max(10_000).default(1_000),
+          /** The newest `limit` events instead of the first ones after `afterId`. */
+          last: z.boolean().default(false),
+          /** Only events at or after this time (epoch ms). */
+          sinceAt: z.number().int().min(0).default(0),
+          withCpu: z.boolean().default(true),
+        }),
+      )
       .query(({ input }) => {
         found(input.jobId);
-        return options.jobs.events(input.jobId, { afterId: input.afterId, limit: input.limit }).map((e) => ({ id: e.id, at: e.at, event: e.event }));
+        return options.jobs
+          .events(input.jobId, { afterId: input.afterId, limit: input.limit, last: input.last, sinceAt: input.sinceAt, withoutCpu: !input.withCpu })
+          .map((e) => ({ id: e.id, at: e.at, event: e.event }));
       }),
     /** A job's events as they are stored, resumed after `lastEventId` on a reconnect. */
     events: adminProcedure.input(jobId.extend({ lastEventId: z.string().nullish() })).subscription(async function* ({ input, signal }) {

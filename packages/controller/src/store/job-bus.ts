@@ -19,6 +19,12 @@ export class JobBus {
     this.emitter.emit('event', event);
   }
 
+  /** Calls `listener` for each stored event of every job; returns what stops it. */
+  onEventStored(listener: (event: StoredEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
   commandQueued(jobId: string): void {
     this.emitter.emit(`command:${jobId}`);
   }

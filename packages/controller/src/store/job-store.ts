@@ -188,10 +188,16 @@ export class JobStore {
   }
 
   /** Events of a job after `afterId` (the `tracked()` id), in order. */
-  events(jobId: string, options: { afterId?: number; types?: AgentEvent['type'][]; limit?: number } = {}): StoredEvent[] {
+  events(
+    jobId: string,
+    options: { afterId?: number; types?: AgentEvent['type'][]; limit?: number; sinceAt?: number; withoutCpu?: boolean; last?: boolean } = {},
+  ): StoredEvent[] {
+    // `last`: the newest `limit` events (still returned oldest first), as `tail` shows them.
+    const cpu = options.withoutCpu ? ` AND json_extract(payload_json, '$.type') <> 'cpu:sample'` : '';
+    const selected = `SELECT id, job_id AS jobId, at, payload_json AS payload FROM events WHERE job_id = ? AND id > ? AND at >= ?${cpu} ORDER BY id ${options.last ? 'DESC' : ''} LIMIT ?`;
     const rows = this.db
-      .prepare('SELECT id, job_id AS jobId, at, payload_json AS payload FROM events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?')
-      .all(jobId, options.afterId ?? 0, options.limit ?? 100_000) as { id: number; jobId: string; at: number; payload: string }[];
+      .prepare(options.last ? `SELECT * FROM (${selected}) ORDER BY id` : selected)
+      .all(jobId, options.afterId ?? 0, options.sinceAt ?? 0, options.limit ?? 100_000) as { id: number; jobId: string; at: number; payload: string }[];
     const events = rows.map((row) => ({ id: row.id, jobId: row.jobId, at: row.at, event: JSON.parse(row.payload) as AgentEvent }));
     return options.types ? events.filter((e) => options.types!.includes(e.event.type)) : events;
   }

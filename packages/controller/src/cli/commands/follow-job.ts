@@ -1,53 +1,117 @@
-import { EXIT_CODES, exitStatusOf, isErrorCode, isFinal } from '@plexlift/shared';
+import { EXIT_CODES, exitStatusOf, isErrorCode, isFinal, PlexliftError } from '@plexlift/shared';
+import { backoffDelay } from '@plexlift/shared/retry';
 import type { ControllerClient } from '../../client.js';
 import { fromControllerError } from '../controller-connection.js';
 import { createJobProgress } from '../job-progress.js';
 import type { Output } from '../output.js';
 import { formatReport } from './job-report-view.js';
 
+/** Waits between tries to reach a daemon that went away (a restart takes a few seconds). */
+const RECONNECT_BACKOFF = { baseMs: 1_000, maxMs: 10_000 };
+
+/**
+ * How long a watcher waits for a daemon that went away before it gives up (exit 8): the job goes
+ * on without it. PLEXLIFT_RECONNECT_SECONDS changes it.
+ */
+function reconnectLimitMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.PLEXLIFT_RECONNECT_SECONDS);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 120_000;
+}
+
 /**
  * Follows a job's events until it ends and prints its report; resolves with the job's exit
  * status: 0 when done (or verified and waiting for `plexlift install`), else the status of the
- * job's error code in ERROR_CODES (e.g. 6 for a full disk, 7 for a refused token).
+ * job's error code in ERROR_CODES (e.g. 6 for a full disk, 7 for a refused token). A daemon that
+ * restarts is waited for and followed again; one gone for longer than the limit is exit 8. Ctrl-C
+ * stops the watching, never the job; the terminal is always left as it was.
  */
 export async function followJob(client: ControllerClient, jobId: string, output: Output, stream: NodeJS.WriteStream = process.stderr): Promise<number> {
   const progress = createJobProgress(stream);
-  const finished = new Promise<void>((resolve, reject) => {
-    const subscription = client.jobs.events.subscribe(
-      { jobId },
-      {
-        onData: ({ data }) => {
-          if (!output.json) progress.event(data.event);
-          if ((data.event.type === 'phase:complete' && data.event.phase === 'install') || data.event.type === 'phase:fail') {
-            subscription.unsubscribe();
-            resolve();
-          }
-        },
-        onError: (error) => reject(fromControllerError(error)),
-      },
-    );
-  });
+  let ended = false;
+  let wake = () => {};
   // Waits `ms` or until the events say the job ended; the timer goes with the wait, so it never
   // holds the CLI open after the job's end.
-  const pause = async (ms: number) => {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-    } finally {
-      clearTimeout(timer);
-    }
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  // Events resume after the last one seen when the subscription is made again (a daemon restart).
+  let lastEventId: string | undefined;
+  let subscription: { unsubscribe: () => void } | undefined;
+  const subscribe = () => {
+    subscription = client.jobs.events.subscribe(
+      { jobId, ...(lastEventId ? { lastEventId } : {}) },
+      {
+        onData: ({ id, data }) => {
+          lastEventId = id;
+          if (!output.json) progress.event(data.event);
+          if ((data.event.type === 'phase:complete' && data.event.phase === 'install') || data.event.type === 'phase:fail') {
+            ended = true;
+            wake();
+          }
+        },
+        // The polls below find out whether the daemon is gone; a good poll subscribes again.
+        onError: () => (subscription = undefined),
+      },
+    );
   };
-  // A job that ends without an install event (an abort before it started) is seen by polling.
-  for (;;) {
-    const { job, phases } = await client.jobs.get.query({ jobId });
-    // A --no-install job ends at the verified archive, once its machine is deleted and the
-    // install marked skipped; that event is printed before the report.
-    const waitingForInstall = job.state === 'verified' && job.options.noInstall && phases.some((p) => p.phase === 'install' && p.state === 'skipped');
-    if (waitingForInstall) await pause(5_000);
-    if (isFinal(job.state) || waitingForInstall) break;
-    await pause(1_000);
+
+  const interrupted = () => {
+    progress.stop();
+    stream.write(`\nstopped following job ${jobId}; it goes on (plexlift status ${jobId} --watch)\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  try {
+    const limitMs = reconnectLimitMs();
+    let downSince: number | undefined;
+    let failures = 0;
+    // A job that ends without an install event (an abort before it started) is seen by polling.
+    for (;;) {
+      let status: Awaited<ReturnType<typeof client.jobs.get.query>>;
+      try {
+        status = await client.jobs.get.query({ jobId });
+      } catch (error) {
+        const failure = fromControllerError(error);
+        if (failure.code !== 'CONTROLLER_UNREACHABLE') throw failure;
+        downSince ??= Date.now();
+        const downMs = Date.now() - downSince;
+        progress.stop();
+        if (downMs >= limitMs) {
+          throw new PlexliftError(
+            'CONTROLLER_UNREACHABLE',
+            `the daemon has not answered for ${Math.round(downMs / 1000)} s (${failure.message}); job ${jobId} goes on without this watcher: follow it again with plexlift status ${jobId} --watch`,
+          );
+        }
+        if (failures === 0) stream.write(`  the daemon does not answer; trying again for ${Math.round(limitMs / 1000)} s (the job goes on)\n`);
+        subscription?.unsubscribe();
+        subscription = undefined;
+        await pause(backoffDelay(failures++, RECONNECT_BACKOFF));
+        continue;
+      }
+      if (downSince !== undefined) stream.write('  the daemon answers again\n');
+      downSince = undefined;
+      failures = 0;
+      if (!subscription) subscribe();
+      const { job, phases } = status;
+      // A --no-install job ends at the verified archive, once its machine is deleted and the
+      // install marked skipped; that event is printed before the report.
+      const waitingForInstall = job.state === 'verified' && job.options.noInstall && phases.some((p) => p.phase === 'install' && p.state === 'skipped');
+      if (waitingForInstall) await pause(5_000);
+      if (isFinal(job.state) || waitingForInstall) break;
+      if (!ended) await pause(1_000);
+      ended = false;
+    }
+  } finally {
+    process.off('SIGINT', interrupted);
+    subscription?.unsubscribe();
+    progress.stop();
   }
-  progress.stop();
   const { job } = await client.jobs.get.query({ jobId });
   if (output.json) output.printJson(job);
   else if (job.report) output.result(formatReport(job.id, job.report));

@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { PlexliftError } from '@plexlift/shared';
 import { loadConfig } from '../../config.js';
 import { startDaemon, type Daemon } from '../../daemon.js';
-import { stderrLogger } from '../../logger.js';
+import { stderrLogger, type LogFormat } from '../../logger.js';
 import { untilShutdown } from '../../shutdown-signals.js';
 import { createCommandAction } from '../command-action.js';
 import { holdSighupDuringStartup } from '../early-sighup.js';
@@ -22,11 +22,16 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description("run the daemon: the agents' and the CLI's server, the job runner (what the systemd unit starts)")
     .option('--port <port>', 'listen here instead of server.port', port)
+    .addOption(
+      new Option('--log-format <format>', 'plain lines, or JSON lines (time, level, scope, jobId, msg) for a log collector')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .action(
-      createCommandAction<{ port?: number }>(async ({ options, command }) => {
+      createCommandAction<{ port?: number; logFormat: LogFormat }>(async ({ options, command }) => {
         const sighup = holdSighupDuringStartup();
         const configPath = command.optsWithGlobals<{ config?: string }>().config;
-        const logger = stderrLogger();
+        const logger = stderrLogger(options.logFormat);
         let daemon: Daemon;
         try {
           const { config, path } = loadConfig({ path: configPath });
