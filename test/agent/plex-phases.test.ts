@@ -150,7 +150,7 @@ describe('the choice of analyses, and a scan job', () => {
       files: 20,
       filesPerHour: expect.any(Number),
     });
-    expect(events.some((e) => e.type === 'phase:progress' && e.phase === 'analyze' && e.rate?.unit === 'files/h')).toBe(true);
+    expect(events.some((e) => e.type === 'phase:progress' && e.phase === 'analyze' && e.rate?.unit === 'items/h')).toBe(true);
   });
 
   it('a scan job creates its libraries with the modern agents and waits for their first scan instead of starting a second one', async () => {

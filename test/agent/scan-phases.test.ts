@@ -57,6 +57,28 @@ describe('preflight and scan phases', () => {
     });
   });
 
+  it('a section that takes seconds to scan reports as Plex goes: percent, items/h and an ETA, before the section ends', { timeout: 60_000 }, async () => {
+    const { sim, state, events, report } = await scannedLibrary();
+    // 224 films at 60 ms each, in real time: about 13 s of scanning.
+    Object.assign(sim.runtime.options, { speed: 1, timings: { ...sim.runtime.options.timings, scanItemMs: 60 } });
+    await runPhases([scan], { job: job(), state, signal: new AbortController().signal, report });
+    const during = events.filter((e) => e.type === 'phase:progress' && e.phase === 'scan' && e.percent! > 0 && e.percent! < 100);
+    expect(during.length).toBeGreaterThanOrEqual(1);
+    expect(during.at(-1)).toMatchObject({
+      rate: { unit: 'items/h', value: expect.any(Number) },
+      etaMs: expect.any(Number),
+      message: expect.stringMatching(/^scanning Movies: 224 files \(\d+ %\)$/),
+    });
+    // Smoothed: one item at 60 ms is 60,000 items/h; the rate stays near it, not jumping by 10×.
+    for (const event of during.filter((e) => e.type === 'phase:progress' && e.rate)) {
+      const { value } = (event as { rate: { value: number } }).rate;
+      expect(value).toBeGreaterThan(20_000);
+      expect(value).toBeLessThan(70_000);
+    }
+    const percents = during.map((e) => (e as { percent: number }).percent);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+  });
+
   it('the 221-of-224 mount: preflight stops the job before the scan, and nothing is marked deleted', async () => {
     const dir = createTempDir();
     createMediaTree(join(dir, 'bucket'), { movies: 224 });
@@ -115,6 +137,17 @@ describe('preflight and scan phases', () => {
       report: () => undefined,
     });
     expect(skipped.skipped).toEqual(['warm']);
+  });
+
+  it("warming's percent is over every section, never back to 0 at the next one", { timeout: 60_000 }, async () => {
+    const library = await scannedLibrary();
+    await library.addSection('Films again', 'movie', library.media.roots.movies);
+    const state = { ...library.state, sections: await library.state.plex!.sections() };
+    await runPhases([warm], { job: job(), state, signal: new AbortController().signal, report: library.report });
+    const percents = library.events.flatMap((e) => (e.type === 'phase:progress' && e.phase === 'warm' ? [e.percent!] : []));
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(percents.some((p) => p > 40 && p < 60)).toBe(true);
+    expect(percents.at(-1)).toBe(100);
   });
 
   it('names a section the library does not have', async () => {

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { ANALYSES, ANALYSIS_NAMES, analysisPreferences, applyPreferences, resolveAnalyses, type PreferenceValue } from '@plexlift/shared/plex-api';
 import { waitUntilIdle } from '../monitors/idle-waiter.js';
 import { readIdleSample } from '../monitors/section-idle.js';
+import { ANALYSIS_WORK, watchSectionProgress } from '../monitors/section-progress.js';
 import { readSectionFiles, perHour } from '../library/section-files.js';
 import { definePhase } from './phase.js';
 
@@ -36,17 +37,33 @@ export const analyze = definePhase({
     const missing: string[] = [];
     const summary = () => ({ analyses: tasks, threads, sections, butlerTasks: butler, ...(missing.length > 0 ? { missingButlerTasks: missing } : {}) });
     try {
+      const phaseStarted = performance.now();
       for (const [i, section] of state.sections.entries()) {
         progress({ percent: (i * 100) / steps, message: `analysing ${section.title}` });
         const started = performance.now();
         await plex.analyze(section.key, signal);
-        await waitUntilIdle(() => readIdleSample(plex, section, state.cpu), state.idle.analyze, { signal, label: `the analysis of "${section.title}"` });
+        const stopWatching = watchSectionProgress({
+          work: ANALYSIS_WORK,
+          plex,
+          mainDb: state.mainDb,
+          section,
+          index: i,
+          count: steps,
+          earlierMs: started - phaseStarted,
+          progress,
+          signal,
+        });
+        try {
+          await waitUntilIdle(() => readIdleSample(plex, section, state.cpu), state.idle.analyze, { signal, label: `the analysis of "${section.title}"` });
+        } finally {
+          stopWatching();
+        }
         const elapsedMs = performance.now() - started;
         const files = readSectionFiles(state.mainDb, section.key);
         sections[section.title] = { files, seconds: Math.round(elapsedMs / 1000), filesPerHour: perHour(files, elapsedMs) };
         progress({
           percent: ((i + 1) * 100) / steps,
-          rate: { value: sections[section.title]!.filesPerHour, unit: 'files/h' },
+          rate: { value: sections[section.title]!.filesPerHour, unit: 'items/h' },
           message: `${section.title} analysed`,
         });
       }

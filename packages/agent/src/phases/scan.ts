@@ -5,6 +5,7 @@ import type { JobSpec } from '@plexlift/shared/protocol';
 import { assertDeletionsWithinCap, checkDeletions } from '../library/deletion-guard.js';
 import { waitUntilIdle, type IdleSample } from '../monitors/idle-waiter.js';
 import type { CpuMonitor } from '../monitors/cpu-monitor.js';
+import { SCAN_WORK, watchSectionProgress } from '../monitors/section-progress.js';
 import type { JobTuning } from '../job-state.js';
 import { perHour } from '../library/section-files.js';
 import { selectSections } from '../library/select-sections.js';
@@ -32,13 +33,29 @@ export const scan = definePhase({
     make({ sections });
     const statsBefore = readStats(state.mainDb);
     const summary: ScanSummary = {};
+    const phaseStarted = performance.now();
     for (const [i, section] of sections.entries()) {
       if (landing.aborted) return landed(job, summary, sections.slice(i));
       const started = performance.now();
       progress({ percent: (i * 100) / sections.length, message: `scanning ${section.title}` });
       if (!created.has(section.key)) await plex.refresh(section.key, {}, signal);
       const timeoutMs = state.scanTimeoutMs?.[section.type as keyof NonNullable<JobTuning['scanTimeoutMs']>] ?? state.idle.scan.timeoutMs;
-      await waitUntilIdle(() => sample(plex, section, state.cpu), { ...state.idle.scan, timeoutMs }, { signal, label: `the scan of "${section.title}"` });
+      const stopWatching = watchSectionProgress({
+        work: SCAN_WORK,
+        plex,
+        mainDb: state.mainDb,
+        section,
+        index: i,
+        count: sections.length,
+        earlierMs: started - phaseStarted,
+        progress,
+        signal,
+      });
+      try {
+        await waitUntilIdle(() => sample(plex, section, state.cpu), { ...state.idle.scan, timeoutMs }, { signal, label: `the scan of "${section.title}"` });
+      } finally {
+        stopWatching();
+      }
       const elapsedMs = performance.now() - started;
       const before = statsBefore.sections.find((s) => s.id === Number(section.key));
       const after = readStats(state.mainDb).sections.find((s) => s.id === Number(section.key));
@@ -53,7 +70,7 @@ export const scan = definePhase({
       };
       progress({
         percent: ((i + 1) * 100) / sections.length,
-        rate: { value: summary[section.title]!.filesPerHour, unit: 'files/h' },
+        rate: { value: summary[section.title]!.filesPerHour, unit: 'items/h' },
         message: `${section.title}: ${files} files`,
       });
       if (check) assertDeletionsWithinCap(check, { allowDeletions: job.allowDeletions });

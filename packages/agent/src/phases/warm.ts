@@ -17,26 +17,31 @@ export const warm = definePhase({
   run: async ({ state, signal, landing, progress }) => {
     const summary: Record<string, { total: number; warmed: number; errors: number; stale: number }> = {};
     let current: { section: string; done: number; total: number } | undefined;
+    // Every section's files first: the percent is over the whole phase, not reset per section.
+    const db = openDatabaseReadOnly(state.mainDb);
+    let filesOf: string[][];
     try {
-      for (const section of state.sections) {
-        const db = openDatabaseReadOnly(state.mainDb);
-        let files: string[];
-        try {
-          files = knownFiles(db, Number(section.key));
-        } finally {
-          closeDatabase(db);
-        }
+      filesOf = state.sections.map((section) => knownFiles(db, Number(section.key)));
+    } finally {
+      closeDatabase(db);
+    }
+    const total = filesOf.reduce((n, files) => n + files.length, 0);
+    let before = 0;
+    try {
+      for (const [i, section] of state.sections.entries()) {
+        const files = filesOf[i]!;
         const report = await warmFiles(files, {
           signal,
           onProgress: (p) => {
             current = { section: section.title, done: p.done, total: p.total };
             progress({
-              percent: (100 * p.done) / Math.max(1, p.total),
+              percent: (100 * (before + p.done)) / Math.max(1, total),
               rate: { value: Math.round(p.filesPerSecond), unit: 'files/s' },
               message: `${section.title}: ${p.done} of ${p.total}`,
             });
           },
         });
+        before += files.length;
         summary[section.title] = { total: report.total, warmed: report.warmed, errors: report.errors.length, stale: report.stale.length };
         current = undefined;
       }
