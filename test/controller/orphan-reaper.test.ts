@@ -9,6 +9,8 @@ import { openStoreDatabase } from '../../packages/controller/src/store/schema.js
 import { startScalewaySim } from '../scaleway-sim/scaleway-sim.js';
 import { createTempDir } from '../utils/temp-dir.js';
 import { createLogger } from '../../packages/controller/src/logger.js';
+import { createNotifier } from '../../packages/controller/src/notify/notifier.js';
+import { startHttpReceiver } from '../utils/notify-receivers.js';
 
 async function setup() {
   const sim = await startScalewaySim({ timeScale: 0.01 });
@@ -19,7 +21,18 @@ async function setup() {
   onTestFinished(() => void db.close());
   const jobs = new JobStore(db);
   const logged: string[] = [];
-  const reaper = new OrphanReaper({ providers: { scaleway: provider }, jobs, logger: createLogger((level, line) => logged.push(`${level}: ${line}`)) });
+  // Each deletion is told on the webhook (notify.webhook), once.
+  const webhook = await startHttpReceiver();
+  const notifier = createNotifier(
+    parseConfig({ notify: { webhook: { url: webhook.url } } }, 'test').notify,
+    createLogger(() => undefined),
+  );
+  const reaper = new OrphanReaper({
+    providers: { scaleway: provider },
+    jobs,
+    logger: createLogger((level, line) => logged.push(`${level}: ${line}`)),
+    notifier,
+  });
   const machine = (jobId: string) =>
     provider.provision({
       jobId,
@@ -35,12 +48,12 @@ async function setup() {
       spec: parseJobSpec({ jobId: id, mode: 'delta', plex: { version: '1.43.2.10687-563d026ea' }, media: { mountPath: '/media', remote: 's3:m' } }),
       options: { keep: false, noInstall: false },
     });
-  return { sim, provider, jobs, reaper, machine, job, logged };
+  return { sim, provider, jobs, reaper, machine, job, logged, notifier, webhook };
 }
 
 describe('the orphan reaper', () => {
   it('leaves what live jobs own, marks what nobody owns, deletes it at the next pass; a dry run changes nothing', async () => {
-    const { sim, jobs, reaper, machine, job, logged } = await setup();
+    const { sim, jobs, reaper, machine, job, logged, notifier, webhook } = await setup();
     job('job-live');
     await machine('job-live');
     await machine('job-unknown'); // a create whose record was lost: no job in the store
@@ -78,6 +91,9 @@ describe('the orphan reaper', () => {
       ['job-unknown', 'deleted'],
     ]);
     expect(sim.servers().map((s) => s.name)).toEqual(['plexlift-job-live']);
+    await notifier.idle();
+    expect(webhook.received.map((r) => (JSON.parse(r.body) as { event: string; jobId: string }).jobId).sort()).toEqual(['job-failed', 'job-unknown']);
+    expect(webhook.received.every((r) => (JSON.parse(r.body) as { event: string }).event === 'reaper:deleted')).toBe(true);
     expect(sim.volumes()).toHaveLength(1);
     expect(
       sim

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { parseConfig } from '@plexlift/shared';
 import { Journal } from '../../packages/agent/src/home/journal.js';
 import { createScalewayProvider } from '../../packages/controller/src/providers/scaleway/scaleway-provider.js';
@@ -11,11 +11,14 @@ import { plexSimCommand } from '../utils/local-plex.js';
 import { runCli } from '../utils/run-cli.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
 import { createTempDir } from '../utils/temp-dir.js';
+import { startHttpReceiver } from '../utils/notify-receivers.js';
 import { prepare, serve } from './plexlift-fixture.js';
 import type { AgentEvent } from '@plexlift/shared/protocol';
 
 /** The local-provider fixture, switched to the scaleway provider against the API double whose VMs boot from their user data. */
-async function prepareScaleway(options: { scaleway?: Record<string, unknown>; bootGate?: Promise<void>; timeScale?: number } = {}) {
+async function prepareScaleway(
+  options: { scaleway?: Record<string, unknown>; bootGate?: Promise<void>; timeScale?: number; notify?: Record<string, unknown> } = {},
+) {
   const fixture = await prepare({ daemon: false });
   const booted: Parameters<typeof cloudInitBoot>[0]['booted'] = [];
   const boot = cloudInitBoot({ root: createTempDir('vms-'), extraAgentArgs: ['--tuning', join(fixture.dir, 'tuning.json')], booted });
@@ -40,6 +43,7 @@ async function prepareScaleway(options: { scaleway?: Record<string, unknown>; bo
       ...options.scaleway,
     },
   };
+  if (options.notify) config.notify = options.notify;
   writeFileSync(fixture.configPath, JSON.stringify(config, null, 2));
   const daemon = await serve(fixture.configPath);
   return { ...fixture, sim, daemon, booted };
@@ -201,7 +205,11 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
     { timeout: 120_000 },
     async () => {
       // 0.002 h = 7.2 s, far shorter than the 60 s boot timeout.
-      const { sim, configPath, daemon } = await prepareScaleway({ scaleway: { maxHours: 0.002, bootTimeoutSeconds: 60 } });
+      const webhook = await startHttpReceiver();
+      const { sim, configPath, daemon } = await prepareScaleway({
+        scaleway: { maxHours: 0.002, bootTimeoutSeconds: 60 },
+        notify: { webhook: { url: webhook.url } },
+      });
       sim.faults.neverBoot = true;
       const run = await runCli(['run', '--mode', 'delta', '--wait', '--json', '--config', configPath], { timeoutMs: 100_000 });
       expect(run.status, run.stderr).toBe(6);
@@ -227,7 +235,15 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
       expect(log).toMatch(new RegExp(`^info: job ${jobId}: started: a delta job on scaleway \\(every section\\), [\\d.]+ €/h$`, 'm'));
       expect(log).toMatch(new RegExp(`^warn: job ${jobId}: stopping: the job reached its lifetime cap of 0\\.002 h`, 'm'));
       expect(log).toMatch(new RegExp(`^warn: job ${jobId}: provision failed \\(SAFETY_STOP\\): the job reached its lifetime cap`, 'm'));
-      expect(log).toMatch(new RegExp(`^warn: job ${jobId}: ended failed in \\d+\\.\\d\\d h, ≈ \\d+\\.\\d\\d €: SAFETY_STOP: `, 'm'));
+      // Told once each: the cap, then the failure; with no secret.
+      await vi.waitFor(() => expect(webhook.received).toHaveLength(2));
+      const told = webhook.received.map((r) => JSON.parse(r.body) as { event: string; jobId: string });
+      expect(told.map((t) => [t.event, t.jobId])).toEqual([
+        ['job:cap', jobId],
+        ['job:failed', jobId],
+      ]);
+      for (const r of webhook.received) expect(r.body).not.toContain('7d3f1c52-0b8e-4a6f-9c1d-2e5b8a4f6c90');
+      expect(log).toMatch(new RegExp(`^warn: job ${jobId}: ended failed in \\d+\\.\\d\\d h(, ≈ \\d+\\.\\d\\d €)?: SAFETY_STOP: `, 'm'));
     },
   );
 

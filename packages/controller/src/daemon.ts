@@ -7,6 +7,7 @@ import { BurstScheduler } from './jobs/burst-scheduler.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { OrphanReaper } from './jobs/orphan-reaper.js';
 import type { Logger } from './logger.js';
+import { createNotifier, type Notifier } from './notify/notifier.js';
 import { housekeepAtStart, startDailyHousekeeping } from './housekeeping.js';
 import { createProviders } from './providers/registry.js';
 import { ensureCertificate } from './server/tls-certificate.js';
@@ -81,6 +82,8 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
     const house = { core, keepJobsDays: config.server.keepJobsDays, logger };
     housekeepAtStart(house);
 
+    const notifier = createNotifier(config.notify, logger.child('notify'));
+    opened.push(() => notifier.idle());
     const providers = await createProviders(config);
     // Agents call the public address; without one (local providers), the port this daemon gets.
     let url = config.server.publicUrl;
@@ -91,9 +94,10 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
       controllerUrl: () => url!,
       controllerTls: certificate ? { fingerprint: certificate.fingerprint, publicKeyPin: certificate.publicKeyPin } : undefined,
       logger,
+      notifier,
     });
     opened.push(() => runner.close());
-    const reaper = new OrphanReaper({ providers, jobs: core.jobs, logger: logger.child('reaper') });
+    const reaper = new OrphanReaper({ providers, jobs: core.jobs, logger: logger.child('reaper'), notifier });
     opened.push(() => reaper.stop());
     // Scheduled bursts (`schedule`): started once the jobs a stopped daemon left are taken up.
     const scheduler = new BurstScheduler({
@@ -144,6 +148,7 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
     return daemonOf({
       config,
       logger,
+      notifier,
       controller,
       runner,
       reaper,
@@ -161,6 +166,7 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
 function daemonOf(parts: {
   config: Config;
   logger: Logger;
+  notifier: Notifier;
   controller: Controller;
   runner: JobRunner;
   reaper: OrphanReaper;
@@ -169,13 +175,14 @@ function daemonOf(parts: {
   url: string;
   fingerprint: string | undefined;
 }): Daemon {
-  const { config, logger, controller, runner, reaper, scheduler, pruning } = parts;
+  const { config, logger, notifier, controller, runner, reaper, scheduler, pruning } = parts;
   const close = once(async () => {
     clearInterval(pruning);
     await scheduler.stop();
     await reaper.stop();
     await runner.close();
     await controller.close();
+    await notifier.idle();
   });
   const reload = (next: Config) => {
     if (next.server.port !== config.server.port || next.server.stateDir !== config.server.stateDir) {
@@ -183,6 +190,7 @@ function daemonOf(parts: {
     }
     runner.updateConfig(next);
     scheduler.updateConfig(next);
+    notifier.setConfig(next.notify);
     logger.info('config reloaded');
   };
   return {

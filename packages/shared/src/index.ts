@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './schemas/config.js';
+export * from './schemas/notify-config.js';
 export * from './schemas/run-request.js';
 export * from './schemas/job-report.js';
 export * from './schemas/provider-names.js';

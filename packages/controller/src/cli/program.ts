@@ -11,6 +11,7 @@ import { registerInit } from './commands/init.js';
 import { registerInstall } from './commands/install.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLogs } from './commands/logs.js';
+import { registerNotify } from './commands/notify.js';
 import { registerProgress } from './commands/progress.js';
 import { registerRun } from './commands/run.js';
 import { registerSchedule } from './commands/schedule.js';
@@ -43,6 +44,7 @@ export function createProgram(): Command {
   registerServe(program);
   registerConfig(program);
   registerDoctor(program);
+  registerNotify(program);
   registerInit(program);
   pointToHelpOnError(program);
   return program;

@@ -2,6 +2,7 @@ import { isFinal, PlexliftError } from '@plexlift/shared';
 import type { AgentEvent } from '@plexlift/shared/protocol';
 import type { JobState } from '@plexlift/shared';
 import type { Logger } from '../logger.js';
+import type { Notifier } from '../notify/notifier.js';
 import type { JobBus } from '../store/job-bus.js';
 import type { JobRecord, JobStore, StateChanges } from '../store/job-store.js';
 
@@ -18,6 +19,7 @@ export class JobJournal {
     readonly jobs: JobStore,
     private readonly bus: JobBus,
     private readonly logger: Logger,
+    private readonly notifier?: Notifier,
   ) {}
 
   /** Logs every phase that fails, the agent's and the controller's alike; returns what stops it. */
@@ -57,6 +59,13 @@ export class JobJournal {
   /** Queues a landing for the job's agent (it brings its work so far home). */
   commandLand(jobId: string, reason: string): void {
     this.logger.forJob(jobId).info(`landing: ${reason}; its work so far comes home`);
+    this.notifier?.notify({
+      event: 'job:landing',
+      jobId,
+      title: `plexlift: job ${jobId} is landing`,
+      text: `Job ${jobId} is landing (${reason}): what it did so far comes home and is installed. Run again to continue.`,
+      details: { reason },
+    });
     this.jobs.pushCommand(jobId, { type: 'land', jobId, reason });
     this.bus.commandQueued(jobId);
   }
@@ -77,7 +86,19 @@ export class JobJournal {
     const cost = job.report?.cost ?? (price === undefined ? undefined : hours * price);
     const spent = `in ${hours.toFixed(2)} h${cost ? `, ≈ ${cost.toFixed(2)} €` : ''}`;
     const log = this.logger.forJob(job.id);
-    if (job.state === 'done') log.info(`ended done${job.report?.landed ? ' (landed: run again to continue)' : ''} ${spent}`);
+    const landed = job.state === 'done' && job.report?.landed !== undefined;
+    if (job.state === 'done') log.info(`ended done${landed ? ' (landed: run again to continue)' : ''} ${spent}`);
     else log.warn(`ended ${job.state} ${spent}${job.error ? `: ${job.error.code}: ${job.error.message}` : ''}`);
+    const what = `A ${job.spec.mode} job on ${job.provider} ended ${job.state} ${spent}.`;
+    this.notifier?.notify({
+      event: job.state === 'done' ? 'job:done' : 'job:failed',
+      jobId: job.id,
+      title: `plexlift: job ${job.id} ${job.state}${landed ? ' (landed)' : ''}`,
+      text:
+        job.state === 'done'
+          ? `${what}${landed ? ' It landed: its work so far is installed; run again to continue.' : ' Its work is installed.'}`
+          : `${what}${job.error ? ` ${job.error.code}: ${job.error.message}` : ''} Its machine is deleted; see plexlift logs ${job.id}.`,
+      details: { state: job.state, hours, ...(cost ? { cost } : {}), ...(job.error ? { error: job.error } : {}), ...(landed ? { landed: true } : {}) },
+    });
   }
 }

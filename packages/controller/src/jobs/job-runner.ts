@@ -2,6 +2,7 @@ import { isFinal, JobRunOptionsSchema, PlexliftError, toPlexliftError, type Conf
 import { raceSignal } from '@plexlift/shared/retry';
 import type { AgentJob, PhaseName } from '@plexlift/shared/protocol';
 import type { Logger } from '../logger.js';
+import type { Notifier } from '../notify/notifier.js';
 import type { ControllerTls, Provider, ProviderName } from '../providers/provider.js';
 import type { JobBus } from '../store/job-bus.js';
 import type { JobRecord, JobStore } from '../store/job-store.js';
@@ -36,6 +37,8 @@ export interface JobRunnerOptions {
   /** The certificate agents pin (the daemon's own TLS); absent when TLS is off. */
   controllerTls?: ControllerTls | undefined;
   logger: Logger;
+  /** Who is told of a job's end, failure, landing and cap. */
+  notifier?: Notifier;
 }
 
 /** A job this runner drives now. */
@@ -65,7 +68,7 @@ export class JobRunner implements JobControl, AgentHooks {
   private readonly stopListening: () => void;
 
   constructor(private options: JobRunnerOptions) {
-    this.journal = new JobJournal(options.jobs, options.bus, options.logger);
+    this.journal = new JobJournal(options.jobs, options.bus, options.logger, options.notifier);
     this.agentJobs = new AgentJobs({
       config: (jobId) => this.live.get(jobId)?.config ?? this.options.config,
       jobs: options.jobs,
@@ -275,6 +278,13 @@ export class JobRunner implements JobControl, AgentHooks {
         const current = this.options.jobs.get(job.id);
         if (current?.report?.landed) this.options.jobs.setReport(job.id, { ...current.report, landed: { ...current.report.landed, overran: true } });
         this.journal.commandAbort(job.id, reason);
+        this.options.notifier?.notify({
+          event: 'job:cap',
+          jobId: job.id,
+          title: `plexlift: job ${job.id} reached its cap`,
+          text: `${reason}.`,
+          details: { reason },
+        });
         live.abort.abort(new PlexliftError('SAFETY_STOP', reason));
       },
     });

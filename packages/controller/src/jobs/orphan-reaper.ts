@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { Notifier } from '../notify/notifier.js';
 import type { Provider, ProviderResource } from '../providers/provider.js';
 import { isFinal, PlexliftError } from '@plexlift/shared';
 import { raceSignal } from '@plexlift/shared/retry';
@@ -30,6 +31,8 @@ export interface OrphanReaperOptions {
   providers: Partial<Record<Provider['name'], Provider>>;
   jobs: JobStore;
   logger: Logger;
+  /** Who is told of each deletion. */
+  notifier?: Notifier;
 }
 
 /**
@@ -129,6 +132,13 @@ export class OrphanReaper {
         await raceSignal(this.options.providers[holding.provider]!.teardown(holding.resource, { keep: false, signal: stopping }), stopping);
         this.marks.delete(key);
         this.options.logger.warn(`deleted an orphan of ${holding.provider} (${why})`);
+        this.options.notifier?.notify({
+          event: 'reaper:deleted',
+          jobId: holding.jobId,
+          title: `plexlift: the reaper deleted an orphan of ${holding.provider}`,
+          text: `The reaper deleted what ${holding.provider} still held and no live job owns (${why}).`,
+          details: { provider: holding.provider, reason: why },
+        });
         outcomes.push({ ...holding, action: 'deleted', detail: why });
       } catch (error) {
         this.options.logger.error(`could not delete an orphan of ${holding.provider} (${why}): ${(error as Error).message}`);

@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { PlexliftError } from '../errors.js';
+import { NotifyConfigSchema } from './notify-config.js';
 import { plainIssue } from './plain-issues.js';
 import { ProviderNameSchema, type ProviderName } from './provider-names.js';
 import { JobModeSchema, JobSwitchesSchema } from './run-request.js';
@@ -327,6 +328,8 @@ export const ConfigSchema = z
       } satisfies Record<ProviderName, z.ZodType>)
       .strict()
       .default({}),
+    /** Who is told when a job ends, fails, lands or hits its cap, and when the reaper deletes something. */
+    notify: NotifyConfigSchema.optional(),
     /** Scheduled bursts the daemon starts (`plexlift schedule` lists them). */
     schedule: ScheduleSchema.default([]),
   })

@@ -4,7 +4,15 @@ import { configPathFor, createConfigFolder, loadConfig, openConfigStore } from '
 import { createCommandAction } from '../command-action.js';
 
 /** Keys whose values are secrets: `config get` shows that they are set, never what they are. */
-const SECRET_KEYS = ['home.plexToken', 'providers.scaleway.secretKey'];
+const SECRET_KEYS = [
+  'home.plexToken',
+  'providers.scaleway.secretKey',
+  // A webhook's URL and headers often hold its token (a chat's incoming webhook, an Authorization header).
+  'notify.webhook.url',
+  'notify.webhook.headers',
+  'notify.ntfy.token',
+  'notify.email.password',
+];
 
 function lookup(values: Record<string, unknown>, key: string): unknown {
   return key
