@@ -80,6 +80,24 @@ describe('plexlift run, end to end with the local provider', () => {
       const adminToken = readFileSync(join(dir, 'state', 'admin-token'), 'utf8').trim();
       for (const secret of [adminToken, OWNER_TOKEN, ...tv.serverTokens]) expect(everything.includes(secret), `a secret leaked`).toBe(false);
       expect(everything.match(/plx_[abst]_[\w-]{20,}|claim-[\w-]{10,}/g)).toBeNull();
+
+      // An estimate before renting: the first run's from the documented defaults (and said so), the
+      // second's from the first run, within 25 % of what it took; its report sets one against the other.
+      expect(run.stderr).toMatch(/^ {2}expected: about .+ \(from documented defaults: no run of this library measured yet\)$/m);
+      const second = await runCli(['run', '--mode', 'delta', '--wait', '--config', configPath]);
+      expect(second.status, second.stderr).toBe(0);
+      expect(second.stderr).toMatch(/^ {2}expected: about .+ \(from 1 past delta run of this library\)$/m);
+      expect(second.stdout).toMatch(/^estimated: .+ \(1 past delta run of this library\); took .+ \([+-]\d+ %\)$/m);
+      const [latest] = JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout) as {
+        createdAt: number;
+        finishedAt: number;
+        report: { estimate: { seconds: number } };
+      }[];
+      const actual = (latest!.finishedAt - latest!.createdAt) / 1000;
+      const estimated = latest!.report.estimate.seconds;
+      expect(Math.abs(estimated - actual) / actual, `estimated ${estimated} s, took ${actual} s: ${JSON.stringify(latest!.report.estimate)}`).toBeLessThan(
+        0.25,
+      );
     },
   );
 
@@ -104,6 +122,9 @@ describe('plexlift run, end to end with the local provider', () => {
       expect(plan.stdout).toMatch(/^plan: a delta job on local, Plex 1\.43\.2\.10687-563d026ea, sections all$/m);
       expect(plan.stdout).toMatch(/^ {2}media .* \(power\); analyses: /m);
       expect(plan.stdout).toMatch(/^ok {3}disk space: /m);
+      expect(plan.stdout).toMatch(
+        /^ {2}expected: about .+ \(from documented defaults: no run of this library measured yet\)\n {4}provision \d+ s, .*scan .*install \d+ s$/m,
+      );
       expect(plan.stdout.trim()).toMatch(/nothing was started \(--dry-run\)$/);
       // What home can check is checked before anything is rented: a section home lacks is a usage error.
       for (const dryRun of [['--dry-run'], []]) {

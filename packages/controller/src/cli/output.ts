@@ -109,3 +109,14 @@ export function formatAge(ms: number, now = Date.now()): string {
   const minutes = Math.max(0, Math.round((now - ms) / 60_000));
   return minutes < 60 ? `${minutes} min` : minutes < 48 * 60 ? `${Math.round(minutes / 60)} h` : `${Math.round(minutes / 1440)} days`;
 }
+
+/** A duration as people say it: "45 s", "12 min", "3 h 20 min", "2 days 4 h". */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 90) return `${s} s`;
+  const minutes = Math.round(s / 60);
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h${minutes % 60 > 0 ? ` ${minutes % 60} min` : ''}`;
+  return `${Math.floor(hours / 24)} days${hours % 24 > 0 ? ` ${hours % 24} h` : ''}`;
+}

@@ -22,7 +22,8 @@ export async function stageHomeSide(job: JobRecord, context: { config: Config; j
   const before = readHomeStats(home.plexDataDir);
   // Sonic as the job found it, per library: what a landed run added is measured against it.
   const sonicSections = sonicSectionsOf(home.plexDataDir).map(({ analyzed, total, ...section }) => ({ ...section, before: { analyzed, total } }));
-  jobs.setReport(job.id, { ...(before ? { before } : {}), ...(sonicSections.length > 0 ? { sonicSections } : {}) });
+  const estimate = jobs.get(job.id)?.report?.estimate;
+  jobs.setReport(job.id, { ...(estimate ? { estimate } : {}), ...(before ? { before } : {}), ...(sonicSections.length > 0 ? { sonicSections } : {}) });
   transfers.open(ids.export, job.id, 'export');
   if (job.spec.mode === 'delta') {
     const snapshot = await createHomeSnapshot(home.plexDataDir, join(config.server.stateDir, 'snapshots', job.id), {

@@ -1,5 +1,5 @@
 import type { AgentJob, JobSpec } from '@plexlift/shared/protocol';
-import type { RunRequest } from '@plexlift/shared';
+import type { JobEstimate, RunRequest } from '@plexlift/shared';
 import type { Provider } from '../providers/provider.js';
 import type { JobBudget } from './job-budget.js';
 import type { JobRecord } from '../store/job-store.js';
@@ -15,6 +15,8 @@ export interface CostEstimate {
   caps?: Provider['caps'];
   /** This run's budget when it has one (its flags, a schedule's window): it lands before it. */
   budget?: JobBudget;
+  /** How long the job should take and what it should cost, phase by phase. */
+  expected?: JobEstimate;
 }
 
 /** What `--dry-run` shows. */

@@ -57,6 +57,7 @@ export function buildJobReport(input: {
       ? { sonic: { ...input.sonic, percent: input.sonic.total > 0 ? Math.round((1000 * input.sonic.analyzed) / input.sonic.total) / 10 : 100 } }
       : {}),
     ...(sonicSections ? { sonicSections } : {}),
+    ...(job.report?.estimate ? { estimate: job.report.estimate } : {}),
     ...(landed ? { landed } : {}),
     ...(rates ? { rates } : {}),
     ...(input.homeChanges ? { homeChanges: input.homeChanges } : {}),

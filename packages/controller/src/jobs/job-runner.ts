@@ -13,6 +13,7 @@ import { AgentJobs, transferIds } from './agent-job.js';
 import { AgentWatch } from './agent-watch.js';
 import { watchBudget } from './budget-watch.js';
 import { budgetOf, checkRunBudget, HOMEWARD_PHASES } from './job-budget.js';
+import { estimateJob } from './job-estimate.js';
 import { estimateLandingReserve, type LandingReserve } from './landing-reserve.js';
 import { PROVIDERS } from '../providers/registry.js';
 import { stageHomeSide } from './home-side.js';
@@ -105,6 +106,15 @@ export class JobRunner implements JobControl, AgentHooks {
       spec: prepared.spec,
       options: JobRunOptionsSchema.parse(request),
     });
+    const expected = estimateJob({
+      spec: job.spec,
+      noInstall: job.options.noInstall,
+      library: job.library,
+      jobs: this.options.jobs,
+      hourlyPrice,
+      isCloud: PROVIDERS[prepared.provider.name].isCloud,
+    });
+    this.options.jobs.setReport(job.id, { estimate: expected });
     this.journal.started(job, hourlyPrice);
     this.drive(job, prepared.provider);
     const budget = budgetOf(job.options, prepared.provider);
@@ -112,6 +122,7 @@ export class JobRunner implements JobControl, AgentHooks {
       ...job,
       estimate: {
         hourlyPrice,
+        expected,
         ...(prepared.provider.caps ? { caps: prepared.provider.caps } : {}),
         ...(job.options.maxHours || job.options.maxCost || job.options.deadline ? { budget } : {}),
       },
@@ -122,7 +133,16 @@ export class JobRunner implements JobControl, AgentHooks {
   async plan(request: RunRequest): Promise<JobPlan> {
     const prepared = await prepareJob(request, this.options);
     checkRunBudget(request, prepared.provider);
-    return planJob(prepared, this.options);
+    const plan = await planJob(prepared, this.options);
+    const expected = estimateJob({
+      spec: plan.spec,
+      noInstall: request.noInstall,
+      library: prepared.library,
+      jobs: this.options.jobs,
+      hourlyPrice: plan.hourlyPrice,
+      isCloud: PROVIDERS[prepared.provider.name].isCloud,
+    });
+    return { ...plan, expected };
   }
 
   /** `plexlift progress`: what is left of the home library's work across runs (the config reloaded included). */

@@ -42,6 +42,16 @@ const StatsDiffSchema = z.object({
  * phase, bytes moved, time and cost. A job that ended before its install has no `libraries`.
  * `before` is the home library as the job found it, kept from the start for the comparison.
  */
+/** A job's expected duration (seconds, per phase and in all), cost, and what it rests on. */
+export const JobEstimateSchema = z.object({
+  seconds: z.number(),
+  cost: z.number().optional(),
+  phases: z.partialRecord(PhaseNameSchema, z.number()),
+  /** `2 past delta runs of this library`, or the documented defaults. */
+  basis: z.string(),
+});
+export type JobEstimate = z.infer<typeof JobEstimateSchema>;
+
 export const JobReportSchema = z.object({
   before: LibraryStatsSchema.optional(),
   libraries: StatsDiffSchema.optional(),
@@ -74,6 +84,8 @@ export const JobReportSchema = z.object({
       unfinished: z.array(PhaseNameSchema),
     })
     .optional(),
+  /** What the job was expected to take and cost when it started (`plexlift run` said it), against which the report sets what it took. */
+  estimate: JobEstimateSchema.optional(),
   /** What the run achieved per hour and per euro (Sonic tracks), for the estimates of `plexlift progress`. */
   rates: z.object({ tracksPerHour: z.number().optional(), tracksPerEuro: z.number().optional() }).optional(),
   phases: z.partialRecord(PhaseNameSchema, z.object({ state: z.string(), seconds: z.number().optional() })).optional(),

@@ -1,5 +1,5 @@
 import type { JobReport } from '@plexlift/shared';
-import { formatTable } from '../output.js';
+import { formatDuration, formatTable } from '../output.js';
 
 const KINDS = ['movie', 'episode', 'track', 'photo'] as const;
 
@@ -58,6 +58,13 @@ export function formatReport(jobId: string, report: JobReport): string {
         .join(', ')}`,
     );
   if (report.hours !== undefined) lines.push(`time: ${report.hours} h, cost: ${report.cost ?? 0} €`);
+  if (report.estimate && report.hours !== undefined) {
+    const actual = report.hours * 3600;
+    const off = report.estimate.seconds > 0 ? Math.round((100 * (actual - report.estimate.seconds)) / report.estimate.seconds) : undefined;
+    lines.push(
+      `estimated: ${formatDuration(report.estimate.seconds)}${report.estimate.cost === undefined ? '' : `, ${report.estimate.cost} €`} (${report.estimate.basis}); took ${formatDuration(actual)}${off === undefined ? '' : ` (${off >= 0 ? '+' : ''}${off} %)`}`,
+    );
+  }
   return lines.join('\n');
 }
 

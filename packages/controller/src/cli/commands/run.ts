@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { EXIT_CODES, exitStatusOf, JobModeSchema, PlexliftError, PROVIDER_NAMES, RUN_FLAGS, type RunRequestInput } from '@plexlift/shared';
+import { EXIT_CODES, exitStatusOf, JobModeSchema, PlexliftError, PROVIDER_NAMES, RUN_FLAGS, type JobEstimate, type RunRequestInput } from '@plexlift/shared';
 import type { CostEstimate } from '../../jobs/job-control.js';
 import { withController } from '../controller-connection.js';
 import { createCommandAction } from '../command-action.js';
+import { formatDuration } from '../output.js';
 import { followJob } from './follow-job.js';
 
 interface RunOptions extends Record<string, unknown> {
@@ -76,6 +77,7 @@ export function registerRun(program: Command): void {
                 `plan: a ${plan.spec.mode} job on ${plan.provider}, Plex ${plan.spec.plex.version}, sections ${plan.spec.sections.length > 0 ? plan.spec.sections.join(', ') : 'all'}`,
                 `  media ${plan.spec.media.remote} at ${plan.spec.media.mountPath} (${plan.spec.media.vfsProfile}); analyses: ${plan.spec.skipAnalysis ? 'none' : analyses.join(', ')}${plan.spec.skipSonic ? ' (no Sonic)' : ''}`,
                 `  cost: ${formatEstimate(plan)}`,
+                ...(plan.expected ? formatExpected(plan.expected) : []),
                 ...plan.checks.map((c) => `${c.ok ? 'ok ' : 'FIX'}  ${c.name}: ${c.detail}`),
                 'nothing was started (--dry-run)',
               ].join('\n'),
@@ -85,6 +87,7 @@ export function registerRun(program: Command): void {
           }
           const job = await client.jobs.run.mutate(request);
           output.info(`job ${job.id} started (${job.spec.mode}, provider ${job.provider}; ${formatEstimate(job.estimate)})`);
+          if (job.estimate.expected) output.info(formatExpected(job.estimate.expected).join('\n'));
           if (!options.wait) {
             if (output.json) output.printJson(job);
             else output.result(job.id);
@@ -110,6 +113,17 @@ function formatEstimate(estimate: CostEstimate): string {
   const caps = estimate.caps ? `stopped at ${estimate.caps.maxHours} h or ${estimate.caps.maxCost} € whatever happens` : undefined;
   const price = estimate.hourlyPrice === 0 && !estimate.caps ? 'nothing to pay' : `${estimate.hourlyPrice} €/h`;
   return [price, lands, caps].filter(Boolean).join(', ');
+}
+
+/** "expected: about 14 min, ≈ 0.05 € (from 2 past delta runs of this library)", then the phases that take time. */
+function formatExpected(expected: JobEstimate): string[] {
+  const phases = Object.entries(expected.phases)
+    .filter(([, seconds]) => seconds >= 1)
+    .map(([phase, seconds]) => `${phase} ${formatDuration(seconds)}`);
+  return [
+    `  expected: about ${formatDuration(expected.seconds)}${expected.cost === undefined ? '' : `, ≈ ${expected.cost} €`} (from ${expected.basis})`,
+    `    ${phases.join(', ')}`,
+  ];
 }
 
 /** A budget flag's value: a positive number, or a usage error naming the flag. */
