@@ -60,7 +60,9 @@ describe('plexlift init', () => {
       '--plex-command',
       '["/usr/lib/plexmediaserver/Plex Media Server"]',
     );
-    expect(ok).toMatchObject({ status: 0, stdout: expect.stringMatching(/wrote .*config\.json; check it with plexlift doctor/) });
+    expect(ok).toMatchObject({ status: 0, stdout: expect.stringMatching(/wrote .*config\.json; checked: .*Not checked: .*check them with plexlift doctor/) });
+    // What this machine shows is said at once: /srv/plex holds no Plex library here.
+    expect(ok.stderr).toMatch(/warning: home\.plexDataDir: \/srv\/plex holds no Plex library database/);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
       home: { plexDataDir: '/srv/plex', control: { type: 'docker', container: 'plex' } },
       media: { remote: 's3:media' },
@@ -82,7 +84,7 @@ describe('plexlift init on a terminal', () => {
     expect(output).toMatch(/the home Plex's data folder \(…\/Plex Media Server\): +home\.plexDataDir: must be an absolute path/);
     expect(output).toMatch(/--control: "kubernetes:plex" is neither docker:CONTAINER nor systemd:UNIT/);
     expect(output).toMatch(/media\.remote: must be an rclone remote path/);
-    expect(output).toMatch(/wrote .*config\.json; check it with plexlift doctor/);
+    expect(output).toMatch(/wrote .*config\.json; checked: .*Not checked: .*check them with plexlift doctor/);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
       server: {},
       home: { plexDataDir: '/srv/plex', plexUrl: 'http://127.0.0.1:32400', control: { type: 'systemd', unit: 'plexmediaserver.service' } },

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +157,20 @@ describe('against a running daemon', () => {
   afterAll(async () => {
     await controller.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("version: the CLI's, the daemon's and its agents'; a daemon not reached is said, not an error", async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../packages/controller/package.json'), 'utf8')) as { version: string };
+    const both = await runCli(['version', '--json'], { env: env() });
+    expect(JSON.parse(both.stdout)).toEqual({
+      cli: { version, protocol: expect.any(Number), node: process.version },
+      daemon: { ok: true, version, agentVersion: version, protocol: expect.any(Number), node: process.version },
+    });
+    const alone = await runCli(['version'], { env: { PLEXLIFT_URL: `http://127.0.0.1:${await freePort()}`, PLEXLIFT_TOKEN: ADMIN } });
+    expect(alone.status).toBe(0);
+    expect(alone.stdout).toMatch(
+      new RegExp(`^plexlift CLI ${version.replace(/\./g, '\\.')} \\(agent protocol \\d+, Node v[\\d.]+\\)\ndaemon: not reached \\(cannot reach`),
+    );
   });
 
   it('abort of a job that ended says what state it is in and exits 2', async () => {

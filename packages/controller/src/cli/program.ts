@@ -17,6 +17,7 @@ import { registerRun } from './commands/run.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerServe } from './commands/serve.js';
 import { registerService } from './commands/service.js';
+import { registerVersion } from './commands/version.js';
 import { registerVms } from './commands/vms.js';
 
 export function createProgram(): Command {
@@ -46,6 +47,7 @@ export function createProgram(): Command {
   registerDoctor(program);
   registerNotify(program);
   registerInit(program);
+  registerVersion(program);
   pointToHelpOnError(program);
   return program;
 }

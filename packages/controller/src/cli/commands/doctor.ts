@@ -23,17 +23,23 @@ interface Check {
 const run = promisify(execFile);
 
 /** Each check says what it found, or what to fix; none changes anything. */
-async function checks(config: Config, path: string | undefined, command: Command): Promise<Check[]> {
-  const results: Check[] = [{ name: 'config', ok: true, detail: path ?? 'no file: defaults (plexlift config set … writes one)' }];
+async function checks(config: Config, path: string | undefined, command: Command, onCheck: (check: Check) => void): Promise<Check[]> {
+  const results: Check[] = [];
+  // Each line as soon as its check ends: a slow one (a remote, a cloud API) never hides the others.
+  const record = (check: Check) => {
+    results.push(check);
+    onCheck(check);
+  };
+  record({ name: 'config', ok: true, detail: path ?? 'no file: defaults (plexlift config set … writes one)' });
   const attempt = async (name: string, test: () => Promise<string> | string) => {
     try {
-      results.push({ name, ok: true, detail: await test() });
+      record({ name, ok: true, detail: await test() });
     } catch (error) {
-      results.push({ name, ok: false, detail: (error as Error).message });
+      record({ name, ok: false, detail: (error as Error).message });
     }
   };
   const home = config.home;
-  if (!home) results.push({ name: 'home', ok: false, detail: 'home: missing; set home.plexDataDir and home.control' });
+  if (!home) record({ name: 'home', ok: false, detail: 'home: missing; set home.plexDataDir and home.control' });
   else {
     await attempt('home library', () => {
       const db = openDatabaseReadOnly(mainDatabasePath(home.plexDataDir), 'home.plexDataDir');
@@ -55,7 +61,7 @@ async function checks(config: Config, path: string | undefined, command: Command
     );
   }
   const media = config.media;
-  if (!media) results.push({ name: 'media', ok: false, detail: 'media: missing; set media.mountPath and media.remote' });
+  if (!media) record({ name: 'media', ok: false, detail: 'media: missing; set media.mountPath and media.remote' });
   else {
     await attempt('media remote', async () => `${media.remote} lists (${await listRemote(media)} entries)`);
   }
@@ -105,9 +111,10 @@ export function registerDoctor(program: Command): void {
       createCommandAction<{ json?: boolean }>(async ({ output, command }) => {
         const configPath = command.optsWithGlobals<{ config?: string }>().config;
         const { config, path } = loadConfig({ path: configPath });
-        const results = await checks(config, path, command);
+        const results = await checks(config, path, command, (r) => {
+          if (!output.json) output.result(`${r.ok ? 'ok ' : 'FIX'}  ${r.name}: ${r.detail}`);
+        });
         if (output.json) output.printJson(results);
-        else output.result(results.map((r) => `${r.ok ? 'ok ' : 'FIX'}  ${r.name}: ${r.detail}`).join('\n'));
         const failed = results.filter((r) => !r.ok);
         if (failed.length === 0) return EXIT_CODES.ok;
         // The table's status: 8 when only the daemon is down, 78 when the set-up needs fixing.

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { mainDatabasePath } from '@plexlift/shared/plex-db';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
@@ -145,7 +146,28 @@ export function registerInit(program: Command): void {
         parseConfig(config, path); // every key checked before anything is written
         createConfigFolder(path);
         openConfigStore(path).replace(config);
-        output.result(`wrote ${path}; check it with plexlift doctor`);
+        // What can be seen from here is said now; the rest (the home Plex, the remote's credentials, the provider) is doctor's.
+        for (const warning of homeWarnings(answers.plexDataDir!, answers.mediaPath!, answers.control!.startsWith('docker:') ? 'docker' : 'systemd'))
+          output.warn(warning);
+        output.result(
+          `wrote ${path}; checked: the form of every value, the data folder and the media path on this machine. Not checked: whether home Plex answers, the remote lists, the provider works: check them with plexlift doctor`,
+        );
       }),
     );
+}
+
+/** What this machine shows of the answers: a data folder without Plex's library, a media path that is not here. */
+function homeWarnings(plexDataDir: string, mediaPath: string, control: 'docker' | 'systemd'): string[] {
+  const warnings: string[] = [];
+  if (!existsSync(mainDatabasePath(plexDataDir)))
+    warnings.push(
+      `home.plexDataDir: ${plexDataDir} holds no Plex library database (Plug-in Support/Databases/com.plexapp.plugins.library.db); is it the "Plex Media Server" folder?`,
+    );
+  if (!existsSync(mediaPath))
+    warnings.push(
+      control === 'docker'
+        ? `media.mountPath: ${mediaPath} is not on this machine; fine if it is the path inside the Plex container (the VM mounts the media there)`
+        : `media.mountPath: ${mediaPath} does not exist on this machine; it must be where home Plex sees the media`,
+    );
+  return warnings;
 }
