@@ -61,6 +61,28 @@ describe('plexlift init', () => {
       '["/usr/lib/plexmediaserver/Plex Media Server"]',
     );
     expect(ok).toMatchObject({ status: 0, stdout: expect.stringMatching(/wrote .*config\.json; checked: .*Not checked: .*check them with plexlift doctor/) });
+    const asJson = await runCli([
+      'init',
+      '--json',
+      '--config',
+      `${file}.2`,
+      '--plex-data-dir',
+      '/srv/plex',
+      '--control',
+      'docker:plex',
+      '--media-path',
+      '/media',
+      '--remote',
+      's3:media',
+    ]);
+    expect(JSON.parse(asJson.stdout)).toEqual({
+      path: `${file}.2`,
+      warnings: [
+        expect.stringMatching(/^home\.plexDataDir: \/srv\/plex holds no Plex library database/),
+        ...(existsSync('/media') ? [] : [expect.any(String)]),
+      ],
+      notChecked: ['home Plex answers', 'the remote lists', 'the provider works'],
+    });
     // What this machine shows is said at once: /srv/plex holds no Plex library here.
     expect(ok.stderr).toMatch(/warning: home\.plexDataDir: \/srv\/plex holds no Plex library database/);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({

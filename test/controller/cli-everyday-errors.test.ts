@@ -128,6 +128,26 @@ describe('everyday mistakes get one clear line and the exit status of the table'
     expect(lines.every((line) => typeof line.msg === 'string' && ['info', 'warn', 'error'].includes(line.level as string))).toBe(true);
   });
 
+  it('doctor: a local provider whose Plex command does not exist is a FIX line, not ok', async () => {
+    const dir = createTempDir();
+    const config = join(dir, 'config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        server: { stateDir: join(dir, 'state') },
+        provider: 'local',
+        providers: { local: { plexCommand: ['/nonexistent/Plex Media Server'] } },
+      }),
+    );
+    const doctor = await runCli(['doctor', '--config', config]);
+    expect(doctor.status).toBe(78);
+    expect(doctor.stdout).toMatch(
+      process.getuid?.() === 0
+        ? /^FIX {2}provider local: providers\.local\.plexCommand: \/nonexistent\/Plex Media Server is not a program this machine can run$/m
+        : /^FIX {2}provider local: the local provider needs root/m,
+    );
+  });
+
   it('config get and set agree: an unknown key is a wrong argument (2) and nothing is written', async () => {
     const file = join(createTempDir(), 'config.json');
     expect(await runCli(['config', 'set', 'server.prot', '1', '--config', file])).toMatchObject({

@@ -27,7 +27,16 @@ async function receivers() {
   const notify = {
     webhook: { url: `${webhook.url}/hooks/plexlift`, headers: { Authorization: SECRETS.hookToken } },
     ntfy: { url: `${ntfy.url}/plexlift-home`, token: SECRETS.ntfyToken },
-    email: { host: '127.0.0.1', port: smtp.port, user: 'plexlift', password: SECRETS.smtpPassword, from: 'plexlift@home.test', to: ['me@home.test'] },
+    // The test's SMTP server has no TLS: allowed on purpose (a LAN relay).
+    email: {
+      host: '127.0.0.1',
+      port: smtp.port,
+      insecure: true,
+      user: 'plexlift',
+      password: SECRETS.smtpPassword,
+      from: 'plexlift@home.test',
+      to: ['me@home.test'],
+    },
   };
   /** Every message each channel got, as text (to look for secrets in). */
   const contents = () => [

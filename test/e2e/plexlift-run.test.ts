@@ -86,8 +86,8 @@ describe('plexlift run, end to end with the local provider', () => {
       expect(run.stderr).toMatch(/^ {2}expected: about .+ \(from documented defaults: no run of this library measured yet\)$/m);
       const second = await runCli(['run', '--mode', 'delta', '--wait', '--config', configPath]);
       expect(second.status, second.stderr).toBe(0);
-      expect(second.stderr).toMatch(/^ {2}expected: about .+ \(from 1 past delta run of this library\)$/m);
-      expect(second.stdout).toMatch(/^estimated: .+ \(1 past delta run of this library\); took .+ \([+-]\d+ %\)$/m);
+      expect(second.stderr).toMatch(/^ {2}expected: about .+ \(from 1 past delta run of this library doing the same work\)$/m);
+      expect(second.stdout).toMatch(/^estimated: .+ \(1 past delta run of this library doing the same work\); took .+ \([+-]\d+ %\)$/m);
       const [latest] = JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout) as {
         createdAt: number;
         finishedAt: number;

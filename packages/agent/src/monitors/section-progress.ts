@@ -12,6 +12,8 @@ export interface SectionWork {
   activityTypes: readonly string[];
   /** The section's items this work has done so far, from the DB. */
   countItems: (db: Database, sectionId: number) => number;
+  /** The section's items this work goes through (its percent is of these). */
+  countTotal: (db: Database, sectionId: number) => number;
   /** `scanning`, `analysing`. */
   verb: string;
   /** `files`, `analysed`. */
@@ -20,14 +22,18 @@ export interface SectionWork {
 
 type Database = ReturnType<typeof openDatabaseReadOnly>;
 
+/** The section's files (its media parts not deleted). */
+const sectionFiles = (db: Database, id: number) =>
+  db
+    .prepare(`SELECT count(*) FROM media_parts mp JOIN media_items mi ON mi.id = mp.media_item_id WHERE mi.library_section_id = ? AND mp.deleted_at IS NULL`)
+    .pluck()
+    .get(id) as number;
+
 /** A scan: Plex's section update; its items are the section's files. */
 export const SCAN_WORK: SectionWork = {
   activityTypes: ['library.update.section', 'library.refresh.items'],
-  countItems: (db, id) =>
-    db
-      .prepare(`SELECT count(*) FROM media_parts mp JOIN media_items mi ON mi.id = mp.media_item_id WHERE mi.library_section_id = ? AND mp.deleted_at IS NULL`)
-      .pluck()
-      .get(id) as number,
+  countItems: sectionFiles,
+  countTotal: sectionFiles,
   verb: 'scanning',
   noun: 'files',
 };
@@ -37,6 +43,7 @@ export const ANALYSIS_WORK: SectionWork = {
   activityTypes: ['media.analyze'],
   countItems: (db, id) =>
     db.prepare(`SELECT count(*) FROM media_items WHERE library_section_id = ? AND media_analysis_version > 0 AND deleted_at IS NULL`).pluck().get(id) as number,
+  countTotal: (db, id) => db.prepare(`SELECT count(*) FROM media_items WHERE library_section_id = ? AND deleted_at IS NULL`).pluck().get(id) as number,
   verb: 'analysing',
   noun: 'analysed',
 };
@@ -64,19 +71,19 @@ export function watchSectionProgress(input: {
   const started = performance.now();
   const items = new WorkRate();
   const percents = new WorkRate();
-  const itemsAtStart = countItems(input.mainDb, work, section.key);
+  const totalAtStart = readCount(input.mainDb, (db) => work.countTotal(db, Number(section.key)));
   let stopped = false;
   const read = async () => {
     const activities = await plex.activities(input.signal);
     const own = activities.filter((a) => work.activityTypes.includes(a.type) && a.Context?.librarySectionID === section.key && a.progress >= 0);
     const percent = own.length > 0 ? Math.max(...own.map((a) => a.progress)) : undefined;
-    const done = countItems(input.mainDb, work, section.key);
+    const done = readCount(input.mainDb, (db) => work.countItems(db, Number(section.key)));
     if (stopped) return;
     const now = performance.now();
     const said = `${work.verb} ${section.title}: ${done.toLocaleString('en-US')} ${work.noun}`;
     if (percent === undefined) return input.progress({ percent: (index * 100) / count, message: said });
-    // Plex walks every item, known or new: the items it went through are its percent of the section.
-    items.add(now, (percent / 100) * Math.max(itemsAtStart, done));
+    // Plex goes through every item of the section, known or new: the items it went through are its percent of them.
+    items.add(now, (percent / 100) * Math.max(totalAtStart, work === SCAN_WORK ? done : 0));
     percents.add(now, percent);
     const sectionEta = percents.etaMs(100);
     const perSection = index > 0 ? input.earlierMs / index : sectionEta === undefined ? undefined : now - started + sectionEta;
@@ -96,11 +103,11 @@ export function watchSectionProgress(input: {
   };
 }
 
-/** The section's items the work has done, read-only (safe while Plex writes). */
-function countItems(mainDb: string, work: SectionWork, sectionKey: string): number {
+/** A count from the DB, read-only (safe while Plex writes). */
+function readCount(mainDb: string, read: (db: Database) => number): number {
   const db = openDatabaseReadOnly(mainDb);
   try {
-    return work.countItems(db, Number(sectionKey));
+    return read(db);
   } finally {
     closeDatabase(db);
   }

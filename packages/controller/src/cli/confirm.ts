@@ -10,6 +10,10 @@ export async function confirmOnTerminal(question: string, options: { yes?: boole
   try {
     const answer = await prompt.question(`${question} [y/N] `);
     return /^\s*y(es)?\s*$/i.test(answer);
+  } catch (error) {
+    // Ctrl-C (or the input ending) at the question is a no.
+    if ((error as Error).name === 'AbortError' || (error as NodeJS.ErrnoException).code === 'ABORT_ERR') return false;
+    throw error;
   } finally {
     prompt.close();
   }

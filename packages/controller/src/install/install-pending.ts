@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlexliftError } from '@plexlift/shared';
-import { openStoreDatabase } from '../store/schema.js';
+import Database from 'better-sqlite3';
 import { JobStore, type JobRecord } from '../store/job-store.js';
 
 /**
@@ -12,7 +12,8 @@ import { JobStore, type JobRecord } from '../store/job-store.js';
 export function pendingInstall(stateDir: string): JobRecord | undefined {
   const path = join(stateDir, 'plexlift.db');
   if (!existsSync(path)) return undefined;
-  const db = openStoreDatabase(path);
+  // Read-only: the daemon's store is the daemon's (a newer CLI never migrates it under it).
+  const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     return new JobStore(db).live().find((job) => job.state === 'installing' || (job.state !== 'tearing-down' && !job.options.noInstall));
   } finally {

@@ -40,13 +40,13 @@ export function estimateJob(input: { spec: JobSpec; noInstall: boolean; library:
 
   const past = jobs
     .list({ limit: 50 })
-    .filter((j) => j.library === input.library && j.state === 'done' && !j.report?.landed && j.spec.mode === spec.mode && j.finishedAt !== undefined)
+    .filter((j) => j.library === input.library && j.state === 'done' && !j.report?.landed && j.finishedAt !== undefined && sameWork(j.spec, spec))
     .slice(0, HISTORY);
   let phases: Partial<Record<PhaseName, number>>;
   let basis: string;
   if (past.length > 0) {
     phases = learned(past, jobs, wanted, { partsNow });
-    basis = `${past.length} past ${spec.mode} run${past.length === 1 ? '' : 's'} of this library`;
+    basis = `${past.length} past ${spec.mode} run${past.length === 1 ? '' : 's'} of this library doing the same work`;
   } else {
     phases = fromDefaults(spec, wanted, { partsNow, dbBytes, isCloud: input.isCloud, sonicLeft: sonicLeftOf(input.library) });
     basis = 'documented defaults: no run of this library measured yet';
@@ -58,6 +58,17 @@ export function estimateJob(input: { spec: JobSpec; noInstall: boolean; library:
     phases: Object.fromEntries(Object.entries(phases).map(([phase, s]) => [phase, Math.round(s)])),
     basis,
   };
+}
+
+/** A past run did the same work: the same mode, sections and analysis switches. */
+function sameWork(past: JobSpec, now: JobSpec): boolean {
+  return (
+    past.mode === now.mode &&
+    past.skipAnalysis === now.skipAnalysis &&
+    past.skipSonic === now.skipSonic &&
+    past.forceRefresh === now.forceRefresh &&
+    [...past.sections].sort().join('\n') === [...now.sections].sort().join('\n')
+  );
 }
 
 /** The phases a job of this spec runs (repair only when the DB needs it: not estimated). */
@@ -96,8 +107,10 @@ function learned(past: JobRecord[], jobs: JobStore, wanted: PhaseName[], now: { 
     const seconds = new Map(
       rows.filter((r) => r.startedAt !== undefined && r.finishedAt !== undefined).map((r) => [r.phase, (r.finishedAt! - r.startedAt!) / 1000] as const),
     );
-    const total = (job.finishedAt! - job.createdAt) / 1000;
-    const inPhases = [...seconds.values()].reduce((n, s) => n + s, 0);
+    // Up to the last phase before the install: a --no-install run waited for a person before it.
+    const lastBeforeInstall = Math.max(...rows.filter((r) => r.phase !== 'install' && r.finishedAt !== undefined).map((r) => r.finishedAt!), job.createdAt);
+    const total = (lastBeforeInstall - job.createdAt) / 1000;
+    const inPhases = [...seconds].filter(([phase]) => phase !== 'install').reduce((n, [, s]) => n + s, 0);
     const sections = job.report?.libraries?.sections ?? [];
     const parts =
       sections.length > 0

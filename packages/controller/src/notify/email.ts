@@ -8,6 +8,8 @@ export async function sendEmail(email: NonNullable<NotifyConfig['email']>, notif
     host: email.host,
     port: email.port,
     secure: email.secure,
+    // STARTTLS or nothing: a server that does not offer it (or an attacker who strips it) never gets the password in clear.
+    requireTLS: !email.secure && !email.insecure,
     ...(email.user ? { auth: { user: email.user, pass: email.password ?? '' } } : {}),
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,

@@ -44,6 +44,8 @@ export const NotifyConfigSchema = z
         port: z.number().int().min(1).max(65_535).default(587),
         /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
         secure: z.boolean().default(false),
+        /** Allow a server without TLS (a relay on this LAN): the password would cross the network in clear. */
+        insecure: z.boolean().default(false),
         user: z.string().min(1).optional(),
         password: z.string().min(1).optional(),
         from: z.string().min(3),

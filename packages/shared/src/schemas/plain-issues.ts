@@ -6,6 +6,8 @@ import type { z } from 'zod';
  * message wins over these; an issue not handled here keeps Zod's wording.
  */
 export function plainIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  // A secret's wrong value is never repeated: errors reach logs and --json output.
+  const describe = SECRET_KEY.test((issue.path ?? []).map(String).join('.')) ? describeKind : describeValue;
   switch (issue.code) {
     case 'invalid_type':
       return issue.input === undefined
@@ -34,8 +36,18 @@ function withArticle(expected: string): string {
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
 
+/** Keys whose values may be secrets (tokens, keys, passwords, a webhook's URL and headers). */
+const SECRET_KEY = /token|secret|password|key|webhook|headers/i;
+
+/** What kind of value was found, without the value: `text`, `a number`. */
+function describeKind(input: unknown): string {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'a list';
+  return typeof input === 'string' ? 'text' : typeof input === 'object' ? 'an object' : `a ${typeof input}`;
+}
+
 /** What was found, short: `the text "abc"`, `the number 3`, `a list`. */
-function describe(input: unknown): string {
+function describeValue(input: unknown): string {
   if (input === null) return 'null';
   if (Array.isArray(input)) return 'a list';
   switch (typeof input) {

@@ -6,6 +6,9 @@ import { createJobProgress } from '../job-progress.js';
 import type { Output } from '../output.js';
 import { formatReport } from './job-report-view.js';
 
+/** How long one look at the job may take. */
+const POLL_TIMEOUT_MS = 15_000;
+
 /** Waits between tries to reach a daemon that went away (a restart takes a few seconds). */
 const RECONNECT_BACKOFF = { baseMs: 1_000, maxMs: 10_000 };
 
@@ -75,7 +78,8 @@ export async function followJob(client: ControllerClient, jobId: string, output:
     for (;;) {
       let status: Awaited<ReturnType<typeof client.jobs.get.query>>;
       try {
-        status = await client.jobs.get.query({ jobId });
+        // Bounded: a daemon that hangs (not only one that refuses) is a daemon gone.
+        status = await client.jobs.get.query({ jobId }, { signal: AbortSignal.timeout(POLL_TIMEOUT_MS) });
       } catch (error) {
         const failure = fromControllerError(error);
         if (failure.code !== 'CONTROLLER_UNREACHABLE') throw failure;

@@ -8,6 +8,7 @@ import { configPathFor, createConfigFolder, openConfigStore } from '../../config
 import { createCommandAction } from '../command-action.js';
 
 interface InitOptions {
+  json?: boolean;
   plexDataDir?: string;
   plexUrl?: string;
   control?: string;
@@ -92,6 +93,7 @@ export function registerInit(program: Command): void {
     .option('--state-dir <dir>', "the daemon's state folder (default /var/lib/plexlift)")
     .option('--port <port>', "the daemon's port (default 7878)")
     .option('--force', 'replace an existing config')
+    .option('--json', 'print JSON (the file written and the warnings)')
     .action(
       createCommandAction<InitOptions>(async ({ options, output, command }) => {
         const path = configPathFor({ path: command.optsWithGlobals<{ config?: string }>().config });
@@ -147,8 +149,9 @@ export function registerInit(program: Command): void {
         createConfigFolder(path);
         openConfigStore(path).replace(config);
         // What can be seen from here is said now; the rest (the home Plex, the remote's credentials, the provider) is doctor's.
-        for (const warning of homeWarnings(answers.plexDataDir!, answers.mediaPath!, answers.control!.startsWith('docker:') ? 'docker' : 'systemd'))
-          output.warn(warning);
+        const warnings = homeWarnings(answers.plexDataDir!, answers.mediaPath!, answers.control!.startsWith('docker:') ? 'docker' : 'systemd');
+        if (output.json) return output.printJson({ path, warnings, notChecked: ['home Plex answers', 'the remote lists', 'the provider works'] });
+        for (const warning of warnings) output.warn(warning);
         output.result(
           `wrote ${path}; checked: the form of every value, the data folder and the media path on this machine. Not checked: whether home Plex answers, the remote lists, the provider works: check them with plexlift doctor`,
         );

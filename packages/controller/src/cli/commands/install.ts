@@ -52,6 +52,8 @@ export function registerInstall(program: Command): void {
           output.info('nothing was changed');
           return;
         }
+        // A job may have started installing while the question waited.
+        assertNoInstall(config.server.stateDir, 'rollback', { orPending: true });
         output.info(`putting back ${backup.dir} (made ${backup.manifest.createdAt} before job ${backup.manifest.jobId})`);
         await rollbackToBackup({
           pmsDir: home.plexDataDir,
@@ -97,6 +99,7 @@ export function registerInstall(program: Command): void {
           output.info('nothing was changed');
           return;
         }
+        assertNoInstall(config.server.stateDir, 'prune', { orPending: false });
         const removed = pruneBackups(backupsDir, keep);
         if (output.json) output.printJson({ removed });
         else output.result(removed.length === 0 ? 'Nothing to prune.' : `removed ${removed.join(', ')}`);

@@ -62,7 +62,13 @@ export function registerJobs(program: Command): void {
       createDaemonAction<{ reason: string; json?: boolean }, [jobId: string]>(async (client, { args: [jobId], options, output }) => {
         const outcome = await client.jobs.abort.mutate({ jobId, reason: options.reason });
         if (output.json) return output.printJson(outcome);
-        output.result(`job ${jobId} ${outcome.state === 'aborted' ? 'aborted' : `is ${outcome.state}: its machine is being deleted; nothing is installed`}`);
+        output.result(
+          outcome.state === 'aborted'
+            ? `job ${jobId} aborted`
+            : outcome.state === 'tearing-down'
+              ? `job ${jobId} is tearing down: its machine is being deleted; nothing is installed`
+              : `job ${jobId}: abort asked; it is ${outcome.state} now (plexlift status ${jobId})`,
+        );
       }),
     );
 }

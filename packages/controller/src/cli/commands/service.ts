@@ -31,6 +31,7 @@ interface ServiceOptions {
   environmentFile: string;
   start: boolean;
   dryRun?: boolean;
+  json?: boolean;
 }
 
 export function registerService(program: Command): void {
@@ -42,6 +43,7 @@ export function registerService(program: Command): void {
     .option('--environment-file <file>', 'the environment file (written 0600 when missing)', ENV_FILE)
     .option('--no-start', 'write the files only (no systemctl)')
     .option('--dry-run', 'print the unit; write nothing')
+    .option('--json', 'print JSON')
     .action(
       createCommandAction<ServiceOptions>(async ({ options, output, command }) => {
         const configArg = command.optsWithGlobals<{ config?: string }>().config;
@@ -62,6 +64,7 @@ export function registerService(program: Command): void {
           await systemctl('daemon-reload');
           await systemctl('enable', '--now', UNIT_NAME);
         }
+        if (output.json) return output.printJson({ unit: path, environmentFile: options.environmentFile, started: options.start });
         output.result(
           `wrote ${path}${options.start ? ' and started it: journalctl -u plexlift-controller -f' : '; start it with: systemctl daemon-reload && systemctl enable --now plexlift-controller'}`,
         );
@@ -72,6 +75,7 @@ export function registerService(program: Command): void {
     .description('stop and remove the service; the config, the state and the backups stay')
     .option('--unit-dir <dir>', 'where units go', '/etc/systemd/system')
     .option('--no-start', 'remove the file only (no systemctl)')
+    .option('--json', 'print JSON')
     .action(
       createCommandAction<ServiceOptions>(async ({ options, output }) => {
         const path = unitPath(options.unitDir);
@@ -79,6 +83,7 @@ export function registerService(program: Command): void {
         if (options.start) await systemctl('disable', '--now', UNIT_NAME);
         rmSync(path);
         if (options.start) await systemctl('daemon-reload');
+        if (output.json) return output.printJson({ removed: path });
         output.result(`removed ${path}; the config, the state folder and the backups are kept`);
       }),
     );
