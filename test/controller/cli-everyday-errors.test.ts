@@ -174,6 +174,9 @@ describe('against a running daemon', () => {
       control: { abort: () => Promise.resolve() },
     });
   });
+  /** A job as `run` records it, not driven by anything. */
+  const createJob = (id: string) =>
+    controller.jobs.create({ id, library: 'home', provider: 'local', spec: spec(id), options: { keep: false, noInstall: false } });
   afterAll(async () => {
     await controller.close();
     rmSync(dir, { recursive: true, force: true });
@@ -194,13 +197,7 @@ describe('against a running daemon', () => {
   });
 
   it('abort of a job that ended says what state it is in and exits 2', async () => {
-    const job = controller.jobs.create({
-      id: 'job-ended',
-      library: 'home',
-      provider: 'local',
-      spec: spec('job-ended'),
-      options: { keep: false, noInstall: false },
-    });
+    const job = createJob('job-ended');
     controller.jobs.transition(job, 'queued', 'aborted', { error: { code: 'JOB_ABORTED', message: 'aborted: asked by the user' } });
     const again = await runCli(['abort', 'job-ended'], { env: env() });
     expect(again).toMatchObject({ status: 2, stderr: 'plexlift: job job-ended is aborted already; there is nothing to abort\n' });
@@ -208,13 +205,7 @@ describe('against a running daemon', () => {
   });
 
   it('logs JOB | head -1: the reader stopping early is no error', async () => {
-    const job = controller.jobs.create({
-      id: 'job-long-log',
-      library: 'home',
-      provider: 'local',
-      spec: spec('job-long-log'),
-      options: { keep: false, noInstall: false },
-    });
+    const job = createJob('job-long-log');
     for (let i = 0; i < 3_000; i++) controller.jobs.appendEvent(job.id, `test:${i}`, { type: 'log', level: 'info', message: `line ${i} ${'x'.repeat(100)}` });
     const piped = await new Promise<{ stdout: string; stderr: string; statuses: string }>((resolve, reject) => {
       const command = `'${process.execPath}' --conditions=source --import tsx '${CLI_BIN}' logs job-long-log | head -1; echo "\${PIPESTATUS[*]}" >&2`;
