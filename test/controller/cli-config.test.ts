@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, runCliOnTerminal } from '../utils/run-cli.js';
@@ -19,6 +19,9 @@ describe('plexlift config get|set', () => {
     expect(badUrl).toMatchObject({ status: 78, stderr: expect.stringMatching(/home\.plexUrl: must be a URL/) });
     const typo = await cli('set', 'server.prot', '8080');
     expect(typo).toMatchObject({ status: 2, stderr: expect.stringMatching(/plexlift: config: no key server\.prot .*nothing was written/) });
+    // Under a key the config does not have, too: the same usage error, not a config error.
+    const deeper = await cli('set', 'home.foo.bar', '1');
+    expect(deeper).toMatchObject({ status: 2, stderr: expect.stringMatching(/plexlift: config: no key home\.foo\.bar .*nothing was written/) });
     expect(readFileSync(file, 'utf8')).toBe(written);
 
     expect((await cli('set', 'home.plexToken', 'very-secret-token')).status).toBe(0);
@@ -29,6 +32,14 @@ describe('plexlift config get|set', () => {
     expect(all.stdout).not.toContain('very-secret-token');
     expect(JSON.parse(all.stdout)).toMatchObject({ home: { plexToken: '(set)', control: { type: 'systemd' } }, server: { port: 7878 } });
     expect(await cli('get', 'home.nothing')).toMatchObject({ status: 2, stderr: expect.stringMatching(/no key home\.nothing/) });
+  });
+  it('an empty config file is an empty config for set as for get', async () => {
+    const file = join(createTempDir(), 'config.json');
+    writeFileSync(file, '\n');
+    const cli = (...args: string[]) => runCli(['config', ...args, '--config', file]);
+    expect(JSON.parse((await cli('get', 'server.port')).stdout)).toBe(7878);
+    expect(await cli('set', 'server.port', '9000')).toMatchObject({ status: 0, stdout: `server.port set in ${file}\n` });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ server: { port: 9000 } });
   });
 });
 

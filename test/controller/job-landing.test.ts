@@ -6,7 +6,9 @@ import { openControllerCore } from '../../packages/controller/src/controller.js'
 import { watchBudget } from '../../packages/controller/src/jobs/budget-watch.js';
 import { budgetOf, checkRunBudget } from '../../packages/controller/src/jobs/job-budget.js';
 import { JobRunner } from '../../packages/controller/src/jobs/job-runner.js';
+import { buildJobReport } from '../../packages/controller/src/jobs/job-report.js';
 import { estimateLandingReserve } from '../../packages/controller/src/jobs/landing-reserve.js';
+import { formatReport } from '../../packages/controller/src/cli/commands/job-report-view.js';
 import { createLogger } from '../../packages/controller/src/logger.js';
 import type { Provider } from '../../packages/controller/src/providers/provider.js';
 import { createTempDir } from '../utils/temp-dir.js';
@@ -204,5 +206,26 @@ describe('a job budget', () => {
     const reserve = estimateLandingReserve({ job: core.jobs.get(job.id)!, jobs: core.jobs, transfers: core.transferStore, isCloud: false, marginSeconds: 0 });
     expect(reserve.basis).toMatch(/1 past run of this library/);
     expect(reserve.parts.teardown).toBe(5);
+  });
+});
+
+describe('the report of a landed job', () => {
+  it('says what the landing took to a tenth of a second: a local landing of half a second reads 0.5, not 0', () => {
+    const { core, jobIn } = setup();
+    const job = jobIn('running', 'sonic');
+    const requestedAt = Date.now();
+    core.jobs.setReport(job.id, {
+      landed: { reason: 'asked by the user', requestedAt, reserveSeconds: 13, unfinished: [] },
+      bytesMoved: {},
+      hours: 0,
+      cost: 0,
+    });
+    core.jobs.appendEvent(job.id, 'controller:teardown:1', { type: 'phase:start', phase: 'teardown' });
+    core.jobs.appendEvent(job.id, 'controller:teardown:2', { type: 'phase:complete', phase: 'teardown', summary: { kept: false } });
+    // The machine deleted 460 ms after the landing's order (whole seconds would say 0).
+    core.db.prepare(`UPDATE phases SET finished_at = ? WHERE job_id = ? AND phase = 'teardown'`).run(requestedAt + 460, job.id);
+    const report = buildJobReport({ jobId: job.id, jobs: core.jobs, transfers: core.transferStore, hourlyPrice: 0.5 });
+    expect(report.landed).toMatchObject({ reserveSeconds: 13, actualSeconds: 0.5 });
+    expect(formatReport(job.id, report)).toMatch(/^landing: 13 s reserved, 0\.5 s taken$/m);
   });
 });

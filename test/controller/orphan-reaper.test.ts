@@ -6,7 +6,7 @@ import { OrphanReaper } from '../../packages/controller/src/jobs/orphan-reaper.j
 import { createScalewayProvider } from '../../packages/controller/src/providers/scaleway/scaleway-provider.js';
 import { JobStore } from '../../packages/controller/src/store/job-store.js';
 import { openStoreDatabase } from '../../packages/controller/src/store/schema.js';
-import { startScalewaySim } from '../scaleway-sim/scaleway-sim.js';
+import { SIM_KEYS, startScalewaySim } from '../scaleway-sim/scaleway-sim.js';
 import { createTempDir } from '../utils/temp-dir.js';
 import { createLogger } from '../../packages/controller/src/logger.js';
 import { createNotifier } from '../../packages/controller/src/notify/notifier.js';
@@ -15,7 +15,7 @@ import { startHttpReceiver } from '../utils/notify-receivers.js';
 async function setup() {
   const sim = await startScalewaySim({ timeScale: 0.01 });
   onTestFinished(() => sim.close());
-  const config = parseConfig({ providers: { scaleway: { apiUrl: sim.url, plexCommand: ['/usr/bin/plex'] } } }, 'test').providers.scaleway!;
+  const config = parseConfig({ providers: { scaleway: { apiUrl: sim.url, ...SIM_KEYS, plexCommand: ['/usr/bin/plex'] } } }, 'test').providers.scaleway!;
   const provider = createScalewayProvider({ config, env: {}, pollMs: 20, retry: { attempts: 3, baseMs: 10 }, teardownTimeoutMs: 20_000 });
   const db = openStoreDatabase(join(createTempDir(), 'plexlift.db'));
   onTestFinished(() => void db.close());

@@ -4,12 +4,13 @@ import type { ProviderResource } from '../../packages/controller/src/providers/p
 import { createScalewayProvider } from '../../packages/controller/src/providers/scaleway/scaleway-provider.js';
 import { deleteSecurityGroup } from '../../packages/controller/src/providers/scaleway/scaleway-security-group.js';
 import type { ScalewayResource } from '../../packages/controller/src/providers/scaleway/scaleway-resource.js';
-import { startScalewaySim, type ScalewaySim } from '../scaleway-sim/scaleway-sim.js';
+import { SIM_KEYS, startScalewaySim, type ScalewaySim } from '../scaleway-sim/scaleway-sim.js';
 
 async function setup(overrides: Record<string, unknown> = {}, { timeScale = 0.01, teardownTimeoutMs = 20_000 } = {}) {
   const sim = await startScalewaySim({ timeScale });
   onTestFinished(() => sim.close());
-  const config = parseConfig({ providers: { scaleway: { apiUrl: sim.url, plexCommand: ['/usr/bin/plex'], ...overrides } } }, 'test').providers.scaleway!;
+  const config = parseConfig({ providers: { scaleway: { apiUrl: sim.url, ...SIM_KEYS, plexCommand: ['/usr/bin/plex'], ...overrides } } }, 'test').providers
+    .scaleway!;
   const provider = createScalewayProvider({ config, env: {}, pollMs: 20, retry: { attempts: 5, baseMs: 10 }, teardownTimeoutMs });
   const recorded: ProviderResource[] = [];
   const logged: string[] = [];
@@ -223,8 +224,22 @@ describe('the scaleway provider against the API double', () => {
     expect(unknown.sim.servers()).toEqual([]);
   });
 
+  it('a key the API refuses (its recorded 401) is a config error naming the field, and nothing is created', async () => {
+    const { sim, provider, request } = await setup({ secretKey: '11111111-2222-4333-8444-555555555555' });
+    await expect(provider.provision(request())).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/the API refused the credentials \(authentication is denied\); check providers\.scaleway\.secretKey/),
+    });
+    expect(sim.requests.every((r) => r.status === 401)).toBe(true);
+    expect(sim.servers()).toEqual([]);
+    // A secret key alone is never sent by the SDK (it needs its access key): said before any call.
+    const alone = parseConfig({ providers: { scaleway: { apiUrl: sim.url, secretKey: SIM_KEYS.secretKey, plexCommand: ['x'] } } }, 'test').providers.scaleway!;
+    expect(() => createScalewayProvider({ config: alone, env: {} })).toThrow(/^providers\.scaleway\.accessKey: missing; .*set accessKey or SCW_ACCESS_KEY$/);
+  });
+
   it('takes its credentials and API address from the standard SCW_* variables when the config has none', async () => {
-    const sim = await startScalewaySim({ timeScale: 0.01 });
+    // Only the variables' key is taken: the double refuses any other.
+    const sim = await startScalewaySim({ timeScale: 0.01, secretKey: '11111111-2222-4333-8444-555555555555' });
     onTestFinished(() => sim.close());
     const config = parseConfig({ providers: { scaleway: { plexCommand: ['/usr/bin/plex'] } } }, 'test').providers.scaleway!;
     const env = {

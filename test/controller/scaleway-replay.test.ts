@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '@plexlift/shared';
 import { createScalewayProvider } from '../../packages/controller/src/providers/scaleway/scaleway-provider.js';
 import { CASSETTES, loadCassette, type Interaction } from '../scaleway-sim/cassettes.js';
-import { startScalewaySim, type RecordedRequest } from '../scaleway-sim/scaleway-sim.js';
+import { SIM_KEYS, startScalewaySim, type RecordedRequest } from '../scaleway-sim/scaleway-sim.js';
 
 const ID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
@@ -47,7 +47,7 @@ describe('replay: every request the scaleway provider makes has the shape of the
   it('same routes, same query parameters, body keys the API accepted, user data as raw text/plain', async () => {
     const sim = await startScalewaySim({ timeScale: 0.01 });
     onTestFinished(() => sim.close());
-    const config = parseConfig({ providers: { scaleway: { apiUrl: sim.url, plexCommand: ['/usr/bin/plex'] } } }, 'test').providers.scaleway!;
+    const config = parseConfig({ providers: { scaleway: { apiUrl: sim.url, ...SIM_KEYS, plexCommand: ['/usr/bin/plex'] } } }, 'test').providers.scaleway!;
     const provider = createScalewayProvider({ config, env: {}, pollMs: 20, retry: { attempts: 3, baseMs: 10 }, teardownTimeoutMs: 20_000 });
     const resource = await provider.provision({
       jobId: 'job-replay',

@@ -137,6 +137,14 @@ describe('plexlift run, end to end with the local provider', () => {
         });
       }
       expect((await runCli(['run', '--mode', 'delta', '--section', 'Movies', '--dry-run', '--config', configPath])).stdout).toMatch(/sections Movies$/m);
+      // --bwlimit travels to the agent in the job spec; without it the config's transfers.bwlimit (none here) does.
+      const limited = await runCli(['run', '--mode', 'delta', '--bwlimit', '2M', '--dry-run', '--config', configPath]);
+      expect(limited.stdout).toMatch(/^ {2}transfers: at most 2\.0 MiB\/s each way$/m);
+      const limitedPlan = JSON.parse((await runCli(['run', '--mode', 'delta', '--bwlimit', '512K', '--dry-run', '--json', '--config', configPath])).stdout) as {
+        spec: { bwlimitBytesPerSecond?: number };
+      };
+      expect(limitedPlan.spec.bwlimitBytesPerSecond).toBe(512 * 1024);
+      expect(plan.stdout).not.toMatch(/transfers: at most/);
       expect(JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout)).toEqual([]);
       // A scan job over a library someone watched needs --yes: its ids change, history would not carry over.
       const store = new Database(home.paths.mainDb);
@@ -148,12 +156,18 @@ describe('plexlift run, end to end with the local provider', () => {
         stderr: expect.stringMatching(/a scan job builds a new library: every id changes and the watch history of 1 items would not carry over; .*--yes/),
       });
 
-      const run = await runCli(['run', '--mode', 'delta', '--wait', '--no-install', '--config', configPath]);
+      // Under a limit: the agent's restore and upload go through it (its own tests time it).
+      const run = await runCli(['run', '--mode', 'delta', '--wait', '--no-install', '--bwlimit', '10M', '--config', configPath]);
       expect(run.status, run.stderr).toBe(0);
       expect(run.stderr).toContain('✓ install (skipped)');
       expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(4);
-      const [job] = JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout) as { id: string; state: string }[];
+      const [job] = JSON.parse((await runCli(['jobs', '--json', '--config', configPath])).stdout) as {
+        id: string;
+        state: string;
+        spec: { bwlimitBytesPerSecond?: number };
+      }[];
       expect(job?.state).toBe('verified');
+      expect(job?.spec.bwlimitBytesPerSecond).toBe(10 * 1024 * 1024);
       // The archive waits for plexlift install, with the snapshot it started from (the base of the install's merge of what home did meanwhile).
       expect(readdirSync(join(dirname(configPath), 'state', 'transfers')).sort()).toEqual([`${job!.id}-export`, `${job!.id}-restore`]);
 

@@ -5,7 +5,7 @@ import { parseConfig } from '@plexlift/shared';
 import { Journal } from '../../packages/agent/src/home/journal.js';
 import { createScalewayProvider } from '../../packages/controller/src/providers/scaleway/scaleway-provider.js';
 import { HomeConnection } from '../../packages/agent/src/home/connection.js';
-import { startScalewaySim } from '../scaleway-sim/scaleway-sim.js';
+import { SIM_KEYS, startScalewaySim } from '../scaleway-sim/scaleway-sim.js';
 import { cloudInitBoot } from '../scaleway-sim/vm-boot.js';
 import { plexSimCommand } from '../utils/local-plex.js';
 import { runCli } from '../utils/run-cli.js';
@@ -33,10 +33,10 @@ async function prepareScaleway(
   config.server!.agentConnectTimeoutSeconds = 60;
   config.provider = 'scaleway' as never;
   config.providers = {
-    // Credentials as a user sets them (the double takes any key; the project is its own).
+    // Credentials as a user sets them (the double refuses any other key; the project is its own).
     scaleway: {
       apiUrl: sim.url,
-      secretKey: '7d3f1c52-0b8e-4a6f-9c1d-2e5b8a4f6c90',
+      ...SIM_KEYS,
       projectId: '105bdce1-64c0-48ab-899d-868455867ecf',
       plexCommand: plexSimCommand(join(fixture.dir, 'knobs.json'), fixture.tv.url),
       bootTimeoutSeconds: 60,
@@ -248,19 +248,35 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
   );
 
   it('abort while the VM is booting acts within seconds, and the job ends aborted once nothing is left', { timeout: 120_000 }, async () => {
-    const { sim, configPath } = await prepareScaleway({ scaleway: { bootTimeoutSeconds: 60 } });
+    const { sim, configPath, daemon } = await prepareScaleway({ scaleway: { bootTimeoutSeconds: 60 } });
     sim.faults.neverBoot = true;
     const started = await runCli(['run', '--mode', 'delta', '--json', '--config', configPath]);
     expect(started.status, started.stderr).toBe(0);
     const jobId = (JSON.parse(started.stdout) as { id: string }).id;
     await expect.poll(() => sim.servers().map((s) => s.state), { timeout: 30_000 }).toEqual(['starting']);
     const asked = Date.now();
-    const abort = await runCli(['abort', jobId, '--config', configPath], { timeoutMs: 60_000 });
+    const aborting = runCli(['abort', jobId, '--config', configPath], { timeoutMs: 60_000 });
+    // When the daemon took the order (the CLI's own start-up, a second or two here, is before it).
+    await vi.waitFor(() => expect(daemon.log()).toMatch(new RegExp(`job ${jobId}: stopping: `)), { timeout: 30_000, interval: 10 });
+    const received = Date.now();
+    const abort = await aborting;
     expect(abort.status, abort.stderr).toBe(0);
     expect((Date.now() - asked) / 1000).toBeLessThan(10);
     const job = await jobOf(configPath, jobId);
     expect(job.state).toBe('aborted');
     expect(leftovers(sim)).toEqual(NOTHING);
+    // The abort acted within 5 s of the command, as the cap does: the first order to stop or
+    // delete the server reached the API by then.
+    const [server] = sim.billing();
+    const deleting = sim.requests.find(
+      (r) => r.at >= asked && r.path.includes(server!.id) && (r.method === 'DELETE' || (r.method === 'POST' && r.path.endsWith('/action'))),
+    );
+    expect(deleting, sim.requests.map((r) => `${r.method} ${r.path} ${r.body}`).join('\n')).toBeDefined();
+    expect((deleting!.at - asked) / 1000).toBeLessThan(5);
+    // Billed from its creation to its deletion: never past the abort plus the deletion itself
+    // (a stop in place, then the teardown's next poll, 3 s, sees it stopped and deletes it).
+    expect(server!.deletedAt).toBeDefined();
+    expect((server!.deletedAt! - received) / 1000).toBeLessThan(5);
   });
 
   it(

@@ -19,7 +19,15 @@ export interface SimServerView {
   securityGroupId: string;
 }
 
+/** The API key the double knows, as a user puts it in `providers.scaleway` (or the SCW_* variables). */
+export const SIM_KEYS = { accessKey: 'SCW7K2M9Q4T8W1X5Z3B6', secretKey: '7d3f1c52-0b8e-4a6f-9c1d-2e5b8a4f6c90' };
+
 export interface ScalewaySimOptions {
+  /**
+   * The project's secret key: a request whose `X-Auth-Token` is another, or has none, is refused
+   * with the API's recorded 401 (reference/scaleway.md, errors). @default SIM_KEYS.secretKey
+   */
+  secretKey?: string;
   /** Multiplies the recorded timings (create 0.8 s, power-on 5.5 s, terminate 8 s, volume detach 6 s, power-off 36 s). @default 0.02 */
   timeScale?: number;
   /** The guest booting: called when a server reaches `running`, with its user data. */
@@ -684,6 +692,11 @@ export async function startScalewaySim(options: ScalewaySimOptions = {}): Promis
       };
       requests.push(record);
       res.on('finish', () => (record.status = res.statusCode));
+      // Every call carries the key (the SDK sends it as X-Auth-Token, beside an access key); a missing or unknown one is a 401.
+      const key = req.headers['x-auth-token'];
+      if (key !== (options.secretKey ?? SIM_KEYS.secretKey)) {
+        return json(res, 401, { message: 'authentication is denied', method: 'api_key', reason: 'not_found', type: 'denied_authentication' });
+      }
       if ((faults.gatewayErrors ?? 0) > 0) {
         faults.gatewayErrors! -= 1;
         res.writeHead(503, { 'Content-Type': 'text/html' });

@@ -1,5 +1,5 @@
 import Conf from 'conf';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { PlexliftError, parseConfig, type Config } from '@plexlift/shared';
 
@@ -83,6 +83,14 @@ function jsonErrorPosition(text: string, message: string): { line: number; colum
 export function openConfigStore(path: string) {
   // Conf's own read errors all say "not valid JSON": read it first for a clear one.
   if (existsSync(path)) readConfigValues(path);
+  // An empty file is an empty config (as `config get` reads it); Conf would take it for broken JSON.
+  if (existsSync(path) && readFileSync(path, 'utf8').trim() === '') {
+    try {
+      writeFileSync(path, '{}\n');
+    } catch (error) {
+      throw cannotWrite(path, error);
+    }
+  }
   let conf: Conf<Record<string, unknown>>;
   try {
     const extension = extname(path);

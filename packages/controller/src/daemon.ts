@@ -8,8 +8,8 @@ import { JobRunner } from './jobs/job-runner.js';
 import { OrphanReaper } from './jobs/orphan-reaper.js';
 import type { Logger } from './logger.js';
 import { createNotifier, type Notifier } from './notify/notifier.js';
-import { housekeepAtStart, startDailyHousekeeping } from './housekeeping.js';
-import { createProviders } from './providers/registry.js';
+import { housekeepAtStart, startAgentLogHousekeeping, startDailyHousekeeping, type Housekeeping } from './housekeeping.js';
+import { agentWorkRoots, createProviders } from './providers/registry.js';
 import { ensureCertificate } from './server/tls-certificate.js';
 import { once } from './once.js';
 import { ScheduleStore } from './store/schedule-store.js';
@@ -79,7 +79,12 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
     const core = openControllerCore({ stateDir: config.server.stateDir }); // checks the store: a damaged one is DATABASE_CORRUPT
     opened.push(() => void core.db.close());
     // Old jobs are pruned before anything serves them (a failure here is a start-up failure).
-    const house = { core, keepJobsDays: config.server.keepJobsDays, logger };
+    const house: Housekeeping = {
+      core,
+      keepJobsDays: config.server.keepJobsDays,
+      agentLogs: { ...config.server.agentLogs, workRoots: agentWorkRoots(config) },
+      logger,
+    };
     housekeepAtStart(house);
 
     const notifier = createNotifier(config.notify, logger.child('notify'));
@@ -142,9 +147,9 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
     // What no live job owns is deleted in two passes: one now (after the resumed jobs took theirs), then periodically.
     reaper.start((config.providers.scaleway?.reaperIntervalMinutes ?? 10) * 60_000);
     scheduler.start();
-    // Job history is kept for server.keepJobsDays, checked daily (with the transfer folders).
-    const pruning = startDailyHousekeeping(house);
-    opened.push(() => clearInterval(pruning));
+    // Job history is kept for server.keepJobsDays, checked daily (with the transfer folders); the agents' logs every minute.
+    const pruning = [startDailyHousekeeping(house), startAgentLogHousekeeping(house)];
+    opened.push(() => pruning.forEach((timer) => clearInterval(timer)));
     return daemonOf({
       config,
       logger,
@@ -153,6 +158,7 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
       runner,
       reaper,
       scheduler,
+      house,
       pruning,
       url: `${scheme}://127.0.0.1:${server.port}`,
       fingerprint: certificate?.fingerprint,
@@ -171,13 +177,14 @@ function daemonOf(parts: {
   runner: JobRunner;
   reaper: OrphanReaper;
   scheduler: BurstScheduler;
-  pruning: NodeJS.Timeout;
+  house: Housekeeping;
+  pruning: NodeJS.Timeout[];
   url: string;
   fingerprint: string | undefined;
 }): Daemon {
-  const { config, logger, notifier, controller, runner, reaper, scheduler, pruning } = parts;
+  const { config, logger, notifier, controller, runner, reaper, scheduler, house, pruning } = parts;
   const close = once(async () => {
-    clearInterval(pruning);
+    pruning.forEach((timer) => clearInterval(timer));
     await scheduler.stop();
     await reaper.stop();
     await runner.close();
@@ -191,6 +198,8 @@ function daemonOf(parts: {
     runner.updateConfig(next);
     scheduler.updateConfig(next);
     notifier.setConfig(next.notify);
+    // The next minute's look at the agents' logs goes by the new limits (a docker agent's rotation size is its container's).
+    house.agentLogs = { ...next.server.agentLogs, workRoots: agentWorkRoots(next) };
     logger.info('config reloaded');
   };
   return {

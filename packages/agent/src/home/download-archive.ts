@@ -2,11 +2,14 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { PlexliftError } from '@plexlift/shared';
 import { TRANSFER_PATHS } from '@plexlift/shared/transfer';
+import { BandwidthLimit, throttle } from './bandwidth-limit.js';
 import { bearerHeaders, getListing, requestChunk, transferUrl, type TransferAddress } from './chunk-client.js';
 
 export interface DownloadOptions extends TransferAddress {
   /** Attempts per chunk (cuts, digest mismatches). @default 8 */
   maxAttempts?: number;
+  /** The job's `--bwlimit`: the most bytes per second read. */
+  bwlimitBytesPerSecond?: number | undefined;
   onProgress?: (progress: { chunks: number; of: number; bytes: number }) => void;
 }
 
@@ -31,6 +34,7 @@ async function* chunks(options: DownloadOptions): AsyncGenerator<Buffer> {
   if (ordered.some((chunk, i) => chunk.index !== i)) throw new PlexliftError('SAFETY_STOP', `snapshot ${options.transferId} has missing chunks`);
   const whole = createHash('sha256');
   let bytes = 0;
+  const limit = options.bwlimitBytesPerSecond ? new BandwidthLimit(options.bwlimitBytesPerSecond) : undefined;
   for (const chunk of ordered) {
     const url = transferUrl(options, (id) => TRANSFER_PATHS.chunk(id, chunk.index));
     const data = await requestChunk(
@@ -39,7 +43,7 @@ async function* chunks(options: DownloadOptions): AsyncGenerator<Buffer> {
         url,
         init: () => ({ headers: bearerHeaders(options) }),
         read: async (response) => {
-          const body = Buffer.from(await response.arrayBuffer());
+          const body = limit ? await readLimited(response, limit, options.signal) : Buffer.from(await response.arrayBuffer());
           if (createHash('sha256').update(body).digest('hex') !== chunk.sha256) throw new Error('sha256 mismatch');
           return body;
         },
@@ -57,4 +61,14 @@ async function* chunks(options: DownloadOptions): AsyncGenerator<Buffer> {
   if (digest !== listing.sha256) {
     throw new PlexliftError('SAFETY_STOP', `snapshot ${options.transferId} does not match its digest (${digest} ≠ ${listing.sha256}); it is not used`);
   }
+}
+
+/**
+ * A chunk's body read no faster than the limit: what is not read stays in the socket's buffers,
+ * so TCP slows home's sending to the same rate.
+ */
+async function readLimited(response: Response, limit: BandwidthLimit, signal: AbortSignal | undefined): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  if (response.body) for await (const part of throttle(response.body, limit, signal)) parts.push(part);
+  return Buffer.concat(parts);
 }

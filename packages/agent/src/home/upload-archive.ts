@@ -4,14 +4,21 @@ import { isPlexliftError, PlexliftError } from '@plexlift/shared';
 import { backoffDelay } from '@plexlift/shared/retry';
 import { cutIntoChunks, type ArchiveChunk } from '@plexlift/shared/archive';
 import { CHUNK_SHA256_HEADER, TRANSFER_CHUNK_BYTES, TRANSFER_PATHS, type TransferCompletion } from '@plexlift/shared/transfer';
+import { BandwidthLimit, throttle } from './bandwidth-limit.js';
 import { bearerHeaders, getListing, requestChunk, transferUrl, type TransferAddress } from './chunk-client.js';
 import { fetchHome } from './home-fetch.js';
 
 export interface UploadOptions extends TransferAddress {
   /** @default TRANSFER_CHUNK_BYTES */
   chunkBytes?: number;
-  /** Chunks in flight at once: memory stays at `concurrency × chunkBytes`. @default 2 */
+  /**
+   * Chunks in flight at once: memory stays at `concurrency × chunkBytes`. @default 2, and 1 under
+   * a `bwlimitBytesPerSecond` (the limit, not the round trips, sets the pace then, and each chunk
+   * gets the whole rate: home cuts one slower than 64 KiB/s, the least a limit may be)
+   */
   concurrency?: number;
+  /** The job's `--bwlimit`: the most bytes per second sent, over all the chunks in flight. */
+  bwlimitBytesPerSecond?: number | undefined;
   /** Attempts per chunk before giving up. @default 8 */
   maxAttempts?: number;
   /** After each chunk home took: chunks and bytes cut so far, chunks home already held, bytes home took in this call. */
@@ -57,6 +64,8 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
   const result: UploadResult = { chunks: 0, bytes: 0, sha256: '', skipped: 0 };
   let sentBytes = 0;
   let failure: unknown;
+  const limit = options.bwlimitBytesPerSecond ? new BandwidthLimit(options.bwlimitBytesPerSecond) : undefined;
+  const concurrency = options.concurrency ?? (limit ? 1 : 2);
 
   for await (const chunk of cutIntoChunks(stream, options.chunkBytes ?? TRANSFER_CHUNK_BYTES, whole)) {
     if (failure) break;
@@ -66,14 +75,14 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
       result.skipped += 1;
       continue;
     }
-    const sending = sendWhenRoom(chunk, options)
+    const sending = sendWhenRoom(chunk, options, limit)
       .then(() => options.onProgress?.({ chunks: result.chunks, bytes: result.bytes, skipped: result.skipped, sentBytes: (sentBytes += chunk.data.length) }))
       .catch((error: unknown) => {
         failure ??= error;
       })
       .finally(() => inFlight.delete(sending));
     inFlight.add(sending);
-    if (inFlight.size >= (options.concurrency ?? 2)) await Promise.race(inFlight);
+    if (inFlight.size >= concurrency) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
   if (failure)
@@ -108,12 +117,12 @@ export async function uploadArchive(stream: Readable, options: UploadOptions): P
  * again: the transfer goes on where it stood (the chunks home holds stay, nothing is archived
  * again; the archive's producer waits meanwhile). After `room.waitMs` it stops with `DISK_FULL`.
  */
-async function sendWhenRoom(chunk: ArchiveChunk, options: UploadOptions): Promise<void> {
+async function sendWhenRoom(chunk: ArchiveChunk, options: UploadOptions, limit: BandwidthLimit | undefined): Promise<void> {
   const { waitMs, pollMs = 5_000, maxPollMs = 60_000 } = options.room ?? { waitMs: 30 * 60_000 };
   const started = performance.now();
   for (let attempt = 0; ; attempt++) {
     try {
-      return await sendChunk(chunk, options);
+      return await sendChunk(chunk, options, limit);
     } catch (error) {
       if (!isPlexliftError(error, 'DISK_FULL')) throw error;
       const waitedMs = Math.round(performance.now() - started);
@@ -130,7 +139,7 @@ async function sendWhenRoom(chunk: ArchiveChunk, options: UploadOptions): Promis
   }
 }
 
-function sendChunk(chunk: ArchiveChunk, options: UploadOptions): Promise<void> {
+function sendChunk(chunk: ArchiveChunk, options: UploadOptions, limit: BandwidthLimit | undefined): Promise<void> {
   return requestChunk(
     options,
     {
@@ -145,7 +154,7 @@ function sendChunk(chunk: ArchiveChunk, options: UploadOptions): Promise<void> {
         },
         // In slices, so TLS encrypts as the socket drains: a chunk handed over whole is queued
         // as a whole encrypted copy, and the agent's memory grows by a chunk for each.
-        body: Readable.from(slices(chunk.data)),
+        body: Readable.from(limit ? throttle(slices(chunk.data), limit, options.signal) : slices(chunk.data)),
         duplex: 'half',
       }),
       read: () => Promise.resolve(),

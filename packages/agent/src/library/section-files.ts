@@ -1,13 +1,8 @@
-import { closeDatabase, openDatabaseReadOnly, readLibraryStats } from '@plexlift/shared/plex-db';
+import { readDatabase, readLibraryStats } from '@plexlift/shared/plex-db';
 
 /** The files (media parts) a section holds now: the unit of scan and analysis throughput. */
 export function readSectionFiles(mainDb: string, sectionKey: string): number {
-  const db = openDatabaseReadOnly(mainDb);
-  try {
-    return readLibraryStats(db).sections.find((s) => s.id === Number(sectionKey))?.parts ?? 0;
-  } finally {
-    closeDatabase(db);
-  }
+  return readDatabase(mainDb, readLibraryStats).sections.find((s) => s.id === Number(sectionKey))?.parts ?? 0;
 }
 
 /** Work per hour, for the report's work-per-euro figures. */

@@ -1,4 +1,4 @@
-import { closeDatabase, openDatabaseReadOnly } from '@plexlift/shared/plex-db';
+import { readDatabase, type SqliteDatabase } from '@plexlift/shared/plex-db';
 import type { PlexClient, PlexSection } from '@plexlift/shared/plex-api';
 import type { PhaseProgress } from '../phases/phase.js';
 import { WorkRate } from './work-rate.js';
@@ -11,19 +11,17 @@ export interface SectionWork {
   /** Plex's activity types for this work (their `progress` is the percent). */
   activityTypes: readonly string[];
   /** The section's items this work has done so far, from the DB. */
-  countItems: (db: Database, sectionId: number) => number;
+  countItems: (db: SqliteDatabase, sectionId: number) => number;
   /** The section's items this work goes through (its percent is of these). */
-  countTotal: (db: Database, sectionId: number) => number;
+  countTotal: (db: SqliteDatabase, sectionId: number) => number;
   /** `scanning`, `analysing`. */
   verb: string;
   /** `files`, `analysed`. */
   noun: string;
 }
 
-type Database = ReturnType<typeof openDatabaseReadOnly>;
-
 /** The section's files (its media parts not deleted). */
-const sectionFiles = (db: Database, id: number) =>
+const sectionFiles = (db: SqliteDatabase, id: number) =>
   db
     .prepare(`SELECT count(*) FROM media_parts mp JOIN media_items mi ON mi.id = mp.media_item_id WHERE mi.library_section_id = ? AND mp.deleted_at IS NULL`)
     .pluck()
@@ -71,13 +69,13 @@ export function watchSectionProgress(input: {
   const started = performance.now();
   const items = new WorkRate();
   const percents = new WorkRate();
-  const totalAtStart = readCount(input.mainDb, (db) => work.countTotal(db, Number(section.key)));
+  const totalAtStart = readDatabase(input.mainDb, (db) => work.countTotal(db, Number(section.key)));
   let stopped = false;
   const read = async () => {
     const activities = await plex.activities(input.signal);
     const own = activities.filter((a) => work.activityTypes.includes(a.type) && a.Context?.librarySectionID === section.key && a.progress >= 0);
     const percent = own.length > 0 ? Math.max(...own.map((a) => a.progress)) : undefined;
-    const done = readCount(input.mainDb, (db) => work.countItems(db, Number(section.key)));
+    const done = readDatabase(input.mainDb, (db) => work.countItems(db, Number(section.key)));
     if (stopped) return;
     const now = performance.now();
     const said = `${work.verb} ${section.title}: ${done.toLocaleString('en-US')} ${work.noun}`;
@@ -101,14 +99,4 @@ export function watchSectionProgress(input: {
     stopped = true;
     clearInterval(timer);
   };
-}
-
-/** A count from the DB, read-only (safe while Plex writes). */
-function readCount(mainDb: string, read: (db: Database) => number): number {
-  const db = openDatabaseReadOnly(mainDb);
-  try {
-    return read(db);
-  } finally {
-    closeDatabase(db);
-  }
 }

@@ -1,5 +1,5 @@
 import { PlexliftError } from '@plexlift/shared';
-import { checkIntegrity, findPlexDatabases, remapPaths } from '@plexlift/shared/plex-db';
+import { checkIntegrity, findPlexDatabases, readDatabase, readLibraryStats, remapPaths } from '@plexlift/shared/plex-db';
 import { archiveEntries } from '@plexlift/shared/archive';
 import { definePhase } from './phase.js';
 
@@ -24,6 +24,8 @@ export const exportPhase = definePhase({
         });
       }
     }
-    return { entries: archiveEntries(state.pmsDir) };
+    // The counts of what ships: a job that waits for `plexlift install` shows them (the install
+    // counts again at home before it touches anything).
+    return { entries: archiveEntries(state.pmsDir), library: readDatabase(main, readLibraryStats) };
   },
 });

@@ -13,7 +13,7 @@ export const restore = definePhase({
   name: 'restore',
   needs: ['transfers'],
   applies: (job) => job.mode === 'delta',
-  run: async ({ state, signal, progress }) => {
+  run: async ({ job, state, signal, progress }) => {
     const { transfers } = state;
     // Home names one for every delta job.
     if (!transfers.restoreId) throw new Error('restore needs a snapshot from home');
@@ -25,6 +25,7 @@ export const restore = definePhase({
         token: transfers.token,
         fetch: state.connection.fetch,
         signal,
+        bwlimitBytesPerSecond: job.bwlimitBytesPerSecond,
         onProgress: (p) => {
           const perChunkMs = (performance.now() - started) / Math.max(p.chunks, 1);
           progress({

@@ -1,5 +1,5 @@
 import { PlexliftError } from '@plexlift/shared';
-import { closeDatabase, openDatabaseReadOnly, readLibraryStats, type LibraryStats } from '@plexlift/shared/plex-db';
+import { readDatabase, readLibraryStats, type LibraryStats } from '@plexlift/shared/plex-db';
 import { SECTION_AGENTS, type PlexClient, type PlexSection } from '@plexlift/shared/plex-api';
 import type { JobSpec } from '@plexlift/shared/protocol';
 import { assertDeletionsWithinCap, checkDeletions } from '../library/deletion-guard.js';
@@ -128,11 +128,4 @@ async function sample(plex: PlexClient, section: PlexSection, cpu: CpuMonitor | 
   };
 }
 
-function readStats(path: string): LibraryStats {
-  const db = openDatabaseReadOnly(path);
-  try {
-    return readLibraryStats(db);
-  } finally {
-    closeDatabase(db);
-  }
-}
+const readStats = (path: string): LibraryStats => readDatabase(path, readLibraryStats);

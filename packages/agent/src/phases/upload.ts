@@ -68,7 +68,12 @@ function resizeChunks(link: LinkRate): string {
   return ` (the link moved ${formatBytes(rate)}/s: chunks of ${formatBytes(next)} from now on)`;
 }
 
-async function streamHome({ state, signal, progress, report }: UploadContext, patienceMs: number, roomWaitMs: number, link: LinkRate): Promise<UploadResult> {
+async function streamHome(
+  { job, state, signal, progress, report }: UploadContext,
+  patienceMs: number,
+  roomWaitMs: number,
+  link: LinkRate,
+): Promise<UploadResult> {
   const controller = new AbortController();
   const archive = createPlexArchive(state.pmsDir, { signal: AbortSignal.any([signal, controller.signal]) });
   const started = performance.now();
@@ -81,6 +86,7 @@ async function streamHome({ state, signal, progress, report }: UploadContext, pa
       token: state.transfers.token,
       fetch: state.connection.fetch,
       signal,
+      bwlimitBytesPerSecond: job.bwlimitBytesPerSecond,
       chunkBytes: link.chunkBytes,
       // The archive's size is known only at its end: a rate, no percent.
       onProgress: (p) => {
@@ -133,6 +139,7 @@ async function holdThenSend({ job, state, signal, progress, report }: UploadCont
         token: state.transfers.token,
         fetch: state.connection.fetch,
         signal,
+        bwlimitBytesPerSecond: job.bwlimitBytesPerSecond,
         onProgress: (p) => {
           const rate = mebibytesPerSecond(p.bytes, started);
           progress({

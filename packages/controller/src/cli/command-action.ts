@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ControllerClient } from '../client.js';
 import { withController } from './controller-connection.js';
-import { createOutput, type Output } from './output.js';
+import { createOutput, type Output, type Verbosity } from './output.js';
 import { runAction } from './run-action.js';
 
 /** What a command's handler gets: its arguments as declared, its options, the output and the command. */
@@ -22,7 +22,8 @@ export interface CommandActionOptions {
 
 /**
  * Wraps a command's handler for commander's `.action()`: builds the output (JSON when `--json` is
- * given) and runs the handler through `runAction`, which turns its outcome into the exit status.
+ * given, as talkative as -q/-v say) and runs the handler through `runAction`, which turns its
+ * outcome into the exit status.
  */
 export function createCommandAction<Options extends object, Args extends unknown[] = []>(
   handler: (context: CommandContext<Options, Args>) => ActionResult,
@@ -33,9 +34,15 @@ export function createCommandAction<Options extends object, Args extends unknown
     const command = received.at(-1) as Command;
     const options = received.at(-2) as Options;
     const args = received.slice(0, -2) as Args;
-    const output = createOutput({ json: actionOptions.json ?? (options as { json?: unknown }).json === true });
+    const output = createOutput({ json: actionOptions.json ?? (options as { json?: unknown }).json === true, verbosity: verbosityOf(command) });
     await runAction(output, () => handler({ args, options, output, command }));
   };
+}
+
+/** The program's -q/-v as the command sees them (commander refuses both at once); PLEXLIFT_DEBUG=1 is -v. */
+function verbosityOf(command: Command): Verbosity {
+  const { quiet, verbose } = command.optsWithGlobals<{ quiet?: boolean; verbose?: boolean }>();
+  return quiet ? 'quiet' : verbose || process.env.PLEXLIFT_DEBUG ? 'verbose' : 'normal';
 }
 
 /**

@@ -26,11 +26,13 @@ function formatNumber(value: number): string {
 
 /**
  * Renders a job's events as it runs: on a terminal a bar for the phase in flight (phase,
- * percent, rate, ETA), elsewhere one line per event, so logs and captured output read alike.
+ * percent, rate, ETA), elsewhere (or with `asLines`, for -v) one line per event, so logs and
+ * captured output read alike.
  */
-export function createJobProgress(stream: NodeJS.WriteStream) {
-  const tty = stream.isTTY === true;
+export function createJobProgress(stream: NodeJS.WriteStream, options: { asLines?: boolean } = {}) {
+  const tty = stream.isTTY === true && options.asLines !== true;
   let bar: cliProgress.SingleBar | undefined;
+  let lastLine = '';
   const stopBar = () => {
     bar?.stop();
     bar = undefined;
@@ -43,8 +45,14 @@ export function createJobProgress(stream: NodeJS.WriteStream) {
           stream.write(`› ${event.phase}\n`);
           return;
         case 'phase:progress':
-          if (!tty) {
-            stream.write(`  ${formatProgress(event)}\n`);
+          // A step with nothing to measure (the install's "home Plex is down: …", a teardown's
+          // wait) reads as a line of its own, not as a bar at 0 %; the same line twice is said once.
+          if (!tty || (event.percent === undefined && event.rate === undefined)) {
+            const line = `  ${formatProgress(event)}`;
+            if (line === lastLine) return;
+            stopBar();
+            stream.write(`${line}\n`);
+            lastLine = line;
             return;
           }
           // The daemon's ETA and rate, never cli-progress's own guess: its `{eta}` token is taken.

@@ -1,33 +1,50 @@
 import cliProgress from 'cli-progress';
 
 /**
+ * How much the CLI says besides results and errors (`-q`, `-v`): `quiet` drops info lines and
+ * progress, `verbose` adds every job event as a line (also on a terminal) and where an error
+ * came from (its stack).
+ */
+export type Verbosity = 'quiet' | 'normal' | 'verbose';
+
+/**
  * Everything the CLI prints goes through here: results to stdout, progress and messages to
  * stderr, so `--json` output stays clean for scripts.
  */
 export interface Output {
   json: boolean;
+  verbosity: Verbosity;
   result(text: string): void;
   printJson(value: unknown): void;
   info(text: string): void;
   warn(text: string): void;
   error(text: string): void;
+  /** Said only with -v: where an error came from, and the like. */
+  detail(text: string): void;
   progress(): Progress;
 }
 
-export function createOutput(options: { json: boolean; stdout?: NodeJS.WriteStream; stderr?: NodeJS.WriteStream }): Output {
+export function createOutput(options: { json: boolean; verbosity?: Verbosity; stdout?: NodeJS.WriteStream; stderr?: NodeJS.WriteStream }): Output {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
+  const verbosity = options.verbosity ?? 'normal';
+  // A warning still shows with --quiet: it says something may be wrong, as an error does.
+  const isSilent = options.json || verbosity === 'quiet';
   return {
     json: options.json,
+    verbosity,
     result: (text) => stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     printJson: (value) => stdout.write(`${JSON.stringify(value, null, 2)}\n`),
     info: (text) => {
-      if (!options.json) stderr.write(`${text}\n`);
+      if (!isSilent) stderr.write(`${text}\n`);
     },
     warn: (text) => stderr.write(`warning: ${text}\n`),
     error: (text) => stderr.write(`plexlift: ${text}\n`),
-    // Progress only on a terminal and never in --json mode; elsewhere phases print as lines.
-    progress: () => createProgress(stderr, !options.json && stderr.isTTY === true, options.json),
+    detail: (text) => {
+      if (verbosity === 'verbose') stderr.write(`${text}\n`);
+    },
+    // Progress only on a terminal, never with --json or --quiet; elsewhere phases print as lines.
+    progress: () => createProgress(stderr, !isSilent && stderr.isTTY === true, isSilent),
   };
 }
 

@@ -1,6 +1,7 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, exitStatusOf } from '@plexlift/shared';
 import { VERSION } from '../version.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerConfig } from './commands/config.js';
 import { registerDbCheck } from './commands/db-check.js';
 import { registerDbRemap } from './commands/db-remap.js';
@@ -10,6 +11,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerInit } from './commands/init.js';
 import { registerInstall } from './commands/install.js';
 import { registerJobs } from './commands/jobs.js';
+import { registerLogin, registerLogout } from './commands/login.js';
 import { registerLogs } from './commands/logs.js';
 import { registerNotify } from './commands/notify.js';
 import { registerProgress } from './commands/progress.js';
@@ -25,6 +27,10 @@ export function createProgram(): Command {
     .description("Run Plex Media Server's heavy indexing on a short-lived cloud VM and bring the database home safely.")
     .version(VERSION)
     .option('--config <file>', 'config file (default: $PLEXLIFT_CONFIG, else /etc/plexlift/config.json when it exists)')
+    // Read by every command through optsWithGlobals (createCommandAction): commander takes a
+    // program's options after the subcommand too, so `plexlift jobs -q` works as well.
+    .addOption(new Option('-q, --quiet', 'print only results and errors: no progress, no info lines').conflicts('verbose'))
+    .addOption(new Option('-v, --verbose', 'print more: every job event as a line, where an error came from'))
     // Set before the subcommands are created: they inherit it.
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`plexlift: ${text.replace(/^error: /, '')}`) });
@@ -48,6 +54,9 @@ export function createProgram(): Command {
   registerNotify(program);
   registerInit(program);
   registerVersion(program);
+  registerCompletion(program);
+  registerLogin(program);
+  registerLogout(program);
   pointToHelpOnError(program);
   return program;
 }

@@ -6,14 +6,13 @@ import { isErrorCode, PlexliftError, toPlexliftError, type DeletionCap } from '@
 import { extractArchive, PLEX_LIBRARY_ENTRIES } from '@plexlift/shared/archive';
 import { PlexClient } from '@plexlift/shared/plex-api';
 import {
-  closeDatabase,
   findProcessesHolding,
   mainDatabasePath,
   assertMergeable,
   mergeUserState,
   tablesChangedAtHome,
   METADATA_TYPE,
-  openDatabaseReadOnly,
+  readDatabase,
   readLibraryStats,
   type LibraryStats,
   type TableChange,
@@ -206,12 +205,7 @@ export async function installArchive(options: HomeInstallOptions): Promise<Insta
 }
 
 function stagedStats(stagingDir: string): LibraryStats {
-  const db = openDatabaseReadOnly(mainDatabasePath(stagingDir));
-  try {
-    return readLibraryStats(db);
-  } finally {
-    closeDatabase(db);
-  }
+  return readDatabase(mainDatabasePath(stagingDir), readLibraryStats);
 }
 
 /** The version the home Plex says it is, or undefined when it does not answer (stopped by its owner). */
@@ -235,13 +229,7 @@ async function stageBase(archive: Readable, dir: string): Promise<string> {
 /** The files went in before the controller stopped: make sure Plex runs and shows them. */
 async function finishEarlierInstall(options: HomeInstallOptions, backup: Backup): Promise<InstallResult> {
   options.onStep?.('verifying', 'an install finished before the controller restarted');
-  const db = openDatabaseReadOnly(mainDatabasePath(options.pmsDir));
-  let stats: LibraryStats;
-  try {
-    stats = readLibraryStats(db);
-  } finally {
-    closeDatabase(db);
-  }
+  const stats = readDatabase(mainDatabasePath(options.pmsDir), readLibraryStats);
   try {
     await verifyHomePlex(options.plex, stats, 5_000);
   } catch {

@@ -1,16 +1,7 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { PlexliftError } from '@plexlift/shared';
-import {
-  BLOBS_DB_NAME,
-  checkIntegrity,
-  closeDatabase,
-  DATABASES_DIR,
-  MAIN_DB_NAME,
-  openDatabaseReadOnly,
-  readLibraryStats,
-  type LibraryStats,
-} from '@plexlift/shared/plex-db';
+import { BLOBS_DB_NAME, checkIntegrity, DATABASES_DIR, MAIN_DB_NAME, readDatabase, readLibraryStats, type LibraryStats } from '@plexlift/shared/plex-db';
 import { DATABASE_FILES } from './backups.js';
 import { inspectHomePath, wrongHomeEntry, type HomeEntryKind } from './home-paths.js';
 
@@ -72,12 +63,7 @@ export async function checkStagedLibrary(stagingDir: string, pmsDir: string): Pr
   const main = join(stagingDir, DATABASES_DIR, MAIN_DB_NAME);
   const report = await checkIntegrity(main);
   if (!report.ok) throw refuse(`the archive's library DB fails its integrity check (${report.problems[0] ?? ''})`);
-  const db = openDatabaseReadOnly(main);
-  try {
-    return readLibraryStats(db);
-  } finally {
-    closeDatabase(db);
-  }
+  return readDatabase(main, readLibraryStats);
 }
 
 /** A SQLite file without Plex's tables is not a Plex library, whatever its name. */
@@ -85,12 +71,10 @@ function checkIsLibrary(path: string, name: string, tables: string[]): void {
   if (!lstatSync(path).isFile()) throw refuse(`the archive's ${name} is not a regular file`);
   let present: Set<string>;
   try {
-    const db = openDatabaseReadOnly(path);
-    try {
-      present = new Set((db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).all() as { name: string }[]).map((row) => row.name));
-    } finally {
-      closeDatabase(db);
-    }
+    present = readDatabase(
+      path,
+      (db) => new Set((db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).all() as { name: string }[]).map((row) => row.name)),
+    );
   } catch (error) {
     throw refuse(`the archive's ${name} is not a readable SQLite database (${(error as Error).message})`);
   }

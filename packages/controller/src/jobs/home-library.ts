@@ -1,29 +1,19 @@
-import { closeDatabase, mainDatabasePath, openDatabaseReadOnly, readLibraryStats, readSonicProgress, type LibraryStats } from '@plexlift/shared/plex-db';
+import { mainDatabasePath, readDatabase, readLibraryStats, readSonicProgress, type LibraryStats, type SqliteDatabase } from '@plexlift/shared/plex-db';
 
-/** What the job runner reads of the home library: read-only, safe while home Plex runs. */
-function openHomeDb(pmsDir: string) {
-  return openDatabaseReadOnly(mainDatabasePath(pmsDir));
+/** Reads the home library: read-only, safe while home Plex runs. */
+function readHomeDb<T>(pmsDir: string, read: (db: SqliteDatabase) => T): T {
+  return readDatabase(mainDatabasePath(pmsDir), read);
 }
 
 /** Items someone has watched (or started), in any account: what a `scan` job would lose. */
 export function watchedItems(pmsDir: string): number {
-  const db = openHomeDb(pmsDir);
-  try {
-    return db.prepare('SELECT count(*) FROM metadata_item_settings WHERE view_count > 0 OR view_offset > 0').pluck().get() as number;
-  } finally {
-    closeDatabase(db);
-  }
+  return readHomeDb(pmsDir, (db) => db.prepare('SELECT count(*) FROM metadata_item_settings WHERE view_count > 0 OR view_offset > 0').pluck().get() as number);
 }
 
 /** The home library's counts, or undefined when its DB cannot be read. */
 export function readHomeStats(pmsDir: string): LibraryStats | undefined {
   try {
-    const db = openHomeDb(pmsDir);
-    try {
-      return readLibraryStats(db);
-    } finally {
-      closeDatabase(db);
-    }
+    return readHomeDb(pmsDir, readLibraryStats);
   } catch {
     return undefined;
   }
@@ -32,12 +22,10 @@ export function readHomeStats(pmsDir: string): LibraryStats | undefined {
 /** Sonic coverage of the home library, for the report. */
 export function sonicOf(pmsDir: string): { analyzed: number; total: number } | undefined {
   try {
-    const db = openHomeDb(pmsDir);
-    try {
-      return readSonicProgress(db).reduce((sum, s) => ({ analyzed: sum.analyzed + s.analyzed, total: sum.total + s.total }), { analyzed: 0, total: 0 });
-    } finally {
-      closeDatabase(db);
-    }
+    return readHomeDb(pmsDir, readSonicProgress).reduce((sum, s) => ({ analyzed: sum.analyzed + s.analyzed, total: sum.total + s.total }), {
+      analyzed: 0,
+      total: 0,
+    });
   } catch {
     return undefined;
   }
@@ -46,8 +34,7 @@ export function sonicOf(pmsDir: string): { analyzed: number; total: number } | u
 /** Sonic coverage per music library (id, title), for the report of a run that may land; empty when unreadable. */
 export function sonicSectionsOf(pmsDir: string): { id: number; title: string; analyzed: number; total: number }[] {
   try {
-    const db = openHomeDb(pmsDir);
-    try {
+    return readHomeDb(pmsDir, (db) => {
       const titles = new Map((db.prepare('SELECT id, name FROM library_sections').all() as { id: number; name: string }[]).map((s) => [s.id, s.name]));
       return readSonicProgress(db).map((s) => ({
         id: s.sectionId,
@@ -55,9 +42,7 @@ export function sonicSectionsOf(pmsDir: string): { id: number; title: string; an
         analyzed: s.analyzed,
         total: s.total,
       }));
-    } finally {
-      closeDatabase(db);
-    }
+    });
   } catch {
     return [];
   }
@@ -65,8 +50,7 @@ export function sonicSectionsOf(pmsDir: string): { id: number; title: string; an
 
 /** The home library's sections: id, name, Plex's type number and folders, from the home DB. */
 export function homeSections(pmsDir: string): { id: number; name: string; type: number; locations: string[] }[] {
-  const db = openHomeDb(pmsDir);
-  try {
+  return readHomeDb(pmsDir, (db) => {
     const sections = db.prepare('SELECT id, name, section_type AS type FROM library_sections ORDER BY id').all() as {
       id: number;
       name: string;
@@ -74,9 +58,7 @@ export function homeSections(pmsDir: string): { id: number; name: string; type: 
     }[];
     const locations = db.prepare('SELECT root_path FROM section_locations WHERE library_section_id = ?').pluck();
     return sections.map((s) => ({ ...s, locations: locations.all(s.id) as string[] }));
-  } finally {
-    closeDatabase(db);
-  }
+  });
 }
 
 /** A scan job recreates the home libraries: their names, types and folders, from the home DB. */

@@ -3,7 +3,7 @@ import type { JobEstimate } from '@plexlift/shared';
 import { mainDatabasePath } from '@plexlift/shared/plex-db';
 import type { JobSpec, PhaseName } from '@plexlift/shared/protocol';
 import type { JobRecord, JobStore } from '../store/job-store.js';
-import { readHomeStats, sonicOf } from './home-library.js';
+import { readHomeStats, sonicSectionsOf } from './home-library.js';
 
 /**
  * The first estimate's rates, before any run of the library was measured (README, "Estimates").
@@ -32,8 +32,12 @@ const HISTORY = 5;
  */
 export function estimateJob(input: { spec: JobSpec; noInstall: boolean; library: string; jobs: JobStore; hourlyPrice: number; isCloud: boolean }): JobEstimate {
   const { spec, jobs } = input;
+  const chosen = chosenBy(spec);
   const stats = readHomeStats(input.library);
-  const partsNow = stats?.sections.reduce((n, s) => n + s.parts, 0) ?? 0;
+  const partsNow = stats?.sections.filter(chosen).reduce((n, s) => n + s.parts, 0) ?? 0;
+  const sonicLeft = sonicSectionsOf(input.library)
+    .filter(chosen)
+    .reduce((n, s) => n + Math.max(0, s.total - s.analyzed), 0);
   const db = mainDatabasePath(input.library);
   const dbBytes = existsSync(db) ? statSync(db).size : 0;
   const wanted = phasesOf(spec, input.noInstall);
@@ -45,10 +49,12 @@ export function estimateJob(input: { spec: JobSpec; noInstall: boolean; library:
   let phases: Partial<Record<PhaseName, number>>;
   let basis: string;
   if (past.length > 0) {
-    phases = learned(past, jobs, wanted, { partsNow });
+    phases = learned(past, jobs, wanted, { partsNow, sonicLeft, chosen });
+    // A run that had no Sonic left to do says nothing of its pace: the documented rate does.
+    if (wanted.includes('sonic') && phases.sonic === undefined) phases.sonic = (sonicLeft / ESTIMATE_DEFAULTS.sonicTracksPerHour) * 3600;
     basis = `${past.length} past ${spec.mode} run${past.length === 1 ? '' : 's'} of this library doing the same work`;
   } else {
-    phases = fromDefaults(spec, wanted, { partsNow, dbBytes, isCloud: input.isCloud, sonicLeft: sonicLeftOf(input.library) });
+    phases = fromDefaults(spec, wanted, { partsNow, dbBytes, isCloud: input.isCloud, sonicLeft });
     basis = 'documented defaults: no run of this library measured yet';
   }
   const seconds = Math.round(Object.values(phases).reduce((n, s) => n + s, 0));
@@ -58,6 +64,11 @@ export function estimateJob(input: { spec: JobSpec; noInstall: boolean; library:
     phases: Object.fromEntries(Object.entries(phases).map(([phase, s]) => [phase, Math.round(s)])),
     basis,
   };
+}
+
+/** Whether a section is one the job works on (`--section` by name or id; none given: all). */
+function chosenBy(spec: JobSpec): (section: { id: number; title: string }) => boolean {
+  return (section) => spec.sections.length === 0 || spec.sections.includes(section.title) || spec.sections.includes(String(section.id));
 }
 
 /** A past run did the same work: the same mode, sections and analysis switches. */
@@ -98,10 +109,19 @@ function phasesOf(spec: JobSpec, noInstall: boolean): PhaseName[] {
 }
 
 /** The phases whose time grows with the library: Plex's work and the DB's transfers (a DB grows with its files). */
-const BY_SIZE = new Set<PhaseName>(['scan', 'warm', 'analyze', 'refresh', 'sonic', 'restore', 'export', 'upload']);
+const BY_SIZE = new Set<PhaseName>(['scan', 'warm', 'analyze', 'refresh', 'restore', 'export', 'upload']);
 
-/** Each phase's median over the past runs (milliseconds as recorded), scaled to the library now; the time between phases too. */
-function learned(past: JobRecord[], jobs: JobStore, wanted: PhaseName[], now: { partsNow: number }): Partial<Record<PhaseName, number>> {
+/**
+ * Each phase's median over the past runs (milliseconds as recorded), scaled to the library now:
+ * Plex's work and the transfers by the sections' files, Sonic by the tracks it had left; the
+ * time between phases too.
+ */
+function learned(
+  past: JobRecord[],
+  jobs: JobStore,
+  wanted: PhaseName[],
+  now: { partsNow: number; sonicLeft: number; chosen: ReturnType<typeof chosenBy> },
+): Partial<Record<PhaseName, number>> {
   const runs = past.map((job) => {
     const rows = jobs.phases(job.id);
     const seconds = new Map(
@@ -111,18 +131,25 @@ function learned(past: JobRecord[], jobs: JobStore, wanted: PhaseName[], now: { 
     const lastBeforeInstall = Math.max(...rows.filter((r) => r.phase !== 'install' && r.finishedAt !== undefined).map((r) => r.finishedAt!), job.createdAt);
     const total = (lastBeforeInstall - job.createdAt) / 1000;
     const inPhases = [...seconds].filter(([phase]) => phase !== 'install').reduce((n, [, s]) => n + s, 0);
-    const sections = job.report?.libraries?.sections ?? [];
+    const sections = (job.report?.libraries?.sections ?? []).filter((s) => now.chosen({ id: s.id, title: s.title }));
     const parts =
       sections.length > 0
         ? sections.reduce((n, s) => n + (s.after?.parts ?? s.before?.parts ?? 0), 0)
-        : (job.report?.before?.sections.reduce((n, s) => n + s.parts, 0) ?? 0);
-    return { seconds, between: Math.max(0, total - inPhases), parts };
+        : (job.report?.before?.sections.filter(now.chosen).reduce((n, s) => n + s.parts, 0) ?? 0);
+    const sonicLeft = job.report?.sonicSections?.filter(now.chosen).reduce((n, s) => n + Math.max(0, s.before.total - s.before.analyzed), 0);
+    return { seconds, between: Math.max(0, total - inPhases), parts, sonicLeft };
   });
   const estimate: Partial<Record<PhaseName, number>> = {};
   for (const phase of wanted) {
     const scaled = runs.map((run) => {
       const seconds = run.seconds.get(phase);
       if (seconds === undefined) return undefined;
+      if (phase === 'sonic') {
+        // Sonic's time is the tracks left to analyse; a run with none left only says what nothing costs.
+        if (run.sonicLeft === undefined) return undefined;
+        if (run.sonicLeft > 0) return seconds * (now.sonicLeft / run.sonicLeft);
+        return now.sonicLeft === 0 ? seconds : undefined;
+      }
       return BY_SIZE.has(phase) && run.parts > 0 && now.partsNow > 0 ? seconds * (now.partsNow / run.parts) : seconds;
     });
     const value = median(scaled);
@@ -142,11 +169,13 @@ function fromDefaults(
   const d = ESTIMATE_DEFAULTS;
   const where = now.isCloud ? 'cloud' : 'local';
   const perHour = (items: number, rate: number) => (items / rate) * 3600;
+  // A --bwlimit below the assumed link is what the transfers get.
+  const link = Math.min(d.homeLinkBytesPerSecond, spec.bwlimitBytesPerSecond ?? Number.POSITIVE_INFINITY);
   const seconds: Record<PhaseName, number> = {
     provision: d.provisionSeconds[where],
     connect: d.connectSeconds[where],
     mount: d.fixedSeconds.mount!,
-    restore: now.dbBytes / d.homeLinkBytesPerSecond,
+    restore: now.dbBytes / link,
     repair: 0,
     remap: d.fixedSeconds.remap!,
     'plex-start': d.fixedSeconds['plex-start']!,
@@ -159,16 +188,11 @@ function fromDefaults(
     sonic: perHour(now.sonicLeft, d.sonicTracksPerHour),
     'plex-stop': d.fixedSeconds['plex-stop']!,
     export: now.dbBytes / d.exportBytesPerSecond,
-    upload: now.dbBytes / d.homeLinkBytesPerSecond,
+    upload: now.dbBytes / link,
     teardown: d.teardownSeconds[where],
     install: d.fixedSeconds.install!,
   };
   return Object.fromEntries(wanted.map((phase) => [phase, seconds[phase]]));
-}
-
-function sonicLeftOf(library: string): number {
-  const sonic = sonicOf(library);
-  return sonic ? Math.max(0, sonic.total - sonic.analyzed) : 0;
 }
 
 function median(values: (number | undefined)[]): number | undefined {

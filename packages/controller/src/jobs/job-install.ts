@@ -15,6 +15,7 @@ import { sonicOf, sonicSectionsOf } from './home-library.js';
 import type { InstallRequest } from './job-control.js';
 import type { JobJournal } from './job-journal.js';
 import { buildJobReport } from './job-report.js';
+import { describeInstallStep } from '../install/install-step-text.js';
 
 export interface JobInstallContext {
   config: Config;
@@ -55,7 +56,7 @@ export async function installJob(
     plex: { url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) },
     owner: home.owner,
     startTimeoutMs: home.startTimeoutSeconds * 1000,
-    onStep: (step, detail) => journal.event(job.id, { type: 'phase:progress', phase: 'install', message: detail ? `${step}: ${detail}` : step }),
+    onStep: (step, detail) => journal.event(job.id, { type: 'phase:progress', phase: 'install', message: describeInstallStep(step, detail) }),
     deletions: { cap: job.spec.deletionCap, allow: job.spec.allowDeletions || request.allowDeletions },
     base: baseOf(context, job.id),
     plexVersion: job.spec.plex.version,

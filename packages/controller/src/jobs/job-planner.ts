@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { JobSwitchesSchema, PlexliftError, type Config, type RunRequest } from '@plexlift/shared';
+import { bytesPerSecondOf, JobSwitchesSchema, PlexliftError, type Config, type RunRequest } from '@plexlift/shared';
 import { analysesFromPreferences, PlexClient, readPreferencesFile, resolveAnalyses } from '@plexlift/shared/plex-api';
 import { formatBytes, freeBytes, mainDatabasePath } from '@plexlift/shared/plex-db';
 import { parseJobSpec, type JobSpec } from '@plexlift/shared/protocol';
@@ -71,6 +71,8 @@ export async function prepareJob(request: RunRequest, context: PlannerContext): 
   if (wantsSonic && !(await PlexAccount.fromHome(home).hasPlexPass())) {
     throw new PlexliftError('SAFETY_STOP', "Sonic analysis needs Plex Pass and the owner's account has none; run again with --skip-sonic");
   }
+  // This run's --bwlimit, else the config's (both checked when given): the agent enforces it.
+  const bwlimit = bytesPerSecondOf(request.bwlimit ?? config.transfers.bwlimit ?? 'off');
   const spec = parseJobSpec({
     jobId: `job-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`,
     mode: request.mode,
@@ -83,6 +85,7 @@ export async function prepareJob(request: RunRequest, context: PlannerContext): 
     media: { mountPath: media.mountPath, remote: media.remote, vfsProfile: media.vfsProfile },
     mappings: media.mappings,
     analyses,
+    ...(bwlimit === undefined ? {} : { bwlimitBytesPerSecond: bwlimit }),
   });
   return { spec, provider, library: home.plexDataDir };
 }

@@ -14,6 +14,8 @@ export function buildJobReport(input: {
   transfers: TransferStore;
   /** The library after the install; absent when the job ended before one. */
   after?: LibraryStats | undefined;
+  /** `after` is the library as the VM shipped it, not installed yet (a `--no-install` job). */
+  shipped?: boolean;
   sonic?: { analyzed: number; total: number } | undefined;
   /** Sonic per music library after the install (matched by id with the ones stored at the start). */
   sonicSections?: { id: number; analyzed: number; total: number }[];
@@ -52,7 +54,7 @@ export function buildJobReport(input: {
   };
   return {
     ...(before ? { before } : {}),
-    ...(before && input.after ? { libraries: diffLibraryStats(before, input.after) } : {}),
+    ...(before && input.after ? { libraries: diffLibraryStats(before, input.after), ...(input.shipped ? { librariesAsShipped: true } : {}) } : {}),
     ...(input.sonic
       ? { sonic: { ...input.sonic, percent: input.sonic.total > 0 ? Math.round((1000 * input.sonic.analyzed) / input.sonic.total) / 10 : 100 } }
       : {}),
@@ -70,8 +72,9 @@ export function buildJobReport(input: {
 }
 
 /**
- * What a landing took (its order to the machine's deletion) and which analyses it stopped or
- * skipped (the agent marks them `landed`).
+ * What a landing took (its order to the machine's deletion, to a tenth of a second: a local
+ * landing takes under one, and whole seconds read 0) and which analyses it stopped or skipped
+ * (the agent marks them `landed`).
  */
 function landedOutcome(
   requestedAt: number,
@@ -79,7 +82,7 @@ function landedOutcome(
 ): { actualSeconds?: number; unfinished: PhaseName[] } {
   const teardown = phases.find((p) => p.phase === 'teardown' && p.state === 'done');
   return {
-    ...(teardown?.finishedAt !== undefined ? { actualSeconds: Math.round((teardown.finishedAt - requestedAt) / 1000) } : {}),
+    ...(teardown?.finishedAt !== undefined ? { actualSeconds: Math.round((teardown.finishedAt - requestedAt) / 100) / 10 } : {}),
     unfinished: phases.filter((p) => p.summary?.landed === true).map((p) => p.phase),
   };
 }

@@ -1,6 +1,16 @@
-import { isFinal, JobRunOptionsSchema, PlexliftError, toPlexliftError, type Config, type ErrorCode, type RunRequest } from '@plexlift/shared';
+import {
+  isFinal,
+  JobRunOptionsSchema,
+  LibraryStatsSchema,
+  PlexliftError,
+  toPlexliftError,
+  type Config,
+  type ErrorCode,
+  type RunRequest,
+} from '@plexlift/shared';
 import { raceSignal } from '@plexlift/shared/retry';
 import type { AgentJob, PhaseName } from '@plexlift/shared/protocol';
+import type { LibraryStats } from '@plexlift/shared/plex-db';
 import type { Logger } from '../logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { ControllerTls, Provider, ProviderName } from '../providers/provider.js';
@@ -377,8 +387,19 @@ export class JobRunner implements JobControl, AgentHooks {
         }
         if (job.options.noInstall) {
           journal.event(job.id, { type: 'phase:complete', phase: 'install', summary: { skipped: true, reason: '--no-install: run plexlift install' } });
-          // Kept for `plexlift install`, whose report compares with the library as it was.
-          jobs.setReport(job.id, buildJobReport({ jobId: job.id, jobs, transfers: transferStore, hourlyPrice: provider.hourlyPrice }));
+          // Kept for `plexlift install`, whose report compares with the library as it was; until
+          // then it shows the library as the VM shipped it.
+          jobs.setReport(
+            job.id,
+            buildJobReport({
+              jobId: job.id,
+              jobs,
+              transfers: transferStore,
+              hourlyPrice: provider.hourlyPrice,
+              after: shippedLibrary(jobs, job.id),
+              shipped: true,
+            }),
+          );
           return;
         }
       }
@@ -461,4 +482,11 @@ export class JobRunner implements JobControl, AgentHooks {
 /** The failure a job `tearing-down` recorded when it stopped. */
 function failureOf(job: JobRecord): PlexliftError {
   return new PlexliftError((job.error?.code ?? 'UNEXPECTED') as ErrorCode, job.error?.message ?? 'the job stopped');
+}
+
+/** The library's counts the VM reported as it exported (checked for shape only: the install counts again at home). */
+function shippedLibrary(jobs: JobStore, jobId: string): LibraryStats | undefined {
+  const exported = jobs.phases(jobId).find((p) => p.phase === 'export')?.summary?.library;
+  const parsed = LibraryStatsSchema.safeParse(exported);
+  return parsed.success ? parsed.data : undefined;
 }

@@ -4,6 +4,7 @@ import { PlexliftError, type DockerProviderConfig } from '@plexlift/shared';
 import { DockerApi, dockerMessage, plexContainerName } from '@plexlift/shared/docker';
 import { VERSION } from '../version.js';
 import { agentArguments } from './agent-command.js';
+import { agentLogsDir } from './agent-logs.js';
 import { startDockerSocketProxy, type DockerSocketProxy } from './docker-socket-proxy.js';
 import type { Provider, ProviderResource, ProvisionRequest } from './provider.js';
 
@@ -43,7 +44,12 @@ const writableFoldersOf = (workRoot: string, jobId: string) => {
  * in a sibling container, and its work folder at the same path inside and out (the Plex
  * container's binds are paths of this host). Removed at teardown with its Plex container.
  */
-export function createDockerProvider(options: { config: DockerProviderConfig; workRoot: string }): Provider {
+export function createDockerProvider(options: {
+  config: DockerProviderConfig;
+  workRoot: string;
+  /** server.agentLogs.rotateMegabytes: the agent container's log is rotated at this size, one older file kept. @default 20 */
+  logRotateMegabytes?: number;
+}): Provider {
   const { config } = options;
   const docker = new DockerApi(config.socketPath);
   const image = agentImageOf(config);
@@ -139,6 +145,10 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
           CapAdd: ['SYS_ADMIN'],
           // docker-default denies mount(2): unconfined only where the engine applies AppArmor (SECURITY.md).
           SecurityOpt: ['no-new-privileges:true', ...((await hasAppArmor(docker)) ? ['apparmor=unconfined'] : [])],
+          // The engine rotates a running container's log itself (the local agent's is rotated by the
+          // housekeeping, at the same size); json-file whatever the engine's default driver, so the
+          // teardown can read it back (journald or syslog would keep it out of reach of `docker logs`).
+          LogConfig: { Type: 'json-file', Config: { 'max-size': `${options.logRotateMegabytes ?? 20}m`, 'max-file': '2' } },
         },
       });
       await docker.expect('start the agent container', 'POST', `/containers/${encodeURIComponent(resource.container)}/start`, [204, 304]);
@@ -162,8 +172,8 @@ export function createDockerProvider(options: { config: DockerProviderConfig; wo
       // The agent's own output outlives its container: a crash says why only there.
       const lines = await docker.logs(container);
       if (lines.length > 0) {
-        mkdirSync(join(options.workRoot, 'logs'), { recursive: true, mode: 0o700 });
-        writeFileSync(join(options.workRoot, 'logs', `${jobId}.log`), `${lines.join('\n')}\n`, { mode: 0o600 });
+        mkdirSync(agentLogsDir(options.workRoot), { recursive: true, mode: 0o700 });
+        writeFileSync(join(agentLogsDir(options.workRoot), `${jobId}.log`), `${lines.join('\n')}\n`, { mode: 0o600 });
       }
       await remove(container);
       await remove(plexContainerName(jobId));

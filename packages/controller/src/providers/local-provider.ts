@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PlexliftError } from '@plexlift/shared';
 import { stopProcessGroup } from '@plexlift/shared/process';
 import { agentArguments } from './agent-command.js';
+import { keepAgentLog, liveAgentLog } from './agent-logs.js';
 import { agentEnvironment } from './agent-environment.js';
 import type { Provider, ProviderResource, ProvisionRequest } from './provider.js';
 
@@ -25,7 +26,8 @@ interface LocalResource extends ProviderResource {
  * The agent as a process on this machine (no cloud, no cost): its own session, process group
  * and mount namespace (so it needs root), so it outlives a controller crash and a restarted
  * controller finds it again; torn down with SIGTERM (the agent stops Plex and unmounts), then
- * SIGKILL to its whole group. Its output is kept as `<workRoot>/logs/<job>.log`.
+ * SIGKILL to its whole group. Its output is kept as `<workRoot>/logs/<job>.log` (agent-logs.ts:
+ * the daemon's housekeeping rotates it while it runs and prunes the kept ones).
  */
 export function createLocalProvider(options: LocalProviderOptions): Provider {
   return {
@@ -41,12 +43,7 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
       const { pid, workDir } = resource as LocalResource;
       if (pid !== undefined && isAgentOf(pid, jobOf(resource))) await stopProcessGroup(pid, { killAfterMs: 30_000 });
       if (keep) return;
-      // The agent's own output outlives its folder: a crash says why only there.
-      const log = join(workDir, 'agent.log');
-      if (existsSync(log)) {
-        mkdirSync(join(options.workRoot, 'logs'), { recursive: true, mode: 0o700 });
-        renameSync(log, join(options.workRoot, 'logs', `${jobOf(resource)}.log`));
-      }
+      keepAgentLog(workDir, options.workRoot, jobOf(resource));
       rmSync(workDir, { recursive: true, force: true });
     },
     // Only the agents of this controller (their work folders are under its root).
@@ -72,7 +69,8 @@ function provision(options: LocalProviderOptions, request: ProvisionRequest): Lo
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const tokenFile = join(workDir, 'bootstrap-token');
   writeFileSync(tokenFile, `${request.bootstrapToken}\n`, { mode: 0o600 });
-  const log = openSync(join(workDir, 'agent.log'), 'a', 0o600);
+  // Opened for appending (O_APPEND): the housekeeping's rotation truncates it under the running agent.
+  const log = openSync(liveAgentLog(workDir), 'a', 0o600);
   const args = [
     ...agentEntry(),
     ...agentArguments({

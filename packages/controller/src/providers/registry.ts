@@ -11,9 +11,14 @@ export interface ProviderEntry {
   isCloud: boolean;
   /** The provider built from its section of the config; undefined when the config has none. */
   create: (config: Config) => Provider | undefined | Promise<Provider | undefined>;
-  /** `plexlift doctor`'s check: what it found, or an error that says what to fix. Changes nothing. */
+  /** `plexlift doctor`'s check of the config: what it found, or an error that says what to fix. Changes nothing. */
   check: (config: Config) => string | Promise<string>;
+  /** `plexlift doctor`'s call to the cloud's API (after `check` passed), given up after `timeoutMs`. Changes nothing. */
+  checkApi?: (config: Config, timeoutMs: number) => Promise<string>;
 }
+
+/** How long doctor waits for a cloud's API, retries included. */
+const API_CHECK_TIMEOUT_MS = 10_000;
 
 /** Where agents get their work folders when the provider's section does not say. */
 const agentsDir = (config: Config, workDir: string | undefined) => workDir ?? join(config.server.stateDir, 'agents');
@@ -43,7 +48,10 @@ export const PROVIDERS = {
     isCloud: false,
     create: (config) => {
       const docker = config.providers.docker;
-      return docker && createDockerProvider({ config: docker, workRoot: agentsDir(config, docker.workDir) });
+      return (
+        docker &&
+        createDockerProvider({ config: docker, workRoot: agentsDir(config, docker.workDir), logRotateMegabytes: config.server.agentLogs.rotateMegabytes })
+      );
     },
     check: (config) => {
       if (!config.providers.docker) throw new Error("providers.docker: missing; set it (plexlift config set providers.docker '{}')");
@@ -58,17 +66,29 @@ export const PROVIDERS = {
       const { createScalewayProvider } = await import('./scaleway/scaleway-provider.js');
       return createScalewayProvider({ config: config.providers.scaleway });
     },
-    check: async (config) => {
+    check: (config) => {
       const scaleway = config.providers.scaleway;
       if (!scaleway) throw new Error('providers.scaleway: missing; set at least providers.scaleway.plexCommand (credentials may come from SCW_* variables)');
       if (!scaleway.secretKey && !process.env.SCW_SECRET_KEY) throw new Error('providers.scaleway.secretKey (or SCW_SECRET_KEY): not set');
       if (!scaleway.projectId && !process.env.SCW_DEFAULT_PROJECT_ID) throw new Error('providers.scaleway.projectId (or SCW_DEFAULT_PROJECT_ID): not set');
-      const { createScalewayProvider } = await import('./scaleway/scaleway-provider.js');
-      const price = await createScalewayProvider({ config: scaleway }).refreshPrice();
-      return `the API answers; ${scaleway.commercialType} in ${scaleway.zone} at ${price} €/h, stopped at ${scaleway.maxHours} h or ${scaleway.maxCost} €`;
+      return `${scaleway.commercialType} in ${scaleway.zone}, stopped at ${scaleway.maxHours} h or ${scaleway.maxCost} €`;
+    },
+    checkApi: async (config, timeoutMs) => {
+      const { checkScalewayApi } = await import('./scaleway/scaleway-check.js');
+      return checkScalewayApi(config.providers.scaleway!, timeoutMs);
     },
   },
 } satisfies Record<ProviderName, ProviderEntry>;
+
+/**
+ * The work roots of the providers that run agents on this machine (local, docker): where their
+ * logs are (agent-logs.ts), for the daemon's housekeeping. The default one always (a provider
+ * taken out of the config leaves its logs there).
+ */
+export function agentWorkRoots(config: Config): string[] {
+  const { local, docker } = config.providers;
+  return [...new Set([agentsDir(config, undefined), agentsDir(config, local?.workDir), agentsDir(config, docker?.workDir)])];
+}
 
 /** Every provider the config has a section for (the daemon's). */
 export async function createProviders(config: Config): Promise<Partial<Record<ProviderName, Provider>>> {
@@ -80,19 +100,25 @@ export async function createProviders(config: Config): Promise<Partial<Record<Pr
   return providers;
 }
 
-/** Runs one check of `plexlift doctor` and records its line: what it found, or the error's message. */
-export type AttemptCheck = (name: string, check: () => string | Promise<string>) => Promise<void>;
+/**
+ * Runs one check of `plexlift doctor` and records its line: what it found, or the error's message;
+ * resolves whether it passed. A slow one (a network call) is announced before it starts.
+ */
+export type AttemptCheck = (name: string, check: () => string | Promise<string>, options?: { isSlow?: boolean }) => Promise<boolean>;
 
 /** `plexlift doctor`'s checks of the provider `plexlift run` uses by default; none changes anything. */
 export async function checkProvider(config: Config, attempt: AttemptCheck): Promise<void> {
   const name = config.provider;
   if (!name) {
-    return attempt('provider', () => {
+    await attempt('provider', () => {
       throw new Error('provider: none; plexlift run needs --provider, or set provider');
     });
+    return;
   }
   const entry: ProviderEntry = PROVIDERS[name];
-  await attempt(`provider ${name}`, () => entry.check(config));
+  const isConfigured = await attempt(`provider ${name}`, () => entry.check(config));
+  const { checkApi } = entry;
+  if (isConfigured && checkApi) await attempt(`${name} API`, () => checkApi(config, API_CHECK_TIMEOUT_MS), { isSlow: true });
   if (entry.isCloud) {
     await attempt('public address', () => {
       if (!config.server.publicUrl)

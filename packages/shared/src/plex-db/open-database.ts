@@ -70,6 +70,16 @@ export function openDatabaseForWrite(path: string, options: OpenForWriteOptions 
   }
 }
 
+/** Opens a Plex DB read-only, reads it with `read`, and closes it whatever happens. */
+export function readDatabase<T>(path: string, read: (db: SqliteDatabase) => T, field = 'DB'): T {
+  const db = openDatabaseReadOnly(path, field);
+  try {
+    return read(db);
+  } finally {
+    closeDatabase(db);
+  }
+}
+
 /** Folds the WAL back into the main file (when writable) and closes the connection. */
 export function closeDatabase(db: SqliteDatabase): void {
   if (!db.open) return;

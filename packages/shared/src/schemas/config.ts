@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { PlexliftError } from '../errors.js';
+import { BandwidthLimitSchema } from './bandwidth-limit.js';
 import { NotifyConfigSchema } from './notify-config.js';
 import { plainIssue } from './plain-issues.js';
 import { ProviderNameSchema, type ProviderName } from './provider-names.js';
@@ -108,6 +109,28 @@ export const MediaConfigSchema = z
   })
   .strict();
 
+const AGENT_LOGS_DEFAULTS = { keepDays: 30, maxMegabytes: 200, rotateMegabytes: 20 };
+
+/**
+ * How much agent output the daemon keeps. A running agent's log is rotated as logrotate's
+ * `copytruncate` does (the agent writes to a file the daemon opened for it, and outlives a daemon
+ * restart), one older file kept; the logs of finished jobs are deleted by age, then oldest first.
+ */
+const AgentLogsConfigSchema = z
+  .object({
+    /** A finished job's agent log is deleted after this many days. */
+    keepDays: z.number().int().min(1).default(AGENT_LOGS_DEFAULTS.keepDays),
+    /** The logs folder is kept under this size, the oldest logs deleted first (never a live job's). */
+    maxMegabytes: z.number().int().min(1).default(AGENT_LOGS_DEFAULTS.maxMegabytes),
+    /** A running agent's log is rotated at this size (`agent.log.1`, one kept): a job's log stays under twice this. */
+    rotateMegabytes: z.number().int().min(1).default(AGENT_LOGS_DEFAULTS.rotateMegabytes),
+  })
+  .strict()
+  .refine((logs) => logs.rotateMegabytes * 2 <= logs.maxMegabytes, {
+    path: ['rotateMegabytes'],
+    message: 'must be at most half of maxMegabytes: one job keeps up to twice this (its log and the one rotated file), which must fit in the folder',
+  });
+
 /** The daemon: its port, its state, who may talk to it. */
 export const ServerConfigSchema = z
   .object({
@@ -127,6 +150,8 @@ export const ServerConfigSchema = z
      * from sizes and measured rates, ×1.25): a budget's job lands this much earlier still.
      */
     landingMarginSeconds: z.number().min(0).default(120),
+    /** The agents' output kept on this machine (local and docker providers): `<agents folder>/logs/<job>.log`. */
+    agentLogs: AgentLogsConfigSchema.default(() => ({ ...AGENT_LOGS_DEFAULTS })),
     /**
      * HTTPS and WSS on the one port. Without files, a self-signed certificate is made at first
      * start in `<stateDir>/tls/` and agents pin its fingerprint. Off only behind a tunnel that
@@ -315,6 +340,7 @@ export const ConfigSchema = z
       keepJobsDays: 90,
       agentConnectTimeoutSeconds: 900,
       landingMarginSeconds: 120,
+      agentLogs: { ...AGENT_LOGS_DEFAULTS },
       tls: { enabled: true },
     }),
     /** The provider `plexlift run` uses when `--provider` is not given: never a cloud by surprise. */
@@ -332,6 +358,17 @@ export const ConfigSchema = z
     notify: NotifyConfigSchema.optional(),
     /** Scheduled bursts the daemon starts (`plexlift schedule` lists them). */
     schedule: ScheduleSchema.default([]),
+    /** The archive transfers between home and the agent (the restore and the upload). */
+    transfers: z
+      .object({
+        /**
+         * At most this much bandwidth each way, in rclone's `--bwlimit` syntax (`10M` is 10 MiB/s,
+         * `512K`, bytes per second, `off`); `plexlift run --bwlimit` overrides it for a run. @default off
+         */
+        bwlimit: BandwidthLimitSchema.optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict()
   .superRefine((config, context) => {

@@ -55,6 +55,8 @@ export type JobEstimate = z.infer<typeof JobEstimateSchema>;
 export const JobReportSchema = z.object({
   before: LibraryStatsSchema.optional(),
   libraries: StatsDiffSchema.optional(),
+  /** `libraries` compares home with the library as the VM shipped it: not installed yet (`--no-install`). */
+  librariesAsShipped: z.boolean().optional(),
   sonic: z.object({ analyzed: z.number(), total: z.number(), percent: z.number() }).optional(),
   /** Sonic per music library: as the job found it (stored at its start) and after its install. */
   sonicSections: z

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PlexliftError } from '../errors.js';
 import { validatePathMappings } from '../plex-db/path-mappings.js';
+import { MIN_TRANSFER_BYTES_PER_SECOND } from '../transfer/contract.js';
 import { DeletionCapSchema } from './deletion-cap.js';
 import { JobModeSchema, JobSwitchesSchema } from './run-request.js';
 import { VfsProfileNameSchema } from './vfs-profiles.js';
@@ -68,6 +69,12 @@ export const JobSpecSchema = z
       })
       .strict()
       .default({ holdAfterMinutes: 30 }),
+    /** The most bytes per second the archive transfers (restore and upload) may use each way; absent: no limit. */
+    bwlimitBytesPerSecond: z
+      .number()
+      .int()
+      .min(MIN_TRANSFER_BYTES_PER_SECOND, { message: `must be at least ${MIN_TRANSFER_BYTES_PER_SECOND} (64 KiB/s): home cuts a slower chunk as stalled` })
+      .optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {

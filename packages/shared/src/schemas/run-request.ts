@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BandwidthLimitSchema } from './bandwidth-limit.js';
 import { ProviderNameSchema } from './provider-names.js';
 
 /**
@@ -49,6 +50,8 @@ export const RunRequestSchema = z
     sections: z.array(z.string().min(1)).default([]),
     /** The config's provider when absent. */
     provider: ProviderNameSchema.optional(),
+    /** This run's limit on the archive transfers (`--bwlimit`): the config's `transfers.bwlimit` when absent; `off` lifts it. */
+    bwlimit: BandwidthLimitSchema.optional(),
     ...JobSwitchesSchema.shape,
     ...JobRunOptionsSchema.shape,
     ...RunConfirmationsSchema.shape,

@@ -80,7 +80,7 @@ export function registerConfig(program: Command): void {
         } catch (error) {
           // A key the config does not have is a wrong argument, as for `config get`.
           const unknown = isPlexliftError(error) ? (error.details?.unknownKeys as string[] | undefined) : undefined;
-          if (unknown?.includes(key))
+          if (unknown?.some((name) => key === name || key.startsWith(`${name}.`)))
             throw new PlexliftError('BAD_ARGUMENT', `config: no key ${key} (plexlift config get shows the keys); nothing was written`);
           throw error;
         }

@@ -8,7 +8,7 @@ import { closeDatabase, formatBytes, freeBytes, mainDatabasePath, openDatabaseRe
 import { fingerprintOf } from '@plexlift/shared/tls';
 import { loadConfig } from '../../config.js';
 import { listRemote } from '../../jobs/home-preflight.js';
-import { checkProvider } from '../../providers/registry.js';
+import { checkProvider, type AttemptCheck } from '../../providers/registry.js';
 import { certificatePaths } from '../../server/tls-certificate.js';
 import { PlexAccount, readOnlineToken } from '../../plex-account.js';
 import { withController } from '../controller-connection.js';
@@ -22,8 +22,14 @@ interface Check {
 
 const run = promisify(execFile);
 
+/** What doctor shows as it goes: each check's line when it ends, and a slow check when it starts. */
+interface CheckReport {
+  onCheck: (check: Check) => void;
+  onSlowStart: (name: string) => void;
+}
+
 /** Each check says what it found, or what to fix; none changes anything. */
-async function checks(config: Config, path: string | undefined, command: Command, onCheck: (check: Check) => void): Promise<Check[]> {
+async function checks(config: Config, path: string | undefined, command: Command, { onCheck, onSlowStart }: CheckReport): Promise<Check[]> {
   const results: Check[] = [];
   // Each line as soon as its check ends: a slow one (a remote, a cloud API) never hides the others.
   const record = (check: Check) => {
@@ -31,11 +37,14 @@ async function checks(config: Config, path: string | undefined, command: Command
     onCheck(check);
   };
   record({ name: 'config', ok: true, detail: path ?? 'no file: defaults (plexlift config set … writes one)' });
-  const attempt = async (name: string, test: () => Promise<string> | string) => {
+  const attempt: AttemptCheck = async (name, test, options = {}) => {
+    if (options.isSlow) onSlowStart(name);
     try {
       record({ name, ok: true, detail: await test() });
+      return true;
     } catch (error) {
       record({ name, ok: false, detail: (error as Error).message });
+      return false;
     }
   };
   const home = config.home;
@@ -63,7 +72,7 @@ async function checks(config: Config, path: string | undefined, command: Command
   const media = config.media;
   if (!media) record({ name: 'media', ok: false, detail: 'media: missing; set media.mountPath and media.remote' });
   else {
-    await attempt('media remote', async () => `${media.remote} lists (${await listRemote(media)} entries)`);
+    await attempt('media remote', async () => `${media.remote} lists (${await listRemote(media)} entries)`, { isSlow: true });
   }
   await attempt('state folder', () => {
     mkdirSync(config.server.stateDir, { recursive: true });
@@ -111,8 +120,20 @@ export function registerDoctor(program: Command): void {
       createCommandAction<{ json?: boolean }>(async ({ output, command }) => {
         const configPath = command.optsWithGlobals<{ config?: string }>().config;
         const { config, path } = loadConfig({ path: configPath });
-        const results = await checks(config, path, command, (r) => {
-          if (!output.json) output.result(`${r.ok ? 'ok ' : 'FIX'}  ${r.name}: ${r.detail}`);
+        // On a terminal the notice of a slow check stands until its line replaces it.
+        let isNoticeShown = false;
+        const results = await checks(config, path, command, {
+          onSlowStart: (name) => {
+            if (output.json) return;
+            if (!process.stderr.isTTY) return output.info(`checking ${name}…`);
+            process.stderr.write(`checking ${name}…`);
+            isNoticeShown = true;
+          },
+          onCheck: (r) => {
+            if (isNoticeShown) process.stderr.write('\r\x1b[K');
+            isNoticeShown = false;
+            if (!output.json) output.result(`${r.ok ? 'ok ' : 'FIX'}  ${r.name}: ${r.detail}`);
+          },
         });
         if (output.json) output.printJson(results);
         const failed = results.filter((r) => !r.ok);

@@ -28,8 +28,22 @@ function reconnectLimitMs(env: NodeJS.ProcessEnv = process.env): number {
  * restarts is waited for and followed again; one gone for longer than the limit is exit 8. Ctrl-C
  * stops the watching, never the job; the terminal is always left as it was.
  */
-export async function followJob(client: ControllerClient, jobId: string, output: Output, stream: NodeJS.WriteStream = process.stderr): Promise<number> {
-  const progress = createJobProgress(stream);
+export async function followJob(
+  client: ControllerClient,
+  jobId: string,
+  output: Output,
+  options: {
+    /** Shows only the events after this one (an install: not the run before it). */
+    afterEventId?: number;
+    /** A call that makes the job go on (the install): its failure is the command's, and until it settles the job is not waiting. */
+    during?: Promise<unknown>;
+    stream?: NodeJS.WriteStream;
+  } = {},
+): Promise<number> {
+  const stream = options.stream ?? process.stderr;
+  const progress = createJobProgress(stream, { asLines: output.verbosity === 'verbose' });
+  // With -q only the report and the outcome are said: no events, no notices on the way.
+  const isQuiet = output.verbosity === 'quiet';
   let ended = false;
   let wake = () => {};
   // Waits `ms` or until the events say the job ended; the timer goes with the wait, so it never
@@ -43,8 +57,19 @@ export async function followJob(client: ControllerClient, jobId: string, output:
       };
     });
 
+  let callFailure: unknown;
+  let callSettled = options.during === undefined;
+  options.during?.then(
+    () => (callSettled = true),
+    (error: unknown) => {
+      callFailure = error;
+      callSettled = true;
+      wake();
+    },
+  );
+
   // Events resume after the last one seen when the subscription is made again (a daemon restart).
-  let lastEventId: string | undefined;
+  let lastEventId: string | undefined = options.afterEventId === undefined ? undefined : String(options.afterEventId);
   let subscription: { unsubscribe: () => void } | undefined;
   const subscribe = () => {
     subscription = client.jobs.events.subscribe(
@@ -52,7 +77,7 @@ export async function followJob(client: ControllerClient, jobId: string, output:
       {
         onData: ({ id, data }) => {
           lastEventId = id;
-          if (!output.json) progress.event(data.event);
+          if (!output.json && !isQuiet) progress.event(data.event);
           if ((data.event.type === 'phase:complete' && data.event.phase === 'install') || data.event.type === 'phase:fail') {
             ended = true;
             wake();
@@ -76,6 +101,7 @@ export async function followJob(client: ControllerClient, jobId: string, output:
     let failures = 0;
     // A job that ends without an install event (an abort before it started) is seen by polling.
     for (;;) {
+      if (callFailure !== undefined) throw fromControllerError(callFailure);
       let status: Awaited<ReturnType<typeof client.jobs.get.query>>;
       try {
         // Bounded: a daemon that hangs (not only one that refuses) is a daemon gone.
@@ -92,22 +118,24 @@ export async function followJob(client: ControllerClient, jobId: string, output:
             `the daemon has not answered for ${Math.round(downMs / 1000)} s (${failure.message}); job ${jobId} goes on without this watcher: follow it again with plexlift status ${jobId} --watch`,
           );
         }
-        if (failures === 0) stream.write(`  the daemon does not answer; trying again for ${Math.round(limitMs / 1000)} s (the job goes on)\n`);
+        if (failures === 0 && !isQuiet) stream.write(`  the daemon does not answer; trying again for ${Math.round(limitMs / 1000)} s (the job goes on)\n`);
         subscription?.unsubscribe();
         subscription = undefined;
         await pause(backoffDelay(failures++, RECONNECT_BACKOFF));
         continue;
       }
-      if (downSince !== undefined) stream.write('  the daemon answers again\n');
+      if (downSince !== undefined && !isQuiet) stream.write('  the daemon answers again\n');
       downSince = undefined;
       failures = 0;
       if (!subscription) subscribe();
       const { job, phases } = status;
       // A --no-install job ends at the verified archive, once its machine is deleted and the
       // install marked skipped; that event is printed before the report.
-      const waitingForInstall = job.state === 'verified' && job.options.noInstall && phases.some((p) => p.phase === 'install' && p.state === 'skipped');
+      const waitingForInstall =
+        callSettled && job.state === 'verified' && job.options.noInstall && phases.some((p) => p.phase === 'install' && p.state === 'skipped');
       if (waitingForInstall) await pause(5_000);
-      if (isFinal(job.state) || waitingForInstall) break;
+      // The call in flight decides when it is over: a failed job may be installed again.
+      if ((isFinal(job.state) && callSettled) || waitingForInstall) break;
       if (!ended) await pause(1_000);
       ended = false;
     }
@@ -116,6 +144,8 @@ export async function followJob(client: ControllerClient, jobId: string, output:
     subscription?.unsubscribe();
     progress.stop();
   }
+  // A refused call (an install of a job with nothing to install) is the command's outcome, whatever the job's state.
+  if (callFailure !== undefined) throw fromControllerError(callFailure);
   const { job } = await client.jobs.get.query({ jobId });
   if (output.json) output.printJson(job);
   else if (job.report) output.result(formatReport(job.id, job.report));

@@ -6,6 +6,7 @@ import { listBackups, prunableBackups, pruneBackups } from '../../install/backup
 import { assertNoInstall } from '../../install/install-pending.js';
 import { rollbackToBackup } from '../../install/home-install.js';
 import { createPlexControl } from '../../install/plex-control.js';
+import { describeInstallStep } from '../../install/install-step-text.js';
 import { readOnlineToken } from '../../plex-account.js';
 import { createCommandAction, createDaemonAction } from '../command-action.js';
 import { confirmOnTerminal } from '../confirm.js';
@@ -28,8 +29,10 @@ export function registerInstall(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       createDaemonAction<{ json?: boolean; allowDeletions?: boolean }, [jobId: string]>(async (client, { args: [jobId], options, output }) => {
-        await client.jobs.install.mutate({ jobId, allowDeletions: options.allowDeletions === true });
-        return await followJob(client, jobId, output);
+        // Followed while it runs, from the job's newest event: the steps show as they happen (home Plex's downtime above all).
+        const [newest] = await client.jobs.log.query({ jobId, last: true, limit: 1 });
+        const installing = client.jobs.install.mutate({ jobId, allowDeletions: options.allowDeletions === true });
+        return await followJob(client, jobId, output, { during: installing, ...(newest ? { afterEventId: newest.id } : {}) });
       }),
     );
 
@@ -61,7 +64,7 @@ export function registerInstall(program: Command): void {
           control: createPlexControl(home.control),
           plex: { url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) },
           startTimeoutMs: home.startTimeoutSeconds * 1000,
-          onStep: (step) => output.info(step),
+          onStep: (step, detail) => output.info(describeInstallStep(step, detail)),
         });
         if (output.json) output.printJson({ backup: backup.dir, jobId: backup.manifest.jobId, restored: true });
         else output.result(`the home library is back as it was before job ${backup.manifest.jobId}, and Plex answers`);

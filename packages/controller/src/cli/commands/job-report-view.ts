@@ -22,6 +22,7 @@ export function formatReport(jobId: string, report: JobReport): string {
       ]);
     }
     lines.push(formatTable(rows));
+    if (report.librariesAsShipped) lines.push('(the new library as the VM shipped it, not installed yet: plexlift install counts it again at home first)');
   }
   if (report.landed) {
     const { landed } = report;

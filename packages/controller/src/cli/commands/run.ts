@@ -1,5 +1,16 @@
-import type { Command } from 'commander';
-import { EXIT_CODES, exitStatusOf, JobModeSchema, PlexliftError, PROVIDER_NAMES, RUN_FLAGS, type JobEstimate, type RunRequestInput } from '@plexlift/shared';
+import { Option, type Command } from 'commander';
+import {
+  bandwidthLimitProblem,
+  EXIT_CODES,
+  exitStatusOf,
+  JobModeSchema,
+  PlexliftError,
+  PROVIDER_NAMES,
+  RUN_FLAGS,
+  type JobEstimate,
+  type RunRequestInput,
+} from '@plexlift/shared';
+import { formatBytes } from '@plexlift/shared/plex-db';
 import type { CostEstimate } from '../../jobs/job-control.js';
 import { withController } from '../controller-connection.js';
 import { createCommandAction } from '../command-action.js';
@@ -14,6 +25,7 @@ interface RunOptions extends Record<string, unknown> {
   dryRun?: boolean;
   maxHours?: string;
   maxCost?: string;
+  bwlimit?: string;
   json?: boolean;
 }
 
@@ -37,13 +49,19 @@ export function registerRun(program: Command): void {
   const run = program
     .command('run')
     .description('start a job: scan or delta, on the configured provider (the daemon runs it)')
-    .requiredOption('--mode <mode>', 'scan (a new library built in the cloud) or delta (home library updated)')
+    .addOption(
+      offering('--mode <mode>', 'scan (a new library built in the cloud) or delta (home library updated)', JobModeSchema.options).makeOptionMandatory(),
+    )
     .option('--section <name>', 'a section by name or id (repeat; default: every section)', (value: string, all: string[]) => [...all, value], [])
-    .option('--provider <name>', `${PROVIDER_NAMES.join(', ')} (default: the config's provider)`);
+    .addOption(offering('--provider <name>', "where it runs (default: the config's provider)", PROVIDER_NAMES));
   for (const [name, field] of Object.entries(RUN_FLAGS)) run.option(`--${kebab(name)}`, field.description ?? name);
   run
     .option('--max-hours <hours>', "this run's time budget: it lands its work before it (within the provider's maxHours)")
     .option('--max-cost <euros>', "this run's cost budget: it lands its work before it (within the provider's maxCost)")
+    .option(
+      '--bwlimit <rate>',
+      "this run's limit on the archive transfers, each way, as rclone writes it: 10M (MiB/s), 512K, bytes/s, off (default: transfers.bwlimit)",
+    )
     .option('--wait', "follow the job until it ends; the exit status is the job's")
     .option('--dry-run', 'print the plan, the cost estimate and the checks; start nothing')
     .option('--json', 'print JSON')
@@ -57,6 +75,8 @@ export function registerRun(program: Command): void {
         }
         const maxHours = positiveNumber('--max-hours', options.maxHours);
         const maxCost = positiveNumber('--max-cost', options.maxCost);
+        const bwlimitProblem = options.bwlimit === undefined ? undefined : bandwidthLimitProblem(options.bwlimit);
+        if (bwlimitProblem) throw new PlexliftError('BAD_ARGUMENT', `--bwlimit: ${bwlimitProblem}`);
         const request: RunRequestInput = {
           mode: mode.data,
           sections: options.section,
@@ -64,6 +84,7 @@ export function registerRun(program: Command): void {
           ...(provider ? { provider: provider as (typeof PROVIDER_NAMES)[number] } : {}),
           ...(maxHours === undefined ? {} : { maxHours }),
           ...(maxCost === undefined ? {} : { maxCost }),
+          ...(options.bwlimit === undefined ? {} : { bwlimit: options.bwlimit }),
         };
         return withController(command, async (client) => {
           if (options.dryRun) {
@@ -77,6 +98,7 @@ export function registerRun(program: Command): void {
                 `plan: a ${plan.spec.mode} job on ${plan.provider}, Plex ${plan.spec.plex.version}, sections ${plan.spec.sections.length > 0 ? plan.spec.sections.join(', ') : 'all'}`,
                 `  media ${plan.spec.media.remote} at ${plan.spec.media.mountPath} (${plan.spec.media.vfsProfile}); analyses: ${plan.spec.skipAnalysis ? 'none' : analyses.join(', ')}${plan.spec.skipSonic ? ' (no Sonic)' : ''}`,
                 `  cost: ${formatEstimate(plan)}`,
+                ...(plan.spec.bwlimitBytesPerSecond ? [`  transfers: at most ${formatBytes(plan.spec.bwlimitBytesPerSecond)}/s each way`] : []),
                 ...(plan.expected ? formatExpected(plan.expected) : []),
                 ...plan.checks.map((c) => `${c.ok ? 'ok ' : 'FIX'}  ${c.name}: ${c.detail}`),
                 'nothing was started (--dry-run)',
@@ -124,6 +146,15 @@ function formatExpected(expected: JobEstimate): string[] {
     `  expected: about ${formatDuration(expected.seconds)}${expected.cost === undefined ? '' : `, ≈ ${expected.cost} €`} (from ${expected.basis})`,
     `    ${phases.join(', ')}`,
   ];
+}
+
+/**
+ * An option whose values help and shell completion list, checked by the action (its message names
+ * the flag, the values and the one given): `.choices()` records them, the parser after it takes
+ * commander's own check back out.
+ */
+function offering(flags: string, description: string, values: readonly string[]): Option {
+  return new Option(flags, description).choices(values).argParser(String);
 }
 
 /** A budget flag's value: a positive number, or a usage error naming the flag. */

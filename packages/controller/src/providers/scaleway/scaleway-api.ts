@@ -1,5 +1,5 @@
 import { Blockv1 } from '@scaleway/sdk-block';
-import { createClient, Errors } from '@scaleway/sdk-client';
+import { createAdvancedClient, Errors, withHTTPClient, withProfile } from '@scaleway/sdk-client';
 import { Instancev1 } from '@scaleway/sdk-instance';
 import { Marketplacev2 } from '@scaleway/sdk-marketplace';
 import { PlexliftError, type ScalewayProviderConfig } from '@plexlift/shared';
@@ -12,13 +12,20 @@ export interface ScalewayApis {
   marketplace: Marketplacev2.API;
   zone: ScalewayProviderConfig['zone'];
   projectId: string | undefined;
+  /** The API's address the calls go to (the config's, `SCW_API_URL`, else Scaleway's). */
+  apiUrl: string;
+}
+
+export interface ScalewayApisOptions {
+  /** Cuts every HTTP call in flight when it aborts (a bounded check): a call that hangs holds no socket open. */
+  signal?: AbortSignal;
 }
 
 /**
  * The SDK's clients from the config, with the standard `SCW_*` environment variables filling what
  * the config leaves out (`SCW_API_URL` included). A malformed key is named here, before any call.
  */
-export function createScalewayApis(config: ScalewayProviderConfig, env: NodeJS.ProcessEnv = process.env): ScalewayApis {
+export function createScalewayApis(config: ScalewayProviderConfig, env: NodeJS.ProcessEnv = process.env, options: ScalewayApisOptions = {}): ScalewayApis {
   // The standard variables of every Scaleway tool; the config wins where it says something.
   const profile = {
     ...definedOnly({
@@ -34,9 +41,19 @@ export function createScalewayApis(config: ScalewayProviderConfig, env: NodeJS.P
     ...(config.apiUrl ? { apiURL: config.apiUrl.replace(/\/+$/, '') } : {}),
     defaultZone: config.zone,
   };
+  // The SDK sends the secret key only beside its access key: alone, every call would be a 401.
+  if (profile.secretKey && !profile.accessKey)
+    throw new PlexliftError(
+      'CONFIG_INVALID',
+      "providers.scaleway.accessKey: missing; Scaleway's API takes the secret key only with the access key made with it (SCW…): set accessKey or SCW_ACCESS_KEY",
+    );
   let client;
   try {
-    client = createClient(profile);
+    const { signal } = options;
+    client = createAdvancedClient(
+      withProfile(profile),
+      ...(signal ? [withHTTPClient((input, init) => fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }))] : []),
+    );
   } catch (error) {
     // The SDK's own check (key shapes, the API URL): said without the values.
     throw new PlexliftError(
@@ -50,6 +67,8 @@ export function createScalewayApis(config: ScalewayProviderConfig, env: NodeJS.P
     marketplace: new Marketplacev2.API(client),
     zone: config.zone,
     projectId: profile.defaultProjectId,
+    // Always set once the SDK filled its defaults; its type leaves it optional.
+    apiUrl: client.settings.apiURL ?? 'https://api.scaleway.com',
   };
 }
 
