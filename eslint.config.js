@@ -3,7 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'packages/agent/bundle/**', '**/node_modules/**', '.cache/**', 'coverage/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      'packages/agent/bundle/**',
+      'packages/controller/dashboard/**',
+      'test-artifacts/**',
+      '**/node_modules/**',
+      '.cache/**',
+      'coverage/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

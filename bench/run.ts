@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the transfer and warming benchmarks (B1–B4 of the benchmark issue) and the
- * landing precision of bursts (B5), each against a baseline measured in the same run, written to
+ * landing precision of bursts (B5) and the dashboard's weight and first paint (B6), each against a baseline measured in the same run, written to
  * bench/RESULTS.md with the machine they ran on. Timings never fail anything: targets are
  * reported as met or missed, with why. A run of some keeps the others' last results.
  *
@@ -12,13 +12,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { archivePipelineBench } from './archive-pipeline.bench.js';
 import { cacheWarmingBench } from './cache-warming.bench.js';
+import { dashboardBench } from './dashboard.bench.js';
 import { idleFootprintBench } from './idle-footprint.bench.js';
 import { landingPrecisionBench } from './landing-precision.bench.js';
 import { slowLinkBench } from './slow-link.bench.js';
 import { machineFacts } from './lib/measure.js';
 import type { Report } from './lib/report.js';
 
-const ALL = ['B1', 'B2', 'B3', 'B4', 'B5'];
+const ALL = ['B1', 'B2', 'B3', 'B4', 'B5', 'B6'];
 const { values } = parseArgs({ options: { only: { type: 'string', default: ALL.join(',') } } });
 const only = new Set(values.only.split(',').map((name) => name.trim().toUpperCase()));
 const started = performance.now();
@@ -78,5 +79,9 @@ if (only.has('B4')) {
 }
 if (only.has('B5')) {
   reports.push(await landingPrecisionBench());
+  writeResults();
+}
+if (only.has('B6')) {
+  reports.push(await dashboardBench());
   writeResults();
 }

@@ -13,7 +13,8 @@ cd "$REPO_ROOT"
 # cloud-init: its schema validator checks the VM's user data; curl: the VM's agent installer;
 # systemd: systemd-analyze verify checks the controller's unit (nothing is started with it).
 # zsh and fish: the completion scripts of `plexlift completion` are tried in each shell.
-apt_install sqlite3 ca-certificates docker.io rclone fuse3 zstd cloud-init curl systemd zsh fish
+# chromium: the dashboard's tests drive a real headless browser (playwright-core, no download).
+apt_install sqlite3 ca-certificates docker.io rclone fuse3 zstd cloud-init curl systemd zsh fish chromium
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { parseConfig } from '@plexlift/shared';
 import { parseJobSpec } from '@plexlift/shared/protocol';
@@ -126,6 +126,31 @@ describe('plexlift login: a profile instead of PLEXLIFT_URL, PLEXLIFT_TOKEN and 
       stderr: expect.stringMatching(new RegExp(`no terminal to ask on.*--fingerprint ${certificate.fingerprint} \\(or --yes`)),
     });
     expect(existsSync(profile)).toBe(false);
+  });
+
+  it('a profile that others can read, that is a link, or that names http to another machine is refused before any call', async () => {
+    const { tokenFile, env, profile } = user();
+    mkdirSync(dirname(profile), { recursive: true, mode: 0o700 });
+    const write = (url: string, mode: number) => {
+      rmSync(profile, { force: true });
+      writeFileSync(profile, JSON.stringify({ url, tokenFile }), { mode });
+      chmodSync(profile, mode);
+    };
+    write('https://127.0.0.1:1', 0o644);
+    expect(await runCli(['jobs'], { env })).toMatchObject({
+      status: 78,
+      stderr: expect.stringMatching(/profile .* can be read or written by others \(mode 644\)/),
+    });
+    // TEST-NET-1: an edited profile never sends the token in clear to another host.
+    write('http://192.0.2.1:7878', 0o600);
+    const started = Date.now();
+    expect(await runCli(['jobs'], { env })).toMatchObject({ status: 78, stderr: expect.stringMatching(/names a daemon plexlift login refuses/) });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const elsewhere = join(createTempDir(), 'profile.json');
+    writeFileSync(elsewhere, JSON.stringify({ url: 'https://127.0.0.1:1', tokenFile }), { mode: 0o600 });
+    rmSync(profile);
+    symlinkSync(elsewhere, profile);
+    expect(await runCli(['jobs'], { env })).toMatchObject({ status: 78, stderr: expect.stringMatching(/profile .* is a link/) });
   });
 
   it('after login, a daemon with a new certificate is refused with exit 7 and told to log in again', { timeout: 60_000 }, async () => {

@@ -1,5 +1,20 @@
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { parseConfig } from '@plexlift/shared';
@@ -7,6 +22,7 @@ import { parseJobSpec } from '@plexlift/shared/protocol';
 import { openControllerCore } from '../../packages/controller/src/controller.js';
 import { startAgentLogHousekeeping, startDailyHousekeeping, type Housekeeping } from '../../packages/controller/src/housekeeping.js';
 import { createLogger } from '../../packages/controller/src/logger.js';
+import { pruneAgentLogs } from '../../packages/controller/src/providers/agent-logs.js';
 import { createLocalProvider } from '../../packages/controller/src/providers/local-provider.js';
 import { createTempDir } from '../utils/temp-dir.js';
 
@@ -141,9 +157,10 @@ describe("the agents' logs", () => {
 
     vi.advanceTimersByTime(MINUTE_MS);
     expect(log).toEqual([`info: rotated agent log ${live}: over 1 MB`]);
+    // The older file is the log's last rotateMegabytes: where a failure says why.
     const rotated = readFileSync(join(workDir, 'agent.log.1'), 'utf8');
-    expect(rotated.length).toBeGreaterThan(1.5 * MiB);
-    expect(rotated).toMatch(/^before\n/);
+    expect(rotated.length).toBe(1 * MiB);
+    expect(rotated).toMatch(/after \d+\n$/);
     // The writer goes on at the start of the emptied file, not at its old offset (no hole of zeros).
     await vi.waitFor(() => expect(readFileSync(live, 'utf8')).toMatch(/after \d+\n$/), { timeout: 10_000 });
     const now = readFileSync(live, 'utf8');
@@ -166,6 +183,68 @@ describe("the agents' logs", () => {
     await provider.teardown({ jobId: 'job-done', workDir }, { keep: false });
     expect(readFileSync(join(workRoot, 'logs', 'job-done.log'), 'utf8')).toBe('first half\nsecond half\n');
     expect(existsSync(workDir)).toBe(false);
+  });
+
+  it('never follows what the agent put in its folder: a link, a hard link, a FIFO, a sparse terabyte', () => {
+    const { log, agents } = setup({ rotateMegabytes: 1 });
+    const victim = join(createTempDir(), 'victim');
+    writeFileSync(victim, 'v'.repeat(2 * MiB));
+    const folder = (name: string) => {
+      const dir = join(agents, name);
+      mkdirSync(dir, { recursive: true });
+      return dir;
+    };
+    // agent.log a link to a big file of the system: neither emptied nor copied.
+    symlinkSync(victim, join(folder('job-link'), 'agent.log'));
+    // agent.log a hard link to it: the same file under another name.
+    linkSync(victim, join(folder('job-hardlink'), 'agent.log'));
+    // A FIFO: opening it for reading would block the daemon for good.
+    execFileSync('mkfifo', [join(folder('job-fifo'), 'agent.log')]);
+    // A real log over the limit, whose older file is planted as a link to the victim.
+    const planted = folder('job-planted');
+    writeFileSync(join(planted, 'agent.log'), 'p'.repeat(2 * MiB));
+    symlinkSync(victim, join(planted, 'agent.log.1'));
+    // A sparse log of a terabyte: only its last MiB is read.
+    const sparse = join(folder('job-sparse'), 'agent.log');
+    closeSync(openSync(sparse, 'w'));
+    truncateSync(sparse, 1024 ** 4);
+
+    const started = performance.now();
+    vi.advanceTimersByTime(MINUTE_MS);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(readFileSync(victim, 'utf8')).toBe('v'.repeat(2 * MiB));
+    expect(log.sort()).toEqual([
+      `info: rotated agent log ${join(agents, 'job-planted', 'agent.log')}: over 1 MB`,
+      `info: rotated agent log ${sparse}: over 1 MB`,
+    ]);
+    // The planted link was replaced by a file of its own, holding the agent's bytes.
+    expect(lstatSync(join(planted, 'agent.log.1')).isFile()).toBe(true);
+    expect(readFileSync(join(planted, 'agent.log.1'), 'utf8')).toBe('p'.repeat(MiB));
+    expect(statSync(join(agents, 'job-sparse', 'agent.log.1')).size).toBe(MiB);
+    expect(statSync(sparse).size).toBe(0);
+  });
+
+  it("keeps a torn-down agent's output without following a link or blocking on a FIFO, and weighs a kept log by the disk it takes", async () => {
+    const workRoot = createTempDir();
+    const victim = join(createTempDir(), 'victim');
+    writeFileSync(victim, 'secret of the system\n');
+    const linked = join(workRoot, 'job-linked');
+    mkdirSync(linked);
+    symlinkSync(victim, join(linked, 'agent.log'));
+    execFileSync('mkfifo', [join(linked, 'agent.log.1')]);
+    const provider = createLocalProvider({ workRoot, plexCommand: ['/bin/true'] });
+    await provider.teardown({ jobId: 'job-linked', workDir: linked }, { keep: false });
+    expect(existsSync(join(workRoot, 'logs', 'job-linked.log'))).toBe(false);
+    expect(readFileSync(victim, 'utf8')).toBe('secret of the system\n');
+
+    // A sparse kept log counts for the blocks it holds, not its nominal terabyte.
+    const logs = join(workRoot, 'logs');
+    mkdirSync(logs, { recursive: true });
+    const sparse = join(logs, 'job-sparse.log');
+    closeSync(openSync(sparse, 'w'));
+    truncateSync(sparse, 1024 ** 4);
+    writeFileSync(join(logs, 'job-small.log'), 'x'.repeat(1024));
+    expect(pruneAgentLogs(logs, { keepDays: 30, maxBytes: MiB, isLive: () => false })).toEqual([]);
   });
 
   it('takes its limits from server.agentLogs, checked at load with the field named', () => {

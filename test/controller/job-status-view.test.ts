@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { JOB_STATES, type JobState } from '@plexlift/shared';
 import { parseJobSpec } from '@plexlift/shared/protocol';
+import { diffLibraryStats } from '@plexlift/shared/plex-db';
+import { formatReport } from '../../packages/controller/src/cli/commands/job-report-view.js';
 import { formatJobStatus, type JobStatus } from '../../packages/controller/src/cli/commands/job-status-view.js';
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');
@@ -96,5 +98,20 @@ describe('plexlift status of a job, in each state', () => {
 
   it('a --no-install job waiting at its verified archive says how to install it', () => {
     expect(formatJobStatus(statusIn('verified'), NOW)).toContain('the archive is verified at home and waits: plexlift install job-7');
+  });
+});
+
+describe('the report of a --no-install job: the library as the VM shipped it', () => {
+  it("shows before → after per section, says it is not installed yet, and prints a VM's section title without its escape sequences", () => {
+    const counts = (movie: number) => ({ movie, show: 0, season: 0, episode: 0, artist: 0, album: 0, track: 0, photo: 0 });
+    const section = (title: string, movies: number) => ({ id: 1, title, type: 'movie' as const, counts: counts(movies), deleted: 0, parts: movies });
+    const before = { sections: [section('Movies', 40)] };
+    // A hostile VM's title: set the window's title, move the cursor, reverse what follows.
+    const after = { sections: [section('\u001b]0;pwned\u0007Mov\u001b[2Aies\u202e', 42)] };
+    const text = formatReport('job-shipped', { libraries: diffLibraryStats(before, after), librariesAsShipped: true });
+    expect(text).toMatch(/^Movies\ufffd +40 → 42 \(\+2\)/m);
+    for (const control of ['\u001b', '\u0007', '\u202e']) expect(text).not.toContain(control);
+    expect(text).toContain('(the new library as the VM shipped it, not installed yet: plexlift install counts it again at home first)');
+    expect(formatReport('job-installed', { libraries: diffLibraryStats(before, { sections: [section('Movies', 42)] }) })).not.toContain('as the VM shipped it');
   });
 });

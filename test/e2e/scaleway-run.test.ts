@@ -183,7 +183,7 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
 
       // A machine no job owns (a crash between a create and its record, another tool): listed as an
       // orphan with its age, marked by one reap and deleted by the next, volume included.
-      const config = parseConfig({ providers: { scaleway: { apiUrl: sim.url, plexCommand: ['x'] } } }, 'test').providers.scaleway!;
+      const config = parseConfig({ providers: { scaleway: { apiUrl: sim.url, ...SIM_KEYS, plexCommand: ['x'] } } }, 'test').providers.scaleway!;
       await createScalewayProvider({ config, env: {}, pollMs: 20 }).provision({
         jobId: 'job-ghost',
         controllerUrl: 'https://127.0.0.1:1',

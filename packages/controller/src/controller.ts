@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { AgentHooks, JobControl } from './jobs/job-control.js';
 import { createAgentBundleHandler } from './server/agent-bundle.js';
 import { createAgentGateway } from './server/agent-gateway.js';
+import { createDashboardHandler } from './server/dashboard-routes.js';
+import { DashboardSessions } from './server/dashboard-sessions.js';
 import type { ConnectionLimits } from './server/connection-limits.js';
 import type { EventQuota } from './server/event-quota.js';
 import { createAppRouter } from './server/app-router.js';
@@ -65,6 +67,8 @@ export interface ServeOptions {
   authTimeoutMs?: number;
   /** @default CONNECTION_LIMITS_DEFAULTS */
   connectionLimits?: ConnectionLimits;
+  /** The dashboard's built page. @default dashboardBundleDir() */
+  dashboardDir?: string;
 }
 
 /** The one port (DESIGN.md): tRPC for agents and the CLI, the data plane, the agent bundle. */
@@ -89,8 +93,10 @@ export async function serveController(core: ControllerCore, options: ServeOption
     },
   };
   const onRefused = options.onRefused ? { onRefused: options.onRefused } : {};
+  const dashboardSessions = new DashboardSessions();
   return startControllerServer({
-    router: createAppRouter({ gateway, jobs, bus, control }),
+    router: createAppRouter({ gateway, jobs, bus, control, dashboardSessions }),
+    dashboardSessions,
     transfers: core.transfers,
     tokens,
     adminToken: options.adminToken,
@@ -101,7 +107,10 @@ export async function serveController(core: ControllerCore, options: ServeOption
     ...(options.authTimeoutMs === undefined ? {} : { authTimeoutMs: options.authTimeoutMs }),
     ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}),
     ...onRefused,
-    handlers: [createAgentBundleHandler({ tokens, stagingDir: join(options.stateDir, 'tmp'), ...onRefused })],
+    handlers: [
+      createAgentBundleHandler({ tokens, stagingDir: join(options.stateDir, 'tmp'), ...onRefused }),
+      createDashboardHandler({ sessions: dashboardSessions, ...(options.dashboardDir ? { bundleDir: options.dashboardDir } : {}), ...onRefused }),
+    ],
   });
 }
 

@@ -1,5 +1,5 @@
 import { PlexliftError } from '@plexlift/shared';
-import { checkIntegrity, findPlexDatabases, readDatabase, readLibraryStats, remapPaths } from '@plexlift/shared/plex-db';
+import { checkIntegrity, findPlexDatabases, readDatabase, readLibraryStats, remapPaths, type LibraryStats } from '@plexlift/shared/plex-db';
 import { archiveEntries } from '@plexlift/shared/archive';
 import { definePhase } from './phase.js';
 
@@ -26,6 +26,15 @@ export const exportPhase = definePhase({
     }
     // The counts of what ships: a job that waits for `plexlift install` shows them (the install
     // counts again at home before it touches anything).
-    return { entries: archiveEntries(state.pmsDir), library: readDatabase(main, readLibraryStats) };
+    return { entries: archiveEntries(state.pmsDir), ...libraryOf(main) };
   },
 });
+
+/** The counts, when they can be read: they are for the report only, never a reason to stop. */
+function libraryOf(main: string): { library?: LibraryStats } {
+  try {
+    return { library: readDatabase(main, readLibraryStats) };
+  } catch {
+    return {};
+  }
+}

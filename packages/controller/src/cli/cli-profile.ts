@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { PlexliftError } from '@plexlift/shared';
+import { parseDaemonUrl } from './daemon-url.js';
 
 /**
  * What `plexlift login` keeps for the user: where the daemon is, the certificate it showed, and
@@ -36,25 +37,44 @@ export function profilePath(env: NodeJS.ProcessEnv = process.env): string {
 /** The saved profile, or undefined when the user has not logged in. */
 export function readProfile(env: NodeJS.ProcessEnv = process.env): CliProfile | undefined {
   const path = profilePath(env);
-  let text: string;
+  const refuse = (why: string) => new PlexliftError('CONFIG_INVALID', `profile ${path} ${why}; run plexlift login again (or plexlift logout)`);
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8');
+    // Never through a link, never a FIFO: a profile says where the admin token goes.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    throw new PlexliftError('CONFIG_INVALID', `profile ${path} cannot be read (${code ?? (error as Error).message}); run plexlift login again`, {
-      cause: error,
-    });
+    throw refuse(code === 'ELOOP' ? 'is a link' : `cannot be read (${code ?? (error as Error).message})`);
+  }
+  let text: string;
+  try {
+    // Only the user's own profile, kept from others (root run with another user's HOME must not
+    // take that user's word for where to send the token).
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw refuse('is not a file');
+    if (stats.uid !== (process.geteuid?.() ?? stats.uid)) throw refuse(`belongs to another user (uid ${stats.uid})`);
+    if ((stats.mode & 0o077) !== 0) throw refuse(`can be read or written by others (mode ${(stats.mode & 0o777).toString(8)})`);
+    text = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
   let values: unknown;
   try {
     values = JSON.parse(text);
-  } catch (error) {
-    throw new PlexliftError('CONFIG_INVALID', `profile ${path} is not valid JSON; run plexlift login again (or plexlift logout)`, { cause: error });
+  } catch {
+    // Not kept as the cause: JSON.parse's message quotes the text, the token included.
+    throw refuse('is not valid JSON');
   }
   const parsed = CliProfileSchema.safeParse(values);
   // zod's issues may quote the values: the token must not reach the message.
-  if (!parsed.success) throw new PlexliftError('CONFIG_INVALID', `profile ${path} is not a plexlift profile; run plexlift login again (or plexlift logout)`);
+  if (!parsed.success) throw refuse('is not a plexlift profile');
+  // The same rule as at login: an edited profile never sends the token in clear to another host.
+  try {
+    parseDaemonUrl(parsed.data.url);
+  } catch (error) {
+    throw refuse(`names a daemon plexlift login refuses (${(error as Error).message})`);
+  }
   return parsed.data;
 }
 

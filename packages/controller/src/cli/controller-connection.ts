@@ -114,11 +114,11 @@ function daemonFingerprint(config: Config): string | undefined {
  * closes the client after, and turns a failed call into the PlexliftError it was (so the CLI exits
  * with its status).
  */
-export async function withController<T>(command: Command, work: (client: ControllerClient) => Promise<T>): Promise<T> {
+export async function withController<T>(command: Command, work: (client: ControllerClient, daemon: { url: string }) => Promise<T>): Promise<T> {
   const target = resolveDaemonTarget(command.optsWithGlobals<{ config?: string }>().config, process.env);
   const client = createControllerClient({ url: target.url, token: target.token, ...(target.fingerprint ? { fingerprint: target.fingerprint } : {}) });
   try {
-    return await work(client);
+    return await work(client, { url: target.url });
   } catch (error) {
     throw fromControllerError(error, target);
   } finally {

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { toTerminalJson } from './terminal-text.js';
 
 /**
  * How much the CLI says besides results and errors (`-q`, `-v`): `quiet` drops info lines and
@@ -34,7 +35,8 @@ export function createOutput(options: { json: boolean; verbosity?: Verbosity; st
     json: options.json,
     verbosity,
     result: (text) => stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-    printJson: (value) => stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    // Whatever a VM wrote in it (a section's title) reaches the terminal without its controls.
+    printJson: (value) => stdout.write(`${toTerminalJson(value, 2)}\n`),
     info: (text) => {
       if (!isSilent) stderr.write(`${text}\n`);
     },

@@ -3,6 +3,7 @@ import { EXIT_CODES, exitStatusOf } from '@plexlift/shared';
 import { VERSION } from '../version.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerConfig } from './commands/config.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerDbCheck } from './commands/db-check.js';
 import { registerDbRemap } from './commands/db-remap.js';
 import { registerDbRepair } from './commands/db-repair.js';
@@ -53,6 +54,7 @@ export function createProgram(): Command {
   registerDoctor(program);
   registerNotify(program);
   registerInit(program);
+  registerDashboard(program);
   registerVersion(program);
   registerCompletion(program);
   registerLogin(program);

@@ -22,6 +22,9 @@ export function toTerminalText(text: string): string {
  * A JSON line that stays JSON but carries no raw C1 control or bidi override (`JSON.stringify`
  * escapes C0 only): each is written `\u00XX`.
  */
-export function toTerminalJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export function toTerminalJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

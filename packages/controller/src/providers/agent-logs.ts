@@ -1,15 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
-  copyFileSync,
+  constants,
   existsSync,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   readSync,
   renameSync,
   rmSync,
-  statSync,
-  truncateSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +20,13 @@ import { join } from 'node:path';
  * Where the agents' output lives on this machine (local and docker providers): a running local
  * agent writes `<workRoot>/<job>/agent.log` (rotated to `agent.log.1`); once its job's machine is
  * gone, the log is kept as `<workRoot>/logs/<job>.log`.
+ *
+ * The job folder is the agent's (a docker agent has it bound writable), so everything in it is
+ * hostile to the root daemon that rotates and keeps it: a file is opened only without following a
+ * link and without blocking (a FIFO), used only when it is a regular file with no other name (a
+ * hard link to a file of the system), and read through its descriptor, never again by its path.
+ * What is written is a new file made here (O_EXCL) and renamed into place, and copies are bounded
+ * (a sparse log of a terabyte costs a read of its last bytes, not a disk).
  */
 const LIVE_LOG = 'agent.log';
 const ROTATED_LOG = `${LIVE_LOG}.1`;
@@ -32,55 +41,89 @@ export function liveAgentLog(workDir: string): string {
   return join(workDir, LIVE_LOG);
 }
 
+/** A log file the agent may have swapped: its descriptor when it is a plain file of its own, else nothing. */
+function openAgentFile(path: string, flags: number): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined; // missing, a link (ELOOP), or unreadable: nothing to rotate or keep
+  }
+  const stats = fstatSync(fd);
+  if (!stats.isFile() || stats.nlink !== 1) {
+    closeSync(fd);
+    return undefined;
+  }
+  return fd;
+}
+
+/** Writes the last `limit` bytes of each descriptor, in order, into a new file that then takes `path`'s name. */
+function writeTails(path: string, inputs: number[], limit: number): void {
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const output = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    const buffer = Buffer.alloc(1024 * 1024);
+    for (const input of inputs) {
+      const size = fstatSync(input).size;
+      let position = Math.max(0, size - limit);
+      for (let read = readSync(input, buffer, 0, buffer.length, position); read > 0; read = readSync(input, buffer, 0, buffer.length, position)) {
+        writeSync(output, buffer, 0, read);
+        position += read;
+      }
+    }
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  } finally {
+    closeSync(output);
+  }
+  // A rename replaces whatever has the name (a link included) without following it.
+  renameSync(temp, path);
+}
+
 /**
- * Rotates each running agent's log in `workRoot` that passed `rotateBytes`, keeping one older file
- * (`agent.log.1`), as logrotate's `copytruncate` does and for the reason it exists: the agent
- * writes to a descriptor the provider opened and handed it, and it outlives the daemon (detached),
- * so no one can reopen the file for it. The descriptor is O_APPEND, so after the truncation its next
- * write lands at the new end, not at its old offset (no hole of zeros). What it writes between the
- * copy and the truncation is lost: a few lines at most, logrotate's known trade. Returns the logs rotated.
+ * Rotates each running agent's log in `workRoot` that passed `rotateBytes`, keeping its last
+ * `rotateBytes` as `agent.log.1`, as logrotate's `copytruncate` does and for the reason it exists:
+ * the agent writes to a descriptor the provider opened and handed it, and it outlives the daemon
+ * (detached), so no one can reopen the file for it. The descriptor is O_APPEND, so after the
+ * truncation its next write lands at the new end, not at its old offset (no hole of zeros). What it
+ * writes between the copy and the truncation is lost: a few lines at most, logrotate's known
+ * trade. Returns the logs rotated.
  */
 export function rotateAgentLogs(workRoot: string, rotateBytes: number): string[] {
   if (!existsSync(workRoot)) return [];
   const rotated: string[] = [];
   for (const entry of readdirSync(workRoot, { withFileTypes: true })) {
+    // A folder, not a link to one (readdir's type is the entry's own).
     if (!entry.isDirectory()) continue;
     const log = liveAgentLog(join(workRoot, entry.name));
-    const size = sizeOf(log);
-    if (size === undefined || size <= rotateBytes) continue;
-    copyFileSync(log, join(workRoot, entry.name, ROTATED_LOG));
-    truncateSync(log, 0);
-    rotated.push(log);
+    const fd = openAgentFile(log, constants.O_RDWR);
+    if (fd === undefined) continue;
+    try {
+      if (fstatSync(fd).size <= rotateBytes) continue;
+      writeTails(join(workRoot, entry.name, ROTATED_LOG), [fd], rotateBytes);
+      ftruncateSync(fd, 0);
+      rotated.push(log);
+    } finally {
+      closeSync(fd);
+    }
   }
   return rotated;
 }
 
 /**
- * Keeps a finished agent's output as `<workRoot>/logs/<job>.log`, its rotated part first, before
- * its work folder goes: a crash says why only there.
+ * Keeps a finished agent's output as `<workRoot>/logs/<job>.log` (its rotated part first, each part
+ * at most `partBytes`: its end, where a crash says why), before its work folder goes.
  */
-export function keepAgentLog(workDir: string, workRoot: string, jobId: string): void {
-  const live = liveAgentLog(workDir);
-  const older = join(workDir, ROTATED_LOG);
-  if (!existsSync(live) && !existsSync(older)) return;
-  const logs = agentLogsDir(workRoot);
-  mkdirSync(logs, { recursive: true, mode: 0o700 });
-  const kept = join(logs, `${jobId}.log`);
-  if (!existsSync(older)) return renameSync(live, kept);
-  renameSync(older, kept);
-  if (existsSync(live)) appendFile(kept, live);
-}
-
-/** Adds `from`'s bytes to the end of `to`, a MiB at a time (a log may be tens of MB). */
-function appendFile(to: string, from: string): void {
-  const output = openSync(to, 'a');
-  const input = openSync(from, 'r');
+export function keepAgentLog(workDir: string, workRoot: string, jobId: string, partBytes = 20 * 1024 * 1024): void {
+  const parts = [join(workDir, ROTATED_LOG), liveAgentLog(workDir)].map((path) => openAgentFile(path, constants.O_RDONLY)).filter((fd) => fd !== undefined);
+  if (parts.length === 0) return;
   try {
-    const buffer = Buffer.alloc(1024 * 1024);
-    for (let read = readSync(input, buffer); read > 0; read = readSync(input, buffer)) writeSync(output, buffer, 0, read);
+    const logs = agentLogsDir(workRoot);
+    mkdirSync(logs, { recursive: true, mode: 0o700 });
+    writeTails(join(logs, `${jobId}.log`), parts, partBytes);
   } finally {
-    closeSync(input);
-    closeSync(output);
+    for (const fd of parts) closeSync(fd);
   }
 }
 
@@ -105,9 +148,11 @@ export function pruneAgentLogs(logsDir: string, limits: AgentLogLimits): { file:
   const now = limits.now ?? Date.now();
   const logs = readdirSync(logsDir, { withFileTypes: true })
     .filter((entry) => entry.isFile())
-    .map((entry) => {
-      const stats = statSync(join(logsDir, entry.name));
-      return { file: entry.name, bytes: stats.size, modifiedMs: stats.mtimeMs, live: limits.isLive(jobOfLog(entry.name)) };
+    .flatMap((entry) => {
+      const stats = lstatSync(join(logsDir, entry.name), { throwIfNoEntry: false });
+      // Gone since the listing: nothing to weigh. The disk a file takes, not its nominal size (a sparse one).
+      if (!stats) return [];
+      return [{ file: entry.name, bytes: Math.min(stats.size, stats.blocks * 512), modifiedMs: stats.mtimeMs, live: limits.isLive(jobOfLog(entry.name)) }];
     })
     .sort((a, b) => a.modifiedMs - b.modifiedMs);
   const deleted: { file: string; reason: 'age' | 'size' }[] = [];
@@ -126,12 +171,4 @@ export function pruneAgentLogs(logsDir: string, limits: AgentLogLimits): { file:
 /** `job-2026-11-21-abc123.log` → its job. */
 function jobOfLog(file: string): string {
   return file.replace(/\.log(\.\d+)?$/, '');
-}
-
-function sizeOf(path: string): number | undefined {
-  try {
-    return statSync(path).size;
-  } catch {
-    return undefined;
-  }
 }

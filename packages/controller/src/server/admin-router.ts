@@ -4,9 +4,9 @@ import { isFinal, PlexliftError, RunRequestSchema } from '@plexlift/shared';
 import type { JobControl } from '../jobs/job-control.js';
 import type { JobStore } from '../store/job-store.js';
 import type { JobBus } from '../store/job-bus.js';
-import { adminProcedure, router } from './trpc.js';
+import { adminProcedure, router, viewerProcedure } from './trpc.js';
 
-/** The procedures the CLI and other tools call (admin token only). */
+/** The procedures the CLI, the dashboard and other tools call: reads for any viewer, the rest for the admin. */
 export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; control: JobControl }) {
   /** A control this controller was started without (a test controller) is said so. */
   const needs = <T extends (...args: never[]) => unknown>(fn: T | undefined, what: string): T => {
@@ -20,10 +20,10 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
     return job;
   };
   return router({
-    list: adminProcedure
+    list: viewerProcedure
       .input(z.object({ limit: z.number().int().min(1).max(1000).default(50) }).optional())
       .query(({ input }) => options.jobs.list({ limit: input?.limit ?? 50 })),
-    get: adminProcedure.input(jobId).query(({ input }) => {
+    get: viewerProcedure.input(jobId).query(({ input }) => {
       const job = found(input.jobId);
       const phases = options.jobs.phases(input.jobId);
       // The phase under way's last word: percent, rate and ETA (or, for a machine being deleted,
@@ -35,7 +35,7 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
       return { job, phases, ...(progress ? { progress } : {}), ...(waitingFor ? { waitingFor } : {}) };
     }),
     /** Stored events of a job after `afterId`, oldest first (`plexlift logs`). */
-    log: adminProcedure
+    log: viewerProcedure
       .input(
         jobId.extend({
           afterId: z.number().int().min(0).default(0),
@@ -54,7 +54,7 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
           .map((e) => ({ id: e.id, at: e.at, event: e.event }));
       }),
     /** A job's events as they are stored, resumed after `lastEventId` on a reconnect. */
-    events: adminProcedure.input(jobId.extend({ lastEventId: z.string().nullish() })).subscription(async function* ({ input, signal }) {
+    events: viewerProcedure.input(jobId.extend({ lastEventId: z.string().nullish() })).subscription(async function* ({ input, signal }) {
       found(input.jobId);
       const abort = signal ?? new AbortController().signal;
       const live = options.bus.events(input.jobId, abort);

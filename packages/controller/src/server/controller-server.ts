@@ -10,7 +10,9 @@ import type { ChunkTransfers } from '../transfers/chunk-transfers.js';
 import type { TokenStore } from '../store/token-store.js';
 import type { AppRouter } from './app-router.js';
 import { bearerToken } from '@plexlift/shared/protocol';
-import { authenticate } from './authenticate.js';
+import { authenticate, type Authentication } from './authenticate.js';
+import { isSameOrigin, sessionIdOf } from './dashboard-routes.js';
+import type { DashboardSessions } from './dashboard-sessions.js';
 import { boundedJsonEncoder } from './bounded-json.js';
 import { applyConnectionLimits, CONNECTION_LIMITS_DEFAULTS, type ConnectionLimits } from './connection-limits.js';
 import type { ControllerContext } from './trpc.js';
@@ -36,6 +38,8 @@ export interface ControllerServerOptions {
   authTimeoutMs?: number;
   /** @default CONNECTION_LIMITS_DEFAULTS */
   connectionLimits?: ConnectionLimits;
+  /** The dashboard's sessions: a browser's WebSocket from this origin is let in by its cookie. */
+  dashboardSessions?: DashboardSessions;
 }
 
 /**
@@ -122,8 +126,10 @@ export async function startControllerServer(options: ControllerServerOptions): P
     maxBatchSize: MAX_BATCH_CALLS,
     experimental_encoder: boundedJsonEncoder,
     keepAlive: { enabled: true, ...(options.keepAlive ?? { pingMs: 30_000, pongWaitMs: 5_000 }) },
-    createContext: ({ info, res }): ControllerContext => {
-      const auth = authenticate(info.connectionParams?.token, { adminToken: options.adminToken, tokens: options.tokens });
+    createContext: ({ req, info, res }): ControllerContext => {
+      const auth = info.connectionParams?.token
+        ? authenticate(info.connectionParams.token, { adminToken: options.adminToken, tokens: options.tokens })
+        : dashboardSession(req, options.dashboardSessions);
       if (!auth.ok) {
         refuse('websocket', auth.reason);
         res.close(AUTH_REFUSED_CLOSE_CODE, 'unauthorized');
@@ -172,4 +178,18 @@ export async function startControllerServer(options: ControllerServerOptions): P
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * A browser on the dashboard: its session cookie, on a WebSocket its own page opened (the Origin
+ * check is the CSRF defence: the cookie alone would come along from any site's page).
+ */
+function dashboardSession(req: IncomingMessage, sessions: DashboardSessions | undefined): Authentication {
+  if (!sessions) return { ok: false, reason: 'no token' };
+  const id = sessionIdOf(req);
+  if (id === undefined) return { ok: false, reason: 'no token' };
+  if (!isSameOrigin(req)) return { ok: false, reason: `a dashboard session from another origin (${req.headers.origin ?? 'none'})` };
+  const session = sessions.find(id);
+  if (!session) return { ok: false, reason: 'an expired or unknown dashboard session' };
+  return { ok: true, context: { admin: session.role === 'admin', viewer: true, agent: undefined } };
 }

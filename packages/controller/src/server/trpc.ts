@@ -17,6 +17,8 @@ export interface AgentSession {
 /** Who is on the other end of a connection: an agent of one job, or an admin (the CLI, other tools). */
 export interface ControllerContext extends AgentContext {
   admin: boolean;
+  /** May read jobs and their events: the admin, or a dashboard session (a read-only one too). */
+  viewer?: boolean;
   agent: AgentSession | undefined;
 }
 
@@ -38,6 +40,14 @@ export const router = t.router;
  */
 export const adminProcedure = t.procedure.use(async ({ ctx, next }) => {
   if (!ctx.admin) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'this needs the admin token' });
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof PlexliftError) throw asTrpcError(result.error.cause);
+  return result;
+});
+
+/** Procedures that only read (jobs, their events, the schedule): the admin, or a dashboard session of either role. */
+export const viewerProcedure = t.procedure.use(async ({ ctx, next }) => {
+  if (!ctx.admin && !ctx.viewer) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'this needs the admin token or a dashboard session' });
   const result = await next();
   if (!result.ok && result.error.cause instanceof PlexliftError) throw asTrpcError(result.error.cause);
   return result;

@@ -6,17 +6,20 @@ import { PhaseNameSchema } from './phases.js';
 
 // The stats types are written once, as interfaces beside the code that computes them; these
 // schemas check stored JSON against them (`satisfies` fails the build if the two drift apart).
+/** A count (an agent's report is checked against these too: no negative, fractional or absurd figure). */
+const count = () => z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
 const KindCountsSchema = z.object(
-  Object.fromEntries(COUNTED_KINDS.map((kind) => [kind, z.number()])) as Record<keyof KindCounts, z.ZodNumber>,
+  Object.fromEntries(COUNTED_KINDS.map((kind) => [kind, count()])) as Record<keyof KindCounts, z.ZodNumber>,
 ) satisfies z.ZodType<KindCounts>;
 
 const SectionStatsSchema = z.object({
   id: z.number(),
-  title: z.string(),
+  title: z.string().max(1000),
   type: z.enum([...(Object.keys(SECTION_TYPE) as (keyof typeof SECTION_TYPE)[]), 'unknown']),
   counts: KindCountsSchema,
-  deleted: z.number(),
-  parts: z.number(),
+  deleted: count(),
+  parts: count(),
 }) satisfies z.ZodType<SectionStats>;
 
 export const LibraryStatsSchema = z.object({ sections: z.array(SectionStatsSchema) }) satisfies z.ZodType<LibraryStats>;

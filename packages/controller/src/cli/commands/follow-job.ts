@@ -62,11 +62,15 @@ export async function followJob(
   options.during?.then(
     () => (callSettled = true),
     (error: unknown) => {
-      callFailure = error;
+      // Only the daemon's own answer is a verdict; a call cut on the way (a restart, a long install
+      // past the HTTP client's limit) leaves the job to say how it went.
+      if (fromControllerError(error).code !== 'CONTROLLER_UNREACHABLE') callFailure = error;
       callSettled = true;
       wake();
     },
   );
+  // A job that ended while its call never answers is judged by its state after a while.
+  let finalSince: number | undefined;
 
   // Events resume after the last one seen when the subscription is made again (a daemon restart).
   let lastEventId: string | undefined = options.afterEventId === undefined ? undefined : String(options.afterEventId);
@@ -135,7 +139,9 @@ export async function followJob(
         callSettled && job.state === 'verified' && job.options.noInstall && phases.some((p) => p.phase === 'install' && p.state === 'skipped');
       if (waitingForInstall) await pause(5_000);
       // The call in flight decides when it is over: a failed job may be installed again.
-      if ((isFinal(job.state) && callSettled) || waitingForInstall) break;
+      finalSince = isFinal(job.state) ? (finalSince ?? Date.now()) : undefined;
+      const callGaveUp = finalSince !== undefined && Date.now() - finalSince > POLL_TIMEOUT_MS * 2;
+      if ((isFinal(job.state) && (callSettled || callGaveUp)) || waitingForInstall) break;
       if (!ended) await pause(1_000);
       ended = false;
     }

@@ -1,5 +1,6 @@
 import type { JobReport } from '@plexlift/shared';
 import { formatDuration, formatTable } from '../output.js';
+import { toTerminalText } from '../terminal-text.js';
 
 const KINDS = ['movie', 'episode', 'track', 'photo'] as const;
 
@@ -11,7 +12,7 @@ export function formatReport(jobId: string, report: JobReport): string {
     const rows: (string | number)[][] = [['library', ...KINDS.map((k) => `${k}s`)]];
     for (const section of libraries.sections) {
       rows.push([
-        section.title,
+        toTerminalText(section.title),
         ...KINDS.map((kind) => {
           const before = section.before?.counts[kind] ?? 0;
           const after = section.after?.counts[kind] ?? 0;
@@ -36,7 +37,9 @@ export function formatReport(jobId: string, report: JobReport): string {
     if (!section.after) continue;
     const added = section.after.analyzed - section.before.analyzed;
     const left = section.after.total - section.after.analyzed;
-    lines.push(`Sonic ${section.title}: ${section.before.analyzed} → ${section.after.analyzed} of ${section.after.total} tracks (+${added}), ${left} left`);
+    lines.push(
+      `Sonic ${toTerminalText(section.title)}: ${section.before.analyzed} → ${section.after.analyzed} of ${section.after.total} tracks (+${added}), ${left} left`,
+    );
   }
   if (sonic) lines.push(`Sonic: ${sonic.analyzed} of ${sonic.total} tracks (${sonic.percent} %)`);
   lines.push(...formatHomeChanges(report.homeChanges));

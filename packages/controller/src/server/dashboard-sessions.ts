@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+
+/** What a dashboard session may do: everything the admin token may, or only look. */
+export type DashboardRole = 'admin' | 'viewer';
+
+export interface DashboardSession {
+  id: string;
+  role: DashboardRole;
+  expiresAt: number;
+}
+
+export interface DashboardSessionLimits {
+  /** How long a sign-in link can be used (once). @default 10 min */
+  linkMs: number;
+  /** How long a session lasts from its sign-in. @default 12 h */
+  sessionMs: number;
+  /** The most live sign-in links and sessions (a flood of `plexlift dashboard` calls). @default 100 */
+  max: number;
+}
+
+export const DASHBOARD_SESSION_DEFAULTS: DashboardSessionLimits = { linkMs: 10 * 60_000, sessionMs: 12 * 3_600_000, max: 100 };
+
+/**
+ * The dashboard's sign-in: `plexlift dashboard` asks for a one-time link (short-lived, single
+ * use: the admin token itself never travels in a URL), and the link, once followed, becomes a
+ * session the browser holds in an HttpOnly cookie. Kept in memory: a daemon restart signs
+ * everyone out, which is also how to end every session at once.
+ */
+export class DashboardSessions {
+  private readonly links = new Map<string, { role: DashboardRole; expiresAt: number }>();
+  private readonly sessions = new Map<string, DashboardSession>();
+
+  constructor(
+    private readonly limits: DashboardSessionLimits = DASHBOARD_SESSION_DEFAULTS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A new one-time sign-in code for `role`, and when it stops working. */
+  createLink(role: DashboardRole): { code: string; expiresAt: number } {
+    this.sweep();
+    if (this.links.size >= this.limits.max) this.links.delete(this.links.keys().next().value!);
+    const code = randomBytes(32).toString('base64url');
+    const expiresAt = this.now() + this.limits.linkMs;
+    this.links.set(code, { role, expiresAt });
+    return { code, expiresAt };
+  }
+
+  /** Spends a sign-in code: a session when it is known and fresh; used or expired, nothing. */
+  redeem(code: string): DashboardSession | undefined {
+    const link = this.links.get(code);
+    this.links.delete(code);
+    if (!link || link.expiresAt <= this.now()) return undefined;
+    this.sweep();
+    if (this.sessions.size >= this.limits.max) this.sessions.delete(this.sessions.keys().next().value!);
+    const session: DashboardSession = { id: randomBytes(32).toString('base64url'), role: link.role, expiresAt: this.now() + this.limits.sessionMs };
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  /** The live session of a cookie's id, if any. */
+  find(id: string | undefined): DashboardSession | undefined {
+    const session = id === undefined ? undefined : this.sessions.get(id);
+    if (!session) return undefined;
+    if (session.expiresAt <= this.now()) {
+      this.sessions.delete(session.id);
+      return undefined;
+    }
+    return session;
+  }
+
+  end(id: string | undefined): void {
+    if (id !== undefined) this.sessions.delete(id);
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [code, link] of this.links) if (link.expiresAt <= now) this.links.delete(code);
+    for (const [id, session] of this.sessions) if (session.expiresAt <= now) this.sessions.delete(id);
+  }
+}

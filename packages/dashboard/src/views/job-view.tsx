@@ -1,0 +1,129 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { DaemonClient, JobDetail } from '../api.js';
+import { formatDuration, formatNumber } from '../format.js';
+
+type Progress = NonNullable<JobDetail['progress']>;
+
+/** Final states: nothing more happens to such a job. */
+const ENDED = new Set(['done', 'failed', 'aborted']);
+
+/**
+ * One job, live: its phases as a timeline, the phase under way with its percent, rate and ETA
+ * (the daemon's, as the CLI shows them), and, for the admin, the abort with what it will do.
+ */
+export function JobView({ client, jobId, canAct }: { client: DaemonClient; jobId: string; canAct: boolean }) {
+  const [detail, setDetail] = useState<JobDetail | undefined>();
+  const [progress, setProgress] = useState<Progress | undefined>();
+  const [error, setError] = useState<string | undefined>();
+
+  useEffect(() => {
+    let live = true;
+    const refresh = () =>
+      client.jobs.get
+        .query({ jobId })
+        .then((got) => {
+          if (!live) return;
+          setDetail(got);
+          setProgress(got.progress);
+        })
+        .catch((failure: unknown) => live && setError((failure as Error).message));
+    void refresh();
+    // Every event of the job as it is stored: progress moves the bar, a phase's start or end the timeline.
+    const subscription = client.jobs.events.subscribe(
+      { jobId },
+      {
+        onData: ({ data }) => {
+          const { event } = data;
+          if (event.type === 'phase:progress') setProgress(event);
+          if (event.type === 'phase:start' || event.type === 'phase:complete' || event.type === 'phase:fail') void refresh();
+        },
+        onError: (failure) => setError(failure.message),
+      },
+    );
+    return () => {
+      live = false;
+      subscription.unsubscribe();
+    };
+  }, [client, jobId]);
+
+  if (error)
+    return (
+      <p role="alert">
+        Cannot show job {jobId}: {error}
+      </p>
+    );
+  if (!detail) return <p aria-busy="true">Loading job {jobId}…</p>;
+  const { job, phases } = detail;
+  const running = phases.find((p) => p.state === 'running');
+  const shown = running && progress?.phase === running.phase ? progress : undefined;
+  return (
+    <article aria-labelledby="job-title">
+      <h2 id="job-title">
+        Job {job.id} <span class={`state state-${job.state}`}>{job.state}</span>
+      </h2>
+      <p class="muted">
+        A {job.spec.mode} job on {job.provider}
+        {job.error ? `: ${job.error.message}` : ''}
+      </p>
+      {running && (
+        <section aria-label="Phase under way" class="now">
+          <h3>{running.phase}</h3>
+          <progress max={100} value={shown?.percent ?? 0} aria-label={`${running.phase} progress`}>
+            {shown?.percent ?? 0}%
+          </progress>
+          <p class="figures" data-testid="progress-figures">
+            {shown?.percent === undefined ? '…' : `${Math.round(shown.percent)}%`}
+            {shown?.rate ? ` · ${formatNumber(shown.rate.value)} ${shown.rate.unit}` : ''}
+            {shown?.etaMs === undefined ? '' : ` · ETA ${formatDuration(shown.etaMs)}`}
+            {shown?.message ? ` · ${shown.message}` : ''}
+          </p>
+        </section>
+      )}
+      <section aria-label="Phases">
+        <h3>Phases</h3>
+        <ol class="timeline">
+          {phases.map((p) => (
+            <li key={p.phase} class={`phase phase-${p.state}`}>
+              <span class="phase-name">{p.phase}</span> <span class="phase-state">{p.state}</span>
+              {p.startedAt !== undefined && p.finishedAt !== undefined ? <span class="muted"> {formatDuration(p.finishedAt - p.startedAt)}</span> : null}
+            </li>
+          ))}
+        </ol>
+      </section>
+      {canAct && !ENDED.has(job.state) && job.state !== 'installing' && <AbortButton client={client} jobId={job.id} />}
+    </article>
+  );
+}
+
+/** The abort, asked first: what it does is said before it is done. */
+function AbortButton({ client, jobId }: { client: DaemonClient; jobId: string }) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [outcome, setOutcome] = useState<string | undefined>();
+  const abort = () => {
+    dialog.current?.close();
+    client.jobs.abort
+      .mutate({ jobId, reason: 'asked from the dashboard' })
+      .then(() => setOutcome('Aborted: its machine is being deleted.'))
+      .catch((failure: unknown) => setOutcome(`Not aborted: ${(failure as Error).message}`));
+  };
+  return (
+    <section aria-label="Actions">
+      <button type="button" class="danger" onClick={() => dialog.current?.showModal()}>
+        Abort job…
+      </button>
+      {outcome && <p role="status">{outcome}</p>}
+      <dialog ref={dialog} aria-labelledby="abort-title">
+        <h3 id="abort-title">Abort job {jobId}?</h3>
+        <p>Its machine is deleted and nothing it did is installed. The home library stays as it is.</p>
+        <div class="buttons">
+          <button type="button" onClick={() => dialog.current?.close()}>
+            Keep it running
+          </button>
+          <button type="button" class="danger" onClick={abort}>
+            Abort the job
+          </button>
+        </div>
+      </dialog>
+    </section>
+  );
+}
