@@ -15,6 +15,9 @@ mkdir -p "$context/app/bin" "$context/app/controller" "$context/app/agent-bundle
 node --import tsx scripts/build-agent-bundle.ts
 cp -r packages/agent/bundle/. "$context/app/agent-bundle/"
 node --import tsx scripts/bundle-controller.ts "$context/app/controller"
+# The dashboard the daemon serves on its port.
+node --import tsx scripts/build-dashboard.ts
+cp -r packages/controller/dashboard "$context/app/dashboard"
 cp "$(command -v node)" "$context/app/bin/node"
 log "docker build -t $tag"
 docker build -q -t "$tag" "$@" "$context" >/dev/null

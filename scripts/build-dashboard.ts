@@ -3,7 +3,8 @@
  * (Preact, the tRPC client and the page), its stylesheet and the HTML shell. No CDN, no fonts:
  * everything the page loads comes from the daemon's own port.
  */
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -26,4 +27,7 @@ await build({
   conditions: ['source'],
   legalComments: 'none',
 });
-for (const file of ['index.html', 'app.css']) copyFileSync(join(source, file), join(out, file));
+for (const file of ['index.html', 'icon.svg']) copyFileSync(join(source, file), join(out, file));
+// The chart's own stylesheet, then the page's (which may override it): one file, one request.
+const chartCss = createRequire(import.meta.url).resolve('uplot/dist/uPlot.min.css', { paths: [source] });
+writeFileSync(join(out, 'app.css'), `${readFileSync(chartCss, 'utf8')}\n${readFileSync(join(source, 'app.css'), 'utf8')}`);

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+import { parseConfig } from '@plexlift/shared';
 import { fingerprintOf, PinnedTls } from '@plexlift/shared/tls';
 import { startDockerSandbox, type DockerEngine, type DockerSandbox } from '../utils/docker-engine.js';
 import { freePort } from '../utils/free-port.js';
@@ -64,6 +65,10 @@ describe("the controller's container image", () => {
     const pin = new PinnedTls(env.PLEXLIFT_FINGERPRINT);
     const refused = await pin.fetch(`https://127.0.0.1:${port}/agent/bundle?arch=x86_64`, {});
     expect([refused.status, await refused.text()]).toEqual([401, 'unauthorized\n']);
+    // The dashboard is in the image, on the same port.
+    const page = await pin.fetch(`https://127.0.0.1:${port}/`, {});
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(await page.text()).toContain('<script type="module" src="/assets/app.js"></script>');
     await pin.close();
     engine.docker(['stop', '-t', '10', 'plexlift']);
     expect(engine.docker(['inspect', '--format', '{{.State.ExitCode}}', 'plexlift']).trim()).toBe('0');
@@ -77,5 +82,30 @@ describe("the controller's container image", () => {
     expect(service).toMatchObject({ network_mode: 'host', restart: 'unless-stopped' });
     expect(service.image).toMatch(/^plexlift\/controller:\d+\.\d+\.\d+$/);
     expect(service.volumes.map((v) => v.split(':')[1])).toEqual(['/etc/plexlift', '/var/lib/plexlift', '/DATA/AppData/plex/config', '/var/run/docker.sock']);
+  });
+
+  it('carries the store info CasaOS and ZimaOS read: the app card, every volume, port and variable described, the dashboard as its web UI', () => {
+    type Described = { container: string; description: { en_us: string } }[];
+    const compose = parse(readFileSync(new URL('../../docker/controller/compose.yaml', import.meta.url), 'utf8')) as {
+      name: string;
+      services: Record<
+        string,
+        { volumes: string[]; environment: Record<string, string>; 'x-casaos': { envs: Described; ports: Described; volumes: Described } }
+      >;
+      'x-casaos': Record<string, unknown> & { main: string; title: { en_us: string } };
+    };
+    const store = compose['x-casaos'];
+    expect(compose.name).toBe('plexlift');
+    expect(store).toMatchObject({ main: 'plexlift', scheme: 'https', port_map: '7878', index: '/', category: 'Media', architectures: ['amd64', 'arm64'] });
+    for (const key of ['title', 'tagline', 'description']) expect((store[key] as { en_us: string }).en_us.length).toBeGreaterThan(5);
+    const service = compose.services[store.main]!;
+    // Each of the service's volumes and variables has its line in the store info, and only those.
+    expect(service['x-casaos'].volumes.map((v) => v.container)).toEqual(service.volumes.map((v) => v.split(':')[1]));
+    expect(service['x-casaos'].envs.map((e) => e.container)).toEqual(Object.keys(service.environment));
+    expect(service['x-casaos'].ports.map((p) => p.container)).toEqual([store.port_map]);
+    for (const line of [...service['x-casaos'].volumes, ...service['x-casaos'].envs, ...service['x-casaos'].ports]) expect(line.description.en_us).not.toBe('');
+    // The port is the daemon's default one (its dashboard), the config the image reads.
+    expect(Number(store.port_map)).toBe(parseConfig({}, 'test').server.port);
+    expect(service.environment.PLEXLIFT_CONFIG).toBe('/etc/plexlift/config.json');
   });
 });

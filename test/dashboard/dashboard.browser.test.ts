@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { diffLibraryStats } from '@plexlift/shared/plex-db';
 import { parseJobSpec, type AgentEvent } from '@plexlift/shared/protocol';
 import { createControllerClient } from '../../packages/controller/src/client.js';
 import { startController, type Controller } from '../../packages/controller/src/controller.js';
@@ -91,6 +93,13 @@ describe('the dashboard, in a real headless Chromium', () => {
     }
   }
 
+  /** Opens the link and signs in as a person does: the page asks first, then goes to the dashboard. */
+  async function signInWith(page: Page, link: string): Promise<void> {
+    await page.goto(link);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${controller.server.url}/`);
+  }
+
   async function newPage(size: { width: number; height: number } = { width: 1280, height: 800 }): Promise<Page> {
     const context = await browser.newContext({ viewport: size });
     return context.newPage();
@@ -101,10 +110,12 @@ describe('the dashboard, in a real headless Chromium', () => {
     const page = await newPage();
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
-    await page.goto(link);
+    // The page keeps to its own policy: no refused script, style or connection.
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
+    await signInWith(page, link);
     // The code leaves the address bar at once; the session is a cookie no script can read.
-    expect(new URL(page.url()).pathname).toBe('/');
-    expect(page.url()).not.toContain('code=');
+    expect(page.url()).toBe(`${controller.server.url}/`);
     await expect.poll(() => page.getByText('signed in', { exact: true }).count()).toBe(1);
     const [cookie] = await page.context().cookies();
     expect(cookie).toMatchObject({ name: 'plexlift_session', httpOnly: true, secure: true, sameSite: 'Strict' });
@@ -130,6 +141,12 @@ describe('the dashboard, in a real headless Chromium', () => {
     expect(await page.getByRole('progressbar', { name: 'sonic progress' }).getAttribute('value')).toBe('42');
     emit(controller, job, 'a:5', { type: 'phase:progress', phase: 'sonic', percent: 57, etaMs: 90_000 });
     await expect.poll(() => figures.textContent()).toBe('57% · ETA 1m30s');
+    // The machine's CPU as a chart: each agent reading is a point; the same in words for a screen reader.
+    for (const [i, percent] of [20, 65, 90].entries()) emit(controller, job, `a:cpu-${i}`, { type: 'cpu:sample', percent });
+    const chart = page.getByRole('img', { name: 'CPU over time' });
+    await expect.poll(() => chart.getAttribute('data-points')).toBe('3');
+    expect(await page.getByTestId('cpu-summary').textContent()).toBe('Now 90 %, 58 % on average over 3 readings.');
+    expect(await chart.locator('canvas').count()).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'desktop-running.png'), fullPage: true });
 
     // Abort asks first and says what it does; "keep it running" changes nothing.
@@ -146,9 +163,13 @@ describe('the dashboard, in a real headless Chromium', () => {
 
     // Nothing came from anywhere but the daemon, and no token or code sits in a URL or the storage.
     expect(requested.every((url) => url.startsWith(controller.server.url))).toBe(true);
-    expect(requested.filter((url) => url.includes('code=')).length).toBeLessThanOrEqual(1);
+    // The code is in the link's fragment, which a browser never sends: no request carries it.
+    const code = new URL(link).hash.slice(1);
+    expect(requested.join('\n')).not.toContain(code);
     expect(requested.join('\n')).not.toContain(ADMIN);
     expect(await page.evaluate('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })')).toBe('{}{}');
+
+    expect(consoleErrors).toEqual([]);
 
     // Sign out ends the session: the page asks to sign in again.
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -162,10 +183,10 @@ describe('the dashboard, in a real headless Chromium', () => {
     expect(printed.status, printed.stderr).toBe(0);
     expect(printed.stderr).toContain('open this link within 10 minutes (it works once; a full session)');
     const link = printed.stdout.trim();
-    expect(link).toMatch(new RegExp(`^${controller.server.url}/signin\\?code=[\\w-]{43}$`));
+    expect(link).toMatch(new RegExp(`^${controller.server.url}/signin#[\\w-]{43}$`));
     expect(link).not.toContain(ADMIN);
     const page = await newPage();
-    await page.goto(link);
+    await signInWith(page, link);
     await expect.poll(() => page.getByText('signed in', { exact: true }).count()).toBe(1);
     await page.context().close();
 
@@ -173,7 +194,11 @@ describe('the dashboard, in a real headless Chromium', () => {
       url: string;
       role: string;
     };
-    expect(viewer).toMatchObject({ role: 'viewer', url: expect.stringMatching(/^https:\/\/plexlift\.home\.example\/signin\?code=/) });
+    expect(viewer).toMatchObject({ role: 'viewer', url: expect.stringMatching(/^https:\/\/plexlift\.home\.example\/signin#/) });
+    // On loopback, the config's public address is the one a phone can open.
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ server: { publicUrl: 'https://zima.home.example:7878' } }));
+    expect((await runCli(['dashboard', '--config', config], { env })).stdout).toMatch(/^https:\/\/zima\.home\.example:7878\/signin#[\w-]{43}\n$/);
     expect(await runCli(['dashboard', '--url', 'not an address'], { env })).toMatchObject({
       status: 2,
       stderr: expect.stringContaining('--url: "not an address" is not an address'),
@@ -182,26 +207,41 @@ describe('the dashboard, in a real headless Chromium', () => {
     expect((await runCli(['dashboard'], { env: { ...env, PLEXLIFT_TOKEN: 'wrong-token' } })).status).toBe(7);
   });
 
-  it('a used link is refused, and so is an unknown one; the page without a session asks to sign in', async () => {
+  it('a link preview spends nothing; a used link is refused, and so is an unknown one; sign-out closes the sockets of the session', async () => {
     const link = await signInLink();
+    // A chat's preview fetches the link: it gets the page, the code stays unspent (it is never sent).
+    const preview = await fetch(link);
+    expect(preview.status).toBe(200);
     const first = await newPage();
-    await first.goto(link);
+    await signInWith(first, link);
     await expect.poll(() => first.getByText('signed in', { exact: true }).count()).toBe(1);
+
     const second = await newPage();
-    const again = await second.goto(link);
-    expect(again?.status()).toBe(401);
-    expect(await second.textContent('body')).toContain('This sign-in link was used already or has expired');
-    expect((await second.goto(`${controller.server.url}/signin?code=made-up`))?.status()).toBe(401);
+    await second.goto(link);
+    await second.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => second.getByRole('alert').textContent()).toContain('This sign-in link was used already or has expired');
+    await second.goto(`${controller.server.url}/signin#made-up`);
+    await second.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => second.getByRole('alert').textContent()).toContain('used already or has expired');
     await second.goto(controller.server.url);
     await expect.poll(() => second.getByRole('heading', { name: 'Sign in' }).count()).toBe(1);
     expect(refused.filter((line) => line.startsWith('dashboard:'))).toHaveLength(2);
+
+    // A socket of the session (a second tab, or a stolen cookie) closes when it signs out.
+    const [cookie] = await first.context().cookies();
+    const socket = new WebSocket(controller.server.wsUrl, { headers: { cookie: `${cookie!.name}=${cookie!.value}`, origin: controller.server.url } });
+    const closed = new Promise<number>((resolve) => socket.on('close', (closeCode) => resolve(closeCode)));
+    await new Promise((resolve) => socket.once('open', resolve));
+    await first.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => first.getByRole('heading', { name: 'Sign in' }).count()).toBe(1);
+    expect(await closed).toBe(4401);
     await first.context().close();
     await second.context().close();
   });
 
   it('a read-only session sees the job but has no actions, and the daemon refuses them to it', async () => {
     const page = await newPage({ width: 390, height: 844 });
-    await page.goto(await signInLink('viewer'));
+    await signInWith(page, await signInLink('viewer'));
     await expect.poll(() => page.getByText('signed in, read-only').count()).toBe(1);
     await expect.poll(() => page.getByRole('heading', { name: /Job job-on-screen/ }).count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Abort job…' }).count()).toBe(0);
@@ -220,9 +260,39 @@ describe('the dashboard, in a real headless Chromium', () => {
     await page.context().close();
   });
 
+  it('a sign-in over plain HTTP to another name than this machine is refused before the code is spent: the cookie would be dropped', async () => {
+    const link = await signInLink();
+    const code = new URL(link).hash.slice(1);
+    const port = new URL(controller.server.url).port;
+    const post = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/signin',
+            method: 'POST',
+            headers: { host, origin: `http://${host}`, 'content-type': 'application/x-www-form-urlencoded' },
+          },
+          (answer) => {
+            let body = '';
+            answer.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            answer.on('end', () => resolve({ status: answer.statusCode ?? 0, body }));
+          },
+        );
+        request.on('error', reject);
+        request.end(`code=${code}`);
+      });
+    const lan = await post(`plexlift.lan:${port}`);
+    expect(lan.status).toBe(400);
+    expect(lan.body).toMatch(/plain HTTP: a browser keeps the session cookie only over HTTPS .* Nothing was spent/);
+    // The code is still good: at the loopback address it signs in.
+    expect((await post(`127.0.0.1:${port}`)).status).toBe(200);
+  });
+
   it("another site's page cannot use the cookie: a socket from another origin is closed as unauthorized", async () => {
     const page = await newPage();
-    await page.goto(await signInLink());
+    await signInWith(page, await signInLink());
     const [cookie] = await page.context().cookies();
     const closed = await new Promise<number>((resolve) => {
       const socket = new WebSocket(controller.server.wsUrl, { headers: { cookie: `${cookie!.name}=${cookie!.value}`, origin: 'https://attacker.example' } });
@@ -243,7 +313,7 @@ describe('the dashboard, in a real headless Chromium', () => {
       // axe is injected as a script of its own: the page's policy lets only its own scripts run.
       const context = await browser.newContext({ viewport: size, bypassCSP: true });
       const page = await context.newPage();
-      await page.goto(await signInLink());
+      await signInWith(page, await signInLink());
       await expect.poll(() => page.getByRole('heading', { name: /Job job-on-screen/ }).count()).toBe(1);
       await page.addScriptTag({ path: axeSource });
       const violations = await page.evaluate<{ id: string; impact: string; help: string }[]>(
@@ -253,6 +323,40 @@ describe('the dashboard, in a real headless Chromium', () => {
       await page.screenshot({ path: join(ARTIFACTS, `signed-in-${size.width}.png`), fullPage: true });
       await context.close();
     }
+  });
+
+  it("shows a finished job's report: before → after per library, phases, time and cost against the estimate", async () => {
+    const counts = (movie: number) => ({ movie, show: 0, season: 0, episode: 0, artist: 0, album: 0, track: 0, photo: 0 });
+    const section = (movies: number) => ({ id: 1, title: 'Movies', type: 'movie' as const, counts: counts(movies), deleted: 0, parts: movies });
+    const spec = parseJobSpec({
+      jobId: 'job-reported',
+      mode: 'delta',
+      plex: { version: '1.43.2.10687-563d026ea' },
+      media: { mountPath: '/Media', remote: 's3:media' },
+    });
+    let done = controller.jobs.create({ id: 'job-reported', library: 'another-home', provider: 'local', spec, options: { keep: false, noInstall: false } });
+    done = controller.jobs.transition(done, 'queued', 'provisioning')!;
+    done = controller.jobs.transition(done, 'provisioning', 'running')!;
+    done = controller.jobs.transition(done, 'running', 'verified')!;
+    done = controller.jobs.transition(done, 'verified', 'installing')!;
+    controller.jobs.transition(done, 'installing', 'done', {
+      report: {
+        libraries: diffLibraryStats({ sections: [section(40)] }, { sections: [section(42)] }),
+        phases: { scan: { state: 'done', seconds: 75 }, install: { state: 'done', seconds: 9 } },
+        hours: 0.5,
+        cost: 0.11,
+        estimate: { seconds: 1500, cost: 0.1, phases: {}, basis: '2 past delta runs of this library doing the same work' },
+      },
+    });
+    const page = await newPage();
+    await signInWith(page, await signInLink('viewer'));
+    await page.getByRole('button', { name: /job-reported/ }).click();
+    const report = page.getByRole('region', { name: 'Report' });
+    await expect.poll(() => report.getByRole('row', { name: /Movies/ }).textContent()).toBe('Movies40 → 42 (+2)');
+    expect(await report.textContent()).toContain('Phases: scan 1m15s, install 9s');
+    expect(await report.textContent()).toContain('Time 30m00s, cost 0.11 € (estimated 25m00s, 0.1 €: 2 past delta runs of this library doing the same work)');
+    await page.screenshot({ path: join(ARTIFACTS, 'desktop-report.png'), fullPage: true });
+    await page.context().close();
   });
 });
 

@@ -34,7 +34,11 @@ export function App() {
     };
   }, [daemon, line]);
 
-  const signOut = () => void fetch('/signout', { method: 'POST' }).then(() => location.reload());
+  const [signOutError, setSignOutError] = useState<string | undefined>();
+  const signOut = () =>
+    void fetch('/signout', { method: 'POST', credentials: 'same-origin' })
+      .then(async (answer) => (answer.ok ? location.reload() : setSignOutError(`Not signed out: ${(await answer.text()).trim()}`)))
+      .catch((failure: unknown) => setSignOutError(`Not signed out: ${(failure as Error).message}`));
 
   return (
     <>
@@ -48,6 +52,7 @@ export function App() {
             Sign out
           </button>
         )}
+        {signOutError && <p role="alert">{signOutError}</p>}
       </header>
       <main>
         {line === 'signed-out' ? (

@@ -1,4 +1,5 @@
 import { render } from 'preact';
 import { App } from './app.js';
+import { SignIn } from './views/sign-in.js';
 
-render(<App />, document.getElementById('app')!);
+render(location.pathname === '/signin' ? <SignIn /> : <App />, document.getElementById('app')!);

@@ -25,10 +25,10 @@ export function createAppRouter(options: {
       version: viewerProcedure.query(() => ({ version: VERSION, agentVersion: VERSION, protocol: PROTOCOL_VERSION, node: process.version })),
     }),
     dashboard: router({
-      /** A one-time sign-in link's path (`/signin?code=…`) for the dashboard, full or read-only. */
+      /** A one-time sign-in link's path (`/signin#CODE`: the code never reaches a server's log) for the dashboard, full or read-only. */
       signInLink: adminProcedure.input(z.object({ role: z.enum(['admin', 'viewer']).default('admin') })).mutation(({ input }) => {
         const { code, expiresAt } = options.dashboardSessions.createLink(input.role);
-        return { path: `/signin?code=${code}`, role: input.role, expiresAt };
+        return { path: `/signin#${code}`, role: input.role, expiresAt };
       }),
       /** Who the page is: what it may show and do. */
       whoAmI: viewerProcedure.query(({ ctx }) => ({ role: ctx.admin ? ('admin' as const) : ('viewer' as const) })),

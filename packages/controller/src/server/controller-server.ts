@@ -116,6 +116,12 @@ export async function startControllerServer(options: ControllerServerOptions): P
     }, authTimeoutMs);
     ws.once('close', () => clearTimeout(deadline));
   });
+  // A dashboard session that ends (sign-out, expiry) closes the sockets it opened: the check at
+  // connection is not the last word.
+  const dashboardSockets = new Map<string, Set<WebSocket>>();
+  const stopSessionEnds = options.dashboardSessions?.onEnd((id) => {
+    for (const ws of dashboardSockets.get(id) ?? []) ws.close(AUTH_REFUSED_CLOSE_CODE, 'the session is over');
+  });
   // A job's end revokes its tokens: its agent's open sockets go with them (issue 16 item 4).
   const stopRevokes = options.tokens.onRevoke((jobId) => {
     for (const ws of agentSockets.get(jobId) ?? []) ws.close(AUTH_REFUSED_CLOSE_CODE, 'the job is over');
@@ -136,6 +142,15 @@ export async function startControllerServer(options: ControllerServerOptions): P
         throw new Error('unauthorized');
       }
       authenticated.add(res);
+      const sessionId = auth.context.dashboardSessionId;
+      if (sessionId !== undefined) {
+        const sockets = dashboardSockets.get(sessionId) ?? new Set();
+        dashboardSockets.set(sessionId, sockets.add(res));
+        res.once('close', () => {
+          sockets.delete(res);
+          if (sockets.size === 0) dashboardSockets.delete(sessionId);
+        });
+      }
       const agent = auth.context.agent;
       if (agent) {
         const sockets = agentSockets.get(agent.jobId) ?? new Set();
@@ -161,6 +176,7 @@ export async function startControllerServer(options: ControllerServerOptions): P
     if (closed) return;
     closed = true;
     stopRevokes();
+    stopSessionEnds?.();
     // Agents reconnect on their own to whoever listens next (a restarted controller).
     handler.broadcastReconnectNotification();
     for (const client of wss.clients) client.terminate();
@@ -188,8 +204,9 @@ function dashboardSession(req: IncomingMessage, sessions: DashboardSessions | un
   if (!sessions) return { ok: false, reason: 'no token' };
   const id = sessionIdOf(req);
   if (id === undefined) return { ok: false, reason: 'no token' };
-  if (!isSameOrigin(req)) return { ok: false, reason: `a dashboard session from another origin (${req.headers.origin ?? 'none'})` };
+  // The origin is the caller's text: cut short for the log.
+  if (!isSameOrigin(req)) return { ok: false, reason: `a dashboard session from another origin (${(req.headers.origin ?? 'none').slice(0, 200)})` };
   const session = sessions.find(id);
   if (!session) return { ok: false, reason: 'an expired or unknown dashboard session' };
-  return { ok: true, context: { admin: session.role === 'admin', viewer: true, agent: undefined } };
+  return { ok: true, context: { admin: session.role === 'admin', viewer: true, agent: undefined, dashboardSessionId: session.id } };
 }

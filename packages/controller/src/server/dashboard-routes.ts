@@ -22,7 +22,9 @@ const PAGE_HEADERS = {
   'Content-Security-Policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
+  // Same-origin only: a POST of the page then carries its Origin in every browser (no-referrer
+  // makes some send `Origin: null`, which the sign-out's check would refuse).
+  'Referrer-Policy': 'same-origin',
   'Cross-Origin-Opener-Policy': 'same-origin',
 };
 
@@ -49,6 +51,8 @@ export function sessionIdOf(req: IncomingMessage): string | undefined {
  * page opens it; this check is what keeps another site's page from using it (CSRF).
  */
 export function isSameOrigin(req: IncomingMessage): boolean {
+  // A browser that says the request comes from this origin (Sec-Fetch-Site is set by the browser alone).
+  if (req.headers['sec-fetch-site'] === 'same-origin' && req.headers.origin === undefined) return true;
   const origin = req.headers.origin;
   if (!origin) return false;
   let host: string;
@@ -62,10 +66,22 @@ export function isSameOrigin(req: IncomingMessage): boolean {
   return names.includes(host);
 }
 
+/** Whether the browser will keep a Secure cookie from this request: HTTPS (here or at a proxy), or loopback. */
+function isSecureContext(req: IncomingMessage): boolean {
+  if ((req.socket as { encrypted?: boolean }).encrypted) return true;
+  if (req.headers['x-forwarded-proto'] === 'https') return true;
+  const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** The most a sign-in's body may be (a code of 43 characters and its name). */
+const MAX_SIGNIN_BODY = 1024;
+
 /**
  * The dashboard's plain-HTTP routes: the page and its assets (the bundle's files only, read once),
- * `/signin?code=` (a one-time link into a session cookie, then straight to the page, so the code
- * leaves the address bar) and `POST /signout`.
+ * `/signin` (the link `plexlift dashboard` prints, `/signin#CODE`: the code stays in the browser,
+ * out of every URL a server or a proxy logs; the page asks before it spends it, so a chat's link
+ * preview spends nothing), `POST /signin` (the code into a session cookie) and `POST /signout`.
  */
 export function createDashboardHandler(options: { sessions: DashboardSessions; bundleDir?: string; onRefused?: (where: string, reason: string) => void }) {
   const bundleDir = options.bundleDir ?? dashboardBundleDir();
@@ -82,24 +98,37 @@ export function createDashboardHandler(options: { sessions: DashboardSessions; b
     res.end(`${body}\n`);
   };
 
+  const signIn = (req: IncomingMessage, res: ServerResponse) => {
+    if (!isSameOrigin(req)) return text(res, 403, 'sign in from the link plexlift dashboard printed');
+    if (!isSecureContext(req))
+      return text(
+        res,
+        400,
+        'This address is plain HTTP: a browser keeps the session cookie only over HTTPS (server.tls, or a proxy that speaks it) or on this machine itself. Nothing was spent: open the link at the HTTPS address.',
+      );
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > MAX_SIGNIN_BODY) req.destroy();
+    });
+    req.on('end', () => {
+      const code = new URLSearchParams(body).get('code') ?? '';
+      const session = options.sessions.redeem(code, sessionIdOf(req));
+      if (!session) {
+        options.onRefused?.('dashboard', 'a used, expired or unknown sign-in link');
+        return text(res, 401, 'This sign-in link was used already or has expired. Run plexlift dashboard for a new one.');
+      }
+      const maxAge = Math.round((session.expiresAt - Date.now()) / 1000);
+      text(res, 200, 'signed in', { 'Set-Cookie': `${SESSION_COOKIE}=${session.id}; Path=/; Max-Age=${maxAge}; HttpOnly; Secure; SameSite=Strict` });
+    });
+  };
+
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
-    if (path === '/signin') {
-      if (req.method !== 'GET') return (text(res, 405, 'GET only'), true);
-      const session = options.sessions.redeem(url.searchParams.get('code') ?? '');
-      if (!session) {
-        options.onRefused?.('dashboard', 'a used, expired or unknown sign-in link');
-        return (text(res, 401, 'This sign-in link was used already or has expired. Run plexlift dashboard for a new one.'), true);
-      }
-      const maxAge = Math.round((session.expiresAt - Date.now()) / 1000);
-      res.writeHead(303, {
-        Location: '/',
-        'Set-Cookie': `${SESSION_COOKIE}=${session.id}; Path=/; Max-Age=${maxAge}; HttpOnly; Secure; SameSite=Strict`,
-        'Cache-Control': 'no-store',
-        ...PAGE_HEADERS,
-      });
-      res.end();
+    if (path === '/signin' && req.method === 'POST') {
+      signIn(req, res);
       return true;
     }
     if (path === '/signout') {
@@ -108,7 +137,8 @@ export function createDashboardHandler(options: { sessions: DashboardSessions; b
       options.sessions.end(sessionIdOf(req));
       return (text(res, 200, 'signed out', { 'Set-Cookie': `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict` }), true);
     }
-    const file = req.method === 'GET' || req.method === 'HEAD' ? files.get(path === '/index.html' ? '/' : path) : undefined;
+    // The page itself answers /signin: it shows the sign-in and spends the code when asked.
+    const file = req.method === 'GET' || req.method === 'HEAD' ? files.get(path === '/index.html' || path === '/signin' ? '/' : path) : undefined;
     if (!file) return false;
     res.writeHead(200, {
       'Content-Type': file.type,

@@ -29,6 +29,7 @@ export const DASHBOARD_SESSION_DEFAULTS: DashboardSessionLimits = { linkMs: 10 *
 export class DashboardSessions {
   private readonly links = new Map<string, { role: DashboardRole; expiresAt: number }>();
   private readonly sessions = new Map<string, DashboardSession>();
+  private readonly endListeners = new Set<(id: string) => void>();
 
   constructor(
     private readonly limits: DashboardSessionLimits = DASHBOARD_SESSION_DEFAULTS,
@@ -45,16 +46,28 @@ export class DashboardSessions {
     return { code, expiresAt };
   }
 
-  /** Spends a sign-in code: a session when it is known and fresh; used or expired, nothing. */
-  redeem(code: string): DashboardSession | undefined {
+  /**
+   * Spends a sign-in code: a session when it is known and fresh; used or expired, nothing. The
+   * browser's earlier session (`previous`, from its cookie) ends: one browser, one session.
+   */
+  redeem(code: string, previous?: string): DashboardSession | undefined {
     const link = this.links.get(code);
     this.links.delete(code);
     if (!link || link.expiresAt <= this.now()) return undefined;
+    this.end(previous);
     this.sweep();
-    if (this.sessions.size >= this.limits.max) this.sessions.delete(this.sessions.keys().next().value!);
+    if (this.sessions.size >= this.limits.max) this.end(this.sessions.keys().next().value);
     const session: DashboardSession = { id: randomBytes(32).toString('base64url'), role: link.role, expiresAt: this.now() + this.limits.sessionMs };
     this.sessions.set(session.id, session);
+    // At its expiry the session ends for the sockets it opened too, not only for the next one.
+    setTimeout(() => this.end(session.id), this.limits.sessionMs).unref();
     return session;
+  }
+
+  /** Called with a session's id when it ends (sign-out, expiry, eviction): its open sockets close. */
+  onEnd(listener: (id: string) => void): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
   }
 
   /** The live session of a cookie's id, if any. */
@@ -62,19 +75,20 @@ export class DashboardSessions {
     const session = id === undefined ? undefined : this.sessions.get(id);
     if (!session) return undefined;
     if (session.expiresAt <= this.now()) {
-      this.sessions.delete(session.id);
+      this.end(session.id);
       return undefined;
     }
     return session;
   }
 
   end(id: string | undefined): void {
-    if (id !== undefined) this.sessions.delete(id);
+    if (id === undefined || !this.sessions.delete(id)) return;
+    for (const listener of this.endListeners) listener(id);
   }
 
   private sweep(): void {
     const now = this.now();
     for (const [code, link] of this.links) if (link.expiresAt <= now) this.links.delete(code);
-    for (const [id, session] of this.sessions) if (session.expiresAt <= now) this.sessions.delete(id);
+    for (const [id, session] of this.sessions) if (session.expiresAt <= now) this.end(id);
   }
 }

@@ -19,6 +19,8 @@ export interface ControllerContext extends AgentContext {
   admin: boolean;
   /** May read jobs and their events: the admin, or a dashboard session (a read-only one too). */
   viewer?: boolean;
+  /** The dashboard session a browser's socket came with (its sockets close when it ends). */
+  dashboardSessionId?: string;
   agent: AgentSession | undefined;
 }
 

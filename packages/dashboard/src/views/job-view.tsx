@@ -1,6 +1,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DaemonClient, JobDetail } from '../api.js';
 import { formatDuration, formatNumber } from '../format.js';
+import { CpuChart, type CpuPoint } from './cpu-chart.js';
+import { JobReport } from './job-report.js';
+
+/** The readings the chart keeps (a reading every 15 s: more than a day). */
+const MAX_CPU_POINTS = 10_000;
 
 type Progress = NonNullable<JobDetail['progress']>;
 
@@ -15,6 +20,7 @@ export function JobView({ client, jobId, canAct }: { client: DaemonClient; jobId
   const [detail, setDetail] = useState<JobDetail | undefined>();
   const [progress, setProgress] = useState<Progress | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const [cpu, setCpu] = useState<CpuPoint[]>([]);
 
   useEffect(() => {
     let live = true;
@@ -28,12 +34,23 @@ export function JobView({ client, jobId, canAct }: { client: DaemonClient; jobId
         })
         .catch((failure: unknown) => live && setError((failure as Error).message));
     void refresh();
+    // A job's history replays its readings at once: they are drawn in batches, not one by one.
+    const readings: CpuPoint[] = [];
+    let flush: ReturnType<typeof setTimeout> | undefined;
     // Every event of the job as it is stored: progress moves the bar, a phase's start or end the timeline.
     const subscription = client.jobs.events.subscribe(
       { jobId },
       {
         onData: ({ data }) => {
           const { event } = data;
+          if (event.type === 'cpu:sample') {
+            readings.push({ at: data.at, percent: event.percent });
+            if (readings.length > MAX_CPU_POINTS) readings.splice(0, readings.length - MAX_CPU_POINTS);
+            flush ??= setTimeout(() => {
+              flush = undefined;
+              if (live) setCpu([...readings]);
+            }, 250);
+          }
           if (event.type === 'phase:progress') setProgress(event);
           if (event.type === 'phase:start' || event.type === 'phase:complete' || event.type === 'phase:fail') void refresh();
         },
@@ -42,6 +59,7 @@ export function JobView({ client, jobId, canAct }: { client: DaemonClient; jobId
     );
     return () => {
       live = false;
+      clearTimeout(flush);
       subscription.unsubscribe();
     };
   }, [client, jobId]);
@@ -79,17 +97,21 @@ export function JobView({ client, jobId, canAct }: { client: DaemonClient; jobId
           </p>
         </section>
       )}
-      <section aria-label="Phases">
-        <h3>Phases</h3>
-        <ol class="timeline">
-          {phases.map((p) => (
-            <li key={p.phase} class={`phase phase-${p.state}`}>
-              <span class="phase-name">{p.phase}</span> <span class="phase-state">{p.state}</span>
-              {p.startedAt !== undefined && p.finishedAt !== undefined ? <span class="muted"> {formatDuration(p.finishedAt - p.startedAt)}</span> : null}
-            </li>
-          ))}
-        </ol>
-      </section>
+      {(running || cpu.length > 0) && <CpuChart points={cpu} />}
+      {job.report && (ENDED.has(job.state) || job.state === 'verified') && <JobReport report={job.report} />}
+      {phases.length > 0 && (
+        <section aria-label="Phases">
+          <h3>Phases</h3>
+          <ol class="timeline">
+            {phases.map((p) => (
+              <li key={p.phase} class={`phase phase-${p.state}`}>
+                <span class="phase-name">{p.phase}</span> <span class="phase-state">{p.state}</span>
+                {p.startedAt !== undefined && p.finishedAt !== undefined ? <span class="muted"> {formatDuration(p.finishedAt - p.startedAt)}</span> : null}
+              </li>
+            ))}
+          </ol>
+        </section>
+      )}
       {canAct && !ENDED.has(job.state) && job.state !== 'installing' && <AbortButton client={client} jobId={job.id} />}
     </article>
   );

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { PlexliftError } from '@plexlift/shared';
+import { loadConfig } from '../../config.js';
 import { createCommandAction } from '../command-action.js';
 import { withController } from '../controller-connection.js';
 
@@ -13,7 +14,7 @@ export function registerDashboard(program: Command): void {
     .action(
       createCommandAction<{ readOnly?: boolean; url?: string; json?: boolean }>(({ options, output, command }) =>
         withController(command, async (client, daemon) => {
-          const base = baseOf(options.url ?? daemon.url);
+          const base = baseOf(options.url ?? publicUrlOf(command.optsWithGlobals<{ config?: string }>().config, daemon.url) ?? daemon.url);
           const link = await client.dashboard.signInLink.mutate({ role: options.readOnly ? 'viewer' : 'admin' });
           const url = `${base}${link.path}`;
           if (output.json) return output.printJson({ url, role: link.role, expiresAt: new Date(link.expiresAt).toISOString() });
@@ -22,6 +23,19 @@ export function registerDashboard(program: Command): void {
         }),
       ),
     );
+}
+
+/**
+ * The daemon's public address (server.publicUrl) when this CLI reaches it on loopback: a phone on
+ * the LAN cannot open 127.0.0.1. None when the config cannot be read (a user with only a profile).
+ */
+function publicUrlOf(configPath: string | undefined, reached: string): string | undefined {
+  if (!/^https?:\/\/(127\.|localhost|\[::1\])/.test(reached)) return undefined;
+  try {
+    return loadConfig({ path: configPath }).config.server.publicUrl;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The base address without a trailing slash; a usage error names the flag when it is not a web address. */
