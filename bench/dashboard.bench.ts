@@ -9,7 +9,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../test/utils/chromium.js';
 import { createControllerClient } from '../packages/controller/src/client.js';
 import { startController } from '../packages/controller/src/controller.js';
 import { dashboardBundleDir } from '../packages/controller/src/server/dashboard-routes.js';
@@ -47,18 +48,7 @@ export async function dashboardBench(): Promise<Report> {
   });
   const plain = `${controller.server.url}/assets/plain.html`;
   const admin = createControllerClient({ url: controller.server.url, token: ADMIN });
-  const browser = await chromium.launch({
-    executablePath: process.env.PLEXLIFT_CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   const rows: string[][] = [];
   const ratios: number[] = [];
   const listShown: number[] = [];
@@ -92,7 +82,7 @@ export async function dashboardBench(): Promise<Report> {
 }
 
 /** A fresh page whose CPU runs SLOWDOWN times slower (Chrome's own throttling). */
-async function slowPage(browser: Awaited<ReturnType<typeof chromium.launch>>): Promise<Page> {
+async function slowPage(browser: Browser): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: SLOWDOWN });

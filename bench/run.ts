@@ -36,8 +36,9 @@ function earlierSections(): Map<string, string> {
   for (const part of text.split(/^(?=## )/m).slice(1)) {
     const name = /^## (B\d+)/.exec(part)?.[1];
     if (!name) continue;
-    // Said once: a section kept again already names its run.
-    sections.set(name, part.includes('(kept from ') ? part : part.replace(/^(## .*)$/m, `$1 (kept from ${date})`));
+    // Said once: a section kept again already names its run. Its trailing blank lines go: the join puts one back.
+    const kept = part.trimEnd() + '\n';
+    sections.set(name, kept.includes('(kept from ') ? kept : kept.replace(/^(## .*)$/m, `$1 (kept from ${date})`));
   }
   return sections;
 }

@@ -19,6 +19,9 @@ const CASES: [typed: string, offered: string[]][] = [
   ['plexlift db stats --q', ['--quiet']],
   ['plexlift serve --log-format ', ['json', 'text']],
   ['plexlift completion ', ['bash', 'fish', 'zsh']],
+  // A command that does something itself and has subcommands too.
+  ['plexlift dashboard ', ['revoke', 'sessions']],
+  ['plexlift dashboard revoke --a', ['--all']],
 ];
 
 describe('plexlift completion: a script each shell loads and completes with', () => {

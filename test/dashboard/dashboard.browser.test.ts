@@ -118,7 +118,7 @@ describe('the dashboard, in a real headless Chromium', () => {
     expect(page.url()).toBe(`${controller.server.url}/`);
     await expect.poll(() => page.getByText('signed in', { exact: true }).count()).toBe(1);
     const [cookie] = await page.context().cookies();
-    expect(cookie).toMatchObject({ name: 'plexlift_session', httpOnly: true, secure: true, sameSite: 'Strict' });
+    expect(cookie).toMatchObject({ name: '__Host-plexlift_session', path: '/', httpOnly: true, secure: true, sameSite: 'Strict' });
     expect(await page.evaluate('document.cookie')).toBe('');
 
     // The newest job is shown: the phase under way and the timeline.
@@ -290,7 +290,7 @@ describe('the dashboard, in a real headless Chromium', () => {
     expect((await post(`127.0.0.1:${port}`)).status).toBe(200);
   });
 
-  it("another site's page cannot use the cookie: a socket from another origin is closed as unauthorized", async () => {
+  it("another site's page cannot use the cookie: a socket from another origin is closed with its own code", async () => {
     const page = await newPage();
     await signInWith(page, await signInLink());
     const [cookie] = await page.context().cookies();
@@ -299,8 +299,8 @@ describe('the dashboard, in a real headless Chromium', () => {
       socket.on('close', (code) => resolve(code));
       socket.on('error', () => undefined);
     });
-    expect(closed).toBe(4401);
-    expect(refused.some((line) => line.includes('a dashboard session from another origin (https://attacker.example)'))).toBe(true);
+    expect(closed).toBe(4403);
+    expect(refused.some((line) => line.includes('a dashboard socket from another origin (https://attacker.example)'))).toBe(true);
     await page.context().close();
   });
 

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { createControllerClient } from '../../packages/controller/src/client.js';
 import { runCli } from '../utils/run-cli.js';
 import { readStatsOf } from '../utils/sqlite-files.js';
 import { OWNER_TOKEN, prepare } from './plexlift-fixture.js';
@@ -201,6 +202,30 @@ describe('plexlift run, end to end with the local provider', () => {
       const sick = await runCli(['doctor', '--config', broken]);
       expect(sick.status).toBe(78);
       expect(sick.stdout).toMatch(/^FIX {2}media remote: media\.remote: rclone cannot list/m);
+
+      // The same from the daemon, as the dashboard asks it through the API: the doctor, the backups, a rollback.
+      const api = createControllerClient({
+        url: /plexlift listening on (\S+)/.exec(daemon.log())![1]!,
+        token: readFileSync(join(dirname(configPath), 'state', 'admin-token'), 'utf8').trim(),
+        fingerprint: /SHA-256 fingerprint (\S+)/.exec(daemon.log())![1]!,
+      });
+      onTestFinished(() => api.close());
+      const checks = await api.daemon.doctor.query();
+      expect(checks.filter((check) => !check.ok)).toEqual([]);
+      expect(checks[0]).toEqual({ name: 'config', ok: true, detail: `${configPath}, as the daemon loaded it` });
+      expect(checks.map((check) => check.name)).toEqual(expect.arrayContaining(['home library', 'plex.tv account', 'media remote', 'tls']));
+      const [made, ...older] = await api.home.backups.query();
+      expect(older).toEqual([]);
+      expect(made).toMatchObject({ jobId: job!.id, createdAt: expect.stringMatching(/^\d{4}-/), replaced: expect.any(Number), added: expect.any(Number) });
+      await expect(api.home.rollback.mutate({ backup: 'not-a-backup' })).rejects.toThrow(/^backup: no backup not-a-backup in /);
+      expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(6);
+      // One rollback at a time: the second, asked meanwhile, is refused and changes nothing.
+      const [first, second] = await Promise.allSettled([api.home.rollback.mutate({ backup: made!.name }), api.home.rollback.mutate({})]);
+      expect(first).toEqual({ status: 'fulfilled', value: { backup: made!.name, jobId: job!.id } });
+      expect(second).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/busy with home Plex \(roll back under way\)/) } });
+      expect(readStatsOf(home.paths.mainDb).library.sections[0]?.counts.movie).toBe(4);
+      expect(daemon.log()).toMatch(/rollback asked through the API: putting back .* \(made before job job-\S+\)/);
+      expect(daemon.log()).toMatch(/rollback: the library home had is back/);
 
       const backups = await runCli(['backups', 'list', '--json', '--config', configPath]);
       expect(JSON.parse(backups.stdout)).toHaveLength(1);

@@ -98,6 +98,24 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
       }[];
       expect(jobs[0]?.state).toBe('done');
       expect(jobs[0]?.report.cost).toBeGreaterThanOrEqual(0);
+      // The meter the dashboard shows: billed to the teardown at the server type's price, within the provider's caps, the bytes moved each way.
+      const { job, meter } = JSON.parse((await runCli(['status', '--json', '--config', configPath])).stdout) as {
+        job: { createdAt: number };
+        meter: {
+          hourlyPrice: number;
+          hours: number;
+          euros: number;
+          budget: object;
+          budgetEnds: { at: number; what: string };
+          bytes: { restore: number; export: number };
+        };
+      };
+      expect(meter).toMatchObject({ hourlyPrice: 0.2128, budget: { maxHours: expect.any(Number), maxCost: expect.any(Number) } });
+      expect(meter.euros).toBeCloseTo(meter.hours * 0.2128, 6);
+      expect(meter.hours).toBeGreaterThan(0);
+      expect(meter.budgetEnds.at).toBeGreaterThan(job.createdAt);
+      expect(meter.bytes.restore).toBeGreaterThan(10_000);
+      expect(meter.bytes.export).toBeGreaterThan(10_000);
 
       // The bootstrap token in the user data was spent by the agent's hello: refused now, for the
       // socket (closed with 4401) and for the bundle.
@@ -298,7 +316,16 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
       // Restarted: the same machine goes on booting, its agent calls, the job completes.
       const again = await serve(configPath);
       open();
-      const watched = await runCli(['status', jobId, '--watch', '--config', configPath], { timeoutMs: 180_000 });
+      const watching = runCli(['status', jobId, '--watch', '--config', configPath], { timeoutMs: 180_000 });
+      // Its archive verified while its machine is deleted: the job installs by itself after, so an install asked now is refused.
+      await expect
+        .poll(async () => (await jobOf(configPath, jobId)) as { state: string; phase?: string }, { timeout: 120_000, interval: 200 })
+        .toMatchObject({ state: 'verified', phase: 'teardown' });
+      expect(await runCli(['install', jobId, '--config', configPath])).toMatchObject({
+        status: 2,
+        stderr: expect.stringMatching(/is still under way \(verified, teardown\): it installs by itself when its machine is deleted/),
+      });
+      const watched = await watching;
       expect(watched.status, `${watched.stderr}\n${again.log()}`).toBe(0);
       expect((await jobOf(configPath, jobId)).state).toBe('done');
       expect(sim.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/servers'))).toHaveLength(1);

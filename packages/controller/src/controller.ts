@@ -2,12 +2,14 @@ import { join } from 'node:path';
 import type { AgentHooks, JobControl } from './jobs/job-control.js';
 import { createAgentBundleHandler } from './server/agent-bundle.js';
 import { createAgentGateway } from './server/agent-gateway.js';
+import { originsOf } from './server/dashboard-origins.js';
 import { createDashboardHandler } from './server/dashboard-routes.js';
 import { DashboardSessions } from './server/dashboard-sessions.js';
 import type { ConnectionLimits } from './server/connection-limits.js';
 import type { EventQuota } from './server/event-quota.js';
 import { createAppRouter } from './server/app-router.js';
 import { startControllerServer, type ControllerServer } from './server/controller-server.js';
+import { limitRefusalLog, type RefusalLogLimit } from './server/refusal-log.js';
 import { JobBus } from './store/job-bus.js';
 import { JobStore } from './store/job-store.js';
 import { openStoreDatabase, type StoreDatabase } from './store/schema.js';
@@ -58,6 +60,8 @@ export interface ServeOptions {
   /** What the agents' side asks of whoever runs jobs. */
   agent: AgentHooks;
   onRefused?: (where: string, reason: string) => void;
+  /** How many refusals of a kind `onRefused` hears one by one. @default REFUSAL_LOG_DEFAULTS */
+  refusalLog?: RefusalLogLimit;
   keepAlive?: { pingMs: number; pongWaitMs: number };
   /** HTTPS/WSS with this certificate and key (PEM); plain HTTP without. */
   tls?: { cert: string; key: string };
@@ -69,6 +73,11 @@ export interface ServeOptions {
   connectionLimits?: ConnectionLimits;
   /** The dashboard's built page. @default dashboardBundleDir() */
   dashboardDir?: string;
+  /**
+   * The addresses a browser reaches the dashboard at besides this daemon's own (loopback, its bound
+   * address): server.publicUrl and server.dashboard.origins. A page elsewhere cannot use a session.
+   */
+  dashboardOrigins?: readonly (string | undefined)[];
 }
 
 /** The one port (DESIGN.md): tRPC for agents and the CLI, the data plane, the agent bundle. */
@@ -92,11 +101,13 @@ export async function serveController(core: ControllerCore, options: ServeOption
       return Promise.resolve();
     },
   };
-  const onRefused = options.onRefused ? { onRefused: options.onRefused } : {};
+  const onRefused = options.onRefused ? { onRefused: limitRefusalLog(options.onRefused, options.refusalLog) } : {};
   const dashboardSessions = new DashboardSessions();
+  const dashboardOrigins = originsOf(options.dashboardOrigins ?? []);
   return startControllerServer({
     router: createAppRouter({ gateway, jobs, bus, control, dashboardSessions }),
     dashboardSessions,
+    dashboardOrigins,
     transfers: core.transfers,
     tokens,
     adminToken: options.adminToken,
@@ -109,7 +120,12 @@ export async function serveController(core: ControllerCore, options: ServeOption
     ...onRefused,
     handlers: [
       createAgentBundleHandler({ tokens, stagingDir: join(options.stateDir, 'tmp'), ...onRefused }),
-      createDashboardHandler({ sessions: dashboardSessions, ...(options.dashboardDir ? { bundleDir: options.dashboardDir } : {}), ...onRefused }),
+      createDashboardHandler({
+        sessions: dashboardSessions,
+        origins: dashboardOrigins,
+        ...(options.dashboardDir ? { bundleDir: options.dashboardDir } : {}),
+        ...onRefused,
+      }),
     ],
   });
 }

@@ -13,6 +13,10 @@ import { agentWorkRoots, createProviders } from './providers/registry.js';
 import { ensureCertificate } from './server/tls-certificate.js';
 import { once } from './once.js';
 import { ScheduleStore } from './store/schedule-store.js';
+import { runDoctorChecks } from './doctor-checks.js';
+import { HomeGuard } from './install/home-guard.js';
+import { backupViews, chooseBackup, rollbackHome } from './install/home-rollback.js';
+import { describeInstallStep } from './install/install-step-text.js';
 
 export interface Daemon extends AsyncDisposable {
   controller: Controller;
@@ -46,7 +50,7 @@ export function adminTokenPath(config: Config): string {
  * providers, the job runner and the reaper, then the server that forwards to them, and last the
  * jobs a stopped daemon left under way.
  */
-export async function startDaemon(config: Config, options: { logger: Logger; port?: number }): Promise<Daemon> {
+export async function startDaemon(config: Config, options: { logger: Logger; port?: number; configPath?: string | undefined }): Promise<Daemon> {
   const { logger } = options;
   const { token } = ensureAdminToken(config);
   const certificate = config.server.tls.enabled ? await ensureCertificate(config) : undefined;
@@ -105,11 +109,13 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
     const reaper = new OrphanReaper({ providers, jobs: core.jobs, logger: logger.child('reaper'), notifier });
     opened.push(() => reaper.stop());
     // Scheduled bursts (`schedule`): started once the jobs a stopped daemon left are taken up.
+    // One change of home at a time from the API and the schedule: a rollback, and no job started or installed meanwhile.
+    const home = new HomeGuard();
     const scheduler = new BurstScheduler({
       config,
       jobs: core.jobs,
       store: new ScheduleStore(core.db),
-      run: (request) => runner.run(request),
+      run: (request) => home.whileIdle('start a job', () => runner.run(request)),
       isComplete: () => runner.progress().complete,
       logger,
     });
@@ -119,17 +125,27 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
       adminToken: token,
       port: options.port ?? config.server.port,
       host: config.server.host,
+      dashboardOrigins: [config.server.publicUrl, ...config.server.dashboard.origins],
       ...(certificate ? { tls: { cert: certificate.cert, key: certificate.key } } : {}),
       control: {
-        run: (request) => runner.run(request),
+        run: (request) => home.whileIdle('start a job', () => runner.run(request)),
         plan: (request) => runner.plan(request),
-        install: (jobId, request) => runner.install(jobId, request),
+        install: (jobId, request) => home.whileIdle('install', () => runner.install(jobId, request)),
         abort: (jobId, reason) => runner.abort(jobId, reason),
         land: (jobId, reason) => runner.land(jobId, reason),
+        meter: (jobId) => runner.meter(jobId),
         progress: () => runner.progress(),
         schedule: () => scheduler.view(),
         holdings: () => reaper.holdings(),
         reap: (dryRun) => reaper.pass({ dryRun }),
+        backups: () => backupViews(runner.config),
+        rollback: (name) =>
+          home.exclusively('roll back', () => {
+            const backup = chooseBackup(runner.config, name, 'backup');
+            logger.info(`rollback asked through the API: putting back ${backup.dir} (made before job ${backup.manifest.jobId})`);
+            return rollbackHome(runner.config, backup, (step, detail) => logger.info(`rollback: ${describeInstallStep(step, detail)}`));
+          }),
+        doctor: () => runDoctorChecks(runner.config, { configSource: `${options.configPath ?? 'no file: defaults'}, as the daemon loaded it` }),
       },
       agent: {
         agentJob: (jobId) => runner.agentJob(jobId),

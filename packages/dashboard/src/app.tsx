@@ -1,44 +1,56 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { connect, type JobSummary, type LineState } from './api.js';
-import { JobList } from './views/job-list.js';
-import { JobView } from './views/job-view.js';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { connect, OTHER_ORIGIN_TEXT, type DaemonClient, type LineState } from './api.js';
+import { navigate, useRoute, type Route } from './route.js';
+import { BackupsView } from './views/backups-view.js';
+import { DoctorView } from './views/doctor-view.js';
+import { JobsView } from './views/jobs-view.js';
+import { ProgressView } from './views/progress-view.js';
+import { RunView, type StartedJob } from './views/run-view.js';
+import { ScheduleView } from './views/schedule-view.js';
+import { ViewNav } from './views/view-nav.js';
+import { VmsView } from './views/vms-view.js';
 
-/** The page: signed in or not, the jobs, the chosen one (the newest by default). */
+/** The page: signed in or not, the views to go between, the one the address names (the jobs by default). */
 export function App() {
   const [line, setLine] = useState<LineState>('connecting');
   const daemon = useMemo(() => connect(setLine), []);
   const [role, setRole] = useState<'admin' | 'viewer' | undefined>();
-  const [jobs, setJobs] = useState<JobSummary[]>([]);
-  const [chosen, setChosen] = useState<string | undefined>();
+  const route = useRoute();
+  // A run just started: said once on its job's page.
+  const [started, setStarted] = useState<StartedJob | undefined>();
 
   useEffect(() => () => daemon.close(), [daemon]);
   useEffect(() => {
     if (line !== 'open') return;
     let live = true;
-    const load = () =>
-      void daemon.client.jobs.list
-        .query({ limit: 50 })
-        .then((list) => {
-          if (!live) return;
-          setJobs(list);
-          setChosen((current) => current ?? list[0]?.id);
-        })
-        .catch(() => undefined);
     void daemon.client.dashboard.whoAmI.query().then((me) => live && setRole(me.role));
-    load();
-    // New jobs and states: the list is small, asked again every few seconds.
-    const timer = setInterval(load, 5_000);
     return () => {
       live = false;
-      clearInterval(timer);
     };
   }, [daemon, line]);
+
+  // Another view: a screen reader is taken to its heading, as after a page load.
+  const main = useRef<HTMLElement>(null);
+  const shownView = useRef(route.view);
+  useEffect(() => {
+    if (shownView.current === route.view) return;
+    shownView.current = route.view;
+    const heading = main.current?.querySelector('h2');
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
+  }, [route.view]);
 
   const [signOutError, setSignOutError] = useState<string | undefined>();
   const signOut = () =>
     void fetch('/signout', { method: 'POST', credentials: 'same-origin' })
       .then(async (answer) => (answer.ok ? location.reload() : setSignOutError(`Not signed out: ${(await answer.text()).trim()}`)))
       .catch((failure: unknown) => setSignOutError(`Not signed out: ${(failure as Error).message}`));
+  const onStarted = (job: StartedJob) => {
+    setStarted(job);
+    navigate({ view: 'jobs', jobId: job.id });
+  };
 
   return (
     <>
@@ -53,9 +65,12 @@ export function App() {
           </button>
         )}
         {signOutError && <p role="alert">{signOutError}</p>}
+        {line !== 'signed-out' && line !== 'other-origin' && line !== 'connecting' && <ViewNav current={route.view} canAct={role === 'admin'} />}
       </header>
-      <main>
-        {line === 'signed-out' ? (
+      <main ref={main}>
+        {line === 'other-origin' ? (
+          <p role="alert">{OTHER_ORIGIN_TEXT}</p>
+        ) : line === 'signed-out' ? (
           <section aria-labelledby="signin-title">
             <h2 id="signin-title">Sign in</h2>
             <p>
@@ -66,15 +81,36 @@ export function App() {
         ) : line === 'connecting' ? (
           <p aria-busy="true">Connecting…</p>
         ) : (
-          <div class="columns">
-            <nav aria-label="Jobs">
-              <h2>Jobs</h2>
-              <JobList jobs={jobs} chosen={chosen} onChoose={setChosen} />
-            </nav>
-            {chosen && line === 'open' && <JobView key={chosen} client={daemon.client} jobId={chosen} canAct={role === 'admin'} />}
-          </div>
+          <>
+            {started && route.view === 'jobs' && route.jobId === started.id && (
+              <p role="status">
+                Started job {started.id}: a {started.spec.mode} job on {started.provider}.
+              </p>
+            )}
+            {line === 'open' && role && <RouteView route={route} client={daemon.client} canAct={role === 'admin'} onStarted={onStarted} />}
+          </>
         )}
       </main>
     </>
   );
+}
+
+/** The view the address names; each reads what it shows when it opens. */
+function RouteView({ route, client, canAct, onStarted }: { route: Route; client: DaemonClient; canAct: boolean; onStarted: (job: StartedJob) => void }) {
+  switch (route.view) {
+    case 'jobs':
+      return <JobsView client={client} jobId={route.jobId} canAct={canAct} />;
+    case 'run':
+      return <RunView client={client} canAct={canAct} onStarted={onStarted} />;
+    case 'progress':
+      return <ProgressView client={client} />;
+    case 'schedule':
+      return <ScheduleView client={client} />;
+    case 'vms':
+      return <VmsView client={client} />;
+    case 'backups':
+      return <BackupsView client={client} canAct={canAct} />;
+    case 'doctor':
+      return <DoctorView client={client} canAct={canAct} />;
+  }
 }

@@ -15,3 +15,32 @@ export function formatNumber(value: number): string {
 export function formatTime(at: number): string {
   return new Date(at).toLocaleString();
 }
+
+/** "12 min", "3 h", "2 days": an age or a wait, as `plexlift vms` and `schedule` say it. */
+export function formatRoughDuration(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  return minutes < 60 ? `${minutes} min` : minutes < 48 * 60 ? `${Math.round(minutes / 60)} h` : `${Math.round(minutes / 1440)} days`;
+}
+
+/** "1,234 of 5,000 (24.6 %)": rounded down, so 100 % means all of it. */
+export function formatDoneOf(done: number, total: number): string {
+  const percent = total > 0 ? Math.floor((1000 * done) / total) / 10 : 100;
+  return `${formatNumber(done)} of ${formatNumber(total)} (${percent.toFixed(1)} %)`;
+}
+
+/** The message of a failed call: the daemon's words for a refused one. */
+export function messageOf(failure: unknown): string {
+  return failure instanceof Error ? failure.message : String(failure);
+}
+
+/** "12.3 MB": bytes in decimal units, as a person reads a download. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

@@ -90,6 +90,45 @@ export interface InstallRequest {
   allowDeletions: boolean;
 }
 
+/** A job's meter as `jobs.get` shows it: what it costs so far against its budget, and the bytes moved. */
+export interface JobMeter {
+  hourlyPrice: number;
+  /** From the machine's request to its teardown (to now while it may still exist): what it bills. */
+  hours: number;
+  euros: number;
+  /** The tightest of the provider's caps, the run's budget and a schedule's window. */
+  budget: JobBudget;
+  /** When that budget ends and which limit ends it; absent for a job without limits. */
+  budgetEnds?: { at: number; what: string };
+  /** The home snapshot the machine started from, and what came home of its archive so far. */
+  bytes: { restore: number; export: number };
+}
+
+/** A backup an install made (`plexlift backups list`), newest first. */
+export interface BackupView {
+  /** The backup's folder name (what `rollback --backup` and the API's rollback take). */
+  name: string;
+  jobId: string;
+  /** ISO time. */
+  createdAt: string;
+  /** Home files the install overwrote (copied into the backup) and files it added (removed on rollback). */
+  replaced: number;
+  added: number;
+}
+
+/** What a rollback put back. */
+export interface RollbackOutcome {
+  backup: string;
+  jobId: string;
+}
+
+/** One of the doctor's checks: ok, or what to fix. */
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
 /** What the admin API asks of the job runner and the reaper; each absent one is refused. */
 export interface JobControl {
   run?: (request: RunRequest) => Promise<JobRecord & { estimate: CostEstimate }>;
@@ -100,6 +139,8 @@ export interface JobControl {
   abort: (jobId: string, reason: string) => Promise<void>;
   /** `plexlift land`: the job brings its work home now and ends with an install (incomplete). */
   land?: (jobId: string, reason: string) => LandOutcome;
+  /** A job's cost so far against its budget, and its bytes moved (`jobs.get`). */
+  meter?: (jobId: string) => JobMeter | undefined;
   /** `plexlift progress`: what is left across runs. */
   progress?: () => LibraryProgress;
   /** `plexlift schedule`: the scheduled bursts. */
@@ -108,6 +149,12 @@ export interface JobControl {
   holdings?: () => Promise<Holding[]>;
   /** One pass of the orphan reaper (`plexlift reap`). */
   reap?: (dryRun: boolean) => Promise<ReapOutcome[]>;
+  /** The backups home installs made (`plexlift backups list`). */
+  backups?: () => BackupView[];
+  /** Puts a backup (the newest when none is named) back into home Plex (`plexlift rollback`). */
+  rollback?: (backup: string | undefined) => Promise<RollbackOutcome>;
+  /** The doctor's checks as the daemon sees them (`plexlift doctor`); changes nothing. */
+  doctor?: () => Promise<DoctorCheck[]>;
 }
 
 /** What the agents' side of the server tells whoever runs jobs, and asks of it. */

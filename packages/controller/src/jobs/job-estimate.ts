@@ -4,6 +4,7 @@ import { mainDatabasePath } from '@plexlift/shared/plex-db';
 import type { JobSpec, PhaseName } from '@plexlift/shared/protocol';
 import type { JobRecord, JobStore } from '../store/job-store.js';
 import { readHomeStats, sonicSectionsOf } from './home-library.js';
+import { median } from './medians.js';
 
 /**
  * The first estimate's rates, before any run of the library was measured (README, "Estimates").
@@ -193,11 +194,4 @@ function fromDefaults(
     install: d.fixedSeconds.install!,
   };
   return Object.fromEntries(wanted.map((phase) => [phase, seconds[phase]]));
-}
-
-function median(values: (number | undefined)[]): number | undefined {
-  const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
-  if (known.length === 0) return undefined;
-  const middle = Math.floor(known.length / 2);
-  return known.length % 2 === 1 ? known[middle] : (known[middle - 1]! + known[middle]!) / 2;
 }

@@ -22,12 +22,12 @@ import type { TransferRecord, TransferStore } from '../transfers/transfer-store.
 import { AgentJobs, transferIds } from './agent-job.js';
 import { AgentWatch } from './agent-watch.js';
 import { watchBudget } from './budget-watch.js';
-import { budgetOf, checkRunBudget, HOMEWARD_PHASES } from './job-budget.js';
+import { budgetEnd, budgetOf, checkRunBudget, HOMEWARD_PHASES } from './job-budget.js';
 import { estimateJob } from './job-estimate.js';
 import { estimateLandingReserve, type LandingReserve } from './landing-reserve.js';
 import { PROVIDERS } from '../providers/registry.js';
 import { stageHomeSide } from './home-side.js';
-import type { AgentHooks, CostEstimate, InstallRequest, JobControl, JobPlan, LandOutcome, LibraryProgress } from './job-control.js';
+import type { AgentHooks, CostEstimate, InstallRequest, JobControl, JobPlan, JobMeter, LandOutcome, LibraryProgress } from './job-control.js';
 import { readLibraryProgress } from './library-progress.js';
 import { installJob, installWaitingJob } from './job-install.js';
 import { JobJournal } from './job-journal.js';
@@ -97,6 +97,11 @@ export class JobRunner implements JobControl, AgentHooks {
       stopVerified();
       stopFailures();
     };
+  }
+
+  /** The config new jobs start with (the latest a SIGHUP gave). */
+  get config(): Config {
+    return this.options.config;
   }
 
   /** A new config (SIGHUP): jobs started from now on use it; jobs under way keep theirs. */
@@ -185,6 +190,23 @@ export class JobRunner implements JobControl, AgentHooks {
     return { jobId, state: job.state, ordered: true, detail: `landing (${where}): the work done so far comes home and is installed; run again to continue` };
   }
 
+  meter(jobId: string): JobMeter | undefined {
+    const job = this.options.jobs.get(jobId);
+    if (!job) return undefined;
+    const provider = this.providerOf(job);
+    const hourlyPrice = typeof job.resource?.hourlyPrice === 'number' ? job.resource.hourlyPrice : (provider?.hourlyPrice ?? 0);
+    // Billing ends with the teardown (an install after it costs nothing).
+    const tornDown = this.options.jobs.phases(jobId).find((p) => p.phase === 'teardown')?.finishedAt;
+    const hours = Math.max(0, (tornDown ?? job.finishedAt ?? Date.now()) - job.createdAt) / 3_600_000;
+    const budget = provider ? budgetOf(job.options, provider) : {};
+    const budgetEnds = budgetEnd(budget, job.createdAt, hourlyPrice);
+    const bytes = { restore: 0, export: 0 };
+    // A transfer under way counts the chunks stored so far; a verified one its whole.
+    for (const transfer of this.options.transferStore.forJob(jobId))
+      bytes[transfer.direction] += transfer.bytes ?? this.options.transferStore.chunks(transfer.id).reduce((sum, chunk) => sum + chunk.bytes, 0);
+    return { hourlyPrice, hours, euros: hours * hourlyPrice, budget, ...(budgetEnds ? { budgetEnds } : {}), bytes };
+  }
+
   agentJob(jobId: string): Promise<AgentJob> {
     return this.agentJobs.agentJob(jobId);
   }
@@ -196,6 +218,12 @@ export class JobRunner implements JobControl, AgentHooks {
   /** `plexlift install JOB`: the verified archive of a `--no-install` job goes in now. */
   install(jobId: string, request: InstallRequest = { allowDeletions: false }): Promise<JobRecord> {
     const job = this.options.jobs.get(jobId);
+    // A job this runner still drives (verified on its way to its teardown) installs by itself after it: a second install would race it.
+    if (job && this.live.has(jobId))
+      throw new PlexliftError(
+        'BAD_ARGUMENT',
+        `job ${jobId} is still under way (${job.state}${job.phase ? `, ${job.phase}` : ''}): it installs by itself when its machine is deleted`,
+      );
     return installWaitingJob(jobId, (job && this.providerOf(job)?.hourlyPrice) ?? 0, this.installContext(), request);
   }
 

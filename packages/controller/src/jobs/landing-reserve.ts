@@ -4,6 +4,7 @@ import type { PhaseName } from '@plexlift/shared/protocol';
 import type { JobRecord, JobStore } from '../store/job-store.js';
 import type { TransferStore } from '../transfers/transfer-store.js';
 import { transferIds } from './agent-job.js';
+import { upperMedian } from './medians.js';
 
 /** What landing takes, part by part (seconds), and what the estimate rests on. */
 export interface LandingReserve {
@@ -45,40 +46,38 @@ export function estimateLandingReserve(input: {
     .filter((j) => j.id !== job.id && j.library === job.library && j.state === 'done' && j.report?.phases)
     .slice(0, HISTORY);
   const phaseSeconds = (j: JobRecord, phase: PhaseName) => j.report?.phases?.[phase]?.seconds;
-  const median = (values: (number | undefined)[]) => {
-    const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
-    return known.length === 0 ? undefined : known[Math.floor(known.length / 2)];
-  };
   const basis: string[] = [];
 
   // How big the archive will be: about the library's DB, as this job's restore or the last exports measured it.
   const restored = input.transfers.get(transferIds(job.id).restore)?.bytes;
-  const pastExport = median(past.map((j) => j.report?.bytesMoved?.export));
+  const pastExport = upperMedian(past.map((j) => j.report?.bytesMoved?.export));
   const db = mainDatabasePath(job.library);
   const archiveBytes = restored ?? pastExport ?? (existsSync(db) ? statSync(db).size : 0);
 
   // The link: this job's restore rate, else the past uploads', else the default.
   const restoreSeconds = secondsOf(jobs, job.id, 'restore');
   const measured = restored !== undefined && restoreSeconds !== undefined && restoreSeconds > 0 ? restored / restoreSeconds : undefined;
-  const pastUpload = median(past.map((j) => rate(j.report?.bytesMoved?.export, phaseSeconds(j, 'upload'))));
+  const pastUpload = upperMedian(past.map((j) => rate(j.report?.bytesMoved?.export, phaseSeconds(j, 'upload'))));
   if (measured !== undefined) basis.push('this job’s restore rate');
   else if (pastUpload === undefined) basis.push('no measured link rate yet (1 MB/s assumed)');
   const uploadRate = measured ?? pastUpload ?? DEFAULTS.uploadBytesPerSecond;
   if (past.length > 0) basis.push(`${past.length} past run${past.length === 1 ? '' : 's'} of this library`);
 
-  const exportRate = median(past.map((j) => rate(j.report?.bytesMoved?.export, phaseSeconds(j, 'export')))) ?? DEFAULTS.exportBytesPerSecond;
+  const exportRate = upperMedian(past.map((j) => rate(j.report?.bytesMoved?.export, phaseSeconds(j, 'export')))) ?? DEFAULTS.exportBytesPerSecond;
   // Without a past run: Plex's own start in this job bounds its stop (a stop is the quicker of the
   // two), and the machine's provisioning its deletion (a create and boot outlast a delete).
   const plexStart = secondsOf(jobs, job.id, 'plex-start');
   const provisioned = secondsOf(jobs, job.id, 'provision');
   const parts = {
-    plexStop: median(past.map((j) => phaseSeconds(j, 'plex-stop'))) ?? plexStart ?? DEFAULTS.plexStopSeconds,
+    plexStop: upperMedian(past.map((j) => phaseSeconds(j, 'plex-stop'))) ?? plexStart ?? DEFAULTS.plexStopSeconds,
     export: archiveBytes / exportRate,
     upload: archiveBytes / uploadRate,
     // Never below a floor: past phases are whole seconds, and a local one rounds to 0.
     teardown: Math.max(
       DEFAULTS.minTeardownSeconds,
-      median(past.map((j) => phaseSeconds(j, 'teardown'))) ?? provisioned ?? (input.isCloud ? DEFAULTS.cloudTeardownSeconds : DEFAULTS.localTeardownSeconds),
+      upperMedian(past.map((j) => phaseSeconds(j, 'teardown'))) ??
+        provisioned ??
+        (input.isCloud ? DEFAULTS.cloudTeardownSeconds : DEFAULTS.localTeardownSeconds),
     ),
     margin: input.marginSeconds,
   };

@@ -2,6 +2,7 @@ import { isFinal, PlexliftError, type Config } from '@plexlift/shared';
 import { closeDatabase, mainDatabasePath, openDatabaseReadOnly, readSonicProgress, sectionTypeName, type SqliteDatabase } from '@plexlift/shared/plex-db';
 import type { JobRecord, JobStore } from '../store/job-store.js';
 import type { LibraryProgress } from './job-control.js';
+import { median } from './medians.js';
 
 /** How many of the newest runs that measured a Sonic rate the estimate is based on. */
 const RATE_RUNS = 5;
@@ -147,7 +148,7 @@ function estimateOf(tracks: number, history: JobRecord[], runs: Run[]): LibraryP
   const lengths = measured.map(({ job, run }) =>
     job.options.deadline === undefined ? run.hours! : Math.max(0, job.options.deadline - job.createdAt) / HOUR_MS,
   );
-  const runLength = median(lengths);
+  const runLength = median(lengths) ?? 0;
   const runsLeft = runLength > 0 ? Math.ceil(hours / runLength) : 1;
 
   const newestPrice = history.map(priceOf).find((p) => p !== undefined);
@@ -168,12 +169,6 @@ const LENGTH_BASIS = {
   all: 'their median schedule window',
   some: 'their median length, a schedule window for a scheduled one',
 } as const;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 function round(value: number, digits: number): number {
   const factor = 10 ** digits;

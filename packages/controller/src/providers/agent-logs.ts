@@ -64,9 +64,12 @@ function writeTails(path: string, inputs: number[], limit: number): void {
   try {
     const buffer = Buffer.alloc(1024 * 1024);
     for (const input of inputs) {
-      const size = fstatSync(input).size;
-      let position = Math.max(0, size - limit);
-      for (let read = readSync(input, buffer, 0, buffer.length, position); read > 0; read = readSync(input, buffer, 0, buffer.length, position)) {
+      // Up to the size seen now: a writer going on meanwhile does not stretch the copy past `limit`.
+      const end = fstatSync(input).size;
+      let position = Math.max(0, end - limit);
+      while (position < end) {
+        const read = readSync(input, buffer, 0, Math.min(buffer.length, end - position), position);
+        if (read === 0) break; // truncated meanwhile
         writeSync(output, buffer, 0, read);
         position += read;
       }

@@ -4,15 +4,11 @@ import { isFinal, PlexliftError, RunRequestSchema } from '@plexlift/shared';
 import type { JobControl } from '../jobs/job-control.js';
 import type { JobStore } from '../store/job-store.js';
 import type { JobBus } from '../store/job-bus.js';
-import { adminProcedure, router, viewerProcedure } from './trpc.js';
+import { adminProcedure, needs, router, viewerProcedure } from './trpc.js';
 
 /** The procedures the CLI, the dashboard and other tools call: reads for any viewer, the rest for the admin. */
 export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; control: JobControl }) {
   /** A control this controller was started without (a test controller) is said so. */
-  const needs = <T extends (...args: never[]) => unknown>(fn: T | undefined, what: string): T => {
-    if (!fn) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `this controller does not ${what}` });
-    return fn;
-  };
   const jobId = z.object({ jobId: z.string().min(1) });
   const found = (id: string) => {
     const job = options.jobs.get(id);
@@ -32,7 +28,8 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
       const said = running.length > 0 ? options.jobs.lastEvent(input.jobId, 'phase:progress')?.event : undefined;
       const progress = said?.type === 'phase:progress' && running.includes(said.phase) ? said : undefined;
       const waitingFor = progress?.phase === 'teardown' ? progress.message : undefined;
-      return { job, phases, ...(progress ? { progress } : {}), ...(waitingFor ? { waitingFor } : {}) };
+      const meter = options.control.meter?.(input.jobId);
+      return { job, phases, ...(progress ? { progress } : {}), ...(waitingFor ? { waitingFor } : {}), ...(meter ? { meter } : {}) };
     }),
     /** Stored events of a job after `afterId`, oldest first (`plexlift logs`). */
     log: viewerProcedure
@@ -95,9 +92,9 @@ export function createAdminRouter(options: { jobs: JobStore; bus: JobBus; contro
       found(input.jobId);
       return needs(options.control.land, 'land jobs')(input.jobId, input.reason);
     }),
-    progress: adminProcedure.query(() => needs(options.control.progress, 'track progress')()),
-    schedule: adminProcedure.query(() => needs(options.control.schedule, 'schedule runs')()),
-    vms: adminProcedure.query(() => needs(options.control.holdings, 'list cloud resources')()),
+    progress: viewerProcedure.query(() => needs(options.control.progress, 'track progress')()),
+    schedule: viewerProcedure.query(() => needs(options.control.schedule, 'schedule runs')()),
+    vms: viewerProcedure.query(() => needs(options.control.holdings, 'list cloud resources')()),
     reap: adminProcedure
       .input(z.object({ dryRun: z.boolean().default(false) }))
       .mutation(({ input }) => needs(options.control.reap, 'reap orphans')(input.dryRun)),

@@ -11,7 +11,8 @@ import type { TokenStore } from '../store/token-store.js';
 import type { AppRouter } from './app-router.js';
 import { bearerToken } from '@plexlift/shared/protocol';
 import { authenticate, type Authentication } from './authenticate.js';
-import { isSameOrigin, sessionIdOf } from './dashboard-routes.js';
+import { isSameOrigin, ORIGIN_REFUSED_CLOSE_CODE } from './dashboard-origins.js';
+import { originOf, sessionIdOf } from './dashboard-routes.js';
 import type { DashboardSessions } from './dashboard-sessions.js';
 import { boundedJsonEncoder } from './bounded-json.js';
 import { applyConnectionLimits, CONNECTION_LIMITS_DEFAULTS, type ConnectionLimits } from './connection-limits.js';
@@ -40,6 +41,8 @@ export interface ControllerServerOptions {
   connectionLimits?: ConnectionLimits;
   /** The dashboard's sessions: a browser's WebSocket from this origin is let in by its cookie. */
   dashboardSessions?: DashboardSessions;
+  /** Where the dashboard is reached besides this daemon's own addresses (server.publicUrl, server.dashboard.origins). */
+  dashboardOrigins?: ReadonlySet<string>;
 }
 
 /**
@@ -133,12 +136,13 @@ export async function startControllerServer(options: ControllerServerOptions): P
     experimental_encoder: boundedJsonEncoder,
     keepAlive: { enabled: true, ...(options.keepAlive ?? { pingMs: 30_000, pongWaitMs: 5_000 }) },
     createContext: ({ req, info, res }): ControllerContext => {
-      const auth = info.connectionParams?.token
+      const auth: Authentication | OriginRefusal = info.connectionParams?.token
         ? authenticate(info.connectionParams.token, { adminToken: options.adminToken, tokens: options.tokens })
-        : dashboardSession(req, options.dashboardSessions);
+        : dashboardSession(req, options.dashboardSessions, options.dashboardOrigins);
       if (!auth.ok) {
         refuse('websocket', auth.reason);
-        res.close(AUTH_REFUSED_CLOSE_CODE, 'unauthorized');
+        const origin = (auth as Partial<OriginRefusal>).closeCode !== undefined;
+        res.close(origin ? ORIGIN_REFUSED_CLOSE_CODE : AUTH_REFUSED_CLOSE_CODE, origin ? 'another origin' : 'unauthorized');
         throw new Error('unauthorized');
       }
       authenticated.add(res);
@@ -196,16 +200,31 @@ export async function startControllerServer(options: ControllerServerOptions): P
   };
 }
 
+/** A dashboard socket refused for its page's address, with the code that says so. */
+interface OriginRefusal {
+  ok: false;
+  reason: string;
+  closeCode: typeof ORIGIN_REFUSED_CLOSE_CODE;
+}
+
 /**
  * A browser on the dashboard: its session cookie, on a WebSocket its own page opened (the Origin
- * check is the CSRF defence: the cookie alone would come along from any site's page).
+ * check is the CSRF defence: the cookie alone would come along from any site's page). A page at
+ * an address not this daemon's is refused with its own code (4403) before its cookie is looked
+ * at, so it can say so rather than "signed out".
  */
-function dashboardSession(req: IncomingMessage, sessions: DashboardSessions | undefined): Authentication {
+function dashboardSession(
+  req: IncomingMessage,
+  sessions: DashboardSessions | undefined,
+  origins: ReadonlySet<string> | undefined,
+): Authentication | OriginRefusal {
   if (!sessions) return { ok: false, reason: 'no token' };
   const id = sessionIdOf(req);
+  // Neither a cookie nor an Origin: not a browser's page, just a client without a token.
+  if (id === undefined && req.headers.origin === undefined) return { ok: false, reason: 'no token' };
+  if (!isSameOrigin(req, origins))
+    return { ok: false, reason: `a dashboard socket from another origin (${originOf(req)})`, closeCode: ORIGIN_REFUSED_CLOSE_CODE };
   if (id === undefined) return { ok: false, reason: 'no token' };
-  // The origin is the caller's text: cut short for the log.
-  if (!isSameOrigin(req)) return { ok: false, reason: `a dashboard session from another origin (${(req.headers.origin ?? 'none').slice(0, 200)})` };
   const session = sessions.find(id);
   if (!session) return { ok: false, reason: 'an expired or unknown dashboard session' };
   return { ok: true, context: { admin: session.role === 'admin', viewer: true, agent: undefined, dashboardSessionId: session.id } };

@@ -2,10 +2,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isSameOrigin } from './dashboard-origins.js';
 import type { DashboardSessions } from './dashboard-sessions.js';
 
-/** The session cookie: HttpOnly (no script reads it), Secure, SameSite=Strict (never sent from another site). */
-export const SESSION_COOKIE = 'plexlift_session';
+/**
+ * The session cookie: HttpOnly (no script reads it), Secure, SameSite=Strict (never sent from
+ * another site). `__Host-`: the browser keeps it only when Secure, for Path=/ and without Domain,
+ * so no sibling name (other.home.example) can set one that shadows it.
+ */
+export const SESSION_COOKIE = '__Host-plexlift_session';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -45,33 +50,21 @@ export function sessionIdOf(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
-/**
- * Whether a browser's request comes from this daemon's own page: its Origin is this host (as the
- * browser or a reverse proxy in front names it). A WebSocket carries the session cookie whatever
- * page opens it; this check is what keeps another site's page from using it (CSRF).
- */
-export function isSameOrigin(req: IncomingMessage): boolean {
-  // A browser that says the request comes from this origin (Sec-Fetch-Site is set by the browser alone).
-  if (req.headers['sec-fetch-site'] === 'same-origin' && req.headers.origin === undefined) return true;
-  const origin = req.headers.origin;
-  if (!origin) return false;
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    return false;
-  }
-  const forwarded = req.headers['x-forwarded-host'];
-  const names = [req.headers.host, ...(Array.isArray(forwarded) ? forwarded : forwarded ? forwarded.split(',') : [])].map((name) => name?.trim());
-  return names.includes(host);
-}
-
 /** Whether the browser will keep a Secure cookie from this request: HTTPS (here or at a proxy), or loopback. */
 function isSecureContext(req: IncomingMessage): boolean {
   if ((req.socket as { encrypted?: boolean }).encrypted) return true;
   if (req.headers['x-forwarded-proto'] === 'https') return true;
   const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** Why a sign-in from a page at an unknown address is refused (another site's form, or a proxy's name not configured). */
+const NOT_OWN_ADDRESS =
+  'This page was opened at an address the daemon does not know as its own. Open the link plexlift dashboard printed; behind a reverse proxy, set server.publicUrl (or server.dashboard.origins) to its address. Nothing was spent.';
+
+/** A request's Origin for the log: the caller's text, cut short. */
+export function originOf(req: IncomingMessage): string {
+  return (req.headers.origin ?? 'none').slice(0, 200);
 }
 
 /** The most a sign-in's body may be (a code of 43 characters and its name). */
@@ -83,7 +76,13 @@ const MAX_SIGNIN_BODY = 1024;
  * out of every URL a server or a proxy logs; the page asks before it spends it, so a chat's link
  * preview spends nothing), `POST /signin` (the code into a session cookie) and `POST /signout`.
  */
-export function createDashboardHandler(options: { sessions: DashboardSessions; bundleDir?: string; onRefused?: (where: string, reason: string) => void }) {
+export function createDashboardHandler(options: {
+  sessions: DashboardSessions;
+  bundleDir?: string;
+  /** Where the page is reached besides this daemon's own addresses (server.publicUrl, server.dashboard.origins). */
+  origins?: ReadonlySet<string>;
+  onRefused?: (where: string, reason: string) => void;
+}) {
   const bundleDir = options.bundleDir ?? dashboardBundleDir();
   // A fixed set of files, read at start: no request path ever reaches the file system.
   const files = new Map<string, { type: string; body: Buffer }>();
@@ -99,7 +98,10 @@ export function createDashboardHandler(options: { sessions: DashboardSessions; b
   };
 
   const signIn = (req: IncomingMessage, res: ServerResponse) => {
-    if (!isSameOrigin(req)) return text(res, 403, 'sign in from the link plexlift dashboard printed');
+    if (!isSameOrigin(req, options.origins)) {
+      options.onRefused?.('dashboard', `a sign-in from another origin (${originOf(req)})`);
+      return text(res, 403, NOT_OWN_ADDRESS);
+    }
     if (!isSecureContext(req))
       return text(
         res,
@@ -114,7 +116,7 @@ export function createDashboardHandler(options: { sessions: DashboardSessions; b
     });
     req.on('end', () => {
       const code = new URLSearchParams(body).get('code') ?? '';
-      const session = options.sessions.redeem(code, sessionIdOf(req));
+      const session = options.sessions.redeem(code, sessionIdOf(req), req.headers['user-agent']);
       if (!session) {
         options.onRefused?.('dashboard', 'a used, expired or unknown sign-in link');
         return text(res, 401, 'This sign-in link was used already or has expired. Run plexlift dashboard for a new one.');
@@ -133,7 +135,7 @@ export function createDashboardHandler(options: { sessions: DashboardSessions; b
     }
     if (path === '/signout') {
       if (req.method !== 'POST') return (text(res, 405, 'POST only'), true);
-      if (!isSameOrigin(req)) return (text(res, 403, 'sign out from the dashboard itself'), true);
+      if (!isSameOrigin(req, options.origins)) return (text(res, 403, 'sign out from the dashboard itself'), true);
       options.sessions.end(sessionIdOf(req));
       return (text(res, 200, 'signed out', { 'Set-Cookie': `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict` }), true);
     }

@@ -54,3 +54,9 @@ export const viewerProcedure = t.procedure.use(async ({ ctx, next }) => {
   if (!result.ok && result.error.cause instanceof PlexliftError) throw asTrpcError(result.error.cause);
   return result;
 });
+
+/** A control this controller was started without (a test controller) is said so. */
+export function needs<T extends (...args: never[]) => unknown>(fn: T | undefined, what: string): T {
+  if (!fn) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `this controller does not ${what}` });
+  return fn;
+}

@@ -2,6 +2,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DaemonClient, JobDetail } from '../api.js';
 import { formatDuration, formatNumber } from '../format.js';
 import { CpuChart, type CpuPoint } from './cpu-chart.js';
+import { JobActions } from './job-actions.js';
+import { JobMeter } from './job-meter.js';
 import { JobReport } from './job-report.js';
 
 /** The readings the chart keeps (a reading every 15 s: more than a day). */
@@ -9,23 +11,30 @@ const MAX_CPU_POINTS = 10_000;
 
 type Progress = NonNullable<JobDetail['progress']>;
 
+/** The phases that move an archive: the meter's bytes grow during them. */
+const TRANSFERS = new Set(['restore', 'upload']);
+
 /** Final states: nothing more happens to such a job. */
 const ENDED = new Set(['done', 'failed', 'aborted']);
 
 /**
  * One job, live: its phases as a timeline, the phase under way with its percent, rate and ETA
- * (the daemon's, as the CLI shows them), and, for the admin, the abort with what it will do.
+ * (the daemon's, as the CLI shows them), and, for the admin, its actions with what each will do.
  */
 export function JobView({ client, jobId, canAct }: { client: DaemonClient; jobId: string; canAct: boolean }) {
   const [detail, setDetail] = useState<JobDetail | undefined>();
   const [progress, setProgress] = useState<Progress | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [cpu, setCpu] = useState<CpuPoint[]>([]);
+  // The job asked again on demand (after an action), without replaying its events.
+  const refresh = useRef<() => void>(() => undefined);
 
   useEffect(() => {
     let live = true;
-    const refresh = () =>
-      client.jobs.get
+    let loadedAt = 0;
+    const load = () => {
+      loadedAt = Date.now();
+      return client.jobs.get
         .query({ jobId })
         .then((got) => {
           if (!live) return;
@@ -33,7 +42,9 @@ export function JobView({ client, jobId, canAct }: { client: DaemonClient; jobId
           setProgress(got.progress);
         })
         .catch((failure: unknown) => live && setError((failure as Error).message));
-    void refresh();
+    };
+    refresh.current = () => void load();
+    void load();
     // A job's history replays its readings at once: they are drawn in batches, not one by one.
     const readings: CpuPoint[] = [];
     let flush: ReturnType<typeof setTimeout> | undefined;
@@ -51,8 +62,12 @@ export function JobView({ client, jobId, canAct }: { client: DaemonClient; jobId
               if (live) setCpu([...readings]);
             }, 250);
           }
-          if (event.type === 'phase:progress') setProgress(event);
-          if (event.type === 'phase:start' || event.type === 'phase:complete' || event.type === 'phase:fail') void refresh();
+          if (event.type === 'phase:progress') {
+            setProgress(event);
+            // A transfer's bytes are the daemon's to count: asked again, at most every 10 s.
+            if (TRANSFERS.has(event.phase) && Date.now() - loadedAt > 10_000) void load();
+          }
+          if (event.type === 'phase:start' || event.type === 'phase:complete' || event.type === 'phase:fail') void load();
         },
         onError: (failure) => setError(failure.message),
       },
@@ -97,6 +112,7 @@ export function JobView({ client, jobId, canAct }: { client: DaemonClient; jobId
           </p>
         </section>
       )}
+      {detail.meter && <JobMeter meter={detail.meter} state={job.state} createdAt={job.createdAt} />}
       {(running || cpu.length > 0) && <CpuChart points={cpu} />}
       {job.report && (ENDED.has(job.state) || job.state === 'verified') && <JobReport report={job.report} />}
       {phases.length > 0 && (
@@ -112,40 +128,7 @@ export function JobView({ client, jobId, canAct }: { client: DaemonClient; jobId
           </ol>
         </section>
       )}
-      {canAct && !ENDED.has(job.state) && job.state !== 'installing' && <AbortButton client={client} jobId={job.id} />}
+      {canAct && <JobActions client={client} detail={detail} onChanged={() => refresh.current()} />}
     </article>
-  );
-}
-
-/** The abort, asked first: what it does is said before it is done. */
-function AbortButton({ client, jobId }: { client: DaemonClient; jobId: string }) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const [outcome, setOutcome] = useState<string | undefined>();
-  const abort = () => {
-    dialog.current?.close();
-    client.jobs.abort
-      .mutate({ jobId, reason: 'asked from the dashboard' })
-      .then(() => setOutcome('Aborted: its machine is being deleted.'))
-      .catch((failure: unknown) => setOutcome(`Not aborted: ${(failure as Error).message}`));
-  };
-  return (
-    <section aria-label="Actions">
-      <button type="button" class="danger" onClick={() => dialog.current?.showModal()}>
-        Abort job…
-      </button>
-      {outcome && <p role="status">{outcome}</p>}
-      <dialog ref={dialog} aria-labelledby="abort-title">
-        <h3 id="abort-title">Abort job {jobId}?</h3>
-        <p>Its machine is deleted and nothing it did is installed. The home library stays as it is.</p>
-        <div class="buttons">
-          <button type="button" onClick={() => dialog.current?.close()}>
-            Keep it running
-          </button>
-          <button type="button" class="danger" onClick={abort}>
-            Abort the job
-          </button>
-        </div>
-      </dialog>
-    </section>
   );
 }

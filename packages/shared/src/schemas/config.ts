@@ -166,6 +166,17 @@ export const ServerConfigSchema = z
       .strict()
       .refine((tls) => Boolean(tls.certFile) === Boolean(tls.keyFile), { message: 'certFile and keyFile go together: set both or neither' })
       .default({ enabled: true }),
+    /** The web dashboard this port serves. */
+    dashboard: z
+      .object({
+        /**
+         * Addresses a browser opens it at besides `publicUrl` and this machine's own (loopback, its
+         * own address): another reverse proxy's name. A page at any other address cannot use a session.
+         */
+        origins: z.array(publicUrlSchema).max(20).default([]),
+      })
+      .strict()
+      .default({ origins: [] }),
   })
   .strict();
 
@@ -342,6 +353,7 @@ export const ConfigSchema = z
       landingMarginSeconds: 120,
       agentLogs: { ...AGENT_LOGS_DEFAULTS },
       tls: { enabled: true },
+      dashboard: { origins: [] },
     }),
     /** The provider `plexlift run` uses when `--provider` is not given: never a cloud by surprise. */
     provider: ProviderNameSchema.optional(),

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import { PlexliftError } from '@plexlift/shared';
 import { loadConfig } from '../../config.js';
-import { createCommandAction } from '../command-action.js';
+import type { ControllerClient } from '../../client.js';
+import { createCommandAction, type CommandContext } from '../command-action.js';
 import { withController } from '../controller-connection.js';
+import { formatAge, formatDuration, printList } from '../output.js';
+import { toTerminalText } from '../terminal-text.js';
 
 export function registerDashboard(program: Command): void {
-  program
+  const dashboard = program
     .command('dashboard')
     .description('print a one-time sign-in link to the web dashboard (it works once, for 10 minutes)')
     .option('--read-only', 'a link to a session that can look but not act (a family member’s phone)')
@@ -23,6 +26,58 @@ export function registerDashboard(program: Command): void {
         }),
       ),
     );
+
+  dashboard
+    .command('sessions')
+    .description('the signed-in sessions: a handle each (to revoke it), its role, when it signed in and ends, its browser (--json: JSON)')
+    .action(
+      withDashboardJson<object>(async (client, { output }) => {
+        const sessions = await client.dashboard.sessions.query();
+        if (output.json)
+          return output.printJson(
+            sessions.map((s) => ({ ...s, signedInAt: new Date(s.signedInAt).toISOString(), expiresAt: new Date(s.expiresAt).toISOString() })),
+          );
+        printList(output, sessions, {
+          empty: 'No one is signed in to the dashboard.',
+          header: ['handle', 'role', 'signed in', 'ends in', 'browser'],
+          row: (s) => [
+            s.handle,
+            s.role === 'viewer' ? 'read-only' : 'full',
+            `${formatAge(s.signedInAt)} ago`,
+            formatDuration((s.expiresAt - Date.now()) / 1000),
+            toTerminalText(s.browser),
+          ],
+        });
+      }),
+    );
+
+  dashboard
+    .command('revoke')
+    .description('sign a session out (its open pages close at once), by the handle `plexlift dashboard sessions` shows, or --all')
+    .argument('[handle]', 'the session’s handle')
+    .option('--all', 'every session')
+    .action(
+      withDashboardJson<{ all?: boolean }, [string | undefined]>(async (client, { args: [handle], options, output }) => {
+        if ((handle === undefined) === (options.all !== true))
+          throw new PlexliftError('BAD_ARGUMENT', 'name one session by its handle (plexlift dashboard sessions lists them), or --all');
+        const { revoked } = await client.dashboard.revoke.mutate(handle === undefined ? { all: true } : { handle });
+        if (output.json) return output.printJson({ revoked });
+        output.result(handle === undefined ? `signed out ${revoked} session(s)` : `signed out session ${handle}`);
+      }),
+    );
+}
+
+/**
+ * A subcommand's action that talks to the daemon, printing JSON on `--json`: commander hands that
+ * flag to `dashboard` itself even after the subcommand's name, so it is read from there.
+ */
+function withDashboardJson<Options extends object, Args extends unknown[] = []>(
+  handler: (client: ControllerClient, context: CommandContext<Options, Args>) => Promise<number | void>,
+): (...received: unknown[]) => Promise<void> {
+  return (...received) => {
+    const json = (received.at(-1) as Command).optsWithGlobals<{ json?: boolean }>().json === true;
+    return createCommandAction<Options, Args>((context) => withController(context.command, (client) => handler(client, context)), { json })(...received);
+  };
 }
 
 /**

@@ -1,23 +1,18 @@
 import type { Command } from 'commander';
-import { PlexliftError } from '@plexlift/shared';
-import { join } from 'node:path';
 import { loadConfig } from '../../config.js';
 import { listBackups, prunableBackups, pruneBackups } from '../../install/backups.js';
 import { assertNoInstall } from '../../install/install-pending.js';
-import { rollbackToBackup } from '../../install/home-install.js';
-import { createPlexControl } from '../../install/plex-control.js';
+import { backupsDirOf, chooseBackup, homeOf, rollbackHome, rollbackQuestion } from '../../install/home-rollback.js';
 import { describeInstallStep } from '../../install/install-step-text.js';
-import { readOnlineToken } from '../../plex-account.js';
 import { createCommandAction, createDaemonAction } from '../command-action.js';
 import { confirmOnTerminal } from '../confirm.js';
 import { wholeNumber } from '../option-parsers.js';
 import { printList } from '../output.js';
 import { followJob } from './follow-job.js';
 
-function homeOf(configPath: string | undefined) {
+function homeAt(configPath: string | undefined) {
   const { config } = loadConfig({ path: configPath });
-  if (!config.home) throw new PlexliftError('CONFIG_INVALID', 'home: missing; set home.plexDataDir and home.control');
-  return { config, home: config.home, backupsDir: config.home.backups.dir ?? join(config.server.stateDir, 'backups') };
+  return { config, home: homeOf(config), backupsDir: backupsDirOf(config) };
 }
 
 export function registerInstall(program: Command): void {
@@ -44,28 +39,14 @@ export function registerInstall(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       createCommandAction<{ backup?: string; yes?: boolean; json?: boolean }>(async ({ options, output, command }) => {
-        const { config, home, backupsDir } = homeOf(command.optsWithGlobals<{ config?: string }>().config);
-        assertNoInstall(config.server.stateDir, 'rollback', { orPending: true });
-        const backups = listBackups(backupsDir);
-        const backup = options.backup ? backups.find((b) => b.dir === options.backup || b.dir.endsWith(`/${options.backup}`)) : backups[0];
-        if (!backup)
-          throw new PlexliftError('BAD_ARGUMENT', options.backup ? `--backup: no backup ${options.backup} in ${backupsDir}` : `no backup in ${backupsDir} yet`);
-        const question = `Put back ${backup.dir} (made ${backup.manifest.createdAt} before job ${backup.manifest.jobId})? Home Plex is stopped and started, and what it learnt since is lost.`;
-        if (!(await confirmOnTerminal(question, options))) {
+        const { config } = loadConfig({ path: command.optsWithGlobals<{ config?: string }>().config });
+        const backup = chooseBackup(config, options.backup);
+        if (!(await confirmOnTerminal(rollbackQuestion(backup), options))) {
           output.info('nothing was changed');
           return;
         }
-        // A job may have started installing while the question waited.
-        assertNoInstall(config.server.stateDir, 'rollback', { orPending: true });
         output.info(`putting back ${backup.dir} (made ${backup.manifest.createdAt} before job ${backup.manifest.jobId})`);
-        await rollbackToBackup({
-          pmsDir: home.plexDataDir,
-          backup,
-          control: createPlexControl(home.control),
-          plex: { url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) },
-          startTimeoutMs: home.startTimeoutSeconds * 1000,
-          onStep: (step, detail) => output.info(describeInstallStep(step, detail)),
-        });
+        await rollbackHome(config, backup, (step, detail) => output.info(describeInstallStep(step, detail)));
         if (output.json) output.printJson({ backup: backup.dir, jobId: backup.manifest.jobId, restored: true });
         else output.result(`the home library is back as it was before job ${backup.manifest.jobId}, and Plex answers`);
       }),
@@ -78,7 +59,7 @@ export function registerInstall(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       createCommandAction<{ json?: boolean }>(({ output, command }) => {
-        const { backupsDir } = homeOf(command.optsWithGlobals<{ config?: string }>().config);
+        const { backupsDir } = homeAt(command.optsWithGlobals<{ config?: string }>().config);
         printList(output, listBackups(backupsDir), {
           empty: `No backups in ${backupsDir}.`,
           header: ['backup', 'job', 'made', 'files replaced', 'files added'],
@@ -94,7 +75,7 @@ export function registerInstall(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       createCommandAction<{ keep?: number; yes?: boolean; json?: boolean }>(async ({ options, output, command }) => {
-        const { config, home, backupsDir } = homeOf(command.optsWithGlobals<{ config?: string }>().config);
+        const { config, home, backupsDir } = homeAt(command.optsWithGlobals<{ config?: string }>().config);
         const keep = options.keep ?? home.backups.keep;
         assertNoInstall(config.server.stateDir, 'prune', { orPending: false });
         const doomed = prunableBackups(backupsDir, keep);

@@ -35,7 +35,7 @@ export function registerServe(program: Command): void {
         let daemon: Daemon;
         try {
           const { config, path } = loadConfig({ path: configPath });
-          daemon = await startDaemon(config, { logger, ...(options.port ? { port: options.port } : {}) });
+          daemon = await startDaemon(config, { logger, configPath: path, ...(options.port ? { port: options.port } : {}) });
           logger.info(`plexlift listening on ${daemon.url} (config ${path ?? 'defaults'}, state ${config.server.stateDir})`);
         } catch (error) {
           sighup.release();
