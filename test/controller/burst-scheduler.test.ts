@@ -155,9 +155,24 @@ describe('BurstScheduler', () => {
     await vi.waitFor(() =>
       expect(store.last('sonic-burst')).toMatchObject({ outcome: 'skipped', detail: 'job job-x is still running on this library; one job at a time' }),
     );
-    answer = () => Promise.reject(new PlexliftError('CONFIG_INVALID', 'home: not set; plexlift init sets it'));
+    // Home Plex busy with a rollback the daemon is doing (home-guard.ts): a skip too.
+    answer = () =>
+      Promise.reject(
+        new PlexliftError('SAFETY_STOP', 'cannot start a job now: the daemon is busy with home Plex (roll back under way); nothing was changed', {
+          details: { busy: 'roll back' },
+        }),
+      );
     await vi.waitFor(() => expect(calls).toHaveLength(2), { timeout: 3_000, interval: 50 });
-    await vi.waitFor(() => expect(store.last('sonic-burst')).toMatchObject({ outcome: 'failed', detail: 'home: not set; plexlift init sets it' }));
+    await vi.waitFor(() => expect(store.last('sonic-burst')).toMatchObject({ outcome: 'skipped', detail: expect.stringMatching(/busy with home Plex/) }), {
+      timeout: 3_000,
+      interval: 50,
+    });
+    answer = () => Promise.reject(new PlexliftError('CONFIG_INVALID', 'home: not set; plexlift init sets it'));
+    await vi.waitFor(() => expect(calls).toHaveLength(3), { timeout: 3_000, interval: 50 });
+    await vi.waitFor(() => expect(store.last('sonic-burst')).toMatchObject({ outcome: 'failed', detail: 'home: not set; plexlift init sets it' }), {
+      timeout: 3_000,
+      interval: 50,
+    });
   });
 
   it('stops scheduling an `until: complete` entry once the progress says nothing is left', async () => {

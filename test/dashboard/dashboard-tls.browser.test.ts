@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@plexlift/shared';
 import { parseJobSpec } from '@plexlift/shared/protocol';
@@ -13,23 +13,25 @@ import { createControllerClient } from '../../packages/controller/src/client.js'
 import { startController, type Controller } from '../../packages/controller/src/controller.js';
 import { dashboardBundleDir } from '../../packages/controller/src/server/dashboard-routes.js';
 import { ensureCertificate } from '../../packages/controller/src/server/tls-certificate.js';
+import { launchChromium } from '../utils/chromium.js';
 
 const ADMIN = 'admin-secret-dashboard-tls-0123456789';
-const CHROMIUM = process.env.PLEXLIFT_CHROMIUM ?? '/usr/bin/chromium';
 /** The dashboard's name on the LAN, and a sibling name of the same site (another service's page). */
 const NAME = 'plexlift.home.test';
 const OTHER = 'other.home.test';
 
 /**
  * A reverse proxy in front of the daemon that names it by its loopback address (as `proxy_pass
- * https://127.0.0.1:7878` does) and says it forwarded: a page at the proxy's own address, which
- * the daemon was not told about.
+ * https://127.0.0.1:7878` does) and says it forwarded; with a `prefix`, it serves the daemon under
+ * that path and takes it off on the way (as `location /plexlift/ { proxy_pass …/; }` does).
  */
-function startProxy(target: () => number): Promise<Server> {
+function startProxy(target: () => number, prefix = ''): Promise<Server> {
   const upstreamHeaders = (req: IncomingMessage) => ({ ...req.headers, host: `127.0.0.1:${target()}`, 'x-forwarded-for': '127.0.0.1' });
+  const upstreamPath = (req: IncomingMessage) => (req.url ?? '/').slice(prefix.length) || '/';
   const proxy = createServer((req, res) => {
+    if (!(req.url ?? '').startsWith(`${prefix}/`)) return res.writeHead(404).end();
     const upstream = httpsRequest(
-      { host: '127.0.0.1', port: target(), path: req.url, method: req.method, headers: upstreamHeaders(req), rejectUnauthorized: false },
+      { host: '127.0.0.1', port: target(), path: upstreamPath(req), method: req.method, headers: upstreamHeaders(req), rejectUnauthorized: false },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -41,7 +43,7 @@ function startProxy(target: () => number): Promise<Server> {
   proxy.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
     const upstream = tlsConnect({ host: '127.0.0.1', port: target(), rejectUnauthorized: false }, () => {
       const lines = Object.entries(upstreamHeaders(req)).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => `${name}: ${v}`));
-      upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
+      upstream.write(`${req.method} ${upstreamPath(req)} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
       upstream.write(head);
       client.pipe(upstream).pipe(client);
     });
@@ -55,6 +57,8 @@ describe('the dashboard over HTTPS at a LAN name, in a real headless Chromium', 
   let controller: Controller;
   let browser: Browser;
   let proxy: Server;
+  /** A proxy the daemon was told of (server.dashboard.origins), serving it under /plexlift/. */
+  let prefixed: Server;
   let base: string;
   let fingerprint: string;
   const refused: string[] = [];
@@ -64,7 +68,9 @@ describe('the dashboard over HTTPS at a LAN name, in a real headless Chromium', 
     const config = parseConfig({ server: { stateDir: join(dir, 'state') } }, 'test');
     const certificate = await ensureCertificate(config);
     fingerprint = certificate.fingerprint;
+    prefixed = await startProxy(() => controller.server.port, '/plexlift');
     controller = await startController({
+      dashboardOrigins: [`http://127.0.0.1:${(prefixed.address() as AddressInfo).port}`],
       stateDir: config.server.stateDir,
       adminToken: ADMIN,
       host: '127.0.0.1',
@@ -82,46 +88,40 @@ describe('the dashboard over HTTPS at a LAN name, in a real headless Chromium', 
       media: { mountPath: '/Media', remote: 's3:media' },
     });
     controller.jobs.create({ id: 'job-over-tls', library: 'home', provider: 'local', spec, options: { keep: false, noInstall: false } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // Both names are this machine; the daemon's self-signed certificate is trusted by its key
-        // alone (as a person accepts it once), so every other certificate check still holds.
-        `--host-resolver-rules=MAP ${NAME} 127.0.0.1, MAP ${OTHER} 127.0.0.1`,
-        `--ignore-certificate-errors-spki-list=${certificate.publicKeyPin}`,
-      ],
-    });
+    browser = await launchChromium([
+      // Both names are this machine; the daemon's self-signed certificate is trusted by its key
+      // alone (as a person accepts it once), so every other certificate check still holds.
+      `--host-resolver-rules=MAP ${NAME} 127.0.0.1, MAP ${OTHER} 127.0.0.1`,
+      `--ignore-certificate-errors-spki-list=${certificate.publicKeyPin}`,
+    ]);
   });
 
   afterAll(async () => {
     await browser?.close();
     await new Promise((resolve) => proxy?.close(resolve));
+    await new Promise((resolve) => prefixed?.close(resolve));
     await controller?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function signInLink(): Promise<string> {
+  async function signInLink(at: string): Promise<string> {
     const admin = createControllerClient({ url: controller.server.url, token: ADMIN, fingerprint });
     try {
-      return `${base}${(await admin.dashboard.signInLink.mutate({ role: 'admin' })).path}`;
+      return `${at}${(await admin.dashboard.signInLink.mutate({ role: 'admin' })).path}`;
     } finally {
       await admin.close();
     }
   }
 
-  async function signedIn(options: { bypassCSP?: boolean } = {}): Promise<BrowserContext> {
-    const context = await browser.newContext(options);
+  /** Signs in through a one-time link at `at` (the LAN name by default) and waits for the jobs list; `onPage` sees the page first. */
+  async function signedIn(options: { bypassCSP?: boolean; at?: string; onPage?: (page: Page) => void } = {}): Promise<{ context: BrowserContext; page: Page }> {
+    const at = options.at ?? base;
+    const context = await browser.newContext(options.bypassCSP ? { bypassCSP: true } : {});
     const page = await context.newPage();
-    await page.goto(await signInLink());
+    options.onPage?.(page);
+    await page.goto(await signInLink(at));
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${base}/`);
+    await page.waitForURL(`${at}/`);
     await expect
       .poll(() =>
         page
@@ -130,11 +130,11 @@ describe('the dashboard over HTTPS at a LAN name, in a real headless Chromium', 
           .count(),
       )
       .toBe(1);
-    return context;
+    return { context, page };
   }
 
   it('signs in through a one-time link at the LAN name and keeps the session in a __Host- cookie of that name only', async () => {
-    const context = await signedIn();
+    const { context } = await signedIn();
     const cookies = await context.cookies();
     expect(cookies).toEqual([
       expect.objectContaining({ name: '__Host-plexlift_session', domain: NAME, path: '/', secure: true, httpOnly: true, sameSite: 'Strict' }),
@@ -146,7 +146,7 @@ describe('the dashboard over HTTPS at a LAN name, in a real headless Chromium', 
     // Another service's page on the same site (the browser sends the Strict cookie to a sibling
     // name of the same site): only the Origin check stands between it and the session. Its page is
     // played by one the daemon serves at that name, its policy lifted (the daemon's forbids the call).
-    const context = await signedIn({ bypassCSP: true });
+    const { context } = await signedIn({ bypassCSP: true });
     const other = `https://${OTHER}:${controller.server.port}`;
     const page = await context.newPage();
     await page.goto(`${other}/`);
@@ -169,6 +169,19 @@ describe('the dashboard over HTTPS at a LAN name, in a real headless Chromium', 
     await page.goto(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`);
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('This page was opened at an address the daemon does not know as its own');
     expect(await page.getByRole('heading', { name: 'Sign in' }).count()).toBe(0);
+    await context.close();
+  });
+
+  it("works under a reverse proxy's path: sign-in, the page's files, its socket and sign-out all go through /plexlift/", async () => {
+    const at = `http://127.0.0.1:${(prefixed.address() as AddressInfo).port}/plexlift`;
+    const requested: string[] = [];
+    const { context, page } = await signedIn({ at, onPage: (page) => page.on('request', (request) => requested.push(new URL(request.url()).pathname)) });
+    // Nothing went around the path (the proxy answers 404 there).
+    expect(requested.filter((path) => !path.startsWith('/plexlift/'))).toEqual([]);
+    expect(requested).toEqual(expect.arrayContaining(['/plexlift/signin', '/plexlift/assets/app.js', '/plexlift/']));
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'Sign in' }).count()).toBe(1);
+    expect(await context.cookies()).toEqual([]);
     await context.close();
   });
 });

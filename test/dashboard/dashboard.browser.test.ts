@@ -1,10 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { diffLibraryStats } from '@plexlift/shared/plex-db';
@@ -12,14 +11,13 @@ import { parseJobSpec, type AgentEvent } from '@plexlift/shared/protocol';
 import { createControllerClient } from '../../packages/controller/src/client.js';
 import { startController, type Controller } from '../../packages/controller/src/controller.js';
 import { dashboardBundleDir } from '../../packages/controller/src/server/dashboard-routes.js';
+import { launchChromium, seriousAxeViolations } from '../utils/chromium.js';
 import { runCli } from '../utils/run-cli.js';
 import type { JobRecord } from '../../packages/controller/src/store/job-store.js';
 
 const ADMIN = 'admin-secret-dashboard-0123456789';
 /** Screenshots of each run, for a person to look at (git-ignored). */
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/dashboard/', import.meta.url));
-/** Debian's Chromium (setup.sh installs it); nothing is downloaded at run time. */
-const CHROMIUM = process.env.PLEXLIFT_CHROMIUM ?? '/usr/bin/chromium';
 
 function emit(controller: Controller, job: JobRecord, key: string, event: AgentEvent): void {
   const stored = controller.jobs.appendEvent(job.id, key, event);
@@ -61,19 +59,7 @@ describe('the dashboard, in a real headless Chromium', () => {
     emit(controller, job, 'a:1', { type: 'phase:start', phase: 'provision' });
     emit(controller, job, 'a:2', { type: 'phase:complete', phase: 'provision', summary: {} });
     emit(controller, job, 'a:3', { type: 'phase:start', phase: 'sonic' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // As the machine's probe runs it: no sandbox as root, no calls to the vendor's services.
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
@@ -305,7 +291,6 @@ describe('the dashboard, in a real headless Chromium', () => {
   });
 
   it('passes an axe-core accessibility check with no serious or critical violations, at phone and desktop sizes', async () => {
-    const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
     for (const size of [
       { width: 390, height: 844 },
       { width: 1280, height: 800 },
@@ -315,11 +300,7 @@ describe('the dashboard, in a real headless Chromium', () => {
       const page = await context.newPage();
       await signInWith(page, await signInLink());
       await expect.poll(() => page.getByRole('heading', { name: /Job job-on-screen/ }).count()).toBe(1);
-      await page.addScriptTag({ path: axeSource });
-      const violations = await page.evaluate<{ id: string; impact: string; help: string }[]>(
-        'axe.run().then((result) => result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help })))',
-      );
-      expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+      expect(await seriousAxeViolations(page)).toEqual([]);
       await page.screenshot({ path: join(ARTIFACTS, `signed-in-${size.width}.png`), fullPage: true });
       await context.close();
     }

@@ -323,7 +323,9 @@ describe('plexlift run with the scaleway provider (API double, VM booted from it
         .toMatchObject({ state: 'verified', phase: 'teardown' });
       expect(await runCli(['install', jobId, '--config', configPath])).toMatchObject({
         status: 2,
-        stderr: expect.stringMatching(/is still under way \(verified, teardown\): it installs by itself when its machine is deleted/),
+        stderr: expect.stringMatching(
+          /is not waiting for an install: it is still under way \(verified, teardown\) and installs by itself when its machine is deleted/,
+        ),
       });
       const watched = await watching;
       expect(watched.status, `${watched.stderr}\n${again.log()}`).toBe(0);

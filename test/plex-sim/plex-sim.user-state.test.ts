@@ -27,6 +27,8 @@ describe('plex-sim: what people do with a library, and the rows PMS writes for i
 
     expect((await api(`/:/scrobble?key=${a}&${library}`)).status).toBe(200);
     expect(setting(a)).toEqual({ account_id: 1, view_count: 1, view_offset: 0, rating: null, viewed: 1 });
+    // Marked played, not played: no history (PMS 1.40.0.7998 and later).
+    expect(db.prepare('SELECT count(*) FROM metadata_item_views WHERE guid = (SELECT guid FROM metadata_items WHERE id = ?)').pluck().get(a)).toBe(0);
     expect((await api(`/:/unscrobble?key=${a}&${library}`)).status).toBe(200);
     expect(setting(a)).toMatchObject({ view_count: 0 });
 

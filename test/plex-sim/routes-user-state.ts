@@ -29,7 +29,10 @@ interface ItemRow {
  * `/:/progress`), ratings (`/:/rate`), playlists (`/playlists`), and the audio and subtitle
  * streams chosen for a part (`PUT /library/parts/{id}`). Watch state is per account and guid in
  * `metadata_item_settings`; each play that ends watched adds a row of history to
- * `metadata_item_views`.
+ * `metadata_item_views`. Marking a film, an episode or a track played (`/:/scrobble`) adds none
+ * since PMS 1.40.0.7998 ("No longer create a view history entry for items marked as played",
+ * its release notes, #10888, as python-plexapi's tests record in their pull request 1366); a show,
+ * season, artist or album marked played still does.
  */
 export function userStateRoutes(runtime: SimRuntime): Route[] {
   const db = runtime.library.db;
@@ -60,12 +63,15 @@ export function userStateRoutes(runtime: SimRuntime): Route[] {
   let stamp = 0;
   /** `changed_at`: PMS's sync counter, increasing with every change. */
   const changeStamp = () => (stamp = Math.max(stamp + 1, runtime.epoch() * 1000));
-  const scrobble = (target: ItemRow) => {
+  /** Leaf items (film, episode, track): marked played, they get no history row. */
+  const LEAVES = new Set([1, 4, 10]);
+  const scrobble = (target: ItemRow, { isPlay }: { isPlay: boolean }) => {
     const now = runtime.epoch();
     db.transaction(() => {
       db.prepare(
         'UPDATE metadata_item_settings SET view_count = view_count + 1, view_offset = 0, last_viewed_at = ?, updated_at = ?, changed_at = ? WHERE id = ?',
       ).run(now, now, changeStamp(), settings(target));
+      if (!isPlay && LEAVES.has(target.type)) return;
       db.prepare(
         `INSERT INTO metadata_item_views (account_id, guid, metadata_type, library_section_id, grandparent_title, parent_index, parent_title, "index", title,
                                           viewed_at, grandparent_guid, device_id, view_type)
@@ -99,7 +105,7 @@ export function userStateRoutes(runtime: SimRuntime): Route[] {
 
   return [
     onItem(/^\/:\/scrobble$/, ['GET', 'PUT'], (target) => {
-      scrobble(target);
+      scrobble(target, { isPlay: false });
       return ok();
     }),
     onItem(/^\/:\/unscrobble$/, ['GET', 'PUT'], (target) => {
@@ -116,7 +122,7 @@ export function userStateRoutes(runtime: SimRuntime): Route[] {
       if (!Number.isFinite(time) || time < 0) return htmlError(400);
       const duration = Number(request.query.get('duration') ?? target.duration ?? 0);
       const state = request.query.get('state') ?? 'stopped';
-      if (duration > 0 && time >= duration * WATCHED_SHARE && state === 'stopped') scrobble(target);
+      if (duration > 0 && time >= duration * WATCHED_SHARE && state === 'stopped') scrobble(target, { isPlay: true });
       else {
         const now = runtime.epoch();
         db.prepare('UPDATE metadata_item_settings SET view_offset = ?, last_viewed_at = ?, updated_at = ?, changed_at = ? WHERE id = ?').run(

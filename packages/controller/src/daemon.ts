@@ -110,7 +110,7 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
     opened.push(() => reaper.stop());
     // Scheduled bursts (`schedule`): started once the jobs a stopped daemon left are taken up.
     // One change of home at a time from the API and the schedule: a rollback, and no job started or installed meanwhile.
-    const home = new HomeGuard();
+    const home = new HomeGuard(config.server.stateDir);
     const scheduler = new BurstScheduler({
       config,
       jobs: core.jobs,
@@ -143,7 +143,12 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
           home.exclusively('roll back', () => {
             const backup = chooseBackup(runner.config, name, 'backup');
             logger.info(`rollback asked through the API: putting back ${backup.dir} (made before job ${backup.manifest.jobId})`);
-            return rollbackHome(runner.config, backup, (step, detail) => logger.info(`rollback: ${describeInstallStep(step, detail)}`));
+            return rollbackHome(runner.config, backup, (step, detail) => logger.info(`rollback: ${describeInstallStep(step, detail)}`)).catch(
+              (error: unknown) => {
+                logger.error(`rollback of ${backup.dir} failed: ${(error as Error).message}`);
+                throw error;
+              },
+            );
           }),
         doctor: () => runDoctorChecks(runner.config, { configSource: `${options.configPath ?? 'no file: defaults'}, as the daemon loaded it` }),
       },
@@ -174,6 +179,7 @@ export async function startDaemon(config: Config, options: { logger: Logger; por
       runner,
       reaper,
       scheduler,
+      home,
       house,
       pruning,
       url: `${scheme}://127.0.0.1:${server.port}`,
@@ -193,15 +199,18 @@ function daemonOf(parts: {
   runner: JobRunner;
   reaper: OrphanReaper;
   scheduler: BurstScheduler;
+  home: HomeGuard;
   house: Housekeeping;
   pruning: NodeJS.Timeout[];
   url: string;
   fingerprint: string | undefined;
 }): Daemon {
-  const { config, logger, notifier, controller, runner, reaper, scheduler, house, pruning } = parts;
+  const { config, logger, notifier, controller, runner, reaper, scheduler, home, house, pruning } = parts;
   const close = once(async () => {
     pruning.forEach((timer) => clearInterval(timer));
     await scheduler.stop();
+    // A rollback under way ends first (home Plex started again), within the stop's deadline.
+    await home.stop();
     await reaper.stop();
     await runner.close();
     await controller.close();
@@ -210,6 +219,9 @@ function daemonOf(parts: {
   const reload = (next: Config) => {
     if (next.server.port !== config.server.port || next.server.stateDir !== config.server.stateDir) {
       logger.warn('server.port and server.stateDir change on the next restart only');
+    }
+    if (next.server.publicUrl !== config.server.publicUrl || JSON.stringify(next.server.dashboard) !== JSON.stringify(config.server.dashboard)) {
+      logger.warn("server.publicUrl and server.dashboard change the dashboard's addresses on the next restart only");
     }
     runner.updateConfig(next);
     scheduler.updateConfig(next);

@@ -29,7 +29,8 @@ export function connect(onState: (state: LineState) => void) {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   let refused = false;
   const ws = createWSClient({
-    url: `${scheme}://${location.host}`,
+    // The page's own folder: under a proxy's path (`/plexlift/`) the socket goes through the same path.
+    url: `${scheme}://${location.host}${location.pathname.replace(/[^/]*$/, '')}`,
     onOpen: () => onState('open'),
     onClose: (cause) => {
       refused = cause?.code === REFUSED || cause?.code === OTHER_ORIGIN;

@@ -23,7 +23,11 @@ export function App() {
   useEffect(() => {
     if (line !== 'open') return;
     let live = true;
-    void daemon.client.dashboard.whoAmI.query().then((me) => live && setRole(me.role));
+    // Asked again at each reconnect (this effect runs per open line): a refused one leaves the role unknown, so no action shows.
+    void daemon.client.dashboard.whoAmI
+      .query()
+      .then((me) => live && setRole(me.role))
+      .catch(() => undefined);
     return () => {
       live = false;
     };
@@ -44,7 +48,7 @@ export function App() {
 
   const [signOutError, setSignOutError] = useState<string | undefined>();
   const signOut = () =>
-    void fetch('/signout', { method: 'POST', credentials: 'same-origin' })
+    void fetch('signout', { method: 'POST', credentials: 'same-origin' })
       .then(async (answer) => (answer.ok ? location.reload() : setSignOutError(`Not signed out: ${(await answer.text()).trim()}`)))
       .catch((failure: unknown) => setSignOutError(`Not signed out: ${(failure as Error).message}`));
   const onStarted = (job: StartedJob) => {

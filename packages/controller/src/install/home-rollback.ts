@@ -4,6 +4,7 @@ import type { BackupView, RollbackOutcome } from '../jobs/job-control.js';
 import { readOnlineToken } from '../plex-account.js';
 import { listBackups, type Backup } from './backups.js';
 import { rollbackToBackup, type InstallStep } from './home-install.js';
+import { withHomeLock } from './home-lock.js';
 import { assertNoInstall } from './install-pending.js';
 import { createPlexControl } from './plex-control.js';
 
@@ -55,15 +56,18 @@ export function rollbackQuestion(backup: Backup): string {
 /** Puts `backup` back into home Plex: stops it, restores, starts it and waits until it answers. */
 export async function rollbackHome(config: Config, backup: Backup, onStep?: (step: InstallStep, detail?: string) => void): Promise<RollbackOutcome> {
   const home = homeOf(config);
-  // A job may have started installing since the backup was chosen (a question waited).
-  assertNoInstall(config.server.stateDir, 'rollback', { orPending: true });
-  await rollbackToBackup({
-    pmsDir: home.plexDataDir,
-    backup,
-    control: createPlexControl(home.control),
-    plex: { url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) },
-    startTimeoutMs: home.startTimeoutSeconds * 1000,
-    onStep,
+  // One rollback at a time, from the CLI or the daemon; a prune waits for it.
+  return withHomeLock(config.server.stateDir, 'a rollback', async () => {
+    // A job may have started installing since the backup was chosen (a question waited).
+    assertNoInstall(config.server.stateDir, 'rollback', { orPending: true });
+    await rollbackToBackup({
+      pmsDir: home.plexDataDir,
+      backup,
+      control: createPlexControl(home.control),
+      plex: { url: home.plexUrl, token: home.plexToken ?? readOnlineToken(home.plexDataDir) },
+      startTimeoutMs: home.startTimeoutSeconds * 1000,
+      onStep,
+    });
+    return { backup: basename(backup.dir), jobId: backup.manifest.jobId };
   });
-  return { backup: basename(backup.dir), jobId: backup.manifest.jobId };
 }

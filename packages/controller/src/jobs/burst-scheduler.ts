@@ -151,8 +151,9 @@ export class BurstScheduler {
     const starting = this.options.run(request).then(
       (job) => this.settle(entry, at, 'started', job.id, `deadline ${iso(deadline)}${caughtUp}`),
       (error: unknown) => {
-        // Another job recorded between the check and the run (safety rule 7): a skip, not a failure.
-        if (isPlexliftError(error, 'SAFETY_STOP') && 'running' in (error.details ?? {}))
+        // Another job recorded between the check and the run (safety rule 7), or home Plex busy
+        // with a rollback: a skip, not a failure.
+        if (isPlexliftError(error, 'SAFETY_STOP') && ('running' in (error.details ?? {}) || 'busy' in (error.details ?? {})))
           return this.settle(entry, at, 'skipped', undefined, `${error.message}${caughtUp}`);
         this.settle(entry, at, 'failed', undefined, `${(error as Error).message}${caughtUp}`);
       },

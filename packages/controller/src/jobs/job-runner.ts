@@ -52,6 +52,13 @@ export interface JobRunnerOptions {
   notifier?: Notifier;
 }
 
+/** Why a job the runner still drives cannot be installed by hand now. */
+function stillUnderWay(job: JobRecord): string {
+  if (job.state === 'installing') return 'it is installing now';
+  if (job.options.noInstall) return `its machine is still being deleted (${job.state}${job.phase ? `, ${job.phase}` : ''}); install it once that is done`;
+  return `it is still under way (${job.state}${job.phase ? `, ${job.phase}` : ''}) and installs by itself when its machine is deleted`;
+}
+
 /** A job this runner drives now. */
 interface Live {
   abort: AbortController;
@@ -195,9 +202,11 @@ export class JobRunner implements JobControl, AgentHooks {
     if (!job) return undefined;
     const provider = this.providerOf(job);
     const hourlyPrice = typeof job.resource?.hourlyPrice === 'number' ? job.resource.hourlyPrice : (provider?.hourlyPrice ?? 0);
-    // Billing ends with the teardown (an install after it costs nothing).
-    const tornDown = this.options.jobs.phases(jobId).find((p) => p.phase === 'teardown')?.finishedAt;
-    const hours = Math.max(0, (tornDown ?? job.finishedAt ?? Date.now()) - job.createdAt) / 3_600_000;
+    // Billing runs from the machine's request (the provision phase) to its teardown (an install after it costs nothing); a job that never asked for one costs nothing.
+    const phases = this.options.jobs.phases(jobId);
+    const asked = phases.find((p) => p.phase === 'provision')?.startedAt;
+    const tornDown = phases.find((p) => p.phase === 'teardown')?.finishedAt;
+    const hours = asked === undefined ? 0 : Math.max(0, (tornDown ?? job.finishedAt ?? Date.now()) - asked) / 3_600_000;
     const budget = provider ? budgetOf(job.options, provider) : {};
     const budgetEnds = budgetEnd(budget, job.createdAt, hourlyPrice);
     const bytes = { restore: 0, export: 0 };
@@ -216,15 +225,11 @@ export class JobRunner implements JobControl, AgentHooks {
   }
 
   /** `plexlift install JOB`: the verified archive of a `--no-install` job goes in now. */
-  install(jobId: string, request: InstallRequest = { allowDeletions: false }): Promise<JobRecord> {
+  async install(jobId: string, request: InstallRequest = { allowDeletions: false }): Promise<JobRecord> {
     const job = this.options.jobs.get(jobId);
-    // A job this runner still drives (verified on its way to its teardown) installs by itself after it: a second install would race it.
-    if (job && this.live.has(jobId))
-      throw new PlexliftError(
-        'BAD_ARGUMENT',
-        `job ${jobId} is still under way (${job.state}${job.phase ? `, ${job.phase}` : ''}): it installs by itself when its machine is deleted`,
-      );
-    return installWaitingJob(jobId, (job && this.providerOf(job)?.hourlyPrice) ?? 0, this.installContext(), request);
+    // A job this runner still drives is its own to install (or, with --no-install, waits for its teardown): a second install would race it.
+    if (job && this.live.has(jobId)) throw new PlexliftError('BAD_ARGUMENT', `job ${jobId} is not waiting for an install: ${stillUnderWay(job)}`);
+    return await installWaitingJob(jobId, (job && this.providerOf(job)?.hourlyPrice) ?? 0, this.installContext(), request);
   }
 
   onConnect(jobId: string): void {

@@ -19,7 +19,14 @@ export function BackupsView({ client, canAct }: { client: DaemonClient; canAct: 
     setRollingBack(name);
     return client.home.rollback
       .mutate({ backup: name })
-      .then((done) => `Rolled back to ${done.backup} (made before job ${done.jobId}): home Plex is running again.`)
+      .then(
+        (done) => `Rolled back to ${done.backup} (made before job ${done.jobId}): home Plex is running again.`,
+        (failure: unknown) => {
+          // The daemon's refusal carries its answer; a cut line does not, and then nobody here knows how it ended.
+          if ((failure as { data?: unknown }).data !== undefined) throw failure;
+          return `The line to the daemon was cut before it answered: the rollback of ${name} may have ended or still run; the daemon's log says which.`;
+        },
+      )
       .finally(() => setRollingBack(undefined));
   };
   return (

@@ -16,7 +16,8 @@ const LANDABLE = new Set(['provisioning', 'running']);
  * `verified` on its way to its own install, which is not offered.
  */
 export function installable(job: Job, phases: JobDetail['phases']): boolean {
-  if (job.state === 'verified') return job.options.noInstall;
+  // Once its machine is deleted: until then the runner still drives it, and refuses an install.
+  if (job.state === 'verified') return job.options.noInstall && phases.some((p) => p.phase === 'teardown' && p.state === 'done');
   return job.state === 'failed' && phases.some((p) => p.phase === 'install' && p.state === 'failed');
 }
 

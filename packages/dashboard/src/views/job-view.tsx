@@ -38,6 +38,7 @@ export function JobView({ client, jobId, canAct }: { client: DaemonClient; jobId
         .query({ jobId })
         .then((got) => {
           if (!live) return;
+          setError(undefined);
           setDetail(got);
           setProgress(got.progress);
         })

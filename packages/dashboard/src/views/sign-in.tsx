@@ -9,9 +9,10 @@ export function SignIn() {
   const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
   const signIn = () => {
     setState({ busy: true });
-    fetch('/signin', { method: 'POST', body: new URLSearchParams({ code }), credentials: 'same-origin' })
+    fetch('signin', { method: 'POST', body: new URLSearchParams({ code }), credentials: 'same-origin' })
       .then(async (answer) => {
-        if (answer.ok) return location.replace('/');
+        // Relative: the dashboard beside this page, under a proxy's path too.
+        if (answer.ok) return location.replace('./');
         setState({ busy: false, error: (await answer.text()).trim() });
       })
       .catch((failure: unknown) => setState({ busy: false, error: `The daemon did not answer (${(failure as Error).message}).` }));

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { listBackups, prunableBackups, pruneBackups } from '../../install/backups.js';
+import { assertHomeUnlocked } from '../../install/home-lock.js';
 import { assertNoInstall } from '../../install/install-pending.js';
 import { backupsDirOf, chooseBackup, homeOf, rollbackHome, rollbackQuestion } from '../../install/home-rollback.js';
 import { describeInstallStep } from '../../install/install-step-text.js';
@@ -78,12 +79,15 @@ export function registerInstall(program: Command): void {
         const { config, home, backupsDir } = homeAt(command.optsWithGlobals<{ config?: string }>().config);
         const keep = options.keep ?? home.backups.keep;
         assertNoInstall(config.server.stateDir, 'prune', { orPending: false });
+        // A rollback under way (here or in the daemon) may be reading the backup a prune would delete.
+        assertHomeUnlocked(config.server.stateDir, 'prune');
         const doomed = prunableBackups(backupsDir, keep);
         if (doomed.length > 0 && !(await confirmOnTerminal(`Delete ${doomed.length} backup(s): ${doomed.join(', ')}?`, options))) {
           output.info('nothing was changed');
           return;
         }
         assertNoInstall(config.server.stateDir, 'prune', { orPending: false });
+        assertHomeUnlocked(config.server.stateDir, 'prune');
         const removed = pruneBackups(backupsDir, keep);
         if (output.json) output.printJson({ removed });
         else output.result(removed.length === 0 ? 'Nothing to prune.' : `removed ${removed.join(', ')}`);
