@@ -68,7 +68,7 @@ describe("the controller's container image", () => {
     // The dashboard is in the image, on the same port.
     const page = await pin.fetch(`https://127.0.0.1:${port}/`, {});
     expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
-    expect(await page.text()).toContain('<script type="module" src="/assets/app.js"></script>');
+    expect(await page.text()).toContain('<script type="module" src="assets/app.js"></script>');
     await pin.close();
     engine.docker(['stop', '-t', '10', 'plexlift']);
     expect(engine.docker(['inspect', '--format', '{{.State.ExitCode}}', 'plexlift']).trim()).toBe('0');

@@ -193,7 +193,7 @@ describe('the dashboard, in a real headless Chromium', () => {
     expect((await runCli(['dashboard'], { env: { ...env, PLEXLIFT_TOKEN: 'wrong-token' } })).status).toBe(7);
   });
 
-  it('a link preview spends nothing; a used link is refused, and so is an unknown one; sign-out closes the sockets of the session', async () => {
+  it('a link preview spends nothing; a used link is refused, and so are an unknown and an expired one; sign-out closes the sockets of the session', async () => {
     const link = await signInLink();
     // A chat's preview fetches the link: it gets the page, the code stays unspent (it is never sent).
     const preview = await fetch(link);
@@ -209,9 +209,18 @@ describe('the dashboard, in a real headless Chromium', () => {
     await second.goto(`${controller.server.url}/signin#made-up`);
     await second.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => second.getByRole('alert').textContent()).toContain('used already or has expired');
+    // A link past its ten minutes is refused the same way, unspent or not (the daemon's clock moved on).
+    await second.goto(await signInLink());
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 10 * 60_000 + 1_000 });
+    try {
+      await second.getByRole('button', { name: 'Sign in' }).click();
+      await expect.poll(() => second.getByRole('alert').textContent()).toContain('used already or has expired');
+    } finally {
+      vi.useRealTimers();
+    }
     await second.goto(controller.server.url);
     await expect.poll(() => second.getByRole('heading', { name: 'Sign in' }).count()).toBe(1);
-    expect(refused.filter((line) => line.startsWith('dashboard:'))).toHaveLength(2);
+    expect(refused.filter((line) => line.startsWith('dashboard:'))).toHaveLength(3);
 
     // A socket of the session (a second tab, or a stolen cookie) closes when it signs out.
     const [cookie] = await first.context().cookies();
